@@ -1,0 +1,1 @@
+"""The embedded asyncio backend: storage, catalog, deployments, gateway, monitoring."""

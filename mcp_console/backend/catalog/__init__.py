@@ -1,0 +1,1 @@
+"""The service market: catalog, versions, search, reviews and registry formats."""

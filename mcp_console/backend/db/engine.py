@@ -1,0 +1,51 @@
+"""Async engine creation: SQLite tuned for a local console, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _sqlite_begin_immediate(conn: Any) -> None:
+        # Write transactions take the lock up front: no deadlock-prone read→write upgrades.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    _disable_pysqlite_autobegin(engine)
+    return engine
+
+
+def _disable_pysqlite_autobegin(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the driver, emit BEGIN (so our BEGIN IMMEDIATE is the only one)."""
+
+    @event.listens_for(engine.sync_engine, "connect", insert=True)
+    def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (DTOs are built after it)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

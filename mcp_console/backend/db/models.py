@@ -1,0 +1,238 @@
+"""Every table of mcp-console, as SQLAlchemy 2 typed models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mcp_console.backend.db.base import Base, JsonType, UtcDateTime, utcnow
+
+
+class User(Base):
+    """A person or agent that acts on the console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("role IN ('admin', 'author', 'user')", name="role"),)
+
+
+class ApiKey(Base):
+    """An API key; only its SHA-256 digest is kept, the prefix finds it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class McpService(Base):
+    """A service of the catalog."""
+
+    __tablename__ = "mcp_services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(100), index=True, nullable=True)
+    # The ordered list for display; ``service_tags`` holds the same tags, indexed, for filtering.
+    tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    repository_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    documentation_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    icon_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    readme: Mapped[str | None] = mapped_column(Text, nullable=True)
+    price_model: Mapped[str] = mapped_column(String(16), default="FREE")
+    price_per_request: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(16), default="DRAFT", index=True)
+    deprecation_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    downloads_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    rating_average: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    author: Mapped[User] = relationship(lazy="joined")
+    versions: Mapped[list[ServiceVersion]] = relationship(
+        back_populates="service", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    __table_args__ = (
+        CheckConstraint("price_model IN ('FREE', 'PAID', 'FREEMIUM')", name="price_model"),
+        CheckConstraint("status IN ('DRAFT', 'PUBLISHED', 'DEPRECATED')", name="status"),
+        CheckConstraint("rating_count >= 0", name="rating_count"),
+        Index("ix_mcp_services_downloads", "downloads_count"),
+        Index("ix_mcp_services_rating", "rating_average"),
+        Index("ix_mcp_services_created", "created_at"),
+    )
+
+
+class ServiceTag(Base):
+    """One tag of one service: the index behind ``tag:`` filters on both databases."""
+
+    __tablename__ = "service_tags"
+
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("mcp_services.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+    __table_args__ = (Index("ix_service_tags_tag", "tag", "service_id"),)
+
+
+class ServiceVersion(Base):
+    """A version of a service; immutable once published."""
+
+    __tablename__ = "service_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("mcp_services.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(255))
+    changelog: Mapped[str] = mapped_column(Text, default="")
+    docker_image: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    packages: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    command: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    transport: Mapped[str] = mapped_column(String(32), default="stdio")
+    config_schema: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    api_spec: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    remotes: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    service: Mapped[McpService] = relationship(back_populates="versions", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("service_id", "version"),)
+
+
+class ServiceReview(Base):
+    """One user's review of one service."""
+
+    __tablename__ = "service_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("mcp_services.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "user_id"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    )
+
+
+class ServiceDeployment(Base):
+    """A user's running (or stopped) copy of a service version."""
+
+    __tablename__ = "service_deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("mcp_services.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("service_versions.id"))
+    previous_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_versions.id"), nullable=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    deployment_name: Mapped[str] = mapped_column(String(100))
+    config: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="DEPLOYING")
+    desired_state: Mapped[str] = mapped_column(String(16), default="RUNNING")
+    endpoint_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    runtime: Mapped[str] = mapped_column(String(16), default="auto")
+    replicas: Mapped[int] = mapped_column(Integer, default=1)
+    cpu_limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    memory_limit_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    session_mode: Mapped[str] = mapped_column(String(16), default="shared")
+    autoscale: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "deployment_name"),
+        CheckConstraint("replicas >= 0", name="replicas"),
+    )
+
+
+class ServiceInstance(Base):
+    """One container or process serving a deployment."""
+
+    __tablename__ = "service_instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("service_versions.id"), nullable=True)
+    container_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="STARTING")
+    health_check_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_health_check: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stderr_tail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    restart_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ServiceUsage(Base):
+    """Daily usage of one deployment by one user: the base of billing."""
+
+    __tablename__ = "service_usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    request_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    response_time_avg: Mapped[float] = mapped_column(Float, default=0.0)
+    error_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    data_transfer_mb: Mapped[float] = mapped_column(Float, default=0.0)
+    cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=Decimal("0"))
+    date: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("deployment_id", "user_id", "date"),)

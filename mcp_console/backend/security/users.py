@@ -1,0 +1,126 @@
+"""UserService: users, roles, API keys and authentication."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mcp_console.backend.db.base import utcnow
+from mcp_console.backend.db.models import ApiKey, User
+from mcp_console.backend.security.keys import hash_key, key_lookup_prefix, key_matches, mint_key
+from mcp_console.schemas.errors import Conflict, Forbidden, NotFound, Unauthorized
+from mcp_console.schemas.users import Principal, Role, UserCreate, UserCreated, UserView
+
+
+def user_view(user: User) -> UserView:
+    """The DTO of a user row."""
+    return UserView(id=user.id, name=user.name, role=Role(user.role), created_at=user.created_at)
+
+
+def principal_of(user: User) -> Principal:
+    """The acting principal of a user row."""
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role))
+
+
+class UserService:
+    """Creates users and keys, and turns a presented key into a principal."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create_user(self, actor: Principal | None, new: UserCreate) -> UserCreated:
+        """Create a user and its first API key.
+
+        Args:
+            actor: who asks; must be an admin (``None`` only for the bootstrap paths).
+            new: the user's name and role.
+
+        Returns:
+            The user and the API key, which is never shown again.
+
+        Raises:
+            Forbidden: the actor is not an admin.
+            Conflict: the name is taken.
+        """
+        if actor is not None and not actor.is_admin:
+            raise Forbidden("only an admin may create users")
+        async with self._sessions.begin() as session:
+            user = User(name=new.name, role=new.role.value)
+            session.add(user)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise Conflict(f"a user named {new.name!r} already exists", field="name") from None
+            key = await self._add_key(session, user, label="initial")
+            return UserCreated(user=user_view(user), api_key=key)
+
+    async def create_key(self, actor: Principal, user_name: str, label: str = "") -> str:
+        """Mint another key for ``user_name`` (yourself, or anyone if admin)."""
+        async with self._sessions.begin() as session:
+            user = await self._user_by_name(session, user_name)
+            if user.id != actor.user_id and not actor.is_admin:
+                raise Forbidden("you may create keys only for yourself")
+            return await self._add_key(session, user, label=label)
+
+    async def ensure_local_admin(self, name: str) -> tuple[Principal, str | None]:
+        """The local admin, created on first run; returns its key only when just created."""
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(select(User).where(User.name == name))
+            if existing is not None:
+                return principal_of(existing), None
+            user = User(name=name, role=Role.ADMIN.value)
+            session.add(user)
+            await session.flush()
+            key = await self._add_key(session, user, label="local admin")
+            return principal_of(user), key
+
+    async def authenticate(self, key: str) -> Principal:
+        """The principal owning ``key``.
+
+        Raises:
+            Unauthorized: no live key matches.
+        """
+        if not key:
+            raise Unauthorized("an API key is required")
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(ApiKey).where(
+                    ApiKey.prefix == key_lookup_prefix(key), ApiKey.revoked_at.is_(None)
+                )
+            )
+            for row in rows:
+                if key_matches(key, row.key_hash):
+                    row.last_used_at = utcnow()
+                    return principal_of(row.user)
+        raise Unauthorized("the API key is not valid")
+
+    async def get_principal(self, name: str) -> Principal:
+        """The principal of the user called ``name``."""
+        async with self._sessions() as session:
+            return principal_of(await self._user_by_name(session, name))
+
+    async def list_users(self, actor: Principal) -> list[UserView]:
+        """Every user (admins only)."""
+        if not actor.is_admin:
+            raise Forbidden("only an admin may list users")
+        async with self._sessions() as session:
+            return [user_view(u) for u in await session.scalars(select(User).order_by(User.name))]
+
+    @staticmethod
+    async def _user_by_name(session: AsyncSession, name: str) -> User:
+        user = await session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFound(f"no user named {name!r}")
+        return user
+
+    @staticmethod
+    async def _add_key(session: AsyncSession, user: User, *, label: str) -> str:
+        key = mint_key()
+        session.add(
+            ApiKey(
+                user_id=user.id, prefix=key_lookup_prefix(key), key_hash=hash_key(key), label=label
+            )
+        )
+        await session.flush()
+        return key

@@ -1,0 +1,230 @@
+"""Catalog DTOs: services, versions, reviews, search, categories and imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_COMMENT_LENGTH = 2000
+
+
+class PriceModel(StrEnum):
+    """How a service is charged."""
+
+    FREE = "FREE"
+    PAID = "PAID"
+    FREEMIUM = "FREEMIUM"
+
+
+class ServiceStatus(StrEnum):
+    """Where a service is in its life."""
+
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    DEPRECATED = "DEPRECATED"
+
+
+class Transport(StrEnum):
+    """How an MCP server is spoken to."""
+
+    STDIO = "stdio"
+    STREAMABLE_HTTP = "streamable-http"
+    SSE = "sse"
+
+
+class PackageRef(BaseModel):
+    """A package that runs the server (the registry's ``Package``, trimmed to what we use)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    registry_type: str
+    identifier: str
+    version: str | None = None
+    runtime_hint: str | None = None
+    transport: Transport = Transport.STDIO
+    arguments: list[str] = Field(default_factory=list)
+
+
+class ServiceCreate(BaseModel):
+    """What an author gives to register a service."""
+
+    name: str = Field(min_length=3, max_length=200, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._/-]*$")
+    display_name: str | None = Field(default=None, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    repository_url: str | None = Field(default=None, max_length=500)
+    documentation_url: str | None = Field(default=None, max_length=500)
+    icon_url: str | None = Field(default=None, max_length=500)
+    readme: str | None = Field(default=None, max_length=200_000)
+    price_model: PriceModel = PriceModel.FREE
+    price_per_request: Decimal = Field(default=Decimal("0"), ge=0)
+    featured: bool = False
+
+
+class ServiceUpdate(BaseModel):
+    """Fields an author may change on a service; ``None`` leaves a field as it is."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    repository_url: str | None = Field(default=None, max_length=500)
+    documentation_url: str | None = Field(default=None, max_length=500)
+    icon_url: str | None = Field(default=None, max_length=500)
+    readme: str | None = Field(default=None, max_length=200_000)
+    price_model: PriceModel | None = None
+    price_per_request: Decimal | None = Field(default=None, ge=0)
+    featured: bool | None = None
+
+
+class VersionCreate(BaseModel):
+    """A new version of a service."""
+
+    version: str = Field(min_length=1, max_length=255)
+    changelog: str = Field(default="", max_length=50_000)
+    docker_image: str | None = Field(default=None, max_length=500)
+    packages: list[PackageRef] = Field(default_factory=list)
+    command: list[str] = Field(default_factory=list)
+    transport: Transport = Transport.STDIO
+    config_schema: dict[str, Any] = Field(default_factory=dict)
+    api_spec: dict[str, Any] = Field(default_factory=dict)
+    remotes: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class VersionView(BaseModel):
+    """A version as users see it."""
+
+    id: int
+    version: str
+    changelog: str
+    docker_image: str | None
+    packages: list[PackageRef]
+    command: list[str]
+    transport: Transport
+    config_schema: dict[str, Any]
+    api_spec: dict[str, Any]
+    remotes: list[dict[str, Any]]
+    is_latest: bool
+    is_prerelease: bool
+    published: bool
+    created_at: datetime
+
+
+class ServiceView(BaseModel):
+    """A service as a row of the market."""
+
+    id: int
+    name: str
+    display_name: str
+    description: str
+    category: str | None
+    tags: list[str]
+    author: str
+    price_model: PriceModel
+    price_per_request: Decimal
+    status: ServiceStatus
+    featured: bool
+    downloads_count: int
+    rating_average: float
+    rating_count: int
+    latest_version: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ServiceDetail(ServiceView):
+    """A service with everything its detail page shows."""
+
+    repository_url: str | None
+    documentation_url: str | None
+    icon_url: str | None
+    readme: str | None
+    deprecation_message: str | None
+    versions: list[VersionView]
+    rating_histogram: dict[int, int]
+
+
+class ReviewCreate(BaseModel):
+    """A user's rating and comment."""
+
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=MAX_COMMENT_LENGTH)
+
+
+class ReviewView(BaseModel):
+    """A review as shown under a service."""
+
+    id: int
+    service: str
+    user: str
+    rating: int
+    comment: str
+    created_at: datetime
+    updated_at: datetime
+
+
+SortKey = Literal["relevance", "rating", "downloads", "new", "name"]
+
+
+class SearchPage(BaseModel):
+    """One page of search results with the total count."""
+
+    query: str
+    items: list[ServiceView]
+    total: int
+    page: int
+    page_size: int
+
+
+class CategoryCount(BaseModel):
+    """A category with how many visible services it holds."""
+
+    name: str
+    count: int
+
+
+class TagCount(BaseModel):
+    """A tag with how many visible services carry it."""
+
+    name: str
+    count: int
+
+
+class CatalogFormat(StrEnum):
+    """The catalog document formats we read."""
+
+    AUTO = "auto"
+    SERVER_JSON = "server-json"
+    REGISTRY_SEED = "registry-seed"
+    DOCKER_CATALOG = "docker-catalog"
+
+
+class CatalogDocument(BaseModel):
+    """One raw document to import, as read from a file (the backend parses it)."""
+
+    origin: str
+    text: str
+    format: CatalogFormat = CatalogFormat.AUTO
+    extra_files: dict[str, str] = Field(default_factory=dict)
+
+
+class ImportProblem(BaseModel):
+    """Why one entry was not imported."""
+
+    origin: str
+    entry: str | None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import did, entry by entry."""
+
+    created: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    problems: list[ImportProblem] = Field(default_factory=list)

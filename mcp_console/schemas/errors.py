@@ -1,0 +1,75 @@
+"""The errors every layer raises and maps: services, clients, API, CLI and TUI."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ConsoleError(Exception):
+    """Base of every domain error; ``code`` is stable and travels over the API."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The error as the API sends it."""
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class NotFound(ConsoleError):
+    """The named thing does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(ConsoleError):
+    """The change clashes with what exists (a duplicate, an immutable record)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class Invalid(ConsoleError):
+    """The input is wrong; ``field`` names the path of the offending value."""
+
+    code = "invalid"
+    http_status = 422
+
+
+class Forbidden(ConsoleError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Unauthorized(ConsoleError):
+    """The caller could not be identified (missing or wrong API key)."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Unavailable(ConsoleError):
+    """A required part (engine, database, daemon) cannot be reached."""
+
+    code = "unavailable"
+    http_status = 503
+
+
+ERRORS_BY_CODE: dict[str, type[ConsoleError]] = {
+    cls.code: cls for cls in (NotFound, Conflict, Invalid, Forbidden, Unauthorized, Unavailable)
+}
+
+
+def error_from_dict(payload: dict[str, object]) -> ConsoleError:
+    """Rebuild an error sent over the API."""
+    cls = ERRORS_BY_CODE.get(str(payload.get("code")), ConsoleError)
+    field = payload.get("field")
+    return cls(str(payload.get("message", "")), field=str(field) if field else None)
