@@ -9,7 +9,7 @@ from typing import Any
 
 
 class EventBus:
-    """Publish events to every subscriber; a slow subscriber loses its oldest events, never blocks."""
+    """Fan events out; a slow subscriber loses its oldest events and never blocks the rest."""
 
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size

@@ -1,0 +1,241 @@
+"""Writing catalog entries: create or update services and versions, publish, deprecate, import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mcp_console.backend.catalog.formats import ImportEntry
+from mcp_console.backend.catalog.versions import (
+    new_version_row,
+    recompute_latest,
+    row_content,
+    runnable,
+    validate_version,
+    version_content,
+)
+from mcp_console.backend.db.base import utcnow
+from mcp_console.backend.db.models import McpService, ServiceTag, ServiceVersion
+from mcp_console.schemas.catalog import ImportProblem, ImportReport, ServiceCreate, ServiceStatus
+from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden
+from mcp_console.schemas.users import Principal, Role
+
+# ServiceCreate fields that are stored on the row as they are.
+_PLAIN_FIELDS = (
+    "display_name",
+    "description",
+    "category",
+    "repository_url",
+    "documentation_url",
+    "icon_url",
+    "readme",
+    "price_model",
+    "price_per_request",
+    "featured",
+)
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """Tags lower-cased, trimmed and unique, in their first order."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        clean = tag.strip().lower()
+        if clean:
+            seen.setdefault(clean[:100], None)
+    return list(seen)
+
+
+async def set_tags(session: AsyncSession, service: McpService, tags: list[str]) -> None:
+    """Store tags on the row (for display) and in ``service_tags`` (for indexed filtering)."""
+    clean = normalise_tags(tags)
+    service.tags = clean
+    await session.execute(delete(ServiceTag).where(ServiceTag.service_id == service.id))
+    session.add_all(ServiceTag(service_id=service.id, tag=t) for t in clean)
+
+
+async def create_service(session: AsyncSession, actor: Principal, new: ServiceCreate) -> McpService:
+    """Insert a DRAFT service owned by ``actor``."""
+    row = McpService(
+        name=new.name,
+        display_name=new.display_name or new.name.rsplit("/", 1)[-1],
+        description=new.description,
+        category=new.category.strip().lower() if new.category else None,
+        author_id=actor.user_id,
+        repository_url=new.repository_url,
+        documentation_url=new.documentation_url,
+        icon_url=new.icon_url,
+        readme=new.readme,
+        price_model=new.price_model.value,
+        price_per_request=new.price_per_request,
+        featured=new.featured,
+        status=ServiceStatus.DRAFT.value,
+        tags=[],
+    )
+    session.add(row)
+    await session.flush()
+    await set_tags(session, row, new.tags)
+    await session.flush()
+    await session.refresh(row, ["author"])
+    return row
+
+
+async def apply_service_fields(
+    session: AsyncSession, row: McpService, fields: dict[str, Any]
+) -> bool:
+    """Apply changed descriptive fields to ``row``; returns whether anything changed."""
+    changed = False
+    for name in _PLAIN_FIELDS:
+        if name not in fields:
+            continue
+        value = fields[name]
+        if name == "display_name" and not value:
+            continue
+        if name == "category" and value:
+            value = str(value).strip().lower()
+        if name == "price_model":
+            value = getattr(value, "value", value)
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if "tags" in fields and normalise_tags(fields["tags"]) != row.tags:
+        await set_tags(session, row, fields["tags"])
+        changed = True
+    if changed:
+        row.updated_at = utcnow()
+        await session.flush()
+    return changed
+
+
+async def publish_service(session: AsyncSession, service: McpService) -> None:
+    """Publish a draft: it needs a version with something to run; its versions freeze."""
+    if service.status != ServiceStatus.DRAFT.value:
+        raise Conflict(f"{service.name} is {service.status.lower()}, not a draft")
+    versions = list(
+        await session.scalars(select(ServiceVersion).where(ServiceVersion.service_id == service.id))
+    )
+    if not versions:
+        raise Conflict(f"{service.name} has no version; add one before publishing")
+    if not any(runnable(v) for v in versions):
+        raise Conflict(
+            f"{service.name} has nothing to run: give a version a docker_image, a package "
+            "or a command before publishing"
+        )
+    now = utcnow()
+    for version in versions:
+        version.published_at = version.published_at or now
+    service.status = ServiceStatus.PUBLISHED.value
+    service.published_at = now
+    service.updated_at = now
+    await session.flush()
+
+
+def deprecate_service(service: McpService, message: str) -> None:
+    """Mark a service deprecated; drafts cannot be deprecated (delete them instead)."""
+    if service.status == ServiceStatus.DRAFT.value:
+        raise Conflict(f"{service.name} is a draft: delete it instead of deprecating it")
+    service.status = ServiceStatus.DEPRECATED.value
+    service.deprecation_message = message.strip()
+    service.updated_at = utcnow()
+
+
+async def apply_entries(
+    session: AsyncSession, actor: Principal, entries: list[ImportEntry], report: ImportReport
+) -> set[int]:
+    """Apply import entries, each in a savepoint; returns the ids of services touched."""
+    names = {e.service.name for e in entries}
+    services: dict[str, McpService] = {
+        s.name: s
+        for s in await session.scalars(select(McpService).where(McpService.name.in_(names)))
+    }
+    versions: dict[tuple[int, str], ServiceVersion] = {
+        (v.service_id, v.version): v
+        for v in await session.scalars(
+            select(ServiceVersion).where(
+                ServiceVersion.service_id.in_([s.id for s in services.values()])
+            )
+        )
+    }
+    touched: set[int] = set()
+    for entry in entries:
+        label = f"{entry.service.name}@{entry.version.version}"
+        try:
+            async with session.begin_nested():
+                outcome, service = await _apply_entry(session, actor, entry, services, versions)
+        except (ConsoleError, IntegrityError) as error:
+            reason = (
+                error.message if isinstance(error, ConsoleError) else "conflicts with stored data"
+            )
+            report.problems.append(ImportProblem(origin=entry.origin, entry=label, reason=reason))
+            # The savepoint's rollback expired what it touched: drop the caches, reload on use.
+            services.clear()
+            versions.clear()
+            continue
+        services[service.name] = service
+        getattr(report, outcome).append(label)
+        if outcome != "unchanged":
+            touched.add(service.id)
+    return touched
+
+
+async def _apply_entry(
+    session: AsyncSession,
+    actor: Principal,
+    entry: ImportEntry,
+    services: dict[str, McpService],
+    versions: dict[tuple[int, str], ServiceVersion],
+) -> tuple[str, McpService]:
+    parsed = validate_version(entry.version)
+    service = services.get(entry.service.name) or await session.scalar(
+        select(McpService).where(McpService.name == entry.service.name)
+    )
+    outcome = "unchanged"
+    if service is None:
+        if actor.role not in (Role.AUTHOR, Role.ADMIN):
+            raise Forbidden("only authors and admins import services")
+        service = await create_service(session, actor, entry.service)
+        outcome = "created"
+    else:
+        if service.author_id != actor.user_id and not actor.is_admin:
+            raise Forbidden(f"{service.name} belongs to another author")
+        fields = entry.service.model_dump(exclude={"name", "featured"})
+        if await apply_service_fields(session, service, fields):
+            outcome = "updated"
+    existing = versions.get((service.id, entry.version.version)) or await session.scalar(
+        select(ServiceVersion).where(
+            ServiceVersion.service_id == service.id,
+            ServiceVersion.version == entry.version.version,
+        )
+    )
+    if existing is None:
+        row = new_version_row(service.id, entry.version, parsed)
+        if service.status != ServiceStatus.DRAFT.value:
+            row.published_at = utcnow()
+        session.add(row)
+        await session.flush()
+        versions[(service.id, row.version)] = row
+        await recompute_latest(session, service.id)
+        outcome = "created" if outcome == "created" else "updated"
+    elif row_content(existing) != version_content(entry.version):
+        if existing.published_at is not None:
+            raise Conflict(
+                f"version {existing.version} is published and immutable; "
+                "publish a new version instead"
+            )
+        for key, value in version_content(entry.version).items():
+            setattr(existing, key, value)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    if entry.status is ServiceStatus.PUBLISHED and service.status == ServiceStatus.DRAFT.value:
+        await publish_service(session, service)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    if (
+        entry.status is ServiceStatus.DEPRECATED
+        and service.status != ServiceStatus.DEPRECATED.value
+    ):
+        if service.status == ServiceStatus.DRAFT.value:
+            await publish_service(session, service)
+        deprecate_service(service, entry.status_message or "deprecated upstream")
+        outcome = "updated" if outcome == "unchanged" else outcome
+    return outcome, service

@@ -1,0 +1,92 @@
+"""LocalClient: the ConsoleClient over a Runtime on the same event loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.catalog import (
+    CatalogDocument,
+    CategoryCount,
+    ImportReport,
+    ReviewCreate,
+    ReviewView,
+    SearchPage,
+    ServiceCreate,
+    ServiceDetail,
+    ServiceUpdate,
+    ServiceView,
+    TagCount,
+    VersionCreate,
+    VersionView,
+)
+from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+
+
+class LocalClient:
+    """Calls the runtime's services directly, acting as one principal."""
+
+    def __init__(self, runtime: Runtime, actor: Principal) -> None:
+        self._runtime = runtime
+        self._actor = actor
+
+    async def whoami(self) -> Principal:
+        return self._actor
+
+    async def search_services(
+        self, query: str, *, page: int = 1, page_size: int = 50
+    ) -> SearchPage:
+        return await self._runtime.catalog.search(
+            self._actor, query, page=page, page_size=page_size
+        )
+
+    async def get_service(self, name: str) -> ServiceDetail:
+        return await self._runtime.catalog.get_service(self._actor, name)
+
+    async def list_categories(self) -> list[CategoryCount]:
+        return await self._runtime.catalog.categories(self._actor)
+
+    async def list_tags(self, limit: int = 200) -> list[TagCount]:
+        return await self._runtime.catalog.tags(self._actor, limit)
+
+    async def featured_services(self, limit: int = 20) -> list[ServiceView]:
+        return await self._runtime.catalog.featured(limit)
+
+    async def my_services(self) -> list[ServiceView]:
+        return await self._runtime.catalog.services_by_author(self._actor)
+
+    async def register_service(self, new: ServiceCreate) -> ServiceDetail:
+        return await self._runtime.catalog.register(self._actor, new)
+
+    async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
+        return await self._runtime.catalog.update(self._actor, name, changes)
+
+    async def add_version(self, name: str, new: VersionCreate) -> VersionView:
+        return await self._runtime.catalog.add_version(self._actor, name, new)
+
+    async def publish_service(self, name: str) -> ServiceDetail:
+        return await self._runtime.catalog.publish(self._actor, name)
+
+    async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
+        return await self._runtime.catalog.publish_document(self._actor, text, origin)
+
+    async def deprecate_service(self, name: str, message: str) -> ServiceDetail:
+        return await self._runtime.catalog.deprecate(self._actor, name, message)
+
+    async def import_catalog(self, documents: list[CatalogDocument]) -> ImportReport:
+        return await self._runtime.catalog.import_documents(self._actor, documents)
+
+    async def export_server_json(self, name: str, version: str | None = None) -> dict[str, Any]:
+        return await self._runtime.catalog.export(self._actor, name, version)
+
+    async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
+        return await self._runtime.catalog.add_review(self._actor, name, review)
+
+    async def list_reviews(self, name: str) -> list[ReviewView]:
+        return await self._runtime.catalog.list_reviews(self._actor, name)
+
+    async def create_user(self, new: UserCreate) -> UserCreated:
+        return await self._runtime.users.create_user(self._actor, new)
+
+    async def list_users(self) -> list[UserView]:
+        return await self._runtime.users.list_users(self._actor)

@@ -1,0 +1,162 @@
+"""ConsoleClient: the domain operations the TUI and the CLI use, whatever the transport."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mcp_console.schemas.catalog import (
+    CatalogDocument,
+    CategoryCount,
+    ImportReport,
+    ReviewCreate,
+    ReviewView,
+    SearchPage,
+    ServiceCreate,
+    ServiceDetail,
+    ServiceUpdate,
+    ServiceView,
+    TagCount,
+    VersionCreate,
+    VersionView,
+)
+from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+
+
+class ConsoleClient(Protocol):
+    """Everything a front end may ask of the backend.
+
+    Every method may raise the errors of ``mcp_console.schemas.errors``: ``NotFound``,
+    ``Conflict``, ``Invalid`` (with the offending ``field``), ``Forbidden``,
+    ``Unauthorized`` and ``Unavailable``.
+    """
+
+    async def whoami(self) -> Principal:
+        """The user this client acts as."""
+        ...
+
+    async def search_services(
+        self, query: str, *, page: int = 1, page_size: int = 50
+    ) -> SearchPage:
+        """Search the catalog.
+
+        Args:
+            query: free words mixed with filters, e.g. ``"git tag:vcs sort:rating"``.
+            page: 1-based page.
+            page_size: results per page, 1..500.
+
+        Returns:
+            One page of services and the total number of matches.
+
+        Raises:
+            Invalid: an unknown filter key (the message lists the valid ones) or bad value.
+        """
+        ...
+
+    async def get_service(self, name: str) -> ServiceDetail:
+        """A service with its versions and rating histogram.
+
+        Raises:
+            NotFound: no such service visible to the caller.
+        """
+        ...
+
+    async def list_categories(self) -> list[CategoryCount]:
+        """Categories of published services with counts."""
+        ...
+
+    async def list_tags(self, limit: int = 200) -> list[TagCount]:
+        """The most used tags of published services with counts."""
+        ...
+
+    async def featured_services(self, limit: int = 20) -> list[ServiceView]:
+        """Featured published services."""
+        ...
+
+    async def my_services(self) -> list[ServiceView]:
+        """The caller's own services, drafts included."""
+        ...
+
+    async def register_service(self, new: ServiceCreate) -> ServiceDetail:
+        """Register a service as a draft owned by the caller.
+
+        Raises:
+            Forbidden: the caller is neither author nor admin.
+            Conflict: the name is taken.
+        """
+        ...
+
+    async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
+        """Change a service's descriptive fields.
+
+        Raises:
+            Forbidden: the caller is not its author or an admin.
+        """
+        ...
+
+    async def add_version(self, name: str, new: VersionCreate) -> VersionView:
+        """Add a version to a service.
+
+        Raises:
+            Invalid: not an exact semver, or config_schema is not a JSON Schema.
+            Conflict: the version exists.
+            Forbidden: the caller is not its author or an admin.
+        """
+        ...
+
+    async def publish_service(self, name: str) -> ServiceDetail:
+        """Publish a draft service.
+
+        Raises:
+            Conflict: no version or nothing to run.
+            Forbidden: the caller is not its author or an admin.
+        """
+        ...
+
+    async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
+        """Register or update a service from a ``server.json`` document and publish it.
+
+        Raises:
+            Invalid: the document is malformed or violates the schema (the JSON path is named).
+        """
+        ...
+
+    async def deprecate_service(self, name: str, message: str) -> ServiceDetail:
+        """Deprecate a service with a message for its users."""
+        ...
+
+    async def import_catalog(self, documents: list[CatalogDocument]) -> ImportReport:
+        """Import catalog documents (server.json, registry seed, Docker catalog).
+
+        Returns:
+            What was created, updated or unchanged, and each bad entry with its reason.
+        """
+        ...
+
+    async def export_server_json(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """A version (default: latest) as an official ``server.json`` document."""
+        ...
+
+    async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
+        """Add or update the caller's review of a service.
+
+        Raises:
+            NotFound: no published service of that name.
+        """
+        ...
+
+    async def list_reviews(self, name: str) -> list[ReviewView]:
+        """Reviews of a service, newest first."""
+        ...
+
+    async def create_user(self, new: UserCreate) -> UserCreated:
+        """Create a user; its API key is returned this once.
+
+        Raises:
+            Forbidden: the caller is not an admin.
+            Conflict: the name is taken.
+        """
+        ...
+
+    async def list_users(self) -> list[UserView]:
+        """Every user (admins only)."""
+        ...

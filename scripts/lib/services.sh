@@ -1,0 +1,98 @@
+# The services the test suite needs: a Docker engine and a throwaway PostgreSQL (sourced).
+
+PG_VERSION="${PG_VERSION:-15}"
+PGBIN="${PGBIN:-/usr/lib/postgresql/$PG_VERSION/bin}"
+
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# A Docker engine answering on the default socket: reuse a running one, else start dockerd
+# (installing Debian's docker.io first when it is missing). It keeps running afterwards so
+# the next run, and its image cache, are fast.
+ensure_docker() {
+    if docker info >/dev/null 2>&1; then
+        echo "Docker engine already running"
+        return 0
+    fi
+    if ! command -v dockerd >/dev/null 2>&1; then
+        echo "installing docker.io"
+        apt_install docker.io || die "apt-get install docker.io"
+    fi
+    # A pid file left by an engine that died would stop a new one from starting.
+    if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+        rm -f /var/run/docker.pid
+    fi
+    mkdir -p "$STATE"
+    echo "starting dockerd (log: $STATE/dockerd.log)"
+    setsid dockerd >"$STATE/dockerd.log" 2>&1 </dev/null &
+    local i
+    for i in $(seq 120); do
+        if docker info >/dev/null 2>&1; then
+            echo "Docker engine ready"
+            return 0
+        fi
+        sleep 0.5
+    done
+    tail -n 20 "$STATE/dockerd.log" >&2 || true
+    die "dockerd did not answer within 60 s (log: $STATE/dockerd.log)"
+}
+
+# A free loopback TCP port, avoiding 5432 and 55432 (a developer's own servers).
+free_port() {
+    "$VENV/bin/python" - <<'PY'
+import socket
+
+while True:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    if port not in (5432, 55432):
+        print(port)
+        break
+PY
+}
+
+# Run a command as the postgres user (PostgreSQL refuses to run as root).
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then
+        su postgres -s /bin/sh -c "$*"
+    else
+        sh -c "$*"
+    fi
+}
+
+PG_DIR=""
+
+stop_postgres() {
+    if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
+        as_postgres "$PGBIN/pg_ctl -D $PG_DIR/data -m immediate -s stop" >/dev/null 2>&1 || true
+        rm -rf "$PG_DIR"
+        PG_DIR=""
+    fi
+}
+
+# Start a throwaway PostgreSQL cluster (trust auth, loopback only, durability off: it is
+# deleted on exit) and export MCP_CONSOLE_TEST_POSTGRES_URL. Call stop_postgres on exit.
+start_postgres() {
+    if [ ! -x "$PGBIN/initdb" ]; then
+        echo "installing postgresql"
+        apt_install postgresql || die "apt-get install postgresql"
+    fi
+    [ -x "$PGBIN/initdb" ] || die "no PostgreSQL $PG_VERSION binaries in $PGBIN"
+    if [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; then
+        useradd --system --no-create-home --shell /bin/sh postgres || die "useradd postgres"
+    fi
+    local port
+    port="$(free_port)" || die "could not pick a free port"
+    PG_DIR="$(mktemp -d)" || die "mktemp -d"
+    chmod 755 "$PG_DIR"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_DIR"; fi
+    as_postgres "$PGBIN/initdb -D $PG_DIR/data -A trust -U postgres -E UTF8 --locale=C --no-sync" \
+        >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; die "initdb"; }
+    as_postgres "$PGBIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -s start -o '-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200'" \
+        || { cat "$PG_DIR/server.log" >&2; die "pg_ctl start"; }
+    export MCP_CONSOLE_TEST_POSTGRES_URL="postgresql+asyncpg://postgres@127.0.0.1:$port/postgres"
+    echo "PostgreSQL $PG_VERSION on 127.0.0.1:$port"
+}

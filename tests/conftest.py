@@ -1,0 +1,269 @@
+"""Shared fixtures: migrated databases (SQLite and PostgreSQL), settings, a runtime, Docker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import NullPool, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from mcp_console.backend.db.migrate import upgrade_sync
+from mcp_console.settings import Settings
+
+if TYPE_CHECKING:
+    from mcp_console.backend.runtime import Runtime
+
+T = TypeVar("T")
+
+TESTS_DIR = Path(__file__).parent
+POSTGRES_URL_VAR = "MCP_CONSOLE_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_VAR = "MCP_CONSOLE_REQUIRE_POSTGRES"
+REQUIRE_DOCKER_VAR = "MCP_CONSOLE_REQUIRE_DOCKER"
+# Test folders that drive the backend's loop; asyncio debug mode reports slow callbacks there.
+ASYNCIO_DEBUG_DIRS = ("backend", "gateway", "deploy", "api", "contract")
+SLOW_CALLBACK_SECONDS = 0.1
+
+
+def _required(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(service: str, require_var: str, reason: str, how: str) -> NoReturn:
+    """Fail when the run requires ``service``; otherwise skip, saying how to enable it."""
+    if _required(require_var):
+        pytest.fail(f"{service} is required ({require_var}=1) but unavailable: {reason}", False)
+    pytest.skip(f"{service} unavailable ({reason}); {how}")
+
+
+def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine on a private loop in a worker thread, away from the tests' own loops."""
+
+    async def main() -> T:
+        return await make()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def _migrate(url: str) -> None:
+    # Alembic's env runs its own event loop: keep it off the main thread's loop bookkeeping.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(upgrade_sync, url).result()
+
+
+# --- markers -------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by the services their fixtures need, so ``-m docker``/``-m postgres`` work."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "docker_client" in names:
+            item.add_marker(pytest.mark.docker)
+        if "postgres_url" in names:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(autouse=True)
+def _required_services(request: pytest.FixtureRequest) -> None:
+    """A test marked ``docker`` or ``postgres`` gets the service, or skips/fails before it runs."""
+    if request.node.get_closest_marker("postgres") is not None:
+        request.getfixturevalue("postgres_url")
+    if request.node.get_closest_marker("docker") is not None:
+        request.getfixturevalue("docker_client")
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_debug(request: pytest.FixtureRequest) -> None:
+    """Backend tests run their loop in debug mode: slow callbacks are logged, not failed."""
+    if not pytest_asyncio.is_async_test(request.node):
+        return
+    path: Path = request.node.path
+    if not path.is_relative_to(TESTS_DIR):
+        return
+    parts = path.relative_to(TESTS_DIR).parts
+    if len(parts) > 1 and parts[0] in ASYNCIO_DEBUG_DIRS:
+        request.getfixturevalue("_debug_loop")
+
+
+@pytest_asyncio.fixture
+async def _debug_loop() -> None:
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The admin URL of a PostgreSQL server for tests (``MCP_CONSOLE_TEST_POSTGRES_URL``)."""
+    how = f"set {POSTGRES_URL_VAR}=postgresql+asyncpg://USER@HOST:PORT/postgres or run scripts/test"
+    url = os.environ.get(POSTGRES_URL_VAR, "").strip()
+    if not url:
+        _unavailable("PostgreSQL", REQUIRE_POSTGRES_VAR, f"{POSTGRES_URL_VAR} is not set", how)
+    try:
+        version = int(_in_thread(lambda: _pg_run(url, "SHOW server_version_num")))
+    except Exception as exc:  # refused, timed out, or asyncpg's own (auth, no such database)
+        _unavailable("PostgreSQL", REQUIRE_POSTGRES_VAR, f"cannot use {url}: {exc!r}", how)
+    if version < 150000:
+        _unavailable("PostgreSQL", REQUIRE_POSTGRES_VAR, f"server {version} is older than 15", how)
+    return url
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A ``docker.DockerClient`` connected to a running engine."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except DockerException as exc:
+        _unavailable(
+            "Docker",
+            REQUIRE_DOCKER_VAR,
+            str(exc),
+            "start a Docker engine (dockerd) or run scripts/test",
+        )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+# --- PostgreSQL databases ------------------------------------------------------------------
+
+
+def _with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+async def _pg_run(url: str, statement: str) -> Any:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
+    engine = create_async_engine(
+        url, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"timeout": 10}
+    )
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(text(statement))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+def _new_database_name(kind: str) -> str:
+    return f"mcp_console_{kind}_{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def _pg_database(server_url: str, template: str, kind: str = "test") -> Iterator[str]:
+    """A new database cloned from ``template``, dropped on exit (even if creating it failed)."""
+    name = _new_database_name(kind)
+    try:
+        _in_thread(lambda: _pg_run(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        yield _with_database(server_url, name)
+    finally:
+        # FORCE: a test that leaked a connection must not leave its database behind.
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        _in_thread(lambda: _pg_run(server_url, drop))
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_url: str) -> Iterator[str]:
+    """A database migrated to the current head once per session, cloned for each test."""
+    with _pg_database(postgres_url, "template0", "template") as url:
+        _migrate(url)
+        database = make_url(url).database
+        assert database is not None
+        yield database
+
+
+def _postgres_database(request: pytest.FixtureRequest, *, migrated: bool) -> Iterator[str]:
+    server_url: str = request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("_postgres_template") if migrated else "template0"
+    with _pg_database(server_url, template) as url:
+        yield url
+
+
+# --- SQLite databases ----------------------------------------------------------------------
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the current head once per session, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "mcp-console.db"
+    _migrate(_sqlite_url(path))
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database file, migrated to head."""
+    path = tmp_path / "mcp-console.db"
+    for suffix in ("", "-wal"):
+        source = _sqlite_template.with_name(_sqlite_template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, path.with_name(path.name + suffix))
+    return _sqlite_url(path)
+
+
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database migrated to head: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_url")
+    else:
+        yield from _postgres_database(request, migrated=True)
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with no tables at all (for migration tests)."""
+    if request.param == "sqlite":
+        yield _sqlite_url(tmp_path / "empty.db")
+    else:
+        yield from _postgres_database(request, migrated=False)
+
+
+# --- the backend ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for one test: its own data dir and database."""
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest_asyncio.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A started backend on the test's loop (its database is already migrated)."""
+    # Imported here so a test run that needs no backend survives a backend that cannot load.
+    from mcp_console.backend.runtime import Runtime
+
+    async with Runtime(settings, migrate=False) as rt:
+        yield rt

@@ -1,0 +1,94 @@
+"""The layering holds: headless entry points never load the TUI; import contracts are kept."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Everything that runs without a terminal: the daemon, the gateway, the runtime behind the
+# local client, and the remote client (the Python SDK).
+HEADLESS_ENTRY_POINTS = (
+    "mcp_console.backend.runtime",
+    "mcp_console.backend.daemon",
+    "mcp_console.backend.gateway",
+    "mcp_console.backend.api",
+    "mcp_console.client.protocol",
+    "mcp_console.client.remote",
+)
+TUI_MODULES = ("textual", "mcp_console.app", "mcp_console.screens", "mcp_console.widgets")
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+EXISTING_ENTRY_POINTS = [module for module in HEADLESS_ENTRY_POINTS if _exists(module)]
+
+PROBE = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_runtime_is_a_headless_entry_point() -> None:
+    assert "mcp_console.backend.runtime" in EXISTING_ENTRY_POINTS
+
+
+@pytest.mark.parametrize("module", EXISTING_ENTRY_POINTS)
+def test_headless_entry_point_does_not_load_the_tui(module: str) -> None:
+    # A fresh interpreter: this process has long since imported whatever other tests needed.
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, module],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"importing {module} failed:\n{result.stderr}"
+    loaded = json.loads(result.stdout)
+    assert module in loaded
+    tui = [
+        name
+        for name in loaded
+        if any(name == tui or name.startswith(tui + ".") for tui in TUI_MODULES)
+    ]
+    assert tui == [], f"importing {module} loads TUI modules: {', '.join(tui[:10])}"
+
+
+def _lint_imports() -> str:
+    beside_python = Path(sys.executable).with_name("lint-imports")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("lint-imports")
+    assert found is not None, "lint-imports is not installed (pip install -e '.[dev]')"
+    return found
+
+
+def test_import_contracts_are_all_kept() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    result = subprocess.run(
+        [_lint_imports(), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, f"import contracts broken:\n{report}"
+    assert f"Contracts: {len(contracts)} kept, 0 broken." in report, report
