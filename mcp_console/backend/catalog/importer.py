@@ -120,8 +120,8 @@ async def publish_service(session: AsyncSession, service: McpService) -> None:
         raise Conflict(f"{service.name} has no version; add one before publishing")
     if not any(runnable(v) for v in versions):
         raise Conflict(
-            f"{service.name} has nothing to run: give a version a docker_image, a package "
-            "or a command before publishing"
+            f"{service.name} has nothing to run: give a version a docker_image, a package, "
+            "a command or a remote endpoint before publishing"
         )
     now = utcnow()
     for version in versions:

@@ -56,8 +56,8 @@ def validate_version(new: VersionCreate) -> SemVer:
 
 
 def runnable(row: ServiceVersion) -> bool:
-    """Whether a version carries something we can run: an image, a package or a command."""
-    return bool(row.docker_image or row.packages or row.command)
+    """Whether a version can be served: an image, a package, a command, or a remote to front."""
+    return bool(row.docker_image or row.packages or row.command or row.remotes)
 
 
 def version_content(new: VersionCreate) -> dict[str, Any]:
