@@ -1,0 +1,1 @@
+"""Deployments: runtime drivers (Docker, processes), image builds, and the services on top."""

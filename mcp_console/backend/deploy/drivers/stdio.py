@@ -1,0 +1,293 @@
+"""The async JSON-lines channel to a stdio MCP server, its stderr ring and an SDK adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import struct
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import mcp_types
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp.shared.message import SessionMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_STDOUT_FRAME = 1
+_STDERR_FRAME = 2
+_DOCKER_HEADER = struct.Struct(">BxxxL")
+
+
+class ChannelClosed(ConnectionError):
+    """The server's stdout ended or its stdin can no longer be written."""
+
+
+class StderrBuffer:
+    """The last lines a server wrote to stderr, bounded in lines and in line length."""
+
+    def __init__(self, max_lines: int = 500, max_line_chars: int = 4000) -> None:
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._partial = bytearray()
+        self._max_line_chars = max_line_chars
+
+    def feed(self, data: bytes) -> None:
+        """Add raw stderr bytes; complete lines are kept, the rest waits for its newline."""
+        self._partial += data
+        *complete, rest = self._partial.split(b"\n")
+        for raw in complete:
+            self._append(bytes(raw))
+        self._partial = bytearray(rest)
+        if len(self._partial) > self._max_line_chars * 4:
+            self._append(bytes(self._partial))
+            self._partial.clear()
+
+    def note(self, line: str) -> None:
+        """Record a line written by mcp-console itself (marked so it is not mistaken)."""
+        self._lines.append(f"[mcp-console] {line}"[: self._max_line_chars])
+
+    def tail(self, count: int) -> list[str]:
+        """The last ``count`` lines, including an unterminated last line."""
+        lines = list(self._lines)
+        if self._partial:
+            lines.append(self._decode(bytes(self._partial)))
+        return lines[-count:] if count > 0 else []
+
+    def _append(self, raw: bytes) -> None:
+        self._lines.append(self._decode(raw))
+
+    def _decode(self, raw: bytes) -> str:
+        return raw.decode("utf-8", "replace").rstrip("\r")[: self._max_line_chars]
+
+
+class StdioChannel:
+    """Newline-delimited JSON-RPC to one stdio server: write stdin, read stdout lines.
+
+    One consumer reads at a time. Reading applies back-pressure: a server whose output is
+    not consumed blocks on its stdout, as it would on a pipe.
+    """
+
+    def __init__(
+        self, writer: asyncio.StreamWriter, stderr: StderrBuffer, *, queue_size: int = 256
+    ) -> None:
+        self._writer = writer
+        self.stderr = stderr
+        self._lines: asyncio.Queue[bytes | None] = asyncio.Queue(queue_size)
+        self._buffer = bytearray()
+        self._write_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._eof = False
+        self._stdin_closed = False
+
+    @property
+    def at_eof(self) -> bool:
+        """Whether the server's stdout has ended and every line has been read."""
+        return self._eof and self._lines.empty()
+
+    def run_reader(self, coro: Awaitable[None]) -> None:
+        """Own the task that feeds this channel; it is cancelled by ``aclose``."""
+        self._tasks.append(asyncio.ensure_future(coro))
+
+    async def feed_stdout(self, data: bytes) -> None:
+        """Add stdout bytes from the server, queueing each complete line."""
+        self._buffer += data
+        while (end := self._buffer.find(b"\n")) >= 0:
+            line = bytes(self._buffer[:end]).rstrip(b"\r")
+            del self._buffer[: end + 1]
+            if line.strip():
+                await self._lines.put(line)
+        if len(self._buffer) > MAX_LINE_BYTES:
+            self.stderr.note(f"dropped a stdout line longer than {MAX_LINE_BYTES} bytes")
+            self._buffer.clear()
+
+    async def feed_eof(self) -> None:
+        """The server's stdout ended."""
+        if self._eof:
+            return
+        if self._buffer.strip():
+            await self._lines.put(bytes(self._buffer))
+        self._buffer.clear()
+        self._eof = True
+        await self._lines.put(None)
+
+    async def receive_line(self) -> bytes:
+        """The next stdout line; raises ``ChannelClosed`` once stdout has ended."""
+        if self.at_eof:
+            raise ChannelClosed("the server's stdout has ended")
+        line = await self._lines.get()
+        if line is None:
+            # Leave the marker for any later reader too.
+            self._lines.put_nowait(None)
+            raise ChannelClosed("the server's stdout has ended")
+        return line
+
+    async def receive(self) -> dict[str, Any]:
+        """The next JSON-RPC message; lines that are not JSON objects go to the stderr log."""
+        while True:
+            line = await self.receive_line()
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = None
+            if isinstance(message, dict):
+                return message
+            self.stderr.note(f"non-JSON line on stdout: {line[:200]!r}")
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            try:
+                yield await self.receive()
+            except ChannelClosed:
+                return
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        """Write one JSON-RPC message as one line."""
+        await self.send_line(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    async def send_line(self, line: str | bytes) -> None:
+        """Write one line (a newline is added; embedded newlines are refused)."""
+        data = line.encode() if isinstance(line, str) else line
+        if b"\n" in data:
+            raise ValueError("a stdio MCP message must not contain a newline")
+        if self._stdin_closed:
+            raise ChannelClosed("the server's stdin is closed")
+        async with self._write_lock:
+            try:
+                self._writer.write(data + b"\n")
+                await self._writer.drain()
+            except (ConnectionError, RuntimeError) as exc:
+                raise ChannelClosed(f"cannot write to the server's stdin: {exc}") from exc
+
+    async def close_stdin(self) -> None:
+        """Half-close: the server sees end of input and should exit on its own."""
+        if self._stdin_closed:
+            return
+        self._stdin_closed = True
+        async with self._write_lock:
+            with contextlib.suppress(OSError, RuntimeError):
+                if self._writer.can_write_eof():
+                    self._writer.write_eof()
+                else:
+                    self._writer.close()
+
+    async def aclose(self) -> None:
+        """Close both directions and stop the reader tasks."""
+        await self.close_stdin()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self._writer.close()
+        with contextlib.suppress(OSError, RuntimeError, ConnectionError):
+            await self._writer.wait_closed()
+        if not self._eof:
+            self._eof = True
+            with contextlib.suppress(asyncio.QueueFull):
+                self._lines.put_nowait(None)
+
+
+async def pump_docker_attach(reader: asyncio.StreamReader, channel: StdioChannel) -> None:
+    """Demultiplex Docker's attach stream: 8-byte headers, then stdout or stderr payloads.
+
+    Frames do not align with JSON lines; the channel re-splits stdout on newlines.
+    """
+    try:
+        while True:
+            header = await reader.readexactly(_DOCKER_HEADER.size)
+            kind, length = _DOCKER_HEADER.unpack(header)
+            payload = await reader.readexactly(length) if length else b""
+            if kind == _STDOUT_FRAME:
+                await channel.feed_stdout(payload)
+            elif kind == _STDERR_FRAME:
+                channel.stderr.feed(payload)
+    except (asyncio.IncompleteReadError, ConnectionError, OSError):
+        pass
+    finally:
+        await channel.feed_eof()
+
+
+async def pump_stdout(reader: asyncio.StreamReader, channel: StdioChannel) -> None:
+    """Feed a subprocess's stdout pipe into the channel."""
+    try:
+        while chunk := await reader.read(65536):
+            await channel.feed_stdout(chunk)
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        await channel.feed_eof()
+
+
+async def pump_stderr(reader: asyncio.StreamReader, stderr: StderrBuffer) -> None:
+    """Feed a subprocess's stderr pipe into its ring buffer."""
+    with contextlib.suppress(ConnectionError, OSError):
+        while chunk := await reader.read(65536):
+            stderr.feed(chunk)
+
+
+SdkStreams = tuple[
+    MemoryObjectReceiveStream[SessionMessage | Exception],
+    MemoryObjectSendStream[SessionMessage],
+]
+
+
+@asynccontextmanager
+async def stdio_transport(channel: StdioChannel) -> AsyncIterator[SdkStreams]:
+    """Present a ``StdioChannel`` as the SDK's transport streams.
+
+    Usable as ``Client(stdio_transport(channel))`` or with ``ClientSession(*streams)``.
+    Leaving the block stops the pumps but leaves the channel and the server running.
+    """
+    to_session, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    write_stream, from_session = anyio.create_memory_object_stream[SessionMessage](0)
+
+    async def server_to_session() -> None:
+        async with to_session:
+            while True:
+                try:
+                    line = await channel.receive_line()
+                except ChannelClosed:
+                    return
+                item: SessionMessage | Exception
+                try:
+                    item = SessionMessage(
+                        mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+                    )
+                except ValueError as exc:
+                    channel.stderr.note(f"invalid JSON-RPC line on stdout: {line[:200]!r}")
+                    item = exc
+                try:
+                    await to_session.send(item)
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    return
+
+    async def session_to_server() -> None:
+        async with from_session:
+            try:
+                async for message in from_session:
+                    await channel.send_line(
+                        message.message.model_dump_json(by_alias=True, exclude_unset=True)
+                    )
+            except ChannelClosed:
+                # The session must see the end rather than wait on a reply forever.
+                await to_session.aclose()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server_to_session)
+        tg.start_soon(session_to_server)
+        try:
+            yield read_stream, write_stream
+        finally:
+            tg.cancel_scope.cancel()
+            for stream in (read_stream, write_stream):
+                await stream.aclose()

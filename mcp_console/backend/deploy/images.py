@@ -1,0 +1,282 @@
+"""ImageBuilder: offline, cached Docker images for PyPI-packaged MCP servers and our example."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from mcp_console import __version__
+from mcp_console.backend.deploy.drivers.base import PackageSource
+from mcp_console.backend.deploy.drivers.engine import Engine
+from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
+from mcp_console.settings import ImageSettings
+
+logger = logging.getLogger(__name__)
+
+LABEL_IMAGE = "io.mcp-console.image"
+LABEL_HASH = "io.mcp-console.content-hash"
+LABEL_REQUIREMENTS = "io.mcp-console.requirements"
+EXAMPLE_REPOSITORY = "mcp-console/example-server"
+EXAMPLE_FILE = "example_server.py"
+EXAMPLE_SOURCE = Path(__file__).resolve().parents[2] / "devtools" / EXAMPLE_FILE
+IMAGE_USER = "65534:65534"
+_REPO_PART_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_PIP_TAIL_LINES = 15
+_BUILD_TAIL_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltImage:
+    """An image ready on the engine: built now, or reused because its content matched."""
+
+    tag: str
+    image_id: str
+    reused: bool
+    size_bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ImageRecipe:
+    """What goes into one image: pinned requirements, extra files for /app, the entry point."""
+
+    tag: str
+    requirements: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class ImageBuilder:
+    """Builds images with a venv of downloaded wheels on the configured base image.
+
+    Wheels are fetched on the host (``pip download`` with pip's own index configuration, or
+    only from ``settings.wheel_dir`` when set), so builds run with no network. Two stages
+    keep pip and the wheels out of the final image, which runs as an unprivileged user. An
+    image is rebuilt only when its content hash label differs from the recipe's.
+
+    Args:
+        settings: the base image and the optional wheel directory.
+        engine: the Docker connection.
+        python_version: the base image's Python (``X.Y``) the wheels must fit.
+        platforms: wheel platform tags acceptable on the base image.
+    """
+
+    def __init__(
+        self,
+        settings: ImageSettings,
+        engine: Engine,
+        *,
+        python_version: str = "3.11",
+        platforms: Sequence[str] = ("manylinux2014_x86_64", "manylinux_2_36_x86_64"),
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.python_version = python_version
+        self.platforms = tuple(platforms)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @staticmethod
+    def package_tag(service: str, version: str) -> str:
+        """``mcp-console/<service>:<version>``, or ``Invalid`` if either cannot be a tag."""
+        repo = service.lower()
+        if not _REPO_PART_RE.match(repo):
+            raise Invalid(f"service name {service!r} cannot name an image", field="service")
+        tag = version.replace("+", "_")
+        if not _TAG_RE.match(tag):
+            raise Invalid(f"version {version!r} cannot be an image tag", field="version")
+        return f"mcp-console/{repo}:{tag}"
+
+    async def ensure_package_image(self, service: str, package: PackageSource) -> BuiltImage:
+        """The image running ``package``'s console script, built unless already present.
+
+        Raises:
+            Invalid: the names cannot form a tag, or pip/the build failed (with the reason).
+            NotFound: the base image is missing.
+            Unavailable: the engine cannot be reached.
+        """
+        package.validate()
+        recipe = ImageRecipe(
+            tag=self.package_tag(service, package.version),
+            requirements=(package.requirement,),
+            entrypoint=(f"/opt/venv/bin/{package.script}",),
+        )
+        return await self._ensure(recipe)
+
+    async def ensure_example_image(self) -> BuiltImage:
+        """The image of our example MCP server: the installed ``mcp`` version plus one file."""
+        content = await asyncio.to_thread(EXAMPLE_SOURCE.read_bytes)
+        recipe = ImageRecipe(
+            tag=f"{EXAMPLE_REPOSITORY}:{__version__}",
+            requirements=(f"mcp=={metadata.version('mcp')}",),
+            entrypoint=("/opt/venv/bin/python", f"/app/{EXAMPLE_FILE}"),
+            files={EXAMPLE_FILE: content},
+        )
+        return await self._ensure(recipe)
+
+    def dockerfile(self, recipe: ImageRecipe) -> str:
+        """The two-stage Dockerfile for ``recipe`` (classic builder: no ``RUN --mount``)."""
+        base = self.settings.base_image
+        requirements = " ".join(shlex.quote(r) for r in recipe.requirements)
+        lines = [
+            f"FROM {base} AS build",
+            "COPY wheels /wheels",
+            "RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-index"
+            f" --no-cache-dir --disable-pip-version-check --find-links /wheels {requirements}",
+            f"FROM {base}",
+            "COPY --from=build /opt/venv /opt/venv",
+        ]
+        if recipe.files:
+            lines.append("COPY app /app")
+        lines += [
+            "ENV PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin PYTHONUNBUFFERED=1"
+            " PYTHONDONTWRITEBYTECODE=1 HOME=/tmp",
+            f"USER {IMAGE_USER}",
+            "WORKDIR /tmp",
+            f"ENTRYPOINT {json.dumps(list(recipe.entrypoint))}",
+            "CMD []",
+        ]
+        return "\n".join(lines) + "\n"
+
+    async def _ensure(self, recipe: ImageRecipe) -> BuiltImage:
+        started = time.monotonic()
+        client = await self.engine.client()
+        try:
+            base = await self.engine.call(client.images.get, self.settings.base_image)
+        except NotFound:
+            raise NotFound(
+                f"base image {self.settings.base_image} is not on the Docker engine; "
+                "build it with scripts/images.sh",
+                field="images.base_image",
+            ) from None
+        dockerfile = self.dockerfile(recipe)
+        content_hash = await asyncio.to_thread(self._content_hash, recipe, dockerfile, base.id)
+        lock = self._locks.setdefault(recipe.tag, asyncio.Lock())
+        async with lock:
+            existing = await self._existing(recipe.tag, content_hash)
+            if existing is not None:
+                return _built(existing, recipe.tag, reused=True, started=started)
+            context = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mcp-console-build-"))
+            try:
+                await self._download_wheels(recipe.requirements, context / "wheels")
+                await asyncio.to_thread(_write_context, context, dockerfile, recipe.files)
+                labels = {
+                    LABEL_IMAGE: "true",
+                    LABEL_HASH: content_hash,
+                    LABEL_REQUIREMENTS: " ".join(recipe.requirements),
+                    **recipe.labels,
+                }
+                logger.info("building image %s", recipe.tag)
+                image = await self._build(context, recipe.tag, labels)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, context, True)
+        return _built(image, recipe.tag, reused=False, started=started)
+
+    def _content_hash(self, recipe: ImageRecipe, dockerfile: str, base_id: str) -> str:
+        digest = hashlib.sha256()
+        parts: dict[str, Any] = {
+            "dockerfile": dockerfile,
+            "base": base_id,
+            "requirements": recipe.requirements,
+            "python": self.python_version,
+            "platforms": self.platforms,
+            "files": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(recipe.files.items())},
+        }
+        wheel_dir = self.settings.wheel_dir
+        if wheel_dir is not None and wheel_dir.is_dir():
+            parts["wheel_dir"] = sorted(
+                (p.name, p.stat().st_size) for p in wheel_dir.iterdir() if p.suffix == ".whl"
+            )
+        digest.update(json.dumps(parts, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    async def _existing(self, tag: str, content_hash: str) -> Any:
+        client = await self.engine.client()
+        try:
+            image = await self.engine.call(client.images.get, tag)
+        except NotFound:
+            return None
+        return image if (image.labels or {}).get(LABEL_HASH) == content_hash else None
+
+    async def _download_wheels(self, requirements: Sequence[str], target: Path) -> None:
+        argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check"]
+        argv += ["--no-input", "--only-binary=:all:", "--implementation", "cp"]
+        argv += ["--python-version", self.python_version, "-d", str(target)]
+        for platform in self.platforms:
+            argv += ["--platform", platform]
+        if self.settings.wheel_dir is not None:
+            argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            *requirements,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await proc.communicate()
+        if proc.returncode != 0:
+            lines = output.decode("utf-8", "replace").strip().splitlines()
+            errors = [line for line in lines if line.startswith("ERROR")] or lines
+            raise Invalid(
+                f"could not download wheels for {' '.join(requirements)}: "
+                + " / ".join(errors[-_PIP_TAIL_LINES:]),
+                field="package",
+            )
+
+    async def _build(self, context: Path, tag: str, labels: Mapping[str, str]) -> Any:
+        client = await self.engine.client()
+        try:
+            image, _ = await asyncio.to_thread(
+                client.images.build,
+                path=str(context),
+                tag=tag,
+                labels=dict(labels),
+                network_mode="none",
+                rm=True,
+                forcerm=True,
+                pull=False,
+            )
+        except docker.errors.BuildError as exc:
+            log = [str(entry.get("stream", "")).rstrip() for entry in exc.build_log]
+            tail = " / ".join(line for line in log if line)[-2000:]
+            raise Invalid(f"building {tag} failed: {exc.msg}; {tail}", field="package") from None
+        except (docker.errors.DockerException, OSError) as exc:
+            raise Unavailable(f"building {tag} failed on the Docker engine: {exc}") from exc
+        return image
+
+
+def _write_context(context: Path, dockerfile: str, files: Mapping[str, bytes]) -> None:
+    (context / "Dockerfile").write_text(dockerfile)
+    (context / "wheels").mkdir(exist_ok=True)
+    if files:
+        app = context / "app"
+        app.mkdir()
+        for name, content in files.items():
+            (app / name).write_bytes(content)
+            (app / name).chmod(0o644)
+
+
+def _built(image: Any, tag: str, *, reused: bool, started: float) -> BuiltImage:
+    return BuiltImage(
+        tag=tag,
+        image_id=image.id,
+        reused=reused,
+        size_bytes=int(image.attrs.get("Size", 0)),
+        seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,1 @@
+"""Reusable Textual widgets: they render what they are given and post messages."""

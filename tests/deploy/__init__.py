@@ -1,0 +1,1 @@
+"""Tests of the deploy layer: runtime drivers, images and the example server."""
