@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The services the test suite needs: a Docker engine and a throwaway PostgreSQL (sourced).
 
 PG_VERSION="${PG_VERSION:-15}"
@@ -13,11 +14,11 @@ apt_install() {
 # the next run, and its image cache, are fast.
 ensure_docker() {
     if docker info >/dev/null 2>&1; then
-        echo "Docker engine already running"
+        note "Docker engine already running"
         return 0
     fi
     if ! command -v dockerd >/dev/null 2>&1; then
-        echo "installing docker.io"
+        note "installing docker.io"
         apt_install docker.io || die "apt-get install docker.io"
     fi
     # A pid file left by an engine that died would stop a new one from starting.
@@ -25,12 +26,12 @@ ensure_docker() {
         rm -f /var/run/docker.pid
     fi
     mkdir -p "$STATE"
-    echo "starting dockerd (log: $STATE/dockerd.log)"
+    note "starting dockerd (log: $STATE/dockerd.log)"
     setsid dockerd >"$STATE/dockerd.log" 2>&1 </dev/null &
-    local i
-    for i in $(seq 120); do
+
+    for _ in $(seq 120); do
         if docker info >/dev/null 2>&1; then
-            echo "Docker engine ready"
+            note "Docker engine ready"
             return 0
         fi
         sleep 0.5
@@ -77,7 +78,7 @@ stop_postgres() {
 # deleted on exit) and export MCP_CONSOLE_TEST_POSTGRES_URL. Call stop_postgres on exit.
 start_postgres() {
     if [ ! -x "$PGBIN/initdb" ]; then
-        echo "installing postgresql"
+        note "installing postgresql"
         apt_install postgresql || die "apt-get install postgresql"
     fi
     [ -x "$PGBIN/initdb" ] || die "no PostgreSQL $PG_VERSION binaries in $PGBIN"
@@ -86,7 +87,7 @@ start_postgres() {
     fi
     local port
     port="$(free_port)" || die "could not pick a free port"
-    PG_DIR="$(mktemp -d)" || die "mktemp -d"
+    PG_DIR="$(mktemp -d -t mcp-console-pg.XXXXXX)" || die "mktemp -d"
     chmod 755 "$PG_DIR"
     if [ "$(id -u)" -eq 0 ]; then chown postgres "$PG_DIR"; fi
     as_postgres "$PGBIN/initdb -D $PG_DIR/data -A trust -U postgres -E UTF8 --locale=C --no-sync" \
@@ -94,5 +95,5 @@ start_postgres() {
     as_postgres "$PGBIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -s start -o '-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200'" \
         || { cat "$PG_DIR/server.log" >&2; die "pg_ctl start"; }
     export MCP_CONSOLE_TEST_POSTGRES_URL="postgresql+asyncpg://postgres@127.0.0.1:$port/postgres"
-    echo "PostgreSQL $PG_VERSION on 127.0.0.1:$port"
+    note "PostgreSQL $PG_VERSION on 127.0.0.1:$port"
 }

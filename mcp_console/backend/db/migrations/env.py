@@ -12,8 +12,8 @@ import mcp_console.backend.db.models  # noqa: F401  (registers every table)
 from mcp_console.backend.db.base import Base, UtcDateTime
 from mcp_console.backend.db.engine import create_engine
 
-# Full-text search objects are dialect-specific and created by hand in their migration;
-# autogenerate must neither drop them nor miss them.
+# Full-text search objects (and the ix_search_* indexes serving search) are dialect-specific
+# and created by hand in their migration; autogenerate must neither drop them nor miss them.
 SEARCH_OBJECTS = {"service_search", "search_vector", "ix_mcp_services_search_vector"}
 
 
@@ -21,6 +21,8 @@ def include_name(name: str | None, type_: str, _parent: Any) -> bool:
     if name is None:
         return True
     if type_ == "table" and name.startswith("service_search"):
+        return False
+    if type_ == "index" and name.startswith("ix_search_"):
         return False
     return name not in SEARCH_OBJECTS
 
