@@ -87,15 +87,12 @@ async def service_views(session: AsyncSession, ids: Sequence[int]) -> list[Servi
     rows = {
         s.id: s for s in await session.scalars(select(McpService).where(McpService.id.in_(ids)))
     }
-    latest = dict(
-        (
-            await session.execute(
-                select(ServiceVersion.service_id, ServiceVersion.version).where(
-                    ServiceVersion.service_id.in_(ids), ServiceVersion.is_latest.is_(True)
-                )
-            )
-        ).tuples()
+    latest_rows = await session.execute(
+        select(ServiceVersion.service_id, ServiceVersion.version).where(
+            ServiceVersion.service_id.in_(ids), ServiceVersion.is_latest.is_(True)
+        )
     )
+    latest = {service_id: version for service_id, version in latest_rows}
     return [service_view(rows[i], latest.get(i)) for i in ids if i in rows]
 
 
@@ -114,7 +111,7 @@ async def service_detail(session: AsyncSession, row: McpService) -> ServiceDetai
         .where(ServiceReview.service_id == row.id)
         .group_by(ServiceReview.rating)
     )
-    for rating, count in counts.tuples():
+    for rating, count in counts:
         histogram[rating] = count
     latest = next((v.version for v in versions if v.is_latest), None)
     return ServiceDetail(
