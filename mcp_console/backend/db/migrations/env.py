@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from alembic import context
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 
 import mcp_console.backend.db.models  # noqa: F401  (registers every table)
@@ -31,6 +32,9 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render our column types as plain SQLAlchemy ones, so migrations never import models."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, JSON) and "postgresql" in obj._variant_mapping:
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return "sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')"
     return False
 
 
