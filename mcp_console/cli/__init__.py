@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from mcp_console.cli import catalog, db, reviews, users
+from mcp_console.cli import catalog, daemon, db, reviews, users
 from mcp_console.cli.context import load_settings, reported_errors
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(reviews.app, name="review")
 app.add_typer(users.app, name="user")
 app.add_typer(db.app, name="db")
+app.add_typer(daemon.app, name="daemon")
 
 
 @app.callback(invoke_without_command=True)

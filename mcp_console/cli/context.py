@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
 
+from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.local import LocalClient
 from mcp_console.client.protocol import ConsoleClient
@@ -19,7 +20,12 @@ from mcp_console.schemas.errors import ConsoleError, Unavailable
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
+if TYPE_CHECKING:
+    from mcp_console.client.remote import RemoteClient
+
 T = TypeVar("T")
+
+DAEMON_HEALTH_TIMEOUT = 2.0
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
@@ -38,7 +44,35 @@ async def acting_user(runtime: Runtime, settings: Settings) -> Principal:
     return runtime.local_admin
 
 
+async def daemon_client(settings: Settings) -> RemoteClient | None:
+    """A client of the daemon serving this data dir if one answers, else ``None``.
+
+    It acts as ``MCP_CONSOLE_API_KEY``'s user when that is set, else as the local admin
+    (whose key the daemon keeps in ``admin.token``).
+    """
+    files = DaemonFiles(settings.data_dir)
+    info = await asyncio.to_thread(read_info, files)
+    if info is None:
+        return None
+    # httpx loads only when a daemon may be there.
+    from mcp_console.client.remote import RemoteClient
+
+    token = settings.api_key or await asyncio.to_thread(read_token, files)
+    client = RemoteClient(info.url, token)
+    try:
+        async with asyncio.timeout(DAEMON_HEALTH_TIMEOUT):
+            await client.health()
+    except (Unavailable, TimeoutError):
+        await client.aclose()
+        return None
+    return client
+
+
 async def _with_client(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
+    remote = await daemon_client(settings)
+    if remote is not None:
+        async with remote:
+            return await action(remote)
     async with Runtime(settings) as runtime:
         return await action(LocalClient(runtime, await acting_user(runtime, settings)))
 
@@ -55,7 +89,7 @@ def reported_errors() -> Iterator[None]:
 
 
 def run(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
-    """Run ``action`` against an embedded backend and return its result."""
+    """Run ``action`` on the running daemon if one answers, else on an embedded backend."""
     with reported_errors():
         return asyncio.run(_with_client(load_settings(), action))
 

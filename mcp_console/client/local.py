@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.catalog import (
@@ -20,7 +25,20 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
     VersionView,
 )
+from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _checked(dto: M) -> M:
+    """Validate a DTO again at the boundary, as the HTTP API does, so both transports agree."""
+    try:
+        return type(dto).model_validate(dto.model_dump())
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise Invalid(f"{field}: {first['msg']}", field=field) from None
 
 
 class LocalClient:
@@ -56,13 +74,13 @@ class LocalClient:
         return await self._runtime.catalog.services_by_author(self._actor)
 
     async def register_service(self, new: ServiceCreate) -> ServiceDetail:
-        return await self._runtime.catalog.register(self._actor, new)
+        return await self._runtime.catalog.register(self._actor, _checked(new))
 
     async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
-        return await self._runtime.catalog.update(self._actor, name, changes)
+        return await self._runtime.catalog.update(self._actor, name, _checked(changes))
 
     async def add_version(self, name: str, new: VersionCreate) -> VersionView:
-        return await self._runtime.catalog.add_version(self._actor, name, new)
+        return await self._runtime.catalog.add_version(self._actor, name, _checked(new))
 
     async def publish_service(self, name: str) -> ServiceDetail:
         return await self._runtime.catalog.publish(self._actor, name)
@@ -80,13 +98,23 @@ class LocalClient:
         return await self._runtime.catalog.export(self._actor, name, version)
 
     async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
-        return await self._runtime.catalog.add_review(self._actor, name, review)
+        return await self._runtime.catalog.add_review(self._actor, name, _checked(review))
 
     async def list_reviews(self, name: str) -> list[ReviewView]:
         return await self._runtime.catalog.list_reviews(self._actor, name)
 
     async def create_user(self, new: UserCreate) -> UserCreated:
-        return await self._runtime.users.create_user(self._actor, new)
+        return await self._runtime.users.create_user(self._actor, _checked(new))
 
     async def list_users(self) -> list[UserView]:
         return await self._runtime.users.list_users(self._actor)
+
+    @asynccontextmanager
+    async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        async with self._runtime.events.subscribe() as queue:
+            yield _drain(queue)
+
+
+async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    while True:
+        yield await queue.get()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from mcp_console.schemas.catalog import (
@@ -159,4 +161,17 @@ class ConsoleClient(Protocol):
 
     async def list_users(self) -> list[UserView]:
         """Every user (admins only)."""
+        ...
+
+    def events(self) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+        """Live backend events, e.g. ``{"type": "service.published", "service": "x"}``.
+
+        Use as ``async with client.events() as stream: async for event in stream: ...``.
+        Every event published after the context is entered is delivered (a reader that
+        falls far behind loses the oldest first). A daemon's stream ends with a
+        ``daemon.stopping`` event.
+
+        Raises:
+            Unavailable: the daemon cannot be reached, or the stream was cut.
+        """
         ...

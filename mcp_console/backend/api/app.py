@@ -1,0 +1,73 @@
+"""The FastAPI app factory: routes under /api/v1, bearer auth, one error body shape."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_console import __version__
+from mcp_console.backend.api.deps import current_principal
+from mcp_console.backend.api.errors import install_error_handlers
+from mcp_console.backend.api.routes import catalog, events, health, reviews, users
+from mcp_console.backend.api.routes.events import STOPPING_EVENT
+from mcp_console.backend.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+KEEPALIVE_SECONDS = 15.0
+
+
+class EncodedSlashes:
+    """Keep ``%2F`` inside a path segment, so an encoded service name stays one segment.
+
+    Servers decode ``%2F`` to ``/`` before routing; re-deriving the path from ``raw_path``
+    with only ``%2F`` kept encoded lets ``/services/acme%2Freviews`` name the service
+    ``acme/reviews`` instead of the reviews of ``acme``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw and b"%2f" in raw.lower():
+            text = raw.decode("latin-1").replace("%2F", "%252F").replace("%2f", "%252F")
+            scope = {**scope, "path": unquote(text)}
+        await self.app(scope, receive, send)
+
+
+def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS) -> FastAPI:
+    """The API over ``runtime`` (which must be started and outlive the app).
+
+    Args:
+        runtime: the started backend whose services the routes call.
+        keepalive_seconds: how long an idle event stream waits before a keep-alive comment.
+    """
+    app = FastAPI(
+        title="mcp-console",
+        version=__version__,
+        description="The mcp-console daemon: catalog, reviews, users and live events.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.keepalive_seconds = keepalive_seconds
+    app.state.stopping = False
+    app.add_middleware(EncodedSlashes)
+    install_error_handlers(app)
+    app.include_router(health.router, prefix=API_PREFIX)
+    authenticated = [Depends(current_principal)]
+    # Reviews first: their ``/services/{name:path}/reviews`` must win over the bare
+    # ``/services/{name:path}`` of the catalog.
+    for router in (users.router, reviews.router, catalog.router, events.router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
+    return app
+
+
+def stop_streams(app: FastAPI) -> None:
+    """End every open event stream (with a ``daemon.stopping`` event) so a stop is quick."""
+    app.state.stopping = True
+    runtime: Runtime = app.state.runtime
+    runtime.events.publish({"type": STOPPING_EVENT})

@@ -1,0 +1,26 @@
+"""Request and response bodies that only the HTTP API needs (the rest are the schemas DTOs)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ServerJsonBody(BaseModel):
+    """A ``server.json`` document to register (or update) and publish."""
+
+    text: str = Field(description="The document, as text.", max_length=1_000_000)
+    origin: str = Field(default="server.json", max_length=500, description="Where it came from.")
+
+
+class DeprecationBody(BaseModel):
+    """Why a service is deprecated and what its users should do instead."""
+
+    message: str = Field(max_length=2000)
+
+
+class Health(BaseModel):
+    """The daemon is up."""
+
+    status: str = "ok"
+    version: str
+    pid: int

@@ -1,0 +1,39 @@
+"""The live event stream: the runtime's EventBus as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from mcp_console.backend.api.deps import Actor, RuntimeDep
+
+router = APIRouter(tags=["events"])
+
+STOPPING_EVENT = "daemon.stopping"
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def stream_events(
+    request: Request, rt: RuntimeDep, actor: Actor
+) -> AsyncIterator[ServerSentEvent]:
+    """Every backend event as it happens; ``event`` is the type, ``data`` the JSON event.
+
+    The stream opens with a ``: subscribed`` comment once no later event can be missed,
+    sends a ``: keep-alive`` comment when idle, and ends with a ``daemon.stopping`` event.
+    """
+    keepalive: float = request.app.state.keepalive_seconds
+    async with rt.events.subscribe() as queue:
+        yield ServerSentEvent(comment="subscribed")
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), keepalive)
+            except TimeoutError:
+                yield ServerSentEvent(comment="keep-alive")
+                continue
+            kind = str(event.get("type", "message"))
+            yield ServerSentEvent(event=kind, data=event)
+            if kind == STOPPING_EVENT and request.app.state.stopping:
+                return

@@ -1,0 +1,171 @@
+"""``mcp-console daemon …``: run the headless backend, see whether it runs, stop it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import typer
+
+from mcp_console.backend.daemon import DaemonFiles, DaemonInfo, read_info, running_pid, serve
+from mcp_console.cli.context import JSON_OPTION, emit, load_settings, reported_errors
+from mcp_console.schemas.errors import Conflict, Unavailable
+from mcp_console.settings import Settings
+
+START_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 15.0
+POLL_SECONDS = 0.1
+HEALTH_TIMEOUT_SECONDS = 2.0
+LOG_TAIL_LINES = 15
+
+app = typer.Typer(help="Run the headless daemon: the backend and its HTTP API.")
+
+
+def _answers(url: str) -> bool:
+    # httpx loads only here: every CLI command imports this module to register the group.
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/api/v1/health", timeout=HEALTH_TIMEOUT_SECONDS)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def _log_tail(files: DaemonFiles) -> str:
+    try:
+        lines = files.log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def _refuse_if_running(files: DaemonFiles) -> None:
+    pid = running_pid(files)
+    if pid is None:
+        return
+    info = read_info(files)
+    where = f" at {info.url}" if info else ""
+    raise Conflict(
+        f"a daemon is already running{where} (pid {pid}); stop it with 'mcp-console daemon stop'"
+    )
+
+
+def _start_detached(settings: Settings, host: str | None, port: int | None) -> DaemonInfo:
+    """Start ``python -m mcp_console daemon`` in its own session and wait until it answers."""
+    files = DaemonFiles(settings.data_dir)
+    _refuse_if_running(files)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    env = {**os.environ, "MCP_CONSOLE_DATA_DIR": str(settings.data_dir)}
+    if host is not None:
+        env["MCP_CONSOLE_BIND_HOST"] = host
+    if port is not None:
+        env["MCP_CONSOLE_API_PORT"] = str(port)
+    with files.log.open("ab") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "mcp_console", "daemon"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        status = child.poll()
+        if status is not None:
+            raise Unavailable(
+                f"the daemon exited with status {status}; the end of {files.log}:\n"
+                + _log_tail(files)
+            )
+        info = read_info(files)
+        if info is not None and info.pid == child.pid and _answers(info.url):
+            return info
+        time.sleep(POLL_SECONDS)
+    child.terminate()
+    raise Unavailable(
+        f"the daemon did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {files.log}"
+    )
+
+
+def _announce(info: DaemonInfo) -> None:
+    typer.echo(f"mcp-console daemon listening on {info.url} (pid {info.pid})")
+
+
+@app.callback(invoke_without_command=True)
+def daemon(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, "--host", help="Address to listen on [127.0.0.1]."),
+    port: int | None = typer.Option(
+        None, "--port", min=0, max=65535, help="Port to listen on (0: any free port) [8765]."
+    ),
+    detach: bool = typer.Option(False, "--detach", help="Run in the background."),
+) -> None:
+    """Run the daemon in the foreground until Ctrl-C or SIGTERM (or in the background)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings()
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["bind_host"] = host
+    if port is not None:
+        overrides["api_port"] = port
+    settings = settings.model_copy(update=overrides)
+    with reported_errors():
+        if detach:
+            info = _start_detached(settings, host, port)
+            _announce(info)
+            typer.echo(f"log: {DaemonFiles(settings.data_dir).log}")
+        else:
+            asyncio.run(serve(settings, ready=_announce))
+
+
+@app.command()
+def status(as_json: bool = JSON_OPTION) -> None:
+    """Whether a daemon runs on this data dir, where, and whether it answers."""
+    files = DaemonFiles(load_settings().data_dir)
+    pid = running_pid(files)
+    info = read_info(files) if pid is not None else None
+    url = info.url if info is not None else None
+    answering = url is not None and _answers(url)
+    result = {"running": pid is not None, "pid": pid, "url": url, "answering": answering}
+
+    def human() -> None:
+        if pid is None:
+            typer.echo("stopped: no daemon is running")
+        elif url is None:
+            typer.echo(f"starting (pid {pid})")
+        else:
+            state = "running" if answering else "running but not answering"
+            typer.echo(f"{state} at {url} (pid {pid})")
+
+    emit(result, as_json, human)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the daemon with SIGTERM and wait until it has finished."""
+    files = DaemonFiles(load_settings().data_dir)
+    with reported_errors():
+        pid = running_pid(files)
+        if pid is None:
+            typer.echo("no daemon is running")
+            return
+        if pid < 0:
+            raise Unavailable(f"a daemon holds {files.pid} but its pid cannot be read")
+        with contextlib.suppress(ProcessLookupError):  # it ended by itself meanwhile
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while running_pid(files) is not None:
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"the daemon (pid {pid}) did not stop within {STOP_TIMEOUT_SECONDS:.0f} s"
+                )
+            time.sleep(POLL_SECONDS)
+        typer.echo(f"stopped the daemon (pid {pid})")

@@ -1,0 +1,254 @@
+"""RemoteClient: the ConsoleClient over the daemon's HTTP API (the Python SDK)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from mcp_console.schemas.catalog import (
+    CatalogDocument,
+    CategoryCount,
+    ImportReport,
+    ReviewCreate,
+    ReviewView,
+    SearchPage,
+    ServiceCreate,
+    ServiceDetail,
+    ServiceUpdate,
+    ServiceView,
+    TagCount,
+    VersionCreate,
+    VersionView,
+)
+from mcp_console.schemas.errors import (
+    Conflict,
+    ConsoleError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    error_from_dict,
+)
+from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+
+API_PREFIX = "/api/v1"
+CONNECT_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 60.0
+
+M = TypeVar("M", bound=BaseModel)
+
+_ERRORS_BY_STATUS: dict[int, type[ConsoleError]] = {
+    cls.http_status: cls for cls in (NotFound, Conflict, Invalid, Forbidden, Unauthorized)
+}
+
+
+def _path(name: str) -> str:
+    # '/' inside a name is sent as %2F so the name is one segment (the API decodes it).
+    return quote(name, safe="")
+
+
+def _error_of(response: httpx.Response) -> ConsoleError:
+    """The domain error an error response carries (or one built from its status)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        return error_from_dict(payload["error"])
+    if response.status_code >= 500:
+        return Unavailable(f"the daemon answered {response.status_code} {response.reason_phrase}")
+    cls = _ERRORS_BY_STATUS.get(response.status_code, ConsoleError)
+    return cls(f"the daemon answered {response.status_code} {response.reason_phrase}")
+
+
+class RemoteClient:
+    """Talks to a daemon over HTTP with one connection pool; use it as an async context.
+
+    Args:
+        url: the daemon's base URL, e.g. ``http://127.0.0.1:8765``.
+        token: an API key; every call acts as its user.
+        timeout: seconds to wait for an answer (connecting waits at most 5 s).
+    """
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = REQUEST_TIMEOUT) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.url + API_PREFIX,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def health(self) -> dict[str, Any]:
+        """The daemon's health answer (no API key needed).
+
+        Raises:
+            Unavailable: the daemon cannot be reached or does not answer in time.
+        """
+        data = await self._call("GET", "/health")
+        assert isinstance(data, dict)
+        return data
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            response = await self._http.request(method, path, json=body, params=params)
+        except httpx.TimeoutException as error:
+            raise Unavailable(
+                f"the daemon at {self.url} did not answer in time ({type(error).__name__})"
+            ) from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
+        if response.is_error:
+            raise _error_of(response)
+        return response.json()
+
+    async def _model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        return model.model_validate(await self._call(method, path, **kwargs))
+
+    async def _models(self, model: type[M], method: str, path: str, **kwargs: Any) -> list[M]:
+        items = await self._call(method, path, **kwargs)
+        if not isinstance(items, list):
+            raise Unavailable(f"the daemon at {self.url} answered {path} with no list")
+        return [model.model_validate(item) for item in items]
+
+    @staticmethod
+    def _dump(dto: BaseModel, **kwargs: Any) -> Any:
+        return dto.model_dump(mode="json", **kwargs)
+
+    # -- ConsoleClient -------------------------------------------------------------------------
+
+    async def whoami(self) -> Principal:
+        return await self._model(Principal, "GET", "/me")
+
+    async def search_services(
+        self, query: str, *, page: int = 1, page_size: int = 50
+    ) -> SearchPage:
+        params = {"q": query, "page": page, "page_size": page_size}
+        return await self._model(SearchPage, "GET", "/services", params=params)
+
+    async def get_service(self, name: str) -> ServiceDetail:
+        return await self._model(ServiceDetail, "GET", f"/services/{_path(name)}")
+
+    async def list_categories(self) -> list[CategoryCount]:
+        return await self._models(CategoryCount, "GET", "/categories")
+
+    async def list_tags(self, limit: int = 200) -> list[TagCount]:
+        return await self._models(TagCount, "GET", "/tags", params={"limit": limit})
+
+    async def featured_services(self, limit: int = 20) -> list[ServiceView]:
+        return await self._models(ServiceView, "GET", "/featured", params={"limit": limit})
+
+    async def my_services(self) -> list[ServiceView]:
+        return await self._models(ServiceView, "GET", "/me/services")
+
+    async def register_service(self, new: ServiceCreate) -> ServiceDetail:
+        return await self._model(ServiceDetail, "POST", "/services", body=self._dump(new))
+
+    async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
+        body = self._dump(changes, exclude_none=True)
+        return await self._model(ServiceDetail, "PATCH", f"/services/{_path(name)}", body=body)
+
+    async def add_version(self, name: str, new: VersionCreate) -> VersionView:
+        path = f"/services/{_path(name)}/versions"
+        return await self._model(VersionView, "POST", path, body=self._dump(new))
+
+    async def publish_service(self, name: str) -> ServiceDetail:
+        return await self._model(ServiceDetail, "POST", f"/services/{_path(name)}/publish")
+
+    async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
+        body = {"text": text, "origin": origin}
+        return await self._model(ServiceDetail, "POST", "/catalog/publish", body=body)
+
+    async def deprecate_service(self, name: str, message: str) -> ServiceDetail:
+        path = f"/services/{_path(name)}/deprecate"
+        return await self._model(ServiceDetail, "POST", path, body={"message": message})
+
+    async def import_catalog(self, documents: list[CatalogDocument]) -> ImportReport:
+        body = [self._dump(d) for d in documents]
+        return await self._model(ImportReport, "POST", "/catalog/import", body=body)
+
+    async def export_server_json(self, name: str, version: str | None = None) -> dict[str, Any]:
+        params = {"version": version} if version else None
+        data = await self._call("GET", f"/services/{_path(name)}/export", params=params)
+        assert isinstance(data, dict)
+        return data
+
+    async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
+        path = f"/services/{_path(name)}/reviews"
+        return await self._model(ReviewView, "POST", path, body=self._dump(review))
+
+    async def list_reviews(self, name: str) -> list[ReviewView]:
+        return await self._models(ReviewView, "GET", f"/services/{_path(name)}/reviews")
+
+    async def create_user(self, new: UserCreate) -> UserCreated:
+        return await self._model(UserCreated, "POST", "/users", body=self._dump(new))
+
+    async def list_users(self) -> list[UserView]:
+        return await self._models(UserView, "GET", "/users")
+
+    @asynccontextmanager
+    async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """The daemon's live events over SSE; see ``ConsoleClient.events``."""
+        try:
+            async with self._http.stream(
+                "GET", "/events", timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT)
+            ) as response:
+                if response.is_error:
+                    await response.aread()
+                    raise _error_of(response)
+                lines = response.aiter_lines()
+                # The stream's first comment says the subscription is live.
+                async for line in lines:
+                    if line.startswith(":"):
+                        break
+                yield _sse_events(lines)
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(f"lost the event stream of {self.url}: {reason}") from None
+
+
+async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """Events parsed from SSE lines (comments and keep-alives skipped)."""
+    data: list[str] = []
+    async for line in lines:
+        if line == "":
+            if data:
+                event = json.loads("\n".join(data))
+                data = []
+                if isinstance(event, dict):
+                    yield event
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))

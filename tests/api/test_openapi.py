@@ -1,0 +1,58 @@
+"""The API documents itself: an OpenAPI document with every route, and interactive docs."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+
+ROUTES = {
+    "/api/v1/health": {"get"},
+    "/api/v1/me": {"get"},
+    "/api/v1/me/services": {"get"},
+    "/api/v1/users": {"get", "post"},
+    "/api/v1/services": {"get", "post"},
+    "/api/v1/services/{name}": {"get", "patch"},
+    "/api/v1/services/{name}/versions": {"post"},
+    "/api/v1/services/{name}/publish": {"post"},
+    "/api/v1/services/{name}/deprecate": {"post"},
+    "/api/v1/services/{name}/export": {"get"},
+    "/api/v1/services/{name}/reviews": {"get", "post"},
+    "/api/v1/catalog/import": {"post"},
+    "/api/v1/catalog/publish": {"post"},
+    "/api/v1/categories": {"get"},
+    "/api/v1/tags": {"get"},
+    "/api/v1/featured": {"get"},
+    "/api/v1/events": {"get"},
+}
+
+
+async def test_the_openapi_document_lists_every_route(api: Api) -> None:
+    response = await api.http.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "mcp-console"
+    paths = {path: set(item) for path, item in document["paths"].items()}
+    assert paths == ROUTES
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            secured = bool(operation.get("security"))
+            assert secured == (path != "/api/v1/health"), (method, path)
+
+
+async def test_request_and_response_bodies_are_the_schemas(api: Api) -> None:
+    document = (await api.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for name in ("ServiceCreate", "ServiceDetail", "SearchPage", "ReviewCreate", "UserCreated"):
+        assert name in schemas
+    review = document["paths"]["/api/v1/services/{name}/reviews"]["post"]
+    body = review["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ReviewCreate")
+    events = document["paths"]["/api/v1/events"]["get"]
+    assert "text/event-stream" in events["responses"]["200"]["content"]
+
+
+async def test_the_docs_page_is_served(api: Api) -> None:
+    response = await api.http.get("/docs")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "/openapi.json" in response.text
