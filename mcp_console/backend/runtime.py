@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from mcp_console.backend.catalog.search import search_index_for
 from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
 from mcp_console.backend.db.migrate import upgrade
@@ -43,7 +44,9 @@ class Runtime:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self._engine)
         self.events = EventBus()
         self.users = UserService(self.sessions)
-        self.catalog = CatalogService(self.sessions, self.events)
+        self.catalog = CatalogService(
+            self.sessions, self.events, search_index_for(self._engine.dialect.name)
+        )
         self.local_admin, self.local_admin_new_key = await self.users.ensure_local_admin(
             self.settings.local_admin_name
         )

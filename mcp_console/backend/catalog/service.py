@@ -14,9 +14,9 @@ from mcp_console.backend.catalog.formats import (
     validate_server_json,
 )
 from mcp_console.backend.catalog.search import (
+    SearchIndex,
     category_counts,
     parse_query,
-    search_index_for,
     tag_counts,
 )
 from mcp_console.backend.catalog.versions import (
@@ -79,9 +79,15 @@ def can_see(actor: Principal | None, service: McpService) -> bool:
 class CatalogService:
     """The service market. Every method runs in one transaction: nothing is half-written."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: EventBus) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        events: EventBus,
+        search_index: SearchIndex,
+    ) -> None:
         self._sessions = sessions
         self._events = events
+        self._index = search_index
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -108,8 +114,7 @@ class CatalogService:
             raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
         query = parse_query(text)
         async with self._sessions() as session:
-            index = search_index_for(session.bind.dialect.name)
-            ids, total = await index.search(
+            ids, total = await self._index.search(
                 session, query, actor=actor, page=page, page_size=page_size
             )
             items = await service_views(session, ids)
@@ -358,7 +363,7 @@ class CatalogService:
         async with self._sessions.begin() as session:
             touched = await importer.apply_entries(session, actor, entries, report)
             if touched:
-                await search_index_for(session.bind.dialect.name).index(session, sorted(touched))
+                await self._index.index(session, sorted(touched))
         if report.created or report.updated:
             self._events.publish({"type": "catalog.imported", "count": len(touched)})
         return report
@@ -390,6 +395,5 @@ class CatalogService:
         require_owner(actor, service)
         return service
 
-    @staticmethod
-    async def _reindex(session: AsyncSession, service_id: int) -> None:
-        await search_index_for(session.bind.dialect.name).index(session, [service_id])
+    async def _reindex(self, session: AsyncSession, service_id: int) -> None:
+        await self._index.index(session, [service_id])
