@@ -92,7 +92,7 @@ async def service_views(session: AsyncSession, ids: Sequence[int]) -> list[Servi
             ServiceVersion.service_id.in_(ids), ServiceVersion.is_latest.is_(True)
         )
     )
-    latest = {service_id: version for service_id, version in latest_rows}
+    latest: dict[int, str] = dict(latest_rows.all())
     return [service_view(rows[i], latest.get(i)) for i in ids if i in rows]
 
 
