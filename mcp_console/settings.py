@@ -22,6 +22,29 @@ class ImageSettings(BaseModel):
     wheel_dir: Path | None = None
 
 
+class DeploySettings(BaseModel):
+    """Timing of the deployment controller: health checks, restarts, rollouts (seconds)."""
+
+    health_interval: float = Field(default=10.0, gt=0)
+    health_timeout: float = Field(default=5.0, gt=0)
+    unhealthy_threshold: int = Field(default=3, ge=1)
+    healthy_threshold: int = Field(default=2, ge=1)
+    # Failed probes of a new instance count only after this long (servers take time to load).
+    start_grace: float = Field(default=30.0, ge=0)
+    backoff_base: float = Field(default=1.0, gt=0)
+    backoff_max: float = Field(default=60.0, gt=0)
+    # Restarts without ever becoming healthy before an instance is declared crash-looping.
+    crash_loop_restarts: int = Field(default=5, ge=1)
+    rollout_deadline: float = Field(default=120.0, gt=0)
+    stop_timeout: float = Field(default=10.0, ge=0)
+    reconcile_interval: float = Field(default=15.0, gt=0)
+    autoscale_interval: float = Field(default=15.0, gt=0)
+    # Scaling down waits until the busiest sample of this many seconds allows it.
+    autoscale_window: float = Field(default=60.0, gt=0)
+    # Separates consoles sharing one Docker engine; unset: derived from the database URL.
+    scope: str | None = None
+
+
 class Settings(BaseSettings):
     """Everything configurable about mcp-console."""
 
@@ -32,11 +55,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     api_key: str | None = None
+    # A Fernet key (url-safe base64 of 32 bytes) for secrets at rest; unset: <data_dir>/secret.key.
+    secret_key: str | None = Field(default=None, repr=False)
     bind_host: str = "127.0.0.1"
     api_port: int = 8765
     gateway_port: int = 8766
     runtime: str = "auto"
     images: ImageSettings = Field(default_factory=ImageSettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
     local_admin_name: str = "admin"
 
     @property

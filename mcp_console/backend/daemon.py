@@ -229,7 +229,7 @@ async def serve(settings: Settings, *, ready: Callable[[DaemonInfo], None] | Non
     try:
         sock = await bind_socket(settings.bind_host, settings.api_port)
         with contextlib.closing(sock):
-            async with Runtime(settings) as runtime:
+            async with Runtime(settings, background=True) as runtime:
                 await ensure_admin_token(runtime, files)
                 port = int(sock.getsockname()[1])
                 server = ApiServer(create_app(runtime), settings.bind_host, port)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -11,6 +12,11 @@ from mcp_console.backend.catalog.search import search_index_for
 from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
 from mcp_console.backend.db.migrate import upgrade
+from mcp_console.backend.deploy.autoscaler import LoadSource
+from mcp_console.backend.deploy.controller import Controller
+from mcp_console.backend.deploy.runtimes import Drivers
+from mcp_console.backend.deploy.secretstore import DeploymentSecrets
+from mcp_console.backend.deploy.service import DeploymentService
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
@@ -18,12 +24,26 @@ from mcp_console.settings import Settings
 
 
 class Runtime:
-    """The backend: enter it on the running loop, leave it to release everything it holds."""
+    """The backend: enter it on the running loop, leave it to release everything it holds.
 
-    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+    Args:
+        settings: loaded once by the caller.
+        migrate: upgrade the database first.
+        background: run the deployment controller (reconcile loop, health checks, autoscaler)
+            for as long as the runtime is open; a daemon or an interactive console wants it,
+            a short-lived CLI command does not (it only records desired state).
+    """
+
+    def __init__(
+        self, settings: Settings, *, migrate: bool = True, background: bool = False
+    ) -> None:
         self.settings = settings
         self._migrate = migrate
+        self._background = background
         self._engine: AsyncEngine | None = None
+        self._scheduler: Any = None
+        # The gateway sets this: where the autoscaler reads each deployment's load.
+        self.load_source: LoadSource | None = None
         self.local_admin: Principal | None = None
         self.local_admin_new_key: str | None = None
 
@@ -50,7 +70,56 @@ class Runtime:
         self.local_admin, self.local_admin_new_key = await self.users.ensure_local_admin(
             self.settings.local_admin_name
         )
+        self.drivers = Drivers(self.settings)
+        secrets_store = DeploymentSecrets(self.settings)
+        self.controller = Controller(
+            self.sessions,
+            self.events,
+            self.drivers,
+            secrets_store,
+            self.settings.deploy,
+            load_source=lambda: self.load_source,
+        )
+        self.deployments = DeploymentService(
+            self.sessions,
+            self.events,
+            self.controller,
+            secrets_store,
+            self.settings.deploy,
+            self.catalog.record_download,
+        )
+        if self._background:
+            try:
+                await self._start_background()
+            except BaseException:
+                await self.__aexit__(None, None, None)
+                raise
         return self
+
+    async def _start_background(self) -> None:
+        # APScheduler loads only where something runs in the background.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        await self.controller.start()
+        deploy = self.settings.deploy
+        scheduler = AsyncIOScheduler()
+        job = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        scheduler.add_job(
+            self.controller.reconcile_all,
+            "interval",
+            seconds=deploy.reconcile_interval,
+            id="reconcile",
+            **job,
+        )
+        scheduler.add_job(
+            self.controller.autoscale,
+            "interval",
+            seconds=deploy.autoscale_interval,
+            id="autoscale",
+            **job,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
 
     async def __aexit__(
         self,
@@ -58,6 +127,13 @@ class Runtime:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._scheduler is not None:
+            with contextlib.suppress(Exception):
+                self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if hasattr(self, "controller"):
+            await self.controller.close()
+            await self.drivers.close()
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

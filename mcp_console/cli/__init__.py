@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from mcp_console.cli import catalog, daemon, db, reviews, users
+from mcp_console.cli import catalog, connect, daemon, db, deploy, reviews, users
 from mcp_console.cli.context import load_settings, reported_errors
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app.add_typer(reviews.app, name="review")
 app.add_typer(users.app, name="user")
 app.add_typer(db.app, name="db")
 app.add_typer(daemon.app, name="daemon")
+app.add_typer(deploy.app, name="deploy")
+app.command("connect")(connect.connect)
 
 
 @app.callback(invoke_without_command=True)

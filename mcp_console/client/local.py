@@ -25,6 +25,13 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
     VersionView,
 )
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentView,
+    HistoryEntry,
+    InstanceLogs,
+)
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
@@ -113,6 +120,46 @@ class LocalClient:
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         async with self._runtime.events.subscribe() as queue:
             yield _drain(queue)
+
+    # -- deployments ---------------------------------------------------------------------------
+
+    async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
+        return await self._runtime.deployments.create(self._actor, _checked(new))
+
+    async def list_deployments(self) -> list[DeploymentView]:
+        return await self._runtime.deployments.list_deployments(self._actor)
+
+    async def get_deployment(self, name: str) -> DeploymentDetail:
+        return await self._runtime.deployments.get(self._actor, name)
+
+    async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
+        return await self._runtime.deployments.scale(self._actor, name, replicas)
+
+    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+        return await self._runtime.deployments.update(self._actor, name, version)
+
+    async def rollback_deployment(self, name: str) -> DeploymentDetail:
+        return await self._runtime.deployments.rollback(self._actor, name)
+
+    async def stop_deployment(self, name: str) -> DeploymentDetail:
+        return await self._runtime.deployments.stop(self._actor, name)
+
+    async def start_deployment(self, name: str) -> DeploymentDetail:
+        return await self._runtime.deployments.start(self._actor, name)
+
+    async def delete_deployment(self, name: str) -> None:
+        await self._runtime.deployments.delete(self._actor, name)
+
+    async def deployment_history(self, name: str) -> list[HistoryEntry]:
+        return await self._runtime.deployments.history(self._actor, name)
+
+    async def deployment_logs(
+        self, name: str, *, instance: str | None = None, tail: int = 100
+    ) -> list[InstanceLogs]:
+        return await self._runtime.deployments.logs(self._actor, name, instance=instance, tail=tail)
+
+    async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
+        return await self._runtime.deployments.set_autoscale(self._actor, name, policy)
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

@@ -21,6 +21,13 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
     VersionView,
 )
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentView,
+    HistoryEntry,
+    InstanceLogs,
+)
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
 
@@ -173,5 +180,124 @@ class ConsoleClient(Protocol):
 
         Raises:
             Unavailable: the daemon cannot be reached, or the stream was cut.
+        """
+        ...
+
+    # -- deployments ---------------------------------------------------------------------------
+
+    async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
+        """Deploy a service version; the backend starts its instances in the background.
+
+        Args:
+            new: service, version (default: latest), a name unique among the caller's
+                deployments, configuration and secrets, replicas, runtime, limits, autoscale.
+
+        Returns:
+            The new deployment, DEPLOYING (watch it with ``get_deployment`` or ``events``).
+
+        Raises:
+            NotFound: no such service or version.
+            Invalid: the configuration, policy or runtime does not fit; ``field`` names the
+                offending key (``config.<key>``, ``autoscale.<key>``, ``runtime``).
+            Conflict: the caller already has a deployment of that name.
+            Unavailable: the runtime asked for (Docker) cannot be reached.
+        """
+        ...
+
+    async def list_deployments(self) -> list[DeploymentView]:
+        """The caller's deployments (an admin's list holds everyone's)."""
+        ...
+
+    async def get_deployment(self, name: str) -> DeploymentDetail:
+        """A deployment with its instances, their health, last errors and stderr tails.
+
+        Args:
+            name: the deployment's name (an admin may write ``owner/name``).
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
+        """Run ``replicas`` instances.
+
+        Raises:
+            NotFound: no such deployment.
+            Invalid: out of range, or outside its autoscale policy's bounds.
+        """
+        ...
+
+    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+        """Roll out another version; the old one serves until the new one is healthy, and
+        the update rolls back by itself if it is not healthy by the deadline.
+
+        Raises:
+            NotFound: no such deployment or version.
+            Invalid: it already runs that version, or the version cannot run on its runtime
+                or with its configuration.
+        """
+        ...
+
+    async def rollback_deployment(self, name: str) -> DeploymentDetail:
+        """Cancel an update in progress, or roll out the previous version again.
+
+        Raises:
+            NotFound: no such deployment.
+            Invalid: there is no previous version.
+        """
+        ...
+
+    async def stop_deployment(self, name: str) -> DeploymentDetail:
+        """Stop every instance; the deployment and its settings stay.
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def start_deployment(self, name: str) -> DeploymentDetail:
+        """Start a stopped deployment, or retry the failed instances of a running one.
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def delete_deployment(self, name: str) -> None:
+        """Remove the deployment and every container or process it made.
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def deployment_history(self, name: str) -> list[HistoryEntry]:
+        """Every change of a deployment, newest first: who, when, what, why, and whether
+        the system decided it (restarts, rollbacks, autoscaling).
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def deployment_logs(
+        self, name: str, *, instance: str | None = None, tail: int = 100
+    ) -> list[InstanceLogs]:
+        """The last log lines of each instance (or of one), with secret values masked.
+
+        Raises:
+            NotFound: no such deployment or instance.
+            Invalid: ``tail`` is not between 1 and 5000.
+        """
+        ...
+
+    async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
+        """Turn autoscaling on with a policy (``min_replicas``, ``max_replicas``, one of
+        ``target_inflight``/``target_rps``, cooldowns), or off with ``None``.
+
+        Raises:
+            NotFound: no such deployment.
+            Invalid: the policy is wrong (``field`` is ``autoscale.<key>``).
         """
         ...

@@ -27,6 +27,13 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
     VersionView,
 )
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentView,
+    HistoryEntry,
+    InstanceLogs,
+)
 from mcp_console.schemas.errors import (
     Conflict,
     ConsoleError,
@@ -238,6 +245,60 @@ class RemoteClient:
         except httpx.TransportError as error:
             reason = str(error) or type(error).__name__
             raise Unavailable(f"lost the event stream of {self.url}: {reason}") from None
+
+    # -- deployments ---------------------------------------------------------------------------
+
+    async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
+        return await self._model(DeploymentDetail, "POST", "/deployments", body=self._dump(new))
+
+    async def list_deployments(self) -> list[DeploymentView]:
+        return await self._models(DeploymentView, "GET", "/deployments")
+
+    async def get_deployment(self, name: str) -> DeploymentDetail:
+        return await self._model(DeploymentDetail, "GET", f"/deployments/{_path(name)}")
+
+    async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/scale"
+        return await self._model(DeploymentDetail, "POST", path, body={"replicas": replicas})
+
+    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/update"
+        return await self._model(DeploymentDetail, "POST", path, body={"version": version})
+
+    async def rollback_deployment(self, name: str) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/rollback"
+        return await self._model(DeploymentDetail, "POST", path)
+
+    async def stop_deployment(self, name: str) -> DeploymentDetail:
+        return await self._model(DeploymentDetail, "POST", f"/deployments/{_path(name)}/stop")
+
+    async def start_deployment(self, name: str) -> DeploymentDetail:
+        return await self._model(DeploymentDetail, "POST", f"/deployments/{_path(name)}/start")
+
+    async def delete_deployment(self, name: str) -> None:
+        try:
+            response = await self._http.delete(f"/deployments/{_path(name)}")
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
+        if response.is_error:
+            raise _error_of(response)
+
+    async def deployment_history(self, name: str) -> list[HistoryEntry]:
+        return await self._models(HistoryEntry, "GET", f"/deployments/{_path(name)}/history")
+
+    async def deployment_logs(
+        self, name: str, *, instance: str | None = None, tail: int = 100
+    ) -> list[InstanceLogs]:
+        params: dict[str, Any] = {"tail": tail}
+        if instance is not None:
+            params["instance"] = instance
+        path = f"/deployments/{_path(name)}/logs"
+        return await self._models(InstanceLogs, "GET", path, params=params)
+
+    async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/autoscale"
+        return await self._model(DeploymentDetail, "PUT", path, body={"policy": policy})
 
 
 async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:

@@ -22,6 +22,16 @@ ROUTES = {
     "/api/v1/tags": {"get"},
     "/api/v1/featured": {"get"},
     "/api/v1/events": {"get"},
+    "/api/v1/deployments": {"get", "post"},
+    "/api/v1/deployments/{name}": {"get", "delete"},
+    "/api/v1/deployments/{name}/scale": {"post"},
+    "/api/v1/deployments/{name}/update": {"post"},
+    "/api/v1/deployments/{name}/rollback": {"post"},
+    "/api/v1/deployments/{name}/stop": {"post"},
+    "/api/v1/deployments/{name}/start": {"post"},
+    "/api/v1/deployments/{name}/autoscale": {"put"},
+    "/api/v1/deployments/{name}/history": {"get"},
+    "/api/v1/deployments/{name}/logs": {"get"},
 }
 
 

@@ -187,6 +187,15 @@ class ServiceDeployment(Base):
     memory_limit_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
     session_mode: Mapped[str] = mapped_column(String(16), default="shared")
     autoscale: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # A random id on every container label: deployment ids repeat across databases.
+    uid: Mapped[str] = mapped_column(String(32), index=True, unique=True)
+    # The runtime chosen for ``runtime`` (docker or process), fixed at creation.
+    driver: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The version an update is rolling out. No foreign key: adding one would make SQLite
+    # copy this table, and the copy's DROP cascades into every table referencing it.
+    target_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rollout_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -216,6 +225,13 @@ class ServiceInstance(Base):
     stderr_tail: Mapped[str | None] = mapped_column(Text, nullable=True)
     restart_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The instance id on the container's labels (and in its name).
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    driver: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    health: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    next_restart_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class ServiceUsage(Base):
@@ -234,5 +250,87 @@ class ServiceUsage(Base):
     data_transfer_mb: Mapped[float] = mapped_column(Float, default=0.0)
     cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=Decimal("0"))
     date: Mapped[date] = mapped_column(Date)
+    # Exact sums behind the two derived figures above, so that adding a batch keeps
+    # response_time_avg an exact weighted mean and data_transfer_mb free of rounding drift.
+    response_time_total_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    data_transfer_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("deployment_id", "user_id", "date"),)
+
+
+class DeploymentHistory(Base):
+    """One change to a deployment: who, when, what, why; kept after the deployment is gone."""
+
+    __tablename__ = "deployment_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    deployment_name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    changes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeploymentSecret(Base):
+    """One secret of a deployment, encrypted with the console's secret key."""
+
+    __tablename__ = "deployment_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    ciphertext: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("deployment_id", "name"),)
+
+
+class RequestLog(Base):
+    """One request seen by the gateway, as it was metered; kept for a retention period."""
+
+    __tablename__ = "request_log"
+
+    # BIGINT on PostgreSQL; INTEGER on SQLite, where only that is an auto-numbered rowid.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE")
+    )
+    # Plain values, no foreign keys: the log outlives instances and must never block a flush.
+    instance_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    method: Mapped[str] = mapped_column(String(64))
+    tool_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[int] = mapped_column(Integer)
+    error: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_request_log_deployment_at", "deployment_id", "at"),
+        Index("ix_request_log_at", "at"),
+    )
+
+
+class DeploymentShare(Base):
+    """A user a deployment is shared with: they may call its gateway endpoint too."""
+
+    __tablename__ = "deployment_shares"
+
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

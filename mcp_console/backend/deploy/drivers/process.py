@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 logger = logging.getLogger(__name__)
 
 # What a child inherits from us; everything else it gets comes from its spec.
+PYTHON_PLACEHOLDER = "{python}"
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM")
 STDIN_GRACE = 2.0
 _POLL_INTERVAL = 0.05
@@ -148,7 +150,11 @@ class ProcessManager:
             script = self.venvs.script(venv, spec.package)
             return [str(script), *spec.command, *spec.args], script.parent
         if spec.command:
-            return [*spec.command, *spec.args], None
+            program, *rest = spec.command
+            # "{python}" is the interpreter this backend runs on: catalog entries (the starter
+            # catalog's example server) name it without knowing where it is installed.
+            program = sys.executable if program == PYTHON_PLACEHOLDER else program
+            return [program, *rest, *spec.args], None
         raise Invalid(
             "a process instance needs a command or a package"
             + (" (an image runs only on Docker)" if spec.image else ""),

@@ -9,7 +9,8 @@ Full-text search of the catalog, per database:
 - PostgreSQL: ``mcp_services.search_vector``, a generated tsvector (names weight A, tags B,
   description C) with a GIN index.
 
-Both get an index serving ``sort:rating``.
+Both get indexes serving the sort orders; PostgreSQL also a covering index of the filter
+columns, so that counting a filter-only search never reads the table.
 
 Both split names on punctuation, so ``io.github.acme/weather`` is found by ``github``.
 
@@ -33,7 +34,7 @@ SQLITE_FTS = """
 CREATE VIRTUAL TABLE service_search USING fts5(
     name, display_name, tags, description, facets,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    prefix = '2 3 4 5 6'
 )
 """
 
@@ -64,7 +65,7 @@ BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
     {SQLITE_INSERT} SELECT {SQLITE_ROW.format(row="new")};
 END
-""",
+""",  # noqa: S608 (constant SQL)
     "service_search_delete": """
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
@@ -83,7 +84,15 @@ ALTER TABLE mcp_services ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
 """
 POSTGRES_INDEXES = {
     "ix_mcp_services_search_vector": "ON mcp_services USING gin (search_vector)",
-    "ix_search_rating": "ON mcp_services (rating_average, rating_count, id)",
+    # Every search filters on status: pages walk these in sort order, visible rows only.
+    "ix_search_downloads": "ON mcp_services (status, downloads_count, id)",
+    "ix_search_rating": "ON mcp_services (status, rating_average, rating_count, id)",
+    "ix_search_created": "ON mcp_services (status, created_at, id)",
+    "ix_search_name": "ON mcp_services (status, name)",
+    # Counts of filter-only searches read this index alone (no heap): see the search module.
+    "ix_search_filters": (
+        "ON mcp_services (status, price_model, featured, category, author_id) INCLUDE (id)"
+    ),
 }
 SQLITE_INDEXES = {
     "ix_search_rating": "ON mcp_services (rating_average, rating_count)",
@@ -97,7 +106,7 @@ def upgrade() -> None:
             op.execute(f"CREATE INDEX {name} {definition}")
         return
     op.execute(SQLITE_FTS)
-    op.execute(f"{SQLITE_INSERT} SELECT {SQLITE_ROW.format(row='s')} FROM mcp_services AS s")
+    op.execute(f"{SQLITE_INSERT} SELECT {SQLITE_ROW.format(row='s')} FROM mcp_services AS s")  # noqa: S608
     for sql in SQLITE_TRIGGERS.values():
         op.execute(sql)
     for name, definition in SQLITE_INDEXES.items():

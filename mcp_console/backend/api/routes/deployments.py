@@ -1,0 +1,146 @@
+"""Deployment routes: create, list, show, scale, update, roll back, stop, start, delete, logs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import BaseModel, Field
+
+from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.schemas.deploy import (
+    MAX_REPLICAS,
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentView,
+    HistoryEntry,
+    InstanceLogs,
+)
+
+router = APIRouter(tags=["deployments"])
+
+
+def deployment_name(
+    name: Annotated[
+        str,
+        Path(description="The deployment's name; an admin may write owner/name (send / as %2F)."),
+    ],
+) -> str:
+    """The deployment name from the path, with an encoded slash restored."""
+    return unquote(name)
+
+
+DeploymentName = Annotated[str, Depends(deployment_name)]
+
+
+class ScaleBody(BaseModel):
+    """How many instances to run."""
+
+    replicas: int = Field(ge=0, le=MAX_REPLICAS)
+
+
+class UpdateBody(BaseModel):
+    """The version to roll out."""
+
+    version: str = Field(min_length=1, max_length=255)
+
+
+class AutoscaleBody(BaseModel):
+    """An autoscale policy, or ``null`` to turn autoscaling off."""
+
+    policy: dict[str, Any] | None = Field(
+        description="min_replicas, max_replicas, target_inflight or target_rps, "
+        "scale_up_cooldown_s, scale_down_cooldown_s"
+    )
+
+
+@router.get("/deployments")
+async def list_deployments(rt: RuntimeDep, actor: Actor) -> list[DeploymentView]:
+    """The caller's deployments (an admin sees everyone's)."""
+    return await rt.deployments.list_deployments(actor)
+
+
+@router.post("/deployments", status_code=status.HTTP_201_CREATED)
+async def create_deployment(
+    rt: RuntimeDep, actor: Actor, new: DeploymentCreate
+) -> DeploymentDetail:
+    """Deploy a service version; its instances start in the background."""
+    return await rt.deployments.create(actor, new)
+
+
+@router.post("/deployments/{name:path}/scale")
+async def scale_deployment(
+    rt: RuntimeDep, actor: Actor, name: DeploymentName, body: ScaleBody
+) -> DeploymentDetail:
+    """Run a number of instances."""
+    return await rt.deployments.scale(actor, name, body.replicas)
+
+
+@router.post("/deployments/{name:path}/update")
+async def update_deployment(
+    rt: RuntimeDep, actor: Actor, name: DeploymentName, body: UpdateBody
+) -> DeploymentDetail:
+    """Roll out another version (rolled back by itself if it does not become healthy)."""
+    return await rt.deployments.update(actor, name, body.version)
+
+
+@router.post("/deployments/{name:path}/rollback")
+async def rollback_deployment(
+    rt: RuntimeDep, actor: Actor, name: DeploymentName
+) -> DeploymentDetail:
+    """Cancel an update in progress, or return to the previous version."""
+    return await rt.deployments.rollback(actor, name)
+
+
+@router.post("/deployments/{name:path}/stop")
+async def stop_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> DeploymentDetail:
+    """Stop every instance."""
+    return await rt.deployments.stop(actor, name)
+
+
+@router.post("/deployments/{name:path}/start")
+async def start_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> DeploymentDetail:
+    """Start a stopped deployment, or retry its failed instances."""
+    return await rt.deployments.start(actor, name)
+
+
+@router.put("/deployments/{name:path}/autoscale")
+async def set_autoscale(
+    rt: RuntimeDep, actor: Actor, name: DeploymentName, body: AutoscaleBody
+) -> DeploymentDetail:
+    """Turn autoscaling on with a policy, or off."""
+    return await rt.deployments.set_autoscale(actor, name, body.policy)
+
+
+@router.get("/deployments/{name:path}/history")
+async def deployment_history(
+    rt: RuntimeDep, actor: Actor, name: DeploymentName
+) -> list[HistoryEntry]:
+    """Every change of the deployment, newest first."""
+    return await rt.deployments.history(actor, name)
+
+
+@router.get("/deployments/{name:path}/logs")
+async def deployment_logs(
+    rt: RuntimeDep,
+    actor: Actor,
+    name: DeploymentName,
+    instance: Annotated[str | None, Query(description="Only this instance.")] = None,
+    tail: Annotated[int, Query(description="Lines per instance, 1..5000.")] = 100,
+) -> list[InstanceLogs]:
+    """The last log lines of each instance, secret values masked."""
+    return await rt.deployments.logs(actor, name, instance=instance, tail=tail)
+
+
+# After the suffixed routes: the path converter would swallow ``/scale`` into the name.
+@router.get("/deployments/{name:path}")
+async def get_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> DeploymentDetail:
+    """A deployment with its instances and their health."""
+    return await rt.deployments.get(actor, name)
+
+
+@router.delete("/deployments/{name:path}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> None:
+    """Remove the deployment and everything it runs."""
+    await rt.deployments.delete(actor, name)

@@ -1,0 +1,327 @@
+"""What the controller does to one instance: start, watch, restart with back-off, retire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mcp_console.backend.db.base import utcnow
+from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
+from mcp_console.backend.deploy import history
+from mcp_console.backend.deploy.config import resolve_config
+from mcp_console.backend.deploy.drivers.base import ResourceLimits, RuntimeDriver
+from mcp_console.backend.deploy.health import HealthMonitor
+from mcp_console.backend.deploy.plan import launch_for
+from mcp_console.backend.deploy.runtimes import Drivers
+from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
+from mcp_console.backend.deploy.state import DeploymentState
+from mcp_console.backend.events import EventBus
+from mcp_console.schemas.deploy import HealthState, InstanceStatus
+from mcp_console.schemas.errors import ConsoleError, NotFound, Unavailable
+from mcp_console.settings import DeploySettings
+
+logger = logging.getLogger(__name__)
+
+STDERR_TAIL_LINES = 20
+
+
+def new_instance_name() -> str:
+    """A fresh instance id (part of the container or process name)."""
+    return "i" + secrets.token_hex(5)
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What the health monitor needs to probe one instance and file its result."""
+
+    deployment_id: int
+    instance_id: int
+    driver: str
+    url: str | None
+
+
+class InstanceOps:
+    """Instance operations and the bookkeeping around them (rows, history, events)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        events: EventBus,
+        drivers: Drivers,
+        secrets_store: DeploymentSecrets,
+        settings: DeploySettings,
+        health: HealthMonitor,
+        schedule: Callable[[int, float], None],
+    ) -> None:
+        self._sessions = sessions
+        self._events = events
+        self._drivers = drivers
+        self._secrets = secrets_store
+        self.settings = settings
+        self._health = health
+        self._schedule = schedule
+        self.watched: dict[str, Watched] = {}
+        self.stopping: set[str] = set()
+        self.exit_codes: dict[str, int | None] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    # -- one instance --------------------------------------------------------------------------
+
+    async def start(self, state: DeploymentState, row: ServiceInstance) -> None:
+        """Start (or start again) one instance; a failure is recorded on its row."""
+        d = state.deployment
+        assert row.version_id is not None
+        assert d.driver is not None
+        try:
+            driver = await self._drivers.get(d.driver)
+            recipe = state.recipe(row.version_id)
+            launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
+            env, secret_env = await self._environment(state, row.version_id)
+            spec = launch.spec(
+                deployment_uid=d.uid,
+                deployment_name=d.deployment_name,
+                instance=row.name,
+                version=recipe.version,
+                env=env,
+                secrets=secret_env,
+                limits=_limits(d),
+            )
+            spec.validate()
+            await self.discard(driver, spec.name)
+            handle = await driver.start(spec)
+        except Unavailable as exc:
+            # The runtime itself is away (an engine restarting): retry, never give up.
+            reason = f"could not start: {exc.message}"
+            await self.failed(state, row, None, reason, None, crash=False)
+            return
+        except ConsoleError as exc:
+            # A bad image, package or spec will not start however often it is retried.
+            await self.give_up(state, row, f"cannot start: {self._mask(state, exc.message)}")
+            return
+        await self._save(
+            row,
+            status=InstanceStatus.STARTING.value,
+            health=HealthState.UNKNOWN.value,
+            container_id=handle.ref,
+            host=handle.host,
+            port=handle.port,
+            health_check_url=handle.url,
+            driver=d.driver,
+            next_restart_at=None,
+            exit_code=None,
+        )
+        self.watch(state.id, row)
+        self._publish("instance.started", state, instance=row.name, version=recipe.version)
+
+    def watch(self, deployment_id: int, row: ServiceInstance) -> None:
+        """Have the health monitor probe ``row``'s container or process."""
+        assert row.container_id is not None
+        assert row.driver is not None
+        self.watched[row.container_id] = Watched(
+            deployment_id, row.id, row.driver, row.health_check_url
+        )
+        self._health.watch(row.container_id)
+
+    async def failed(
+        self,
+        state: DeploymentState,
+        row: ServiceInstance,
+        driver: RuntimeDriver | None,
+        reason: str,
+        code: int | None,
+        *,
+        crash: bool = True,
+    ) -> None:
+        """An instance died or turned unhealthy: restart it after a back-off, or give up
+        once it has crash-looped (``crash=False``: keep retrying at the longest back-off)."""
+        tail = row.stderr_tail
+        if driver is not None and row.container_id:
+            tail = await self._tail(state, driver, row.container_id) or tail
+            await self.discard(driver, row.container_id)
+        restarts = row.restart_count + 1
+        if crash and restarts > self.settings.crash_loop_restarts:
+            await self.give_up(
+                state,
+                row,
+                f"crash loop: {reason} after {row.restart_count} restarts without becoming "
+                "healthy; not restarting it again",
+                code=code,
+                tail=tail,
+            )
+            return
+        delay = min(self.settings.backoff_base * 2 ** (restarts - 1), self.settings.backoff_max)
+        await self._save(
+            row,
+            status=InstanceStatus.RESTARTING.value,
+            health=HealthState.UNKNOWN.value,
+            restart_count=restarts,
+            next_restart_at=utcnow() + timedelta(seconds=delay),
+            last_error=reason,
+            exit_code=code,
+            stderr_tail=tail,
+        )
+        why = f"{row.name} {reason}; restart {restarts} in {delay:.1f} s"
+        await self._record(state, "restart", {"instance": row.name, "restarts": restarts}, why)
+        self._publish("instance.restarting", state, instance=row.name, reason=why, delay=delay)
+        self._schedule(state.id, delay)
+
+    async def give_up(
+        self,
+        state: DeploymentState,
+        row: ServiceInstance,
+        reason: str,
+        *,
+        code: int | None = None,
+        tail: str | None = None,
+    ) -> None:
+        """Mark an instance FAILED for good (until a user starts the deployment again)."""
+        await self._save(
+            row,
+            status=InstanceStatus.FAILED.value,
+            health=HealthState.UNKNOWN.value,
+            last_error=reason,
+            exit_code=code,
+            stderr_tail=tail if tail is not None else row.stderr_tail,
+            next_restart_at=None,
+        )
+        await self._record(state, "instance-failed", {"instance": row.name}, reason)
+        self._publish("instance.failed", state, instance=row.name, reason=reason)
+
+    async def retire(
+        self, state: DeploymentState, row: ServiceInstance, *, wait: bool = False
+    ) -> None:
+        """Drain an instance, then stop and remove it and its row (in the background)."""
+        if row.status != InstanceStatus.DRAINING:
+            await self._save(row, status=InstanceStatus.DRAINING.value)
+        ref = row.container_id
+        if ref:
+            self._health.unwatch(ref)
+        if row in state.instances:
+            state.instances.remove(row)
+
+        async def finish() -> None:
+            if ref and row.driver:
+                with contextlib.suppress(ConsoleError):
+                    driver = await self._drivers.get(row.driver)
+                    self.stopping.add(ref)
+                    try:
+                        with contextlib.suppress(NotFound):
+                            await driver.stop(ref, timeout=self.settings.stop_timeout)
+                        await self.discard(driver, ref)
+                    finally:
+                        self.stopping.discard(ref)
+            async with self._sessions.begin() as session:
+                await session.execute(delete(ServiceInstance).where(ServiceInstance.id == row.id))
+
+        if wait:
+            await finish()
+            return
+        task = asyncio.create_task(finish(), name=f"retire {row.name}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def teardown(self, state: DeploymentState) -> None:
+        """Stop and remove every instance of a deployment, and wait until they are gone."""
+        rows = [row for row in state.instances if row.status != InstanceStatus.DRAINING]
+        await asyncio.gather(*(self.retire(state, row, wait=True) for row in rows))
+        await self.drain_retiring()
+
+    async def drain_retiring(self) -> None:
+        """Wait for instances being retired in the background."""
+        if self._retiring:
+            await asyncio.gather(*list(self._retiring), return_exceptions=True)
+
+    async def discard(self, driver: RuntimeDriver, ref: str) -> None:
+        """Stop watching and remove a container or process if it exists."""
+        self._health.unwatch(ref)
+        self.watched.pop(ref, None)
+        self.stopping.add(ref)
+        try:
+            with contextlib.suppress(NotFound):
+                await driver.remove(ref)
+        finally:
+            self.stopping.discard(ref)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _driver(self, state: DeploymentState, row: ServiceInstance) -> RuntimeDriver | None:
+        try:
+            return await self._drivers.get(row.driver or state.deployment.driver or "process")
+        except Unavailable as exc:
+            await self._save_deployment(state.deployment, status_reason=exc.message)
+            return None
+
+    async def _environment(
+        self, state: DeploymentState, version_id: int
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        async with self._sessions() as session:
+            secrets_ = await self._secrets.load(session, state.id)
+        schema = dict(state.versions[version_id].config_schema)
+        resolved = resolve_config(schema, dict(state.deployment.config), secrets_)
+        return resolved.env, resolved.secret_env
+
+    async def _tail(self, state: DeploymentState, driver: RuntimeDriver, ref: str) -> str | None:
+        try:
+            lines = await driver.logs(ref, STDERR_TAIL_LINES)
+        except ConsoleError:
+            return None
+        return "\n".join(redact_lines(lines, self._secrets.cached(state.id))) or None
+
+    def _mask(self, state: DeploymentState, text: str) -> str:
+        return redact(text, self._secrets.cached(state.id))
+
+    async def _save(self, row: ServiceInstance, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ServiceInstance).where(ServiceInstance.id == row.id).values(**values)
+            )
+        for key, value in values.items():
+            setattr(row, key, value)
+
+    async def _save_deployment(self, d: ServiceDeployment, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ServiceDeployment).where(ServiceDeployment.id == d.id).values(**values)
+            )
+        for key, value in values.items():
+            setattr(d, key, value)
+
+    async def _record(
+        self, state: DeploymentState, action: str, changes: dict[str, Any], reason: str
+    ) -> None:
+        async with self._sessions.begin() as session:
+            history.record(session, state.deployment, action, changes=changes, reason=reason)
+
+    def _publish(self, kind: str, state: DeploymentState, **fields: Any) -> None:
+        event = {"type": kind, "deployment": state.name, "deployment_id": state.id, **fields}
+        masked = self._secrets.cached(state.id)
+        for key, value in fields.items():
+            if isinstance(value, str):
+                event[key] = redact(value, masked)
+        self._events.publish(event)
+
+
+async def alive(driver: RuntimeDriver, ref: str) -> bool:
+    """Whether the instance runs (a missing one does not)."""
+    try:
+        return await driver.is_running(ref)
+    except NotFound:
+        return False
+
+
+def _limits(d: ServiceDeployment) -> ResourceLimits:
+    defaults = ResourceLimits()
+    return ResourceLimits(
+        cpus=d.cpu_limit if d.cpu_limit is not None else defaults.cpus,
+        memory_mb=d.memory_limit_mb if d.memory_limit_mb is not None else defaults.memory_mb,
+        pids=defaults.pids,
+    )

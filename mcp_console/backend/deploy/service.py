@@ -1,0 +1,413 @@
+"""DeploymentService: create, scale, update, roll back, stop, start and delete deployments."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mcp_console.backend.db.base import utcnow
+from mcp_console.backend.db.models import (
+    DeploymentHistory,
+    ServiceDeployment,
+    ServiceInstance,
+    ServiceVersion,
+)
+from mcp_console.backend.deploy import history, rollout
+from mcp_console.backend.deploy.config import masked_config, resolve_config
+from mcp_console.backend.deploy.controller import Controller
+from mcp_console.backend.deploy.lookup import (
+    address,
+    clamp,
+    find,
+    policy_of,
+    refuse_taken,
+    service_version,
+    version_label,
+)
+from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
+from mcp_console.backend.deploy.secretstore import DeploymentSecrets
+from mcp_console.backend.deploy.state import (
+    DeploymentState,
+    deployment_detail,
+    deployment_view,
+    load_states,
+)
+from mcp_console.backend.events import EventBus
+from mcp_console.schemas.deploy import (
+    MAX_REPLICAS,
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentStatus,
+    DeploymentView,
+    DesiredState,
+    HistoryEntry,
+    InstanceLogs,
+    InstanceStatus,
+)
+from mcp_console.schemas.errors import Conflict, Invalid, NotFound
+from mcp_console.schemas.users import Principal
+from mcp_console.settings import DeploySettings
+
+MAX_HISTORY = 500
+MAX_LOG_LINES = 5000
+
+
+class DeploymentService:
+    """Writes desired state and history; the controller makes it so.
+
+    Every change is recorded with who made it and why. Names are unique per user; an admin
+    may address another user's deployment as ``owner/name``. Secret values are stored
+    encrypted and never returned, logged or published.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        events: EventBus,
+        controller: Controller,
+        secrets_store: DeploymentSecrets,
+        settings: DeploySettings,
+        record_download: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._sessions = sessions
+        self._events = events
+        self._controller = controller
+        self._secrets = secrets_store
+        self._settings = settings
+        self._record_download = record_download
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def list_deployments(self, actor: Principal) -> list[DeploymentView]:
+        """The actor's deployments (an admin sees everyone's), oldest first."""
+        where = [ServiceDeployment.desired_state != DesiredState.DELETED.value]
+        if not actor.is_admin:
+            where.append(ServiceDeployment.user_id == actor.user_id)
+        async with self._sessions() as session:
+            states = await load_states(session, *where, with_secrets=False)
+        return [deployment_view(state) for state in states]
+
+    async def get(self, actor: Principal, name: str) -> DeploymentDetail:
+        """One deployment with its instances, health and masked configuration.
+
+        Raises:
+            NotFound: the actor has no deployment of that name.
+        """
+        async with self._sessions() as session:
+            return deployment_detail(await find(session, actor, name))
+
+    async def history(self, actor: Principal, name: str) -> list[HistoryEntry]:
+        """Every recorded change of a deployment, newest first."""
+        async with self._sessions() as session:
+            state = await find(session, actor, name)
+            rows = await session.scalars(
+                select(DeploymentHistory)
+                .where(DeploymentHistory.deployment_id == state.id)
+                .order_by(DeploymentHistory.id.desc())
+                .limit(MAX_HISTORY)
+            )
+            return [history.history_entry(row) for row in rows]
+
+    async def logs(
+        self, actor: Principal, name: str, *, instance: str | None = None, tail: int = 100
+    ) -> list[InstanceLogs]:
+        """The last log lines of each instance (or of one), secret values masked.
+
+        Raises:
+            NotFound: no such deployment, or no instance of that name in it.
+            Invalid: ``tail`` is out of range.
+        """
+        if not 1 <= tail <= MAX_LOG_LINES:
+            raise Invalid(f"tail must be between 1 and {MAX_LOG_LINES}", field="tail")
+        async with self._sessions() as session:
+            state = await find(session, actor, name)
+        rows = [row for row in state.instances if instance in (None, row.name)]
+        if instance is not None and not rows:
+            raise NotFound(f"{state.name} has no instance {instance!r}", field="instance")
+        state.instances = rows
+        lines = await self._controller.logs(state, tail)
+        return [
+            InstanceLogs(
+                instance=row.name,
+                version=version_label(state, row.version_id),
+                status=InstanceStatus(row.status),
+                lines=lines.get(row.id, []),
+            )
+            for row in rows
+        ]
+
+    # -- creating ------------------------------------------------------------------------------
+
+    async def create(self, actor: Principal, new: DeploymentCreate) -> DeploymentDetail:
+        """Deploy a service version: validated, recorded, then started by the controller.
+
+        Returns:
+            The new deployment, DEPLOYING.
+
+        Raises:
+            NotFound: no such service (or version) visible to the actor.
+            Invalid: the configuration, autoscale policy or runtime does not fit the version;
+                ``field`` names what is wrong (``config.<key>``, ``autoscale.<key>``, ...).
+            Conflict: the actor already has a deployment of that name.
+            Unavailable: the runtime asked for (Docker) cannot be reached.
+        """
+        async with self._sessions() as session:
+            service, version = await service_version(session, actor, new.service, new.version)
+            recipe = Recipe.of(service.name, version)
+            transport_of(recipe)
+            resolved = resolve_config(dict(version.config_schema), new.config, new.secrets)
+            policy = policy_of(new.autoscale)
+            await refuse_taken(session, actor, new.name)
+        driver = await self._controller.drivers.choose(new.runtime, recipe)
+        launch_for(recipe, driver)
+        replicas = clamp(new.replicas, policy)
+        row = ServiceDeployment(
+            service_id=service.id,
+            version_id=version.id,
+            user_id=actor.user_id,
+            deployment_name=new.name,
+            config=resolved.values,
+            status=DeploymentStatus.DEPLOYING.value,
+            desired_state=DesiredState.RUNNING.value,
+            runtime=new.runtime.value,
+            driver=driver,
+            replicas=replicas,
+            cpu_limit=new.cpu_limit,
+            memory_limit_mb=new.memory_limit_mb,
+            session_mode=new.session_mode,
+            autoscale=policy.to_dict() if policy else {},
+            uid=secrets.token_hex(6),
+        )
+        try:
+            async with self._sessions.begin() as session:
+                session.add(row)
+                await session.flush()
+                await self._secrets.save(session, row.id, resolved.secrets)
+                changes = {
+                    "service": service.name,
+                    "version": version.version,
+                    "replicas": replicas,
+                    "runtime": driver,
+                    "config": masked_config(resolved.values, resolved.secrets),
+                    "secrets": sorted(resolved.secrets),
+                }
+                if policy:
+                    changes["autoscale"] = policy.to_dict()
+                history.record(session, row, "create", actor=actor, changes=changes)
+        except IntegrityError:
+            raise Conflict(
+                f"you already have a deployment named {new.name!r}", field="name"
+            ) from None
+        await self._record_download(service.name)
+        self._publish("deployment.created", row, version=version.version, replicas=replicas)
+        self._controller.poke(row.id)
+        return await self.get(actor, new.name)
+
+    # -- changing ------------------------------------------------------------------------------
+
+    async def scale(self, actor: Principal, name: str, replicas: int) -> DeploymentDetail:
+        """Run ``replicas`` instances.
+
+        Raises:
+            Invalid: out of range, or outside the autoscale policy's bounds.
+        """
+        if not 0 <= replicas <= MAX_REPLICAS:
+            raise Invalid(f"replicas must be between 0 and {MAX_REPLICAS}", field="replicas")
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            d = state.deployment
+            policy = policy_of(dict(d.autoscale) or None)
+            if policy and not policy.min_replicas <= replicas <= policy.max_replicas:
+                raise Invalid(
+                    f"autoscaling keeps {d.deployment_name} between {policy.min_replicas} and "
+                    f"{policy.max_replicas} replicas; change or turn off its policy first",
+                    field="replicas",
+                )
+            await self._change(session, state, actor, "scale", replicas=replicas)
+        return await self._after(actor, state, "deployment.scaled", replicas=replicas)
+
+    async def set_autoscale(
+        self, actor: Principal, name: str, policy_data: dict[str, Any] | None
+    ) -> DeploymentDetail:
+        """Turn autoscaling on with a policy, or off with ``None``.
+
+        Raises:
+            Invalid: the policy is wrong (``field`` is ``autoscale.<key>``).
+        """
+        policy = policy_of(policy_data)
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            d = state.deployment
+            replicas = clamp(d.replicas, policy)
+            await self._change(
+                session,
+                state,
+                actor,
+                "autoscale",
+                autoscale=policy.to_dict() if policy else {},
+                replicas=replicas,
+            )
+        self._controller.autoscaler.forget(state.id)
+        return await self._after(actor, state, "deployment.autoscale", enabled=policy is not None)
+
+    async def update(self, actor: Principal, name: str, version: str) -> DeploymentDetail:
+        """Roll out another version: new instances first, old ones retired once they are
+        healthy; rolled back by itself if they are not healthy by the deadline.
+
+        Raises:
+            NotFound: the service has no such version.
+            Invalid: the deployment already runs it, it cannot run on the deployment's
+                runtime, or the deployment's configuration does not fit its schema.
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            _, row = await service_version(session, actor, state.service, version)
+            state.versions[row.id] = row
+            await self._roll(session, state, actor, row, "update")
+        return await self._after(actor, state, "deployment.updating", version=version)
+
+    async def rollback(self, actor: Principal, name: str) -> DeploymentDetail:
+        """Cancel an update in progress, or roll out the previous version again.
+
+        Raises:
+            Invalid: there is nothing to roll back to.
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            d = state.deployment
+            if d.target_version_id is not None:
+                await rollout.abandon(session, state, f"cancelled by {actor.name}", actor=actor)
+            else:
+                previous = state.version(d.previous_version_id)
+                if previous is None:
+                    raise Invalid(
+                        f"{d.deployment_name} has no previous version to roll back to",
+                        field="version",
+                    )
+                await self._roll(session, state, actor, previous, "rollback")
+        return await self._after(actor, state, "deployment.rollback")
+
+    async def stop(self, actor: Principal, name: str) -> DeploymentDetail:
+        """Stop every instance; the deployment and its settings stay."""
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            await self._change(session, state, actor, "stop", desired_state="STOPPED")
+        return await self._after(actor, state, "deployment.stopping")
+
+    async def start(self, actor: Principal, name: str) -> DeploymentDetail:
+        """Start a stopped deployment, or retry the instances of a running one that failed."""
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            d = state.deployment
+            if d.desired_state == DesiredState.RUNNING:
+                failed = [r.id for r in state.instances if r.status == InstanceStatus.FAILED]
+                await session.execute(delete(ServiceInstance).where(ServiceInstance.id.in_(failed)))
+                reason = f"retry {len(failed)} failed instance(s)"
+                history.record(session, d, "start", actor=actor, reason=reason)
+            else:
+                await self._change(
+                    session, state, actor, "start", desired_state="RUNNING", status="DEPLOYING"
+                )
+        return await self._after(actor, state, "deployment.starting")
+
+    async def delete(self, actor: Principal, name: str) -> None:
+        """Remove every container or process of the deployment, then the deployment itself.
+
+        With the controller running this returns once everything is gone; otherwise the
+        next running controller finishes the job (the name stays taken until then).
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name)
+            await self._change(session, state, actor, "delete", desired_state="DELETED")
+        self._publish("deployment.deleting", state.deployment)
+        if self._controller.running:
+            await self._controller.converge(state.id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _roll(
+        self,
+        session: AsyncSession,
+        state: DeploymentState,
+        actor: Principal,
+        target: ServiceVersion,
+        action: str,
+    ) -> None:
+        d = state.deployment
+        if target.id == d.version_id:
+            if d.target_version_id is None:
+                raise Invalid(f"{d.deployment_name} already runs {target.version}", field="version")
+            await rollout.abandon(session, state, f"cancelled by {actor.name}", actor=actor)
+            return
+        recipe = Recipe.of(state.service, target)
+        transport_of(recipe)
+        assert d.driver is not None
+        launch_for(recipe, d.driver)
+        secrets_ = await self._secrets.load(session, d.id)
+        resolve_config(dict(target.config_schema), dict(d.config), secrets_)
+        changes = {"version": history.change(rollout.label(state, d.version_id), target.version)}
+        if d.desired_state == DesiredState.STOPPED:
+            # Nothing runs, so nothing to roll out: the next start runs the new version.
+            await self._change(
+                session,
+                state,
+                actor,
+                action,
+                changes=changes,
+                previous_version_id=d.version_id,
+                version_id=target.id,
+                target_version_id=None,
+                rollout_deadline=None,
+            )
+            return
+        now = utcnow()
+        await self._change(
+            session,
+            state,
+            actor,
+            action,
+            changes=changes,
+            target_version_id=target.id,
+            rollout_deadline=rollout.deadline(now, self._settings.rollout_deadline),
+        )
+
+    async def _change(
+        self,
+        session: AsyncSession,
+        state: DeploymentState,
+        actor: Principal,
+        action: str,
+        *,
+        changes: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> None:
+        d = state.deployment
+        if changes is None:
+            changes = {
+                key: history.change(getattr(d, key), value)
+                for key, value in values.items()
+                if getattr(d, key) != value
+            }
+        await session.execute(
+            update(ServiceDeployment).where(ServiceDeployment.id == d.id).values(**values)
+        )
+        history.record(session, d, action, actor=actor, changes=changes)
+        for key, value in values.items():
+            setattr(d, key, value)
+
+    async def _after(
+        self, actor: Principal, state: DeploymentState, event: str, **fields: Any
+    ) -> DeploymentDetail:
+        self._publish(event, state.deployment, **fields)
+        self._controller.poke(state.id)
+        return await self.get(actor, address(actor, state))
+
+    def _publish(self, kind: str, d: ServiceDeployment, **fields: Any) -> None:
+        self._events.publish(
+            {"type": kind, "deployment": d.deployment_name, "deployment_id": d.id, **fields}
+        )

@@ -1,0 +1,292 @@
+"""``mcp-console deploy …``: create, list, show, scale, update, roll back, stop, start, delete."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from mcp_console.cli.context import (
+    JSON_OPTION,
+    daemon_client,
+    emit,
+    load_settings,
+    reported_errors,
+    run,
+)
+from mcp_console.client.protocol import ConsoleClient
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    DeploymentView,
+    HistoryEntry,
+    InstanceLogs,
+    RuntimeChoice,
+)
+from mcp_console.schemas.errors import Invalid, Unavailable
+from mcp_console.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Deploy services and keep them running.", no_args_is_help=True)
+
+NAME = typer.Argument(..., help="The deployment's name.")
+
+
+async def _on_daemon(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
+    client = await daemon_client(settings)
+    if client is None:
+        # Instances need a backend that stays up after this command returns.
+        from mcp_console.cli.daemon import _start_detached
+
+        info = await asyncio.to_thread(_start_detached, settings, None, None)
+        typer.echo(
+            f"started the mcp-console daemon at {info.url} (pid {info.pid}) to run deployments; "
+            "stop it with 'mcp-console daemon stop'",
+            err=True,
+        )
+        client = await daemon_client(settings)
+        if client is None:
+            raise Unavailable(f"the daemon started at {info.url} does not answer")
+    async with client:
+        return await action(client)
+
+
+def on_daemon(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
+    """Run ``action`` on the daemon, starting one in the background if none answers."""
+    with reported_errors():
+        return asyncio.run(_on_daemon(load_settings(), action))
+
+
+def _pairs(items: list[str], option: str, *, secret: bool = False) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not key:
+            raise Invalid(f"{option} takes KEY=VALUE, got {item!r}", field=option.lstrip("-"))
+        if not sep:
+            if not secret:
+                raise Invalid(f"{option} takes KEY=VALUE, got {item!r}", field=option.lstrip("-"))
+            # A secret without a value is asked for, so it stays out of the shell's history.
+            value = typer.prompt(f"value of secret {key}", hide_input=True)
+        out[key] = value
+    return out
+
+
+def _print_list(items: list[DeploymentView]) -> None:
+    if not items:
+        typer.echo("no deployments")
+        return
+    typer.echo(f"{'NAME':<24} {'SERVICE':<32} {'VERSION':<12} {'STATUS':<10} READY  RUNTIME")
+    for d in items:
+        version = d.version + (f"→{d.target_version}" if d.target_version else "")
+        typer.echo(
+            f"{d.name:<24} {d.service:<32} {version:<12} {d.status.value:<10} "
+            f"{d.ready_replicas}/{d.replicas:<4} {d.driver or d.runtime.value}"
+        )
+
+
+def _print_detail(d: DeploymentDetail) -> None:
+    typer.echo(f"{d.name}  ({d.service} {d.version})  [{d.status.value}]  owner: {d.owner}")
+    if d.status_reason:
+        typer.echo(f"  why: {d.status_reason}")
+    if d.target_version:
+        typer.echo(f"  rolling out {d.target_version} (deadline {d.rollout_deadline})")
+    typer.echo(
+        f"  runtime: {d.driver or d.runtime.value}   transport: {d.transport}   "
+        f"replicas: {d.ready_replicas}/{d.replicas} ready   desired: {d.desired_state.value}"
+    )
+    if d.previous_version:
+        typer.echo(f"  previous version: {d.previous_version}")
+    if d.autoscale:
+        a = d.autoscale
+        target = (
+            f"{a['target_inflight']} in flight"
+            if a.get("target_inflight") is not None
+            else f"{a.get('target_rps')} requests/s"
+        )
+        typer.echo(
+            f"  autoscale: {a.get('min_replicas')}..{a.get('max_replicas')} replicas, "
+            f"target {target} per instance"
+        )
+    if d.config:
+        typer.echo("  config: " + ", ".join(f"{k}={v}" for k, v in sorted(d.config.items())))
+    for i in d.instances:
+        where = i.url or i.ref or "-"
+        typer.echo(
+            f"  {i.name:<12} {i.version or '?':<10} {i.status.value:<10} {i.health.value:<9} "
+            f"restarts {i.restart_count:<3} {where}"
+        )
+        if i.last_error:
+            typer.echo(f"      last error: {i.last_error}")
+        for line in i.stderr_tail[-5:]:
+            typer.echo(f"      | {line}")
+
+
+def _print_history(entries: list[HistoryEntry]) -> None:
+    for e in entries:
+        who = f"{e.actor} (auto)" if e.automatic else e.actor
+        changes = ", ".join(f"{k}: {v}" for k, v in e.changes.items())
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {who:<18} {e.action:<16} {changes}")
+        if e.reason:
+            typer.echo(f"{'':<21}why: {e.reason}")
+
+
+def _print_logs(logs: list[InstanceLogs]) -> None:
+    for item in logs:
+        typer.echo(f"== {item.instance} ({item.version}, {item.status.value}) ==")
+        for line in item.lines:
+            typer.echo(line)
+
+
+@app.command()
+def create(
+    target: str = typer.Argument(..., help="SERVICE or SERVICE@VERSION (default: latest)."),
+    name: str = typer.Option(..., "--name", "-n", help="A name unique among your deployments."),
+    values: list[str] = typer.Option([], "--set", help="A configuration value KEY=VALUE."),
+    secrets: list[str] = typer.Option(
+        [], "--secret", help="A secret KEY=VALUE (or KEY alone: you are asked for it)."
+    ),
+    replicas: int = typer.Option(1, "--replicas", min=0, max=50),
+    runtime: RuntimeChoice = typer.Option(RuntimeChoice.AUTO, "--runtime"),
+    cpus: float | None = typer.Option(None, "--cpus", help="CPU limit per instance."),
+    memory: int | None = typer.Option(None, "--memory", help="Memory limit per instance, MiB."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Deploy a service version; the daemon starts and watches its instances."""
+    service, _, version = target.rpartition("@") if "@" in target else (target, "", "")
+    with reported_errors():
+        fields = {
+            "service": service,
+            "version": version or None,
+            "name": name,
+            "config": _pairs(values, "--set"),
+            "secrets": _pairs(secrets, "--secret", secret=True),
+            "replicas": replicas,
+            "runtime": runtime,
+            "cpu_limit": cpus,
+            "memory_limit_mb": memory,
+        }
+        try:
+            new = DeploymentCreate.model_validate(fields)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise Invalid(f"{field}: {first['msg']}", field=field) from None
+    detail = on_daemon(lambda c: c.create_deployment(new))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """Your deployments with their status and ready instances."""
+    items = run(lambda c: c.list_deployments())
+    emit(items, as_json, lambda: _print_list(items))
+
+
+@app.command()
+def show(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """A deployment: status and why, instances with health, last error and stderr tail."""
+    detail = run(lambda c: c.get_deployment(name))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def scale(
+    name: str = NAME,
+    replicas: int = typer.Argument(..., min=0, max=50),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run a number of instances."""
+    detail = on_daemon(lambda c: c.scale_deployment(name, replicas))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def update(
+    name: str = NAME,
+    version: str = typer.Argument(..., help="The version to roll out."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Roll out another version; it rolls back by itself if it does not become healthy."""
+    detail = on_daemon(lambda c: c.update_deployment(name, version))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def rollback(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """Cancel an update in progress, or return to the previous version."""
+    detail = on_daemon(lambda c: c.rollback_deployment(name))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def stop(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """Stop every instance (the deployment stays)."""
+    detail = on_daemon(lambda c: c.stop_deployment(name))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def start(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """Start a stopped deployment, or retry its failed instances."""
+    detail = on_daemon(lambda c: c.start_deployment(name))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+@app.command()
+def delete(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """Delete the deployment and every container or process it runs."""
+    on_daemon(lambda c: c.delete_deployment(name))
+    emit({"deleted": name}, as_json, lambda: typer.echo(f"deleted {name}"))
+
+
+@app.command()
+def history(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """Every change, newest first: who, when, what and why (automatic ones too)."""
+    entries = run(lambda c: c.deployment_history(name))
+    emit(entries, as_json, lambda: _print_history(entries))
+
+
+@app.command()
+def logs(
+    name: str = NAME,
+    instance: str | None = typer.Option(None, "--instance", "-i", help="Only this instance."),
+    tail: int = typer.Option(100, "--tail", min=1, max=5000),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The last log lines of each instance (secret values masked)."""
+    result = on_daemon(lambda c: c.deployment_logs(name, instance=instance, tail=tail))
+    emit(result, as_json, lambda: _print_logs(result))
+
+
+@app.command()
+def autoscale(
+    name: str = NAME,
+    min_replicas: int | None = typer.Option(None, "--min", min=0),
+    max_replicas: int | None = typer.Option(None, "--max", min=1),
+    target_inflight: float | None = typer.Option(None, "--target-inflight"),
+    target_rps: float | None = typer.Option(None, "--target-rps"),
+    up_cooldown: float | None = typer.Option(None, "--up-cooldown", help="Seconds."),
+    down_cooldown: float | None = typer.Option(None, "--down-cooldown", help="Seconds."),
+    off: bool = typer.Option(False, "--off", help="Turn autoscaling off."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Scale by load between --min and --max replicas (or turn it --off)."""
+    policy: dict[str, Any] | None = None
+    if not off:
+        given = {
+            "min_replicas": min_replicas,
+            "max_replicas": max_replicas,
+            "target_inflight": target_inflight,
+            "target_rps": target_rps,
+            "scale_up_cooldown_s": up_cooldown,
+            "scale_down_cooldown_s": down_cooldown,
+        }
+        policy = {key: value for key, value in given.items() if value is not None}
+    detail = on_daemon(lambda c: c.set_autoscale(name, policy))
+    emit(detail, as_json, lambda: _print_detail(detail))

@@ -1,0 +1,162 @@
+"""Deployment DTOs: create, views with instances and health, history, logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# Deployment names appear in container names, labels and gateway paths: DNS-label style.
+DEPLOYMENT_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+MAX_REPLICAS = 50
+
+
+class DeploymentStatus(StrEnum):
+    """Where a deployment is: converging, serving, partly serving, failed or stopped."""
+
+    DEPLOYING = "DEPLOYING"
+    RUNNING = "RUNNING"
+    DEGRADED = "DEGRADED"
+    FAILED = "FAILED"
+    STOPPED = "STOPPED"
+
+
+class DesiredState(StrEnum):
+    """What the user asked for; the controller converges reality towards it."""
+
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+    DELETED = "DELETED"
+
+
+class InstanceStatus(StrEnum):
+    """The life of one container or process.
+
+    STARTING until its first health checks pass; RESTARTING while it waits out a back-off;
+    DRAINING while an old version is retired; FAILED after a crash loop (no more restarts).
+    """
+
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    RESTARTING = "RESTARTING"
+    DRAINING = "DRAINING"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+class HealthState(StrEnum):
+    """The MCP-level health of an instance, with hysteresis."""
+
+    UNKNOWN = "UNKNOWN"
+    HEALTHY = "HEALTHY"
+    UNHEALTHY = "UNHEALTHY"
+
+
+class RuntimeChoice(StrEnum):
+    """Where instances run: Docker containers, local processes, or whichever is available."""
+
+    AUTO = "auto"
+    DOCKER = "docker"
+    PROCESS = "process"
+
+
+class DeploymentCreate(BaseModel):
+    """A new deployment of a service version.
+
+    ``secrets`` go to the instances' environment only; they are stored encrypted and never
+    shown again (views list their names).
+    """
+
+    service: str = Field(min_length=1, max_length=200)
+    version: str | None = Field(default=None, max_length=255, description="Default: latest.")
+    name: str = Field(pattern=DEPLOYMENT_NAME_PATTERN, max_length=63)
+    config: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    replicas: int = Field(default=1, ge=0, le=MAX_REPLICAS)
+    runtime: RuntimeChoice = RuntimeChoice.AUTO
+    cpu_limit: float | None = Field(default=None, ge=0.01, le=64)
+    memory_limit_mb: int | None = Field(default=None, ge=6, le=1_048_576)
+    autoscale: dict[str, Any] | None = None
+    session_mode: str = Field(default="shared", pattern=r"^(shared|per-session)$")
+
+
+class InstanceView(BaseModel):
+    """One instance with what a user needs to see why it is red."""
+
+    id: int
+    name: str
+    version: str | None
+    status: InstanceStatus
+    health: HealthState
+    driver: str | None
+    ref: str | None
+    transport: str
+    host: str | None
+    port: int | None
+    url: str | None
+    last_health_check: datetime | None
+    last_error: str | None
+    stderr_tail: list[str]
+    restart_count: int
+    exit_code: int | None
+    created_at: datetime
+
+
+class DeploymentView(BaseModel):
+    """A deployment as a row of the deployments list."""
+
+    id: int
+    name: str
+    owner: str
+    service: str
+    version: str
+    status: DeploymentStatus
+    status_reason: str | None
+    desired_state: DesiredState
+    runtime: RuntimeChoice
+    driver: str | None
+    transport: str
+    replicas: int
+    ready_replicas: int
+    endpoint_url: str | None
+    target_version: str | None
+    previous_version: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeploymentDetail(DeploymentView):
+    """A deployment with its settings and every instance."""
+
+    config: dict[str, Any]
+    secret_names: list[str]
+    cpu_limit: float | None
+    memory_limit_mb: int | None
+    session_mode: str
+    autoscale: dict[str, Any] | None
+    rollout_deadline: datetime | None
+    instances: list[InstanceView]
+
+
+class HistoryEntry(BaseModel):
+    """One recorded change: who, when, what, why, and whether the system decided it."""
+
+    id: int
+    deployment: str
+    at: datetime
+    actor: str
+    action: str
+    changes: dict[str, Any]
+    reason: str
+    automatic: bool
+
+
+class InstanceLogs(BaseModel):
+    """The last log lines of one instance (secret values masked)."""
+
+    instance: str
+    version: str | None
+    status: InstanceStatus
+    lines: list[str]

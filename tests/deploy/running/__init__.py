@@ -1,0 +1,1 @@
+"""Deployments converging on real processes and containers, with the controller running."""

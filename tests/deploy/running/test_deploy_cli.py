@@ -1,0 +1,128 @@
+"""``mcp-console deploy …`` as a user runs it: the daemon starts on first need, JSON out."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_console.backend.daemon import DaemonFiles, running_pid
+from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.secrets import MASK
+from mcp_console.settings import Settings
+
+from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, publish, shell_version
+
+TOKEN = "cli-secret-91c2e7aa"
+
+
+class Cli:
+    """Runs ``mcp-console`` in a subprocess; remembers everything it printed."""
+
+    def __init__(self, data_dir: Path, scope: str) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
+            "MCP_CONSOLE_DATA_DIR": str(data_dir),
+            "MCP_CONSOLE_API_PORT": "0",
+            "MCP_CONSOLE_RUNTIME": "process",
+            "MCP_CONSOLE_DEPLOY__SCOPE": scope,
+            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
+        }
+        self.printed: list[str] = []
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "mcp_console", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        self.printed += [result.stdout, result.stderr]
+        assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, scope: str) -> Iterator[Cli]:
+    runner = Cli(tmp_path / "data", scope)
+    yield runner
+    # The daemon the commands started: stopped as 'daemon stop' does, whatever happened.
+    files = DaemonFiles(tmp_path / "data")
+    pid = running_pid(files)
+    if pid is not None and pid > 0:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while running_pid(files) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+async def test_deploy_commands_drive_the_daemon_and_never_print_a_secret(
+    cli: Cli, tmp_path: Path
+) -> None:
+    async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
+        script = 'echo "token $API_TOKEN region $REGION" >&2'
+        await publish(runtime, "svc", shell_version("1.0.0", script, schema=SECRET_SCHEMA))
+
+    created = cli(
+        "deploy",
+        "create",
+        "svc@1.0.0",
+        "--name",
+        "web",
+        "--set",
+        "region=us",
+        "--secret",
+        f"api_token={TOKEN}",
+        "--json",
+    )
+    bad = cli(
+        "deploy",
+        "create",
+        "svc",
+        "--name",
+        "other",
+        "--set",
+        "region=mars",
+        "--secret",
+        "api_token=x",
+        ok=False,
+    )
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while (shown := cli.json("deploy", "show", "web"))["ready_replicas"] != 1:
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.3)
+    listed = cli.json("deploy", "list")
+    logs = cli.json("deploy", "logs", "web")
+    scaled = cli.json("deploy", "scale", "web", "2")
+    history = cli.json("deploy", "history", "web")
+    human = cli("deploy", "show", "web").stdout
+    cli("deploy", "delete", "web")
+    after = cli.json("deploy", "list")
+
+    assert "started the mcp-console daemon" in created.stderr
+    detail = json.loads(created.stdout)
+    assert (detail["name"], detail["status"], detail["version"]) == ("web", "DEPLOYING", "1.0.0")
+    assert detail["config"] == {"region": "us", "workers": 2, "api_token": MASK}
+    assert bad.stderr.startswith("error: config.region: must be one of eu, us")
+    assert shown["status"] == "RUNNING"
+    assert [d["name"] for d in listed] == ["web"]
+    assert f"token {MASK} region us" in logs[0]["lines"]
+    assert scaled["replicas"] == 2
+    assert [e["action"] for e in history] == ["scale", "create"]
+    assert history[1]["changes"]["secrets"] == ["api_token"]
+    assert "RUNNING" in human
+    assert after == []
+    assert not any(TOKEN in text for text in cli.printed)
