@@ -1,0 +1,77 @@
+"""The metering hook of the gateway: one RequestRecord per request, handed to a Meter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """What the gateway saw of one client request, recorded once it has finished.
+
+    Attributes:
+        deployment_id: The deployment the request was addressed to (its database id).
+        instance_id: The instance that served it (the instance id on its labels);
+            ``None`` when the gateway answered itself (401/403/413/429, no healthy
+            instance, unknown session, ...).
+        user_id: The authenticated caller (``users.id``); ``None`` when authentication
+            failed.
+        method: The JSON-RPC method (``tools/call``, ``initialize``, ...), ``"GET"``
+            for the standalone SSE stream, ``"DELETE"`` for session termination, or
+            ``""`` when the body could not be read.
+        tool_name: ``params.name`` of a ``tools/call`` (or prompt name of
+            ``prompts/get``, uri of ``resources/read``), else ``None``.
+        status: The HTTP status the client got.
+        error: ``False`` for success; ``True`` for an HTTP-level failure or a broken
+            stream; the JSON-RPC error code (an ``int``) when the gateway saw one in a
+            JSON reply. A tool result with ``isError: true`` is not an error here.
+        latency_ms: From the request arriving to the last byte sent (or the client leaving).
+        bytes_in: Request body size.
+        bytes_out: Response body bytes sent to the client.
+        at: When the request arrived (epoch seconds).
+    """
+
+    deployment_id: int
+    instance_id: str | None
+    user_id: int | None
+    method: str
+    tool_name: str | None
+    status: int
+    error: bool | int
+    latency_ms: float
+    bytes_in: int
+    bytes_out: int
+    at: float
+
+
+@runtime_checkable
+class Meter(Protocol):
+    """Receives the gateway's request records and in-flight changes.
+
+    Both methods are called on the event loop, on the request path: they must not block,
+    do I/O or await; append to an in-memory buffer and return.
+    """
+
+    def record(self, record: RequestRecord) -> None:
+        """Take one finished request (called exactly once per request)."""
+        ...
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        """Note a request starting (``delta=+1``) or finishing (``-1``) on an instance.
+
+        The gateway's LoadBalancer also exposes the current counts
+        (``LoadBalancer.inflight(deployment_id)``); this call lets a meter keep its own
+        time series without polling.
+        """
+        ...
+
+
+class NullMeter:
+    """A Meter that forgets everything (the gateway's default when metering is off)."""
+
+    def record(self, record: RequestRecord) -> None:
+        """Drop the record."""
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        """Ignore the change."""

@@ -1,0 +1,271 @@
+"""Live gateway figures per deployment and instance over a sliding window (O(1) per request)."""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mcp_console.backend.deploy.autoscaler import LoadSample
+
+DEFAULT_WINDOW_S = 10
+# Upper bounds (ms) of the latency histogram's buckets; one more bucket takes what is slower.
+LATENCY_BOUNDS_MS: tuple[float, ...] = (
+    0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100,
+    150, 250, 500, 750, 1000, 2500, 5000, 10000, 30000,
+)  # fmt: skip
+_BUCKETS = len(LATENCY_BOUNDS_MS) + 1
+
+Key = tuple[int, str | None]  # (deployment, instance); instance None = the whole deployment
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFigures:
+    """What a deployment or one instance is doing, over the last ``window_s`` seconds.
+
+    Attributes:
+        at: When the figures were taken (``time.monotonic()``'s clock).
+        window_s: The span the rates and percentiles cover.
+        requests: Requests finished in the window.
+        errors: How many of those failed.
+        rps: Requests finished per second over the window.
+        inflight: Requests being served right now.
+        inflight_avg: Requests served at once, averaged over the window.
+        p50_ms: Median latency (from a fixed-bucket histogram), ``None`` without requests.
+        p95_ms: 95th-percentile latency, ``None`` without requests.
+        error_rate: ``errors / requests`` (0 without requests).
+    """
+
+    at: float
+    window_s: float
+    requests: int
+    errors: int
+    rps: float
+    inflight: int
+    inflight_avg: float
+    p50_ms: float | None
+    p95_ms: float | None
+    error_rate: float
+
+
+class _Series:
+    """A ring of one-second buckets: counts, errors, latency histogram, in-flight area."""
+
+    __slots__ = ("area", "counts", "errors", "hist", "level", "level_since", "stamps", "window")
+
+    def __init__(self, window: int, now: float) -> None:
+        self.window = window
+        self.stamps = [-1] * window
+        self.counts = [0] * window
+        self.errors = [0] * window
+        self.area = [0.0] * window  # in-flight level times seconds, per second
+        self.hist = [[0] * _BUCKETS for _ in range(window)]
+        self.level = 0
+        self.level_since = now
+
+    def _slot(self, second: int) -> int:
+        i = second % self.window
+        if self.stamps[i] != second:
+            self.stamps[i] = second
+            self.counts[i] = self.errors[i] = 0
+            self.area[i] = 0.0
+            hist = self.hist[i]
+            for b in range(_BUCKETS):
+                hist[b] = 0
+        return i
+
+    def add(self, now: float, bucket: int, error: bool) -> None:
+        i = self._slot(int(now))
+        self.counts[i] += 1
+        self.hist[i][bucket] += 1
+        if error:
+            self.errors[i] += 1
+
+    def change_level(self, now: float, delta: int) -> None:
+        self.integrate(now)
+        self.level = max(0, self.level + delta)
+
+    def integrate(self, now: float) -> None:
+        """Add the in-flight level held since the last change to the seconds it covered."""
+        start, level = self.level_since, self.level
+        self.level_since = max(now, start)
+        if level == 0 or now <= start:
+            return
+        # Only the seconds still inside the ring matter.
+        start = max(start, float(int(now) - self.window + 1))
+        second = int(start)
+        while start < now:
+            end = min(float(second + 1), now)
+            self.area[self._slot(second)] += level * (end - start)
+            start, second = end, second + 1
+
+    def idle_since(self, now: float) -> bool:
+        """Whether nothing is in flight and no bucket is inside the window any more."""
+        oldest = int(now) - self.window + 1
+        return self.level == 0 and max(self.stamps) < oldest
+
+
+class LiveStats:
+    """Sliding-window figures for every deployment and instance the gateway serves.
+
+    Each finished request and each in-flight change costs O(1); reading figures costs
+    O(window). Also the autoscaler's ``LoadSource``: ``sample()`` gives a deployment's
+    requests/s and average in-flight over the window.
+
+    Args:
+        window_s: Seconds of history the figures cover.
+        clock: The clock of ``at`` and of the window (``time.monotonic`` by default).
+        healthy_instances: How many instances of a deployment are healthy (the gateway's
+            routing table knows; may be set later); without it, the instances seen in the
+            window are counted.
+    """
+
+    def __init__(
+        self,
+        window_s: int = DEFAULT_WINDOW_S,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        healthy_instances: Callable[[int], int] | None = None,
+    ) -> None:
+        if window_s < 1:
+            raise ValueError("window_s must be at least 1 second")
+        self.window_s = int(window_s)
+        self._clock = clock
+        self.healthy_instances = healthy_instances
+        self._started = clock()
+        self._series: dict[Key, _Series] = {}
+
+    def _get(self, key: Key, now: float) -> _Series:
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series(self.window_s, now)
+        return series
+
+    # -- writes (the request path) -------------------------------------------------------
+
+    def request_done(
+        self, deployment_id: int, instance_id: str | None, latency_ms: float, error: bool
+    ) -> None:
+        """Count one finished request for its deployment and (when known) its instance."""
+        now = self._clock()
+        bucket = bisect_left(LATENCY_BOUNDS_MS, latency_ms)
+        self._get((deployment_id, None), now).add(now, bucket, error)
+        if instance_id is not None:
+            self._get((deployment_id, instance_id), now).add(now, bucket, error)
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        """Note a request starting (``+1``) or finishing (``-1``) on an instance."""
+        now = self._clock()
+        self._get((deployment_id, None), now).change_level(now, delta)
+        self._get((deployment_id, instance_id), now).change_level(now, delta)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def deployment(self, deployment_id: int) -> LiveFigures | None:
+        """A deployment's figures, or ``None`` when the gateway has not seen it."""
+        return self._figures((deployment_id, None))
+
+    def deployments(self) -> dict[int, LiveFigures]:
+        """Figures of every deployment the gateway has seen, by deployment id."""
+        out: dict[int, LiveFigures] = {}
+        for dep, inst in list(self._series):
+            if inst is None and (figures := self._figures((dep, None))) is not None:
+                out[dep] = figures
+        return out
+
+    def instance(self, deployment_id: int, instance_id: str) -> LiveFigures | None:
+        """One instance's figures, or ``None`` when it has no recent traffic."""
+        return self._figures((deployment_id, instance_id))
+
+    def instances(self, deployment_id: int) -> dict[str, LiveFigures]:
+        """Figures of every instance of a deployment with recent traffic, by instance id."""
+        out: dict[str, LiveFigures] = {}
+        for (dep, inst), _ in list(self._series.items()):
+            if dep == deployment_id and inst is not None:
+                figures = self._figures((dep, inst))
+                if figures is not None:
+                    out[inst] = figures
+        return out
+
+    def sample(self, deployment_id: int) -> LoadSample | None:
+        """The autoscaler's view: deployment-wide requests/s and average in-flight.
+
+        ``None`` when the gateway has not seen the deployment since it started.
+        """
+        figures = self.deployment(deployment_id)
+        if figures is None:
+            return None
+        if self.healthy_instances is not None:
+            healthy = self.healthy_instances(deployment_id)
+        else:
+            healthy = len(self.instances(deployment_id))
+        return LoadSample(
+            at=figures.at,
+            inflight=max(figures.inflight_avg, 0.0),
+            rps=figures.rps,
+            healthy_instances=healthy,
+        )
+
+    def forget(self, deployment_id: int) -> None:
+        """Drop everything about a deployment (it was removed)."""
+        for key in [k for k in self._series if k[0] == deployment_id]:
+            del self._series[key]
+
+    def prune(self) -> int:
+        """Drop idle instance series (nothing in flight or in the window); returns how many."""
+        now = self._clock()
+        idle = [k for k, s in self._series.items() if k[1] is not None and s.idle_since(now)]
+        for key in idle:
+            del self._series[key]
+        return len(idle)
+
+    def _figures(self, key: Key) -> LiveFigures | None:
+        series = self._series.get(key)
+        if series is None:
+            return None
+        now = self._clock()
+        series.integrate(now)
+        current = int(now)
+        oldest = current - self.window_s + 1
+        requests = errors = 0
+        area = 0.0
+        hist = [0] * _BUCKETS
+        for i, stamp in enumerate(series.stamps):
+            if oldest <= stamp <= current:
+                requests += series.counts[i]
+                errors += series.errors[i]
+                area += series.area[i]
+                for b, n in enumerate(series.hist[i]):
+                    hist[b] += n
+        # The window runs from the start of its oldest second (or the gateway's start) to now.
+        span = max(now - max(float(oldest), self._started), 1.0)
+        return LiveFigures(
+            at=now,
+            window_s=float(self.window_s),
+            requests=requests,
+            errors=errors,
+            rps=requests / span,
+            inflight=series.level,
+            inflight_avg=area / span,
+            p50_ms=_percentile(hist, requests, 0.50),
+            p95_ms=_percentile(hist, requests, 0.95),
+            error_rate=errors / requests if requests else 0.0,
+        )
+
+
+def _percentile(hist: list[int], total: int, q: float) -> float | None:
+    """The q-quantile, interpolated linearly inside the histogram bucket that holds it."""
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for b, n in enumerate(hist):
+        if n and seen + n >= rank:
+            low = LATENCY_BOUNDS_MS[b - 1] if b > 0 else 0.0
+            if b == len(LATENCY_BOUNDS_MS):
+                return low  # beyond the last bound: report the bound
+            high = LATENCY_BOUNDS_MS[b]
+            return low + (high - low) * ((rank - seen) / n)
+        seen += n
+    return LATENCY_BOUNDS_MS[-1]

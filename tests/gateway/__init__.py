@@ -1,0 +1,1 @@
+"""Gateway tests: the official mcp SDK Client through the gateway to real servers."""
