@@ -256,7 +256,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings for one test: its own data dir and database."""
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # A background runtime serves its gateway on a free port: parallel tests never compete.
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, gateway_port=0)
 
 
 @pytest_asyncio.fixture

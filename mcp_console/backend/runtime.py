@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +22,11 @@ from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
+if TYPE_CHECKING:
+    from mcp_console.backend.deploy.routes import RouteFeed
+    from mcp_console.backend.gateway.metering import UsageMeter
+    from mcp_console.backend.gateway.server import GatewayServer
+
 
 class Runtime:
     """The backend: enter it on the running loop, leave it to release everything it holds.
@@ -30,8 +35,9 @@ class Runtime:
         settings: loaded once by the caller.
         migrate: upgrade the database first.
         background: run the deployment controller (reconcile loop, health checks, autoscaler)
-            for as long as the runtime is open; a daemon or an interactive console wants it,
-            a short-lived CLI command does not (it only records desired state).
+            and the MCP gateway (on ``bind_host:gateway_port``) for as long as the runtime is
+            open; a daemon or an interactive console wants it, a short-lived CLI command does
+            not (it only records desired state).
     """
 
     def __init__(
@@ -42,6 +48,9 @@ class Runtime:
         self._background = background
         self._engine: AsyncEngine | None = None
         self._scheduler: Any = None
+        self.gateway: GatewayServer | None = None
+        self.meter: UsageMeter | None = None
+        self._routes: RouteFeed | None = None
         # The gateway sets this: where the autoscaler reads each deployment's load.
         self.load_source: LoadSource | None = None
         self.local_admin: Principal | None = None
@@ -53,6 +62,11 @@ class Runtime:
         if self._engine is None:
             raise RuntimeError("the runtime is not started")
         return self._engine
+
+    @property
+    def gateway_url(self) -> str | None:
+        """The gateway's base URL while it serves (a background runtime), else ``None``."""
+        return self.gateway.url if self.gateway is not None else None
 
     async def __aenter__(self) -> Self:
         url = self.settings.resolved_database_url
@@ -100,6 +114,7 @@ class Runtime:
         # APScheduler loads only where something runs in the background.
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+        await self._start_gateway()
         await self.controller.start()
         deploy = self.settings.deploy
         scheduler = AsyncIOScheduler()
@@ -121,6 +136,45 @@ class Runtime:
         scheduler.start()
         self._scheduler = scheduler
 
+    async def _start_gateway(self) -> None:
+        # The gateway (uvicorn, metering) loads only where something serves it.
+        from mcp_console.backend.deploy.routes import RouteFeed
+        from mcp_console.backend.gateway.metering import UsageMeter
+        from mcp_console.backend.gateway.probe import probe_mux
+        from mcp_console.backend.gateway.server import GatewayServer
+
+        self.meter = UsageMeter(self.engine)
+        self.meter.start()
+        self.load_source = self.meter.live
+        server = GatewayServer.from_settings(self.settings, self.users.authenticate)
+        server.gateway.set_meter(self.meter)
+        url = await server.start()
+        self.gateway = server
+        gateway = server.gateway
+        self._routes = RouteFeed(
+            self.sessions,
+            gateway.routes,
+            url,
+            self.controller.stdio,
+            lambda instance, timeout: probe_mux(gateway, instance, timeout),
+        )
+        self.controller.routes = self._routes
+
+    async def _stop_gateway(self) -> None:
+        # Clients first, then the usage they made, then the stdio channels go back.
+        if self.gateway is not None:
+            with contextlib.suppress(Exception):
+                await self.gateway.stop()
+            self.gateway = None
+        if self.meter is not None:
+            await self.meter.aclose()
+            self.meter = None
+            self.load_source = None
+        if self._routes is not None:
+            self.controller.routes = None
+            await self._routes.close()
+            self._routes = None
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -131,6 +185,7 @@ class Runtime:
             with contextlib.suppress(Exception):
                 self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        await self._stop_gateway()
         if hasattr(self, "controller"):
             await self.controller.close()
             await self.drivers.close()

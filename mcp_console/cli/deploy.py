@@ -100,6 +100,8 @@ def _print_detail(d: DeploymentDetail) -> None:
         f"  runtime: {d.driver or d.runtime.value}   transport: {d.transport}   "
         f"replicas: {d.ready_replicas}/{d.replicas} ready   desired: {d.desired_state.value}"
     )
+    if d.endpoint_url:
+        typer.echo(f"  endpoint: {d.endpoint_url}")
     if d.previous_version:
         typer.echo(f"  previous version: {d.previous_version}")
     if d.autoscale:

@@ -29,7 +29,8 @@ class Console:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")}
-        return {**env, "MCP_CONSOLE_DATA_DIR": str(self.data_dir), **extra}
+        base = {"MCP_CONSOLE_DATA_DIR": str(self.data_dir), "MCP_CONSOLE_GATEWAY_PORT": "0"}
+        return {**env, **base, **extra}
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
 from mcp_console.backend.deploy.drivers.stdio import stdio_transport
@@ -118,15 +120,43 @@ def all_healthy(detail: DeploymentDetail) -> bool:
 async def call(
     runtime: Runtime, instance: InstanceView, tool: str, arguments: dict[str, Any]
 ) -> CallToolResult:
-    """Call a tool at the instance's own address: its URL, or its stdio channel."""
+    """Call a tool at the instance's own address: its URL, or its stdio channel.
+
+    While a gateway serves, it owns every routed stdio channel: the call then goes through
+    the deployment's endpoint as its owner (the local admin here).
+    """
     if instance.url is not None:
         async with Client(instance.url) as client:
             return await client.call_tool(tool, arguments)
+    if runtime.gateway is not None:
+        return await call_through_gateway(runtime, instance, tool, arguments)
     assert instance.driver is not None
     assert instance.ref is not None
     async with (
         runtime.controller.stdio(instance.driver, instance.ref) as channel,
         Client(stdio_transport(channel)) as client,
+    ):
+        return await client.call_tool(tool, arguments)
+
+
+async def call_through_gateway(
+    runtime: Runtime, instance: InstanceView, tool: str, arguments: dict[str, Any]
+) -> CallToolResult:
+    """Call a tool on the deployment serving ``instance``, through the gateway."""
+    admin = runtime.local_admin
+    assert admin is not None
+    [endpoint] = [
+        d.endpoint_url
+        for d in await runtime.deployments.list_deployments(admin)
+        if instance.name
+        in {i.name for i in (await runtime.deployments.get(admin, d.name)).instances}
+    ]
+    assert endpoint is not None
+    key = await runtime.users.create_key(admin, admin.name, label="tests")
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=SETTLE_TIMEOUT) as http,
+        Client(streamable_http_client(endpoint, http_client=http)) as client,
     ):
         return await client.call_tool(tool, arguments)
 

@@ -25,6 +25,7 @@ from mcp_console.backend.deploy.health import (
     probe_instance,
 )
 from mcp_console.backend.deploy.instances import STDERR_TAIL_LINES
+from mcp_console.backend.deploy.routes import RouteFeed
 from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.scaling import autoscale_pass
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact_lines
@@ -67,6 +68,9 @@ class Controller:
         self.converger = Converger(
             sessions, events, drivers, secrets_store, settings, self.health, self.schedule
         )
+        self.converger.routes_changed = self.sync_routes
+        # Set by the runtime when a gateway serves: the routes it keeps in step.
+        self.routes: RouteFeed | None = None
         self.autoscaler = Autoscaler(window_s=settings.autoscale_window)
         self.running = False
         self._locks: dict[int, asyncio.Lock] = {}
@@ -218,6 +222,8 @@ class Controller:
             self.poke(deployment_id)
         for deployment_id in busy:
             await self.settle(deployment_id)
+        if self.routes is not None:
+            await self.routes.sync_all()
         return len(busy)
 
     async def _remove_orphans(
@@ -265,6 +271,9 @@ class Controller:
         watched = self.converger.watched.get(ref)
         if watched is None:
             return ProbeResult(ok=False, error="no longer managed")
+        if self.routes is not None and self.routes.holds(ref):
+            # The gateway reads this stdio channel now: ask through its connection.
+            return await self.routes.probe(ref, self.settings.health_timeout)
         driver = await self.drivers.get(watched.driver)
         return await probe_instance(
             driver, ref, watched.url, self.leases, self.settings.health_timeout
@@ -305,11 +314,23 @@ class Controller:
                     "error": values.get("last_error"),
                 }
             )
+            await self.sync_routes(watched.deployment_id)
             self.poke(watched.deployment_id)
+
+    # -- routes --------------------------------------------------------------------------------
+
+    async def sync_routes(self, deployment_id: int) -> None:
+        """Bring the gateway's route of a deployment in line (a no-op without a gateway)."""
+        if self.routes is not None:
+            await self.routes.sync(deployment_id)
 
     @asynccontextmanager
     async def stdio(self, driver_name: str, ref: str) -> AsyncIterator[StdioChannel]:
-        """A stdio instance's channel, held exclusively (health probes wait meanwhile)."""
+        """A stdio instance's channel, held exclusively (health probes wait meanwhile).
+
+        While the gateway routes the instance it holds the channel, so this waits until
+        the instance is no longer routed.
+        """
         driver = await self.drivers.get(driver_name)
         async with self.leases.lease(driver, ref) as channel:
             yield channel

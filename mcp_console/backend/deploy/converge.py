@@ -35,15 +35,20 @@ class Converger(InstanceOps):
         if state is None:
             return
         d = state.deployment
+        if d.desired_state in (DesiredState.DELETED, DesiredState.STOPPED):
+            # Clients stop being sent there before the instances stop.
+            await self.routes_changed(d.id)
         if d.desired_state == DesiredState.DELETED:
             await self.teardown(state)
             async with self._sessions.begin() as session:
                 await session.execute(delete(ServiceDeployment).where(ServiceDeployment.id == d.id))
             self._secrets.forget(d.id)
+            await self.routes_changed(d.id)
             self._publish("deployment.removed", state)
             return
         if d.desired_state == DesiredState.STOPPED:
             await self.teardown(state)
+            await self.routes_changed(d.id)
             await self._update_status(state)
             return
         await self._check(state)
@@ -55,6 +60,8 @@ class Converger(InstanceOps):
         if d.target_version_id is not None:
             await self._fill(state, d.target_version_id)
         await self._fill(state, d.version_id)
+        # Routes first: a deployment shown RUNNING is reachable through the gateway.
+        await self.routes_changed(d.id)
         await self._update_status(state, note)
 
     async def _check(self, state: DeploymentState) -> None:

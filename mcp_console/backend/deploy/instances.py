@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -73,6 +73,8 @@ class InstanceOps:
         self.stopping: set[str] = set()
         self.exit_codes: dict[str, int | None] = {}
         self._retiring: set[asyncio.Task[None]] = set()
+        # Told which deployment's instances changed, so the gateway's routes follow.
+        self.routes_changed: Callable[[int], Awaitable[None]] = _nothing
 
     # -- one instance --------------------------------------------------------------------------
 
@@ -221,6 +223,8 @@ class InstanceOps:
                         self.stopping.discard(ref)
             async with self._sessions.begin() as session:
                 await session.execute(delete(ServiceInstance).where(ServiceInstance.id == row.id))
+            if not wait:
+                await self.routes_changed(state.id)
 
         if wait:
             await finish()
@@ -308,6 +312,10 @@ class InstanceOps:
             if isinstance(value, str):
                 event[key] = redact(value, masked)
         self._events.publish(event)
+
+
+async def _nothing(deployment_id: int) -> None:
+    """No routes to keep in step."""
 
 
 async def alive(driver: RuntimeDriver, ref: str) -> bool:

@@ -77,6 +77,7 @@ def live_settings(tmp_path: Path, database_url: str, scope: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
+        gateway_port=0,
         deploy=fast_deploy_settings(scope),
     )
 

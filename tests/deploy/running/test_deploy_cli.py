@@ -32,6 +32,7 @@ class Cli:
             **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
             "MCP_CONSOLE_DATA_DIR": str(data_dir),
             "MCP_CONSOLE_API_PORT": "0",
+            "MCP_CONSOLE_GATEWAY_PORT": "0",
             "MCP_CONSOLE_RUNTIME": "process",
             "MCP_CONSOLE_DEPLOY__SCOPE": scope,
             "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
