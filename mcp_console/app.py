@@ -1,46 +1,334 @@
-"""The Textual app shell: it receives a ConsoleClient and never builds one."""
+"""The Textual app shell: sections as modes, global keys, help, palette and backend events."""
 
 from __future__ import annotations
 
-from textual import work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.errors import ConsoleError
+from mcp_console.commands import ConsoleCommands, PaletteCommand
+from mcp_console.messages import (
+    BackendEventReceived,
+    DeploymentOpenRequested,
+    DeployRequested,
+    FilterRequested,
+    SectionRequested,
+    ServiceOpenRequested,
+)
+from mcp_console.screens.base import ConsoleContext, describe
+from mcp_console.screens.deploy import DeployScreen
+from mcp_console.screens.developer import DeveloperScreen
+from mcp_console.screens.help import HelpScreen, KeyHelp
+from mcp_console.screens.market import MarketScreen
+from mcp_console.screens.modals.command_line import CommandLine
+from mcp_console.screens.modals.error import ErrorModal
+from mcp_console.screens.service_detail import ServiceDetailScreen
+from mcp_console.widgets.search_box import quote
+
+# Backend events kept for a section that is not on screen, delivered when it comes back.
+MAX_MISSED_EVENTS = 50
+EVENT_RETRY_SECONDS = (2.0, 5.0, 15.0, 30.0)
+# Client methods a deployment wizard needs; until the client has them, `d` says so.
+DEPLOY_METHODS = ("create_deployment",)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level section: a mode with a number key, a name for ``:`` and the palette.
+
+    ``needs`` names client methods the section uses; a client without them (an older
+    daemon, say) does not offer the section, so its key and name stay hidden.
+    """
+
+    name: str
+    key: str
+    title: str
+    aliases: tuple[str, ...]
+    factory: Callable[[ConsoleContext], Screen[Any]]
+    needs: tuple[str, ...] = ()
+    shows_deployments: bool = False
+
+    def available(self, client: ConsoleClient) -> bool:
+        """Whether ``client`` offers everything this section uses."""
+        return all(callable(getattr(client, method, None)) for method in self.needs)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("market", "1", "Market", ("market", "m", "services", "catalog"), MarketScreen),
+    Section("dev", "4", "Dev", ("dev", "developer", "console", "d"), DeveloperScreen),
+)
+
+
+@dataclass
+class _Missed:
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ConsoleApp(App[None]):
-    """mcp-console's terminal UI."""
+    """mcp-console's terminal UI: it is given a ConsoleClient and never builds one.
+
+    Args:
+        client: the backend, local or remote.
+        clock: what "now" is for relative times (tests freeze it).
+        steady_cursor: never blink text cursors (screen readers, recordings, snapshots).
+    """
 
     TITLE = "mcp-console"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    DEFAULT_MODE = SECTIONS[0].name
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    # The footer lists these after the screen's own keys, in this order: narrow terminals
+    # lose the last ones first, and help, quit and ":" matter more than the section keys.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("colon", "command_line", "Go to", key_display=":", id="command-line"),
+        *(
+            Binding(s.key, f"section('{s.name}')", s.title, id=f"section-{s.name}")
+            for s in SECTIONS
+        ),
+        Binding("slash", "focus_filter", "Filter", show=False, id="focus-filter"),
+        Binding("escape", "back", "Back", show=False, id="back"),
+    ]
 
-    def __init__(self, client: ConsoleClient) -> None:
+    def __init__(
+        self,
+        client: ConsoleClient,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        steady_cursor: bool = False,
+    ) -> None:
         super().__init__()
         self.client = client
+        self.steady_cursor = steady_cursor
+        self.context = ConsoleContext(client, clock or (lambda: datetime.now(UTC)))
+        self.sections = [s for s in SECTIONS if s.available(client)]
+        self._bases: dict[str, Screen[Any]] = {}
+        for section in self.sections:
+            self.add_mode(section.name, partial(self._base_screen, section))
+        self._missed: dict[str, _Missed] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Loading the catalog…", id="summary")
-        yield Footer()
+    def _base_screen(self, section: Section) -> Screen[Any]:
+        screen = section.factory(self.context)
+        self._bases[section.name] = screen
+        return screen
 
     def on_mount(self) -> None:
-        self.load_summary()
+        self.load_principal()
+        self.follow_events()
 
-    @work(exclusive=True, exit_on_error=False)
-    async def load_summary(self) -> None:
-        """Show who is signed in and how large the catalog is."""
-        summary = self.query_one("#summary", Static)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "section":
+            # A section the client cannot serve has no key in the footer.
+            return any(s.name == parameters[0] for s in self.sections)
+        return True
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self.steady_cursor and isinstance(event.widget, Input | TextArea):
+            event.widget.cursor_blink = False
+
+    @work(exclusive=True, group="app-principal", exit_on_error=False)
+    async def load_principal(self) -> None:
+        """Show who is signed in, in the header."""
         try:
             me = await self.client.whoami()
-            page = await self.client.search_services("", page_size=1)
-        except ConsoleError as error:
-            summary.update(f"The backend answered with an error: {error.message}")
+        except Exception as error:
+            self.sub_title = "not signed in"
+            self.push_screen(ErrorModal("Could not reach the backend", describe(error)))
             return
-        summary.update(
-            f"Signed in as {me.name} ({me.role.value}). "
-            f"{page.total} published service(s) in the catalog.\n\n"
-            "Use the `mcp-console catalog` commands meanwhile; press q to quit."
-        )
+        self.sub_title = f"Signed in as {me.name} ({me.role.value})"
+
+    # --- backend events -----------------------------------------------------------------
+
+    @work(exclusive=True, group="app-events", exit_on_error=False)
+    async def follow_events(self) -> None:
+        """Turn backend events into messages for the screens, reconnecting if cut."""
+        attempt = 0
+        while True:
+            try:
+                async with self.client.events() as stream:
+                    attempt = 0
+                    async for event in stream:
+                        self.deliver(event)
+            except Exception as error:  # a cut stream must not end live updates for good
+                if attempt == 0:
+                    self.notify(
+                        f"Live updates paused: {describe(error)}. Retrying.",
+                        severity="warning",
+                    )
+            delay = EVENT_RETRY_SECONDS[min(attempt, len(EVENT_RETRY_SECONDS) - 1)]
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """Hand ``event`` to every screen of the current section; keep it for the others."""
+        for screen in self.screen_stack:
+            screen.post_message(BackendEventReceived(event))
+        for section in self.sections:
+            if section.name != self.current_mode:
+                missed = self._missed.setdefault(section.name, _Missed()).events
+                missed.append(event)
+                del missed[:-MAX_MISSED_EVENTS]
+
+    # --- navigation ---------------------------------------------------------------------
+
+    def section(self, name: str) -> Section | None:
+        """The available section called ``name`` (or one of its aliases)."""
+        word = name.strip().lower()
+        return next((s for s in self.sections if word == s.name or word in s.aliases), None)
+
+    def action_section(self, name: str) -> None:
+        """Switch to a section, handing it the events it missed."""
+        section = self.section(name)
+        if section is None:
+            self.notify(f"There is no section called {name!r}.", severity="warning")
+            return
+        if section.name == self.current_mode:
+            return
+        self.switch_mode(section.name)
+        missed = self._missed.pop(section.name, _Missed()).events
+        for event in missed:
+            for screen in self.screen_stack:
+                screen.post_message(BackendEventReceived(event))
+
+    def action_focus_filter(self) -> None:
+        """``/`` where the screen has no filter of its own: the market's search."""
+        self.action_section("market")
+        self._market_root().action_focus_filter()
+
+    def _market_root(self) -> MarketScreen:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        market = self.screen_stack[0]
+        assert isinstance(market, MarketScreen)
+        return market
+
+    def on_service_open_requested(self, message: ServiceOpenRequested) -> None:
+        top = self.screen
+        if isinstance(top, ServiceDetailScreen) and top.service_name == message.name:
+            return
+        self.push_screen(ServiceDetailScreen(self.context, message.name))
+
+    def on_section_requested(self, message: SectionRequested) -> None:
+        self.action_section(message.name)
+
+    def on_filter_requested(self, message: FilterRequested) -> None:
+        self.action_section("market")
+        self._market_root().set_query(message.query)
+
+    def on_deploy_requested(self, message: DeployRequested) -> None:
+        missing = [m for m in DEPLOY_METHODS if not callable(getattr(self.client, m, None))]
+        if missing:
+            self.notify(
+                f"Deploying {message.service} needs the backend client's deployment "
+                f"operations ({', '.join(missing)}), which this client does not offer.",
+                title="Cannot deploy",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self.push_screen(DeployScreen(self.context, message.service, message.version))
+
+    def on_deployment_open_requested(self, message: DeploymentOpenRequested) -> None:
+        """Show a deployment in the section that watches deployments, when there is one."""
+        section = next((s for s in self.sections if s.shows_deployments), None)
+        if section is None:
+            return  # the wizard keeps showing its final state
+        self.action_section(section.name)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        show = getattr(self.screen_stack[0], "show_deployment", None)
+        if callable(show):
+            show(message.name)
+
+    # --- help and command line ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        local: list[KeyHelp] = []
+        global_keys: list[KeyHelp] = []
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            # Our bindings all carry an id; the rest are widgets' own (copy, focus next).
+            if not binding.description or binding.id is None:
+                continue
+            entry = (self.get_key_display(binding) or key, binding.description)
+            (global_keys if active.node is self else local).append(entry)
+        global_keys += [
+            ("ctrl+p", "Command palette"),
+            ("esc", "Back"),
+            ("tab / shift+tab", "Next / previous field"),
+        ]
+        self.push_screen(HelpScreen(self.screen.title or "this screen", local, global_keys))
+
+    def command_words(self) -> dict[str, str]:
+        """Every word ``:`` accepts, mapped to the command it runs."""
+        words = {alias: s.name for s in self.sections for alias in (s.name, *s.aliases)}
+        words |= {"help": "help", "h": "help", "quit": "quit", "q": "quit"}
+        return words
+
+    def action_command_line(self) -> None:
+        self.push_screen(CommandLine(self.command_words()), self._run_command)
+
+    def _run_command(self, command: str | None) -> None:
+        if command is None:
+            return
+        if command == "quit":
+            self.exit()
+        elif command == "help":
+            self.action_help()
+        else:
+            self.action_section(command)
+
+    def open_service(self, name: str) -> None:
+        """Open a service's detail page (the palette uses it)."""
+        self.post_message(ServiceOpenRequested(name))
+
+    def palette_commands(self, screen: Screen[Any]) -> Iterable[PaletteCommand]:
+        """The palette's commands for ``screen``: sections, its own keys, known categories."""
+        for section in self.sections:
+            yield PaletteCommand(
+                f"Go to {section.title}",
+                partial(self.action_section, section.name),
+                f"key {section.key} or :{section.name}",
+            )
+        yield PaletteCommand("Help", self.action_help, "the keys of this screen (?)")
+        seen = {"help", "quit", "command_palette"}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            action = binding.action.split("(", 1)[0]
+            if not binding.description or not active.enabled or active.node is self:
+                continue
+            if action in seen:
+                continue
+            seen.add(action)
+            yield PaletteCommand(
+                f"{binding.description} ({screen.title or 'this screen'})",
+                partial(self.run_action, binding.action, active.node),
+                f"key {self.get_key_display(binding)}",
+            )
+        market = self._market_base()
+        if market is not None:
+            for category in market.categories:
+                yield PaletteCommand(
+                    f"Browse category {category.name} ({category.count})",
+                    partial(self.post_message, FilterRequested(f"category:{quote(category.name)}")),
+                    "the market, filtered",
+                )
+
+    def _market_base(self) -> MarketScreen | None:
+        base = self._bases.get("market")
+        return base if isinstance(base, MarketScreen) else None

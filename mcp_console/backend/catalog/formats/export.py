@@ -63,6 +63,13 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
         ours["category"] = service.category
     if service.tags:
         ours["tags"] = list(service.tags)
+    if service.readme:
+        ours["readme"] = service.readme
+    # A command next to an image is the image's arguments (exported with its package).
+    if version.command and not version.docker_image:
+        ours["command"] = list(version.command)
+    if version.api_spec.get("tools"):
+        ours["tools"] = copy.deepcopy(version.api_spec["tools"])
     if ours:
         doc["_meta"] = {CONSOLE_META_KEY: ours}
     validate_server_json(doc)

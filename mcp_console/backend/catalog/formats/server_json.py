@@ -224,15 +224,17 @@ def entry_from_server(
         "icon_url": icons[0].get("src") if icons else None,
         "category": _meta_category(ours),
         "tags": _meta_tags(ours),
+        "readme": _meta_text(ours, "readme"),
     }
     service.update(extra_service or {})
     version = {
         "version": str(server["version"]),
         "docker_image": oci_image(oci) if oci else None,
         "packages": packages,
+        "command": _meta_strings(ours, "command"),
         "transport": transport or Transport.STDIO,
         "config_schema": config_schema_for(server),
-        "api_spec": {},
+        "api_spec": _meta_api_spec(ours),
         "remotes": remotes,
     }
     status, message = official_status(wrapper_meta, server.get("_meta"))
@@ -246,6 +248,39 @@ def _meta_category(meta: Mapping[str, Any]) -> str | None:
     if category is not None and not isinstance(category, str):
         raise EntryError(join_path("_meta", CONSOLE_META_KEY, "category"), "must be a string")
     return category or None
+
+
+def _meta_text(meta: Mapping[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    if value is not None and not isinstance(value, str):
+        raise EntryError(join_path("_meta", CONSOLE_META_KEY, key), "must be a string")
+    return value or None
+
+
+def _meta_strings(meta: Mapping[str, Any], key: str) -> list[str]:
+    """Our ``command`` (an argv: server.json has no field for a program of our own)."""
+    value = meta.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EntryError(join_path("_meta", CONSOLE_META_KEY, key), "must be a list of strings")
+    return list(value)
+
+
+def _meta_api_spec(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Our ``tools`` (name, description, inputSchema each), kept as the version's api_spec."""
+    tools = meta.get("tools")
+    if tools is None:
+        return {}
+    path = join_path("_meta", CONSOLE_META_KEY, "tools")
+    if not isinstance(tools, list):
+        raise EntryError(path, "must be a list of tools")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, Mapping) or not isinstance(tool.get("name"), str):
+            raise EntryError(join_path(path, i, "name"), "required")
+        if not isinstance(tool.get("inputSchema", {}), Mapping):
+            raise EntryError(join_path(path, i, "inputSchema"), "must be an object")
+    return {"tools": copy.deepcopy(tools)} if tools else {}
 
 
 def _meta_tags(meta: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Modal screens: each dismisses with a typed value."""

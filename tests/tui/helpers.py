@@ -1,0 +1,57 @@
+"""Pilot helpers: build the app on a fake client, wait for what a user would wait for."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.content import Content
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from mcp_console.app import ConsoleApp
+from mcp_console.client.protocol import ConsoleClient
+from tests.tui.sample import frozen_clock
+
+SIZE = (120, 36)
+WAIT_SECONDS = 10.0
+
+
+def console(client: ConsoleClient) -> ConsoleApp:
+    """The app as the tests drive it: a frozen clock and a cursor that does not blink."""
+    return ConsoleApp(client, clock=frozen_clock, steady_cursor=True)
+
+
+async def wait_until(
+    pilot: Pilot[None], check: Callable[[], bool], what: str, seconds: float = WAIT_SECONDS
+) -> None:
+    """Let the app run until ``check()`` holds (workers finish on their own time)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def plain(widget: Static) -> str:
+    """The text a Static shows, without styles."""
+    content = widget.content
+    if isinstance(content, str):
+        return Content.from_markup(content).plain
+    if isinstance(content, Content):
+        return content.plain
+    console = Console(width=300, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+def text_of(pilot: Pilot[None], selector: str) -> str:
+    """The plain text of one Static on the active screen."""
+    return plain(pilot.app.screen.query_one(selector, Static))
+
+
+def screen_text(pilot: Pilot[None]) -> str:
+    """Everything the active screen's visible Static widgets show (labels included)."""
+    return "\n".join(plain(w) for w in pilot.app.screen.query(Static) if w.display)
