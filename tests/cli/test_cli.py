@@ -156,11 +156,9 @@ def test_users_keys_and_permissions(tmp_path: Path) -> None:
     assert isinstance(published, dict)
     assert published["status"] == "PUBLISHED"
     assert published["author"] == "admin"
-    refused = cli(
-        "catalog", "deprecate", SERVER_JSON["name"], "-m", "mine now", ok=False, api_key=key
-    )
+    refused = cli("catalog", "deprecate", SERVER_NAME, "-m", "mine now", ok=False, api_key=key)
     assert "only the author" in refused.stderr
-    assert cli.json("catalog", "show", SERVER_JSON["name"])["status"] == "PUBLISHED"  # type: ignore[index]
+    assert cli.json("catalog", "show", SERVER_NAME)["status"] == "PUBLISHED"  # type: ignore[index]
     bad_key = cli("catalog", "search", "x", ok=False, api_key="mcpc_wrong")
     assert "API key" in bad_key.stderr
     duplicate = cli("user", "create", "carol", ok=False)
@@ -192,9 +190,10 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert {"mcp_services", "service_versions", "service_reviews", "users"} <= tables
 
 
-SERVER_JSON = {
+SERVER_NAME = "io.example/weather"
+SERVER_JSON: dict[str, object] = {
     "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-    "name": "io.example/weather",
+    "name": SERVER_NAME,
     "title": "Weather",
     "description": "Forecasts for anywhere",
     "version": "1.4.0",
