@@ -392,6 +392,28 @@ async def test_sort_keys(market: Catalog, text_: str, expected: list[str]) -> No
     assert await market.names(text_) == expected
 
 
+async def test_sort_by_name_ignores_case_however_a_page_is_read(catalog: Catalog) -> None:
+    for name in ("SQLite", "astra-db", "Zed-Store", "beta-db", "MySQL", "mongo-db"):
+        await catalog.add(name, description="a database", tags=["database"])
+    for i in range(30):  # enough others that pages may be read by walking the name index
+        await catalog.add(f"other-{i:02d}", description="unrelated")
+    expected = ["astra-db", "beta-db", "mongo-db", "MySQL", "SQLite", "Zed-Store"]
+
+    assert await catalog.names("tag:database sort:name") == expected
+    assert await catalog.names("database sort:name") == expected
+    assert await catalog.names("data sort:name") == expected
+    assert (await catalog.search("sort:name", page_size=6))[0] == [
+        *expected[:4],
+        "other-00",
+        "other-01",
+    ]
+    for reader in _page_readers(catalog.dialect):
+        for text_ in ("database sort:name", "tag:database sort:name"):
+            first = await catalog.search(text_, page=1, page_size=4, index=reader)
+            second = await catalog.search(text_, page=2, page_size=4, index=reader)
+            assert (first[0] + second[0], first[1]) == (expected, 6), (reader, text_)
+
+
 async def test_pages_cover_every_match_once_with_the_full_total(market: Catalog) -> None:
     first = await market.search("", page=1, page_size=3)
     second = await market.search("", page=2, page_size=3)

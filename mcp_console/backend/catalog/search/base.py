@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import UnaryExpression, func, select
+from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -18,6 +18,10 @@ from mcp_console.schemas.users import Principal
 
 MAX_PAGE_SIZE = 500
 
+# The sort key of "name": the name with ASCII letters lower-cased (SQLite's lower() and
+# PostgreSQL's under the C collation alike), so "SQLite" sorts among the "s"; both databases
+# index lower(name).
+NAME_KEY = "name_key"
 # ORDER BY of each sort key: (column, descending) pairs; each ends on a unique column so
 # pages never overlap. "relevance" is "downloads" once the text score is applied (or absent).
 SORT_ORDERS: dict[SortKey, tuple[tuple[str, bool], ...]] = {
@@ -25,8 +29,17 @@ SORT_ORDERS: dict[SortKey, tuple[tuple[str, bool], ...]] = {
     "downloads": (("downloads_count", True), ("id", True)),
     "rating": (("rating_average", True), ("rating_count", True), ("id", True)),
     "new": (("created_at", True), ("id", True)),
-    "name": (("name", False),),
+    # Names are unique: the name itself breaks ties between names differing only in case.
+    "name": ((NAME_KEY, False), ("name", False)),
 }
+
+
+def sort_key(name: str, columns: ReadOnlyColumnCollection[str, Any]) -> ColumnElement[Any]:
+    """One column of a sort order: a column of ``columns``, or ``lower(name)`` for NAME_KEY."""
+    if name == NAME_KEY and name not in columns:
+        return func.lower(columns["name"])
+    column: ColumnElement[Any] = columns[name]
+    return column
 
 
 def order_columns(
@@ -35,7 +48,7 @@ def order_columns(
     """The ORDER BY of ``sort`` on ``mcp_services`` (or on a subquery's ``columns``)."""
     source = McpService.__table__.c if columns is None else columns
     return [
-        source[name].desc() if descending else source[name].asc()
+        sort_key(name, source).desc() if descending else sort_key(name, source).asc()
         for name, descending in SORT_ORDERS[sort]
     ]
 

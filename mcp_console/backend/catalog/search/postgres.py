@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.catalog.search.base import (
-    SORT_ORDERS,
     Scope,
     check_page,
     effective_sort,
@@ -38,9 +37,9 @@ SIMPLE = literal_column("'simple'::regconfig", REGCONFIG)
 # Past this many matches the order falls back to popularity: ts_rank reads every match's
 # vector again (a few microseconds each), and so many matches say little about fit.
 RANK_CAP = 1000
-# A search matching up to WINDOW services is counted and paged in one pass over them; more
-# matches are counted apart, and a page within the first WALK rows walks a sort index.
-WINDOW = 5000
+# A page of a search matching more than WINDOW services, within the first WALK rows, is
+# read by walking a sort index; otherwise the matches are read from the GIN index and sorted.
+WINDOW = 1000
 WALK = 40
 
 
@@ -129,56 +128,24 @@ class PostgresSearchIndex:
         if scope is None:
             return [], 0
         where = conditions(query, scope)
-        sort = effective_sort(query)
-        order = order_columns(sort)
-        if not query.words:
-            # Filters alone: the count reads a covering index only, the page walks a sort index.
-            total = await _count(session, where)
-            if offset >= total:
-                return [], total
-            page_ids = select(McpService.id).where(*where).order_by(*order)
-            return list(await session.scalars(page_ids.limit(page_size).offset(offset))), total
-        # Words: read up to WINDOW matches once, counting them as the page is sorted.
-        names = dict.fromkeys(["id", *(name for name, _ in SORT_ORDERS[sort])])
-        matches = (
-            select(*(McpService.__table__.c[name] for name in names))
-            .where(*where)
-            .limit(self._window + 1)
-            .subquery()
-        )
-        window = select(matches.c.id, func.count().over().label("total")).order_by(
-            *order_columns(sort, matches.c)
-        )
-        found = (await session.execute(window.limit(page_size).offset(offset))).all()
-        if not found and not offset:
-            return [], 0
-        total = int(found[0].total) if found else self._window + 1
-        if total > self._window:  # or the page lies past the window: count them all
-            return await self._many(session, query, scope, offset, page_size)
-        if sort != "relevance" or total > self._rank_cap:
-            return [row.id for row in found], total
-        rank = func.ts_rank(RANK_WEIGHTS, SEARCH_VECTOR, _tsquery(query))
-        # Equal scores: the newest service first, as on SQLite.
-        ranked = select(McpService.id).where(*where).order_by(rank.desc(), McpService.id.desc())
-        return list(await session.scalars(ranked.limit(page_size).offset(offset))), total
-
-    async def _many(
-        self, session: AsyncSession, query: ParsedQuery, scope: Scope, offset: int, page_size: int
-    ) -> tuple[list[int], int]:
-        """A page of a search matching more than WINDOW services: count, then read the page.
-
-        Near the front, the page is read by walking the sort index and testing each row's
-        vector; the vector is wrapped so the planner cannot pick the GIN index (which would
-        read every match again to sort them).
-        """
-        total = await _count(session, conditions(query, scope))
+        # The exact count comes first: it says how the page is best read, and a page read
+        # alongside it (a window over the matches) would be wasted whenever there are many.
+        total = await _count(session, where)
         if offset >= total:
             return [], total
-        near = offset + page_size <= self._walk
-        where = conditions(query, scope, UNINDEXED_VECTOR if near else SEARCH_VECTOR)
-        page_ids = (
-            select(McpService.id).where(*where).order_by(*order_columns(effective_sort(query)))
-        )
+        sort = effective_sort(query)
+        if query.words and sort == "relevance" and total <= self._rank_cap:
+            rank = func.ts_rank(RANK_WEIGHTS, SEARCH_VECTOR, _tsquery(query))
+            # Equal scores: the newest service first, as on SQLite.
+            order = [rank.desc(), McpService.id.desc()]
+        else:
+            order = order_columns(sort)
+            if query.words and total > self._window and offset + page_size <= self._walk:
+                # Many matches and a page near the front: walk the sort index and test each
+                # row's vector, wrapped so that the planner cannot pick the GIN index (which
+                # would read every match again to sort them).
+                where = conditions(query, scope, UNINDEXED_VECTOR)
+        page_ids = select(McpService.id).where(*where).order_by(*order)
         return list(await session.scalars(page_ids.limit(page_size).offset(offset))), total
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import BindParameter, ColumnElement, TextClause, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.catalog.search.base import (
+    NAME_KEY,
     SORT_ORDERS,
     Scope,
     author_ids_named,
@@ -229,7 +230,8 @@ def _page(plan: Plan, sort: SortKey) -> TextClause:
     else:
         columns = "s.id"
         order = ", ".join(
-            f"s.{column} {'DESC' if descending else 'ASC'}"
+            f"{'lower(s.name)' if column == NAME_KEY else 's.' + column}"
+            f" {'DESC' if descending else 'ASC'}"
             for column, descending in SORT_ORDERS[sort]
         )
     source = _SOURCES[plan]

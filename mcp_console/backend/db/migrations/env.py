@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import JSON
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.engine import Connection
 
 import mcp_console.backend.db.models  # noqa: F401  (registers every table)
 from mcp_console.backend.db.base import Base, UtcDateTime
 from mcp_console.backend.db.engine import create_engine
+
+# Batch mode reflects tables on SQLite, and SQLAlchemy cannot reflect the expression index
+# behind case-insensitive name sorting; the search migration recreates it where needed.
+warnings.filterwarnings(
+    "ignore", message="Skipped unsupported reflection of expression-based index", category=SAWarning
+)
 
 # Full-text search objects (and the ix_search_* indexes serving search) are dialect-specific
 # and created by hand in their migration; autogenerate must neither drop them nor miss them.

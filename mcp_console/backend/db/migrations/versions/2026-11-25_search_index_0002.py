@@ -4,8 +4,9 @@ Full-text search of the catalog, per database:
 
 - SQLite: the FTS5 table ``service_search`` (rowid = service id) with the text columns and
   a ``facets`` column of filter tokens, kept current by triggers on ``mcp_services``. A
-  later batch (copy-and-move) migration of ``mcp_services`` drops these triggers: such a
-  migration must create them again (the search tests catch a missing trigger).
+  later batch (copy-and-move) migration of ``mcp_services`` drops these triggers and the
+  expression index ``ix_search_name`` (reflection skips it): such a migration must create
+  them again (the search tests catch a missing trigger).
 - PostgreSQL: ``mcp_services.search_vector``, a generated tsvector (names weight A, tags B,
   description C) with a GIN index.
 
@@ -88,7 +89,8 @@ POSTGRES_INDEXES = {
     "ix_search_downloads": "ON mcp_services (status, downloads_count, id)",
     "ix_search_rating": "ON mcp_services (status, rating_average, rating_count, id)",
     "ix_search_created": "ON mcp_services (status, created_at, id)",
-    "ix_search_name": "ON mcp_services (status, name)",
+    # sort:name is case-insensitive: lower(name), then the (unique) name.
+    "ix_search_name": "ON mcp_services (status, lower(name), name)",
     # Counts of filter-only searches read this index alone (no heap): see the search module.
     "ix_search_filters": (
         "ON mcp_services (status, price_model, featured, category, author_id) INCLUDE (id)"
@@ -96,6 +98,7 @@ POSTGRES_INDEXES = {
 }
 SQLITE_INDEXES = {
     "ix_search_rating": "ON mcp_services (rating_average, rating_count)",
+    "ix_search_name": "ON mcp_services (lower(name), name)",
 }
 
 
