@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import JSON
-from sqlalchemy.exc import SAWarning
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SAWarning
 
 import mcp_console.backend.db.models  # noqa: F401  (registers every table)
 from mcp_console.backend.db.base import Base, UtcDateTime
