@@ -48,16 +48,21 @@ def normalise_tags(tags: list[str]) -> list[str]:
     return list(seen)
 
 
-async def set_tags(session: AsyncSession, service: McpService, tags: list[str]) -> None:
+async def set_tags(
+    session: AsyncSession, service: McpService, tags: list[str], *, fresh: bool = False
+) -> None:
     """Store tags on the row (for display) and in ``service_tags`` (for indexed filtering)."""
     clean = normalise_tags(tags)
     service.tags = clean
-    await session.execute(delete(ServiceTag).where(ServiceTag.service_id == service.id))
+    if not fresh:
+        await session.execute(delete(ServiceTag).where(ServiceTag.service_id == service.id))
     session.add_all(ServiceTag(service_id=service.id, tag=t) for t in clean)
 
 
-async def create_service(session: AsyncSession, actor: Principal, new: ServiceCreate) -> McpService:
-    """Insert a DRAFT service owned by ``actor``."""
+async def create_service(
+    session: AsyncSession, actor: Principal, new: ServiceCreate, *, with_author: bool = True
+) -> McpService:
+    """Insert a DRAFT service owned by ``actor`` (``with_author`` loads it for views)."""
     row = McpService(
         name=new.name,
         display_name=new.display_name or new.name.rsplit("/", 1)[-1],
@@ -76,9 +81,10 @@ async def create_service(session: AsyncSession, actor: Principal, new: ServiceCr
     )
     session.add(row)
     await session.flush()
-    await set_tags(session, row, new.tags)
+    await set_tags(session, row, new.tags, fresh=True)
     await session.flush()
-    await session.refresh(row, ["author"])
+    if with_author:
+        await session.refresh(row, ["author"])
     return row
 
 
@@ -109,13 +115,21 @@ async def apply_service_fields(
     return changed
 
 
-async def publish_service(session: AsyncSession, service: McpService) -> None:
-    """Publish a draft: it needs a version with something to run; its versions freeze."""
+async def publish_service(
+    session: AsyncSession, service: McpService, versions: list[ServiceVersion] | None = None
+) -> None:
+    """Publish a draft: it needs a version with something to run; its versions freeze.
+
+    ``versions`` are the service's version rows when the caller has them all already.
+    """
     if service.status != ServiceStatus.DRAFT.value:
         raise Conflict(f"{service.name} is {service.status.lower()}, not a draft")
-    versions = list(
-        await session.scalars(select(ServiceVersion).where(ServiceVersion.service_id == service.id))
-    )
+    if versions is None:
+        versions = list(
+            await session.scalars(
+                select(ServiceVersion).where(ServiceVersion.service_id == service.id)
+            )
+        )
     if not versions:
         raise Conflict(f"{service.name} has no version; add one before publishing")
     if not any(runnable(v) for v in versions):
@@ -158,20 +172,20 @@ async def apply_entries(
             )
         )
     }
+    cache = _Cache(services, versions)
     touched: set[int] = set()
     for entry in entries:
         label = f"{entry.service.name}@{entry.version.version}"
         try:
             async with session.begin_nested():
-                outcome, service = await _apply_entry(session, actor, entry, services, versions)
+                outcome, service = await _apply_entry(session, actor, entry, cache)
         except (ConsoleError, IntegrityError) as error:
             reason = (
                 error.message if isinstance(error, ConsoleError) else "conflicts with stored data"
             )
             report.problems.append(ImportProblem(origin=entry.origin, entry=label, reason=reason))
             # The savepoint's rollback expired what it touched: drop the caches, reload on use.
-            services.clear()
-            versions.clear()
+            cache.forget()
             continue
         services[service.name] = service
         getattr(report, outcome).append(label)
@@ -180,22 +194,57 @@ async def apply_entries(
     return touched
 
 
+class _Cache:
+    """The rows an import has seen; while ``complete``, a miss means the row does not exist."""
+
+    def __init__(
+        self,
+        services: dict[str, McpService],
+        versions: dict[tuple[int, str], ServiceVersion],
+    ) -> None:
+        self.services = services
+        self.versions = versions
+        self.complete = True
+
+    def forget(self) -> None:
+        self.services.clear()
+        self.versions.clear()
+        self.complete = False
+
+    def versions_of(self, service_id: int) -> list[ServiceVersion] | None:
+        if not self.complete:
+            return None
+        return [v for (sid, _), v in self.versions.items() if sid == service_id]
+
+    async def service(self, session: AsyncSession, name: str) -> McpService | None:
+        found = self.services.get(name)
+        if found is not None or self.complete:
+            return found
+        return await session.scalar(select(McpService).where(McpService.name == name))
+
+    async def version(
+        self, session: AsyncSession, service_id: int, version: str
+    ) -> ServiceVersion | None:
+        found = self.versions.get((service_id, version))
+        if found is not None or self.complete:
+            return found
+        return await session.scalar(
+            select(ServiceVersion).where(
+                ServiceVersion.service_id == service_id, ServiceVersion.version == version
+            )
+        )
+
+
 async def _apply_entry(
-    session: AsyncSession,
-    actor: Principal,
-    entry: ImportEntry,
-    services: dict[str, McpService],
-    versions: dict[tuple[int, str], ServiceVersion],
+    session: AsyncSession, actor: Principal, entry: ImportEntry, cache: _Cache
 ) -> tuple[str, McpService]:
     parsed = validate_version(entry.version)
-    service = services.get(entry.service.name) or await session.scalar(
-        select(McpService).where(McpService.name == entry.service.name)
-    )
+    service = await cache.service(session, entry.service.name)
     outcome = "unchanged"
     if service is None:
         if actor.role not in (Role.AUTHOR, Role.ADMIN):
             raise Forbidden("only authors and admins import services")
-        service = await create_service(session, actor, entry.service)
+        service = await create_service(session, actor, entry.service, with_author=False)
         outcome = "created"
     else:
         if service.author_id != actor.user_id and not actor.is_admin:
@@ -203,20 +252,15 @@ async def _apply_entry(
         fields = entry.service.model_dump(exclude={"name", "featured"})
         if await apply_service_fields(session, service, fields):
             outcome = "updated"
-    existing = versions.get((service.id, entry.version.version)) or await session.scalar(
-        select(ServiceVersion).where(
-            ServiceVersion.service_id == service.id,
-            ServiceVersion.version == entry.version.version,
-        )
-    )
+    existing = await cache.version(session, service.id, entry.version.version)
     if existing is None:
         row = new_version_row(service.id, entry.version, parsed)
         if service.status != ServiceStatus.DRAFT.value:
             row.published_at = utcnow()
         session.add(row)
         await session.flush()
-        versions[(service.id, row.version)] = row
-        await recompute_latest(session, service.id)
+        cache.versions[(service.id, row.version)] = row
+        await recompute_latest(session, service.id, cache.versions_of(service.id))
         outcome = "created" if outcome == "created" else "updated"
     elif row_content(existing) != version_content(entry.version):
         if existing.published_at is not None:
@@ -228,14 +272,14 @@ async def _apply_entry(
             setattr(existing, key, value)
         outcome = "updated" if outcome == "unchanged" else outcome
     if entry.status is ServiceStatus.PUBLISHED and service.status == ServiceStatus.DRAFT.value:
-        await publish_service(session, service)
+        await publish_service(session, service, cache.versions_of(service.id))
         outcome = "updated" if outcome == "unchanged" else outcome
     if (
         entry.status is ServiceStatus.DEPRECATED
         and service.status != ServiceStatus.DEPRECATED.value
     ):
         if service.status == ServiceStatus.DRAFT.value:
-            await publish_service(session, service)
+            await publish_service(session, service, cache.versions_of(service.id))
         deprecate_service(service, entry.status_message or "deprecated upstream")
         outcome = "updated" if outcome == "unchanged" else outcome
     return outcome, service

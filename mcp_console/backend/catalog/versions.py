@@ -99,11 +99,19 @@ def new_version_row(service_id: int, new: VersionCreate, parsed: SemVer) -> Serv
     )
 
 
-async def recompute_latest(session: AsyncSession, service_id: int) -> None:
-    """Set ``is_latest`` on exactly the highest released version (or pre-release, if no release)."""
-    rows = list(
-        await session.scalars(select(ServiceVersion).where(ServiceVersion.service_id == service_id))
-    )
+async def recompute_latest(
+    session: AsyncSession, service_id: int, rows: list[ServiceVersion] | None = None
+) -> None:
+    """Set ``is_latest`` on exactly the highest released version (or pre-release, if no release).
+
+    ``rows`` are all of the service's versions when the caller has them already.
+    """
+    if rows is None:
+        rows = list(
+            await session.scalars(
+                select(ServiceVersion).where(ServiceVersion.service_id == service_id)
+            )
+        )
     latest = pick_latest([r.version for r in rows])
     for row in rows:
         flag = row.version == latest
