@@ -49,14 +49,25 @@ def fast_deploy_settings(scope: str, **overrides: Any) -> DeploySettings:
 
 def remove_scope(client: docker.DockerClient, scope: str) -> None:
     """Remove every container of one console scope."""
-    for container in client.containers.list(all=True, filters={"label": f"{SCOPE_LABEL}={scope}"}):
+    for container in scope_containers(client, scope):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
 
 
 def scope_containers(client: docker.DockerClient, scope: str) -> list[Any]:
-    """The containers of one console scope, running or not."""
-    return list(client.containers.list(all=True, filters={"label": f"{SCOPE_LABEL}={scope}"}))
+    """The containers of one console scope, running or not.
+
+    The SDK lists, then inspects each container: one the controller removes in between
+    raises NotFound, so list again (the race is real while a backend converges).
+    """
+    for _ in range(20):
+        try:
+            return list(
+                client.containers.list(all=True, filters={"label": f"{SCOPE_LABEL}={scope}"})
+            )
+        except docker.errors.NotFound:
+            continue
+    raise AssertionError(f"containers of scope {scope} kept vanishing while being listed")
 
 
 @pytest.fixture
