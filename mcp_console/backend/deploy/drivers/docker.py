@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from docker import errors as docker_errors
+
 from mcp_console.backend.deploy.drivers.base import (
     LABEL_DEPLOYMENT,
     LABEL_INSTANCE,
@@ -235,10 +237,17 @@ class DockerManager:
     async def list_managed(self) -> list[ManagedInstance]:
         """Every container labelled as ours (and in this manager's scope), running or not."""
         client = await self.engine.client()
-        containers = await self.engine.call(
-            client.containers.list, all=True, filters={"label": self._label_filters()}
-        )
-        return [self._managed(container.attrs) for container in containers]
+        return await self.engine.call(self._list_managed_sync, client)
+
+    def _list_managed_sync(self, client: Any) -> list[ManagedInstance]:
+        found = []
+        for summary in client.api.containers(all=True, filters={"label": self._label_filters()}):
+            try:
+                attrs = client.api.inspect_container(summary["Id"])
+            except docker_errors.NotFound:
+                continue  # removed between the listing and the inspection
+            found.append(self._managed(attrs))
+        return found
 
     def _managed(self, attrs: Mapping[str, Any]) -> ManagedInstance:
         labels: dict[str, str] = dict(attrs.get("Config", {}).get("Labels") or {})
