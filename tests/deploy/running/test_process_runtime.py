@@ -121,7 +121,10 @@ async def test_a_running_deployment_whose_instance_crash_loops_is_degraded(
         live,
         admin,
         "svc",
-        lambda d: any(i.status is InstanceStatus.FAILED for i in d.instances),
+        # The instance is marked FAILED before the deployment's status is recomputed.
+        lambda d: (
+            d.status == "DEGRADED" and any(i.status is InstanceStatus.FAILED for i in d.instances)
+        ),
     )
 
     assert detail.status == "DEGRADED"
