@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,8 @@ class Settings(BaseSettings):
     images: ImageSettings = Field(default_factory=ImageSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     local_admin_name: str = "admin"
+    # What the headless daemon writes to its log (stderr, or daemon.log when detached).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -94,6 +95,15 @@ def _start_detached(settings: Settings, host: str | None, port: int | None) -> D
     )
 
 
+def _configure_logging(settings: Settings) -> None:
+    """Timestamped records on stderr (daemon.log when detached) at the configured level."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
 def _announce(info: DaemonInfo) -> None:
     typer.echo(f"mcp-console daemon listening on {info.url} (pid {info.pid})")
 
@@ -123,6 +133,7 @@ def daemon(
             _announce(info)
             typer.echo(f"log: {DaemonFiles(settings.data_dir).log}")
         else:
+            _configure_logging(settings)
             asyncio.run(serve(settings, ready=_announce))
 
 

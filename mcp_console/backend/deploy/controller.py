@@ -176,12 +176,18 @@ class Controller:
     async def adopt(self) -> None:
         """After a (re)start: take over matching instances, recreate missing ones."""
         snapshot = await self._snapshot()
+        by_instance = {(m.deployment_id, m.instance_id): m for m in snapshot.values()}
         async with self._sessions() as session:
             states = await load_states(session, with_secrets=False)
         now = utcnow()
         for state in states:
             for row in live(state.instances):
                 managed = snapshot.get(row.container_id or "")
+                if managed is None and not row.container_id:
+                    # Started just before the backend died, its row never got the reference.
+                    managed = by_instance.get((state.deployment.uid, row.name))
+                    if managed is not None and managed.running:
+                        await self.converger.adopted(row, managed)
                 if managed is not None and managed.running:
                     self.converger.watch(state.id, row)
                     continue
@@ -229,9 +235,17 @@ class Controller:
     async def _remove_orphans(
         self, snapshot: dict[str, ManagedInstance], states: list[DeploymentState]
     ) -> None:
-        known = {row.container_id for state in states for row in state.instances}
+        """Remove what no instance row claims.
+
+        Rows are written before their containers start, so a container is matched by its
+        labels too: one being started right now has a row but not yet its reference.
+        """
+        rows = [(state.deployment.uid, row) for state in states for row in state.instances]
+        refs = {row.container_id for _, row in rows}
+        instances = {(uid, row.name) for uid, row in rows}
         for ref, managed in snapshot.items():
-            if ref in known or ref in self.converger.stopping:
+            claimed = ref in refs or (managed.deployment_id, managed.instance_id) in instances
+            if claimed or ref in self.converger.stopping:
                 continue
             with contextlib.suppress(ConsoleError):
                 driver = await self.drivers.get(managed.driver)

@@ -18,7 +18,7 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import history
 from mcp_console.backend.deploy.config import resolve_config
-from mcp_console.backend.deploy.drivers.base import ResourceLimits, RuntimeDriver
+from mcp_console.backend.deploy.drivers.base import ManagedInstance, ResourceLimits, RuntimeDriver
 from mcp_console.backend.deploy.health import HealthMonitor
 from mcp_console.backend.deploy.plan import launch_for
 from mcp_console.backend.deploy.runtimes import Drivers
@@ -26,7 +26,7 @@ from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, re
 from mcp_console.backend.deploy.state import DeploymentState
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import HealthState, InstanceStatus
-from mcp_console.schemas.errors import ConsoleError, NotFound, Unavailable
+from mcp_console.schemas.errors import Conflict, ConsoleError, NotFound, Unavailable
 from mcp_console.settings import DeploySettings
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,10 @@ class InstanceOps:
             reason = f"could not start: {exc.message}"
             await self.failed(state, row, None, reason, None, crash=False)
             return
+        except Conflict as exc:
+            # The engine is still busy with an old container of that name: try again later.
+            await self.failed(state, row, None, f"could not start: {exc.message}", None)
+            return
         except ConsoleError as exc:
             # A bad image, package or spec will not start however often it is retried.
             await self.give_up(state, row, f"cannot start: {self._mask(state, exc.message)}")
@@ -123,6 +127,17 @@ class InstanceOps:
         )
         self.watch(state.id, row)
         self._publish("instance.started", state, instance=row.name, version=recipe.version)
+
+    async def adopted(self, row: ServiceInstance, managed: ManagedInstance) -> None:
+        """Record a running container or process found for ``row`` as its instance."""
+        await self._save(
+            row,
+            container_id=managed.ref,
+            host=managed.host,
+            port=managed.port,
+            health_check_url=managed.url,
+            driver=managed.driver,
+        )
 
     def watch(self, deployment_id: int, row: ServiceInstance) -> None:
         """Have the health monitor probe ``row``'s container or process."""

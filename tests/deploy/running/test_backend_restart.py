@@ -73,6 +73,12 @@ class Daemon:
                         await client.aclose()
                 await anyio.sleep(0.1)
 
+    def log_tail(self, lines: int = 80) -> str:
+        """The end of the daemon's output, for failure messages."""
+        log = self.files.data_dir / "daemon-test.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.kill()  # SIGKILL: no clean-up of any kind
@@ -99,10 +105,16 @@ def _backend(data_dir: Path) -> Runtime:
     return Runtime(Settings(data_dir=data_dir))
 
 
-async def _settled(client: RemoteClient, name: str) -> DeploymentDetail:
-    with anyio.fail_after(SETTLE_TIMEOUT):
-        while not all_healthy(detail := await client.get_deployment(name)):
+async def _settled(client: RemoteClient, name: str, daemon: Daemon) -> DeploymentDetail:
+    detail = await client.get_deployment(name)
+    with anyio.move_on_after(SETTLE_TIMEOUT):
+        while not all_healthy(detail):
             await anyio.sleep(0.2)
+            detail = await client.get_deployment(name)
+    # On a miss, say what the deployment and the daemon were doing.
+    assert all_healthy(detail), (
+        f"{name} did not settle: {detail.model_dump_json(indent=1)}\n{daemon.log_tail()}"
+    )
     return detail
 
 
@@ -119,7 +131,7 @@ async def test_a_backend_killed_mid_deploy_converges_on_restart_and_leaves_no_or
     new = DeploymentCreate(service="svc", name="keep", replicas=3, runtime=RuntimeChoice.DOCKER)
     async with await daemon.start() as client:
         await client.create_deployment(new.model_copy(update={"name": "gone", "replicas": 1}))
-        await _settled(client, "gone")
+        await _settled(client, "gone", daemon)
         await client.create_deployment(new)
         with anyio.fail_after(SETTLE_TIMEOUT):
             while len(await in_thread(scope_containers, docker_client, docker_scope)) < 2:
@@ -147,7 +159,7 @@ async def test_a_backend_killed_mid_deploy_converges_on_restart_and_leaves_no_or
         await stray.close()
 
     async with await daemon.start() as client:
-        keep = await _settled(client, "keep")
+        keep = await _settled(client, "keep", daemon)
         with pytest.raises(NotFound):
             await client.get_deployment("gone")
         with anyio.fail_after(SETTLE_TIMEOUT):

@@ -32,7 +32,7 @@ from mcp_console.backend.deploy.drivers.base import (
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.events import EventFanout, docker_event
 from mcp_console.backend.deploy.drivers.stdio import StderrBuffer, StdioChannel, pump_docker_attach
-from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
+from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ TMPFS_OPTIONS = "rw,nosuid,nodev,size=64m"
 HTTP_LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "2"}}
 # stdout of a stdio server is the protocol: the json-file driver would store every response.
 STDIO_LOG_CONFIG = {"type": "none", "config": {}}
+# How long a removal the engine has in progress may take before we give up waiting for it.
+REMOVAL_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -199,9 +201,33 @@ class DockerManager:
         attachment = self._attachments.pop(name, None)
         if attachment is not None:
             await attachment.channel.aclose()
-        client = await self.engine.client()
         with contextlib.suppress(Exception):
+            await self._force_remove(container_id)
+
+    async def _force_remove(self, container_id: str) -> None:
+        """Force-remove a container; if the engine is removing it already, wait until it is gone.
+
+        A name is free only once the removal ends, so a new container of that name must wait.
+        """
+        client = await self.engine.client()
+        try:
             await self.engine.call(client.api.remove_container, container_id, force=True, v=True)
+            return
+        except NotFound:
+            return
+        except Conflict:
+            pass  # "removal of container … is already in progress"
+        try:
+            async with asyncio.timeout(REMOVAL_WAIT_SECONDS):
+                while True:
+                    await self.engine.call(client.api.inspect_container, container_id)
+                    await asyncio.sleep(0.1)
+        except NotFound:
+            return
+        except TimeoutError:
+            raise Conflict(
+                f"the Docker engine is still removing container {container_id[:12]}"
+            ) from None
 
     async def _container(self, ref: str) -> Any:
         client = await self.engine.client()
@@ -231,7 +257,7 @@ class DockerManager:
         attachment = self._attachments.pop(ref, None)
         if attachment is not None:
             await attachment.channel.aclose()
-        await self.engine.call(container.remove, force=True, v=True)
+        await self._force_remove(container.id)
         logger.info("removed container %s", ref)
 
     async def list_managed(self) -> list[ManagedInstance]:
