@@ -59,11 +59,9 @@ async def set_tags(
     session.add_all(ServiceTag(service_id=service.id, tag=t) for t in clean)
 
 
-async def create_service(
-    session: AsyncSession, actor: Principal, new: ServiceCreate, *, with_author: bool = True
-) -> McpService:
-    """Insert a DRAFT service owned by ``actor`` (``with_author`` loads it for views)."""
-    row = McpService(
+def new_service_row(actor: Principal, new: ServiceCreate) -> McpService:
+    """A DRAFT service row owned by ``actor`` (not yet added to a session)."""
+    return McpService(
         name=new.name,
         display_name=new.display_name or new.name.rsplit("/", 1)[-1],
         description=new.description,
@@ -79,6 +77,13 @@ async def create_service(
         status=ServiceStatus.DRAFT.value,
         tags=[],
     )
+
+
+async def create_service(
+    session: AsyncSession, actor: Principal, new: ServiceCreate, *, with_author: bool = True
+) -> McpService:
+    """Insert a DRAFT service owned by ``actor`` (``with_author`` loads it for views)."""
+    row = new_service_row(actor, new)
     session.add(row)
     await session.flush()
     await set_tags(session, row, new.tags, fresh=True)
@@ -88,10 +93,8 @@ async def create_service(
     return row
 
 
-async def apply_service_fields(
-    session: AsyncSession, row: McpService, fields: dict[str, Any]
-) -> bool:
-    """Apply changed descriptive fields to ``row``; returns whether anything changed."""
+def assign_plain_fields(row: McpService, fields: dict[str, Any]) -> bool:
+    """Set changed descriptive fields (not tags) on ``row``; returns whether any changed."""
     changed = False
     for name in _PLAIN_FIELDS:
         if name not in fields:
@@ -106,6 +109,14 @@ async def apply_service_fields(
         if getattr(row, name) != value:
             setattr(row, name, value)
             changed = True
+    return changed
+
+
+async def apply_service_fields(
+    session: AsyncSession, row: McpService, fields: dict[str, Any]
+) -> bool:
+    """Apply changed descriptive fields to ``row``; returns whether anything changed."""
+    changed = assign_plain_fields(row, fields)
     if "tags" in fields and normalise_tags(fields["tags"]) != row.tags:
         await set_tags(session, row, fields["tags"])
         changed = True
@@ -130,20 +141,34 @@ async def publish_service(
                 select(ServiceVersion).where(ServiceVersion.service_id == service.id)
             )
         )
+    mark_published(service, versions)
+    await session.flush()
+
+
+def check_publishable(name: str, versions: list[ServiceVersion]) -> None:
+    """Raise ``Conflict`` unless one of a service's versions has something to run."""
     if not versions:
-        raise Conflict(f"{service.name} has no version; add one before publishing")
+        raise Conflict(f"{name} has no version; add one before publishing")
     if not any(runnable(v) for v in versions):
         raise Conflict(
-            f"{service.name} has nothing to run: give a version a docker_image, a package, "
+            f"{name} has nothing to run: give a version a docker_image, a package, "
             "a command or a remote endpoint before publishing"
         )
+
+
+def mark_published(service: McpService, versions: list[ServiceVersion]) -> None:
+    """Set a draft and its versions published, if one of them has something to run.
+
+    Raises:
+        Conflict: there is no version, or none has anything to run.
+    """
+    check_publishable(service.name, versions)
     now = utcnow()
     for version in versions:
         version.published_at = version.published_at or now
     service.status = ServiceStatus.PUBLISHED.value
     service.published_at = now
     service.updated_at = now
-    await session.flush()
 
 
 def deprecate_service(service: McpService, message: str) -> None:

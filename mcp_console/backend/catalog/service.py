@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.catalog import importer
+from mcp_console.backend.catalog import bulk, importer
 from mcp_console.backend.catalog.formats import (
     export_server_json,
     parse_document,
@@ -361,7 +361,11 @@ class CatalogService:
                 else:
                     entries.append(item)
         async with self._sessions.begin() as session:
-            touched = await importer.apply_entries(session, actor, entries, report)
+            # Services new to the catalog go in batches; the others entry by entry.
+            fresh, known = await bulk.split_new(session, entries)
+            planned = bulk.plan_new_services(actor, fresh, report)
+            touched = await bulk.insert_new_services(session, planned)
+            touched |= await importer.apply_entries(session, actor, known, report)
             if touched:
                 await self._index.index(session, sorted(touched))
         if report.created or report.updated:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -32,7 +34,7 @@ def validate_config_schema(schema: dict[str, Any]) -> None:
     if not schema:
         return
     try:
-        Draft202012Validator.check_schema(schema)
+        _check_schema(json.dumps(schema, sort_keys=True))
     except SchemaError as error:
         path = json_path(error.path)
         field = f"config_schema.{path}" if path else "config_schema"
@@ -41,6 +43,12 @@ def validate_config_schema(schema: dict[str, Any]) -> None:
         ) from None
     if schema.get("type", "object") != "object":
         raise Invalid("config_schema must describe an object", field="config_schema.type")
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_schema(text: str) -> None:
+    """Check a schema given as canonical JSON (cached: catalogs repeat the same schemas)."""
+    Draft202012Validator.check_schema(json.loads(text))
 
 
 def validate_version(new: VersionCreate) -> SemVer:
@@ -112,9 +120,14 @@ async def recompute_latest(
                 select(ServiceVersion).where(ServiceVersion.service_id == service_id)
             )
         )
+    mark_latest(rows)
+    await session.flush()
+
+
+def mark_latest(rows: list[ServiceVersion]) -> None:
+    """Flag the highest released version of ``rows`` (all of one service) as the latest."""
     latest = pick_latest([r.version for r in rows])
     for row in rows:
         flag = row.version == latest
         if row.is_latest != flag:
             row.is_latest = flag
-    await session.flush()
