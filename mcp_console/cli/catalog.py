@@ -81,7 +81,8 @@ def search(
 
     def human() -> None:
         _print_rows(result.items)
-        typer.echo(f"{result.total} match(es); page {result.page}")
+        count = f"{result.total:,}" if result.total_exact else f"{result.total:,}+"
+        typer.echo(f"{count} match(es); page {result.page}")
 
     emit(result, as_json, human)
 

@@ -177,6 +177,8 @@ class SearchPage(BaseModel):
     query: str
     items: list[ServiceView]
     total: int
+    # False when ``total`` is a lower bound: very broad searches stop counting (``10,000+``).
+    total_exact: bool = True
     page: int
     page_size: int
 

@@ -228,12 +228,9 @@ class MarketScreen(ConsoleScreen):
         self.post_message(self.QueryAnswered(wanted.query, page))
 
     def _status(self, wanted: SearchRequest, page: SearchPage) -> str:
-        pages = self.table.pages
-        what = (
-            f"{page.total:,} published service(s)"
-            if not wanted.query.strip()
-            else f"{page.total:,} match(es)"
-        )
+        pages = f"{self.table.pages}" if page.total_exact else f"{self.table.pages}+"
+        count = f"{page.total:,}" if page.total_exact else f"{page.total:,}+"
+        what = f"{count} published service(s)" if not wanted.query.strip() else f"{count} match(es)"
         return f"{what} · page {page.page}/{pages} · sort: {current_sort(wanted.query)}"
 
     @on(Input.Changed, "#search-input")

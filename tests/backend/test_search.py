@@ -109,10 +109,11 @@ class Catalog:
         """Names of one page of results, and the total."""
         by_id = {service_id: name for name, service_id in self.ids.items()}
         async with self.sessions() as session:
-            ids, total = await (index or self.index).search(
+            hits = await (index or self.index).search(
                 session, parse_query(text_), actor=actor, page=page, page_size=page_size
             )
-        return [by_id.get(service_id, f"#{service_id}") for service_id in ids], total
+        assert hits.exact
+        return [by_id.get(service_id, f"#{service_id}") for service_id in hits.ids], hits.total
 
     async def names(self, text_: str, actor: Principal | None = None) -> list[str]:
         names, total = await self.search(text_, actor)
@@ -529,6 +530,23 @@ async def test_every_way_of_reading_a_page_gives_the_same_pages(catalog: Catalog
                 assert want[1] > 0, text_
 
 
+async def test_postgres_counts_up_to_its_cap_and_every_page_still_reads(catalog: Catalog) -> None:
+    for i in range(8):
+        await catalog.add(f"capped-{i}", description="countable things")
+    postgres = catalog.dialect == "postgresql"
+    index = PostgresSearchIndex(count_cap=5) if postgres else catalog.index
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        async with catalog.sessions() as session:
+            hits = await index.search(
+                session, parse_query("countable"), actor=None, page=page, page_size=3
+            )
+        # Past the cap the total is a lower bound ("5+"); SQLite counts exactly.
+        assert (hits.total, hits.exact) == ((5, False) if postgres else (8, True))
+        seen += hits.ids
+    assert sorted(seen) == sorted(catalog.ids[f"capped-{i}"] for i in range(8))
+
+
 async def test_past_the_rank_cap_relevance_becomes_popularity(market: Catalog) -> None:
     capped = search_index_for(market.dialect, rank_cap=1)
     names, total = await market.search("github", index=capped)
@@ -747,7 +765,7 @@ async def test_migration_backfills_existing_services_and_downgrades_cleanly(
             found = await index.search(
                 session, parse_query("tide ocean category:sea"), actor=None, page=1, page_size=5
             )
-        assert found == ([1], 1)
+        assert (found.ids, found.total) == ([1], 1)
 
         await _run(empty_database_url, "downgrade", "0001")
         async with engine.connect() as conn:

@@ -114,11 +114,18 @@ class CatalogService:
             raise Invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
         query = parse_query(text)
         async with self._sessions() as session:
-            ids, total = await self._index.search(
+            hits = await self._index.search(
                 session, query, actor=actor, page=page, page_size=page_size
             )
-            items = await service_views(session, ids)
-        return SearchPage(query=text, items=items, total=total, page=page, page_size=page_size)
+            items = await service_views(session, hits.ids)
+        return SearchPage(
+            query=text,
+            items=items,
+            total=hits.total,
+            total_exact=hits.exact,
+            page=page,
+            page_size=page_size,
+        )
 
     async def get_service(self, actor: Principal | None, name: str) -> ServiceDetail:
         """A service with versions and rating histogram.

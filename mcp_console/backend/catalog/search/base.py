@@ -53,6 +53,18 @@ def order_columns(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class SearchHits:
+    """One page of matches, in order, and how many match in all.
+
+    ``exact`` is False where only a lower bound was counted: the count stopped at ``total``.
+    """
+
+    ids: list[int]
+    total: int
+    exact: bool = True
+
+
 class SearchIndex(Protocol):
     """Full-text search over the catalog, kept in the database next to the services."""
 
@@ -75,7 +87,7 @@ class SearchIndex(Protocol):
         actor: Principal | None,
         page: int,
         page_size: int,
-    ) -> tuple[list[int], int]:
+    ) -> SearchHits:
         """The ids of one page of matches, in order, and the count of all matches.
 
         Raises:

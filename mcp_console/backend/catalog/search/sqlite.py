@@ -23,6 +23,7 @@ from mcp_console.backend.catalog.search.base import (
     NAME_KEY,
     SORT_ORDERS,
     Scope,
+    SearchHits,
     author_ids_named,
     check_page,
     effective_sort,
@@ -283,21 +284,21 @@ class SqliteSearchIndex:
         actor: Principal | None,
         page: int,
         page_size: int,
-    ) -> tuple[list[int], int]:
+    ) -> SearchHits:
         """The ids of one page of matches, in order, and the count of all matches."""
         offset = check_page(page, page_size)
         scope = scope_of(query, actor)
         if scope is None:
-            return [], 0
+            return SearchHits([], 0)
         author_ids: list[int] = []
         if query.author is not None:
             author_ids = await author_ids_named(session, query.author)
             if not author_ids:
-                return [], 0
+                return SearchHits([], 0)
         match = match_of(query, scope, author_ids)
         total = int(await session.scalar(_COUNT, {"match": match.expression}) or 0)
         if offset >= total:
-            return [], total
+            return SearchHits([], total)
         sort = effective_sort(query)
         plan = self._plan or choose_plan(
             rank=sort == "relevance" and total <= self._rank_cap,
@@ -310,7 +311,8 @@ class SqliteSearchIndex:
         if plan == "scan" and not query.words:
             stmt = select(McpService.id).where(*scan_conditions(query, scope, author_ids))
             stmt = stmt.order_by(*order_columns(sort)).limit(page_size).offset(offset)
-            return list(await session.scalars(stmt)), total
+            return SearchHits(list(await session.scalars(stmt)), total)
         if plan == "scan":  # only a fixed plan gets here: words need the FTS5 table
             plan = "list"
-        return await read_page(session, match.expression, plan, sort, offset, page_size), total
+        ids = await read_page(session, match.expression, plan, sort, offset, page_size)
+        return SearchHits(ids, total)
