@@ -40,6 +40,16 @@ ensure_docker() {
     die "dockerd did not answer within 60 s (log: $STATE/dockerd.log)"
 }
 
+# tmux: the end-to-end tests drive the console in it like a terminal user.
+ensure_tmux() {
+    if command -v tmux >/dev/null 2>&1; then
+        note "tmux $(tmux -V | cut -d' ' -f2) present"
+        return 0
+    fi
+    note "installing tmux"
+    apt_install tmux || die "apt-get install tmux"
+}
+
 # A free loopback TCP port, avoiding 5432 and 55432 (a developer's own servers).
 free_port() {
     "$VENV/bin/python" - <<'PY'
