@@ -28,11 +28,13 @@ from mcp_console.messages import (
 )
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deploy import DeployScreen
+from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.developer import DeveloperScreen
 from mcp_console.screens.help import HelpScreen, KeyHelp
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.command_line import CommandLine
 from mcp_console.screens.modals.error import ErrorModal
+from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.search_box import quote
 
@@ -66,6 +68,23 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("market", "1", "Market", ("market", "m", "services", "catalog"), MarketScreen),
+    Section(
+        "deployments",
+        "2",
+        "Deployments",
+        ("deployments", "deployment", "deploys", "dp"),
+        DeploymentsScreen,
+        needs=("list_deployments", "get_deployment", "deployment_history"),
+    ),
+    Section(
+        "monitor",
+        "3",
+        "Monitor",
+        ("monitor", "mon", "live", "watch"),
+        MonitorScreen,
+        needs=("deployment_metrics", "list_sessions", "deployment_logs", "get_deployment"),
+        shows_deployments=True,
+    ),
     Section("dev", "4", "Dev", ("dev", "developer", "console", "d"), DeveloperScreen),
 )
 
@@ -242,16 +261,23 @@ class ConsoleApp(App[None]):
         self.push_screen(DeployScreen(self.context, message.service, message.version))
 
     def on_deployment_open_requested(self, message: DeploymentOpenRequested) -> None:
-        """Show a deployment in the section that watches deployments, when there is one."""
+        """Show a deployment in the monitor; without one, in the deployments list."""
         section = next((s for s in self.sections if s.shows_deployments), None)
+        section = section or self.section("deployments")
         if section is None:
             return  # the wizard keeps showing its final state
+        top = self.screen
+        if isinstance(top, DeployScreen) and top.deployment_name == message.name:
+            # The wizard is done: coming back to the market finds the service, not the wizard.
+            self.pop_screen()
         self.action_section(section.name)
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        show = getattr(self.screen_stack[0], "show_deployment", None)
-        if callable(show):
-            show(message.name)
+        base = self.screen_stack[0]
+        if isinstance(base, MonitorScreen):
+            base.show_deployment(message.name, message.pane)
+        elif isinstance(base, DeploymentsScreen):
+            base.show_deployment(message.name)
 
     # --- help and command line ----------------------------------------------------------
 
@@ -272,7 +298,8 @@ class ConsoleApp(App[None]):
             ("esc", "Back"),
             ("tab / shift+tab", "Next / previous field"),
         ]
-        self.push_screen(HelpScreen(self.screen.title or "this screen", local, global_keys))
+        extra = getattr(self.screen, "HELP_SECTIONS", None)
+        self.push_screen(HelpScreen(self.screen.title or "this screen", local, global_keys, extra))
 
     def command_words(self) -> dict[str, str]:
         """Every word ``:`` accepts, mapped to the command it runs."""
@@ -320,6 +347,21 @@ class ConsoleApp(App[None]):
                 partial(self.run_action, binding.action, active.node),
                 f"key {self.get_key_display(binding)}",
             )
+        deployments = self._bases.get("deployments")
+        if isinstance(deployments, DeploymentsScreen) and self.section("monitor") is not None:
+            for deployment in deployments.deployments:
+                yield PaletteCommand(
+                    f"Monitor {deployment.name}",
+                    partial(self.post_message, DeploymentOpenRequested(deployment.name)),
+                    f"{deployment.service} {deployment.version} · {deployment.status.value}",
+                )
+                yield PaletteCommand(
+                    f"Logs of {deployment.name}",
+                    partial(
+                        self.post_message, DeploymentOpenRequested(deployment.name, pane="logs")
+                    ),
+                    "the monitor's log pane",
+                )
         market = self._market_base()
         if market is not None:
             for category in market.categories:

@@ -60,8 +60,12 @@ class BackendEventReceived(Message, bubble=False):
 
 
 class DeploymentOpenRequested(Message):
-    """A deployment should be shown where deployments are watched (the monitor, when there)."""
+    """A deployment should be shown where deployments are watched (the monitor, when there).
 
-    def __init__(self, name: str) -> None:
+    ``pane`` names the part of the monitor to bring forward (``logs``, ``sessions``, ...).
+    """
+
+    def __init__(self, name: str, pane: str | None = None) -> None:
         super().__init__()
         self.name = name
+        self.pane = pane

@@ -32,8 +32,16 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
 )
 from mcp_console.schemas.errors import Conflict, ConsoleError, Invalid, NotFound
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    InspectReport,
+    SessionView,
+    ToolCallOutcome,
+)
 from mcp_console.schemas.users import Principal, Role, UserCreate, UserCreated, UserView
 from tests.tui.fake_deployments import FakeDeployments
+from tests.tui.fake_inspector import FakeInspector
+from tests.tui.fake_live import FakeLive
 from tests.tui.sample import NOW, service, version
 
 FILTER_KEYS = ("author", "category", "featured", "price", "sort", "status", "tag")
@@ -68,6 +76,8 @@ class FakeClient:
         self.published_texts: list[str] = []
         self.deploys = FakeDeployments(self._get, ready_after)
         self.deployments = self.deploys.items
+        self.inspector = FakeInspector(self.deployments)
+        self.live = FakeLive(self.deployments)
         self._queues: list[asyncio.Queue[dict[str, Any]]] = []
 
     def _enter(self, method: str) -> None:
@@ -331,7 +341,10 @@ class FakeClient:
 
     async def list_deployments(self) -> list[DeploymentView]:
         self._enter("list_deployments")
-        return [DeploymentView.model_validate(d.model_dump()) for d in self.deployments.values()]
+        views = [DeploymentView.model_validate(d.model_dump()) for d in self.deployments.values()]
+        for view in views:
+            view.requests_per_s, view.error_rate = self.live.figures(view.name)
+        return views
 
     async def get_deployment(self, name: str) -> DeploymentDetail:
         self._enter("get_deployment")
@@ -370,11 +383,39 @@ class FakeClient:
         self, name: str, *, instance: str | None = None, tail: int = 100
     ) -> list[InstanceLogs]:
         self._enter("deployment_logs")
-        return self.deploys.logs(name, instance, tail)
+        return self.live.logs(name, self.deploys.logs(name, instance, tail), tail)
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         self._enter("set_autoscale")
         return self.deploys.autoscale(name, policy)
+
+    # --- inspector (kept by FakeInspector) -----------------------------------------------
+
+    async def inspect_deployment(self, name: str) -> InspectReport:
+        self._enter("inspect_deployment")
+        return self.inspector.inspect(name)
+
+    async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
+        self._enter("call_tool")
+        return self.inspector.call(name, tool, arguments)
+
+    # --- live figures and sessions (kept by FakeLive) ------------------------------------
+
+    async def deployment_metrics(self, name: str) -> DeploymentMetrics:
+        self._enter("deployment_metrics")
+        return self.live.metrics(name)
+
+    async def list_sessions(self, name: str) -> list[SessionView]:
+        self._enter("list_sessions")
+        return self.live.list_sessions(name)
+
+    async def drain_session(self, name: str, session_id: str) -> SessionView:
+        self._enter("drain_session")
+        return self.live.drain(name, session_id)
+
+    async def kill_session(self, name: str, session_id: str) -> None:
+        self._enter("kill_session")
+        self.live.kill(name, session_id)
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,11 +19,17 @@ from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.service import DeploymentService
 from mcp_console.backend.events import EventBus
+from mcp_console.backend.monitor.service import LIVE_HISTORY_S, MonitorService
+from mcp_console.backend.security.internal_keys import InternalKeys
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
+# How often raw request records past their retention are deleted (usage rows stay).
+PURGE_INTERVAL_SECONDS = 3600.0
+
 if TYPE_CHECKING:
+    from mcp_console.backend.deploy.dedicated import DedicatedInstances
     from mcp_console.backend.deploy.routes import RouteFeed
     from mcp_console.backend.gateway.metering import UsageMeter
     from mcp_console.backend.gateway.server import GatewayServer
@@ -51,6 +58,7 @@ class Runtime:
         self.gateway: GatewayServer | None = None
         self.meter: UsageMeter | None = None
         self._routes: RouteFeed | None = None
+        self._dedicated: DedicatedInstances | None = None
         # The gateway sets this: where the autoscaler reads each deployment's load.
         self.load_source: LoadSource | None = None
         self.local_admin: Principal | None = None
@@ -102,6 +110,15 @@ class Runtime:
             self.settings.deploy,
             self.catalog.record_download,
         )
+        # The inspector's own keys: the gateway accepts them besides users' API keys.
+        self.internal_keys = InternalKeys(self.users.authenticate)
+        self.monitor = MonitorService(
+            self.sessions,
+            self.drivers,
+            lambda: self.gateway,
+            lambda: self.meter.live if self.meter is not None else None,
+            self.internal_keys,
+        )
         if self._background:
             try:
                 await self._start_background()
@@ -133,21 +150,50 @@ class Runtime:
             id="autoscale",
             **job,
         )
+        # At start too: a console that is never up for a whole interval still purges.
+        scheduler.add_job(
+            self._purge_request_log,
+            "interval",
+            seconds=PURGE_INTERVAL_SECONDS,
+            id="purge-request-log",
+            next_run_time=datetime.now(UTC),
+            **job,
+        )
         scheduler.start()
         self._scheduler = scheduler
 
+    async def _purge_request_log(self) -> None:
+        if self.meter is not None:
+            await self.meter.purge()
+
     async def _start_gateway(self) -> None:
         # The gateway (uvicorn, metering) loads only where something serves it.
+        from mcp_console.backend.deploy.dedicated import DedicatedInstances
         from mcp_console.backend.deploy.routes import RouteFeed
         from mcp_console.backend.gateway.metering import UsageMeter
+        from mcp_console.backend.gateway.pricing import PriceBook
         from mcp_console.backend.gateway.probe import probe_mux
         from mcp_console.backend.gateway.server import GatewayServer
+        from mcp_console.backend.gateway.stats import LiveStats
 
-        self.meter = UsageMeter(self.engine)
+        prices = PriceBook()
+        self.meter = UsageMeter(
+            self.engine, prices=prices, live=LiveStats(history_s=LIVE_HISTORY_S)
+        )
         self.meter.start()
         self.load_source = self.meter.live
-        server = GatewayServer.from_settings(self.settings, self.users.authenticate)
+        server = GatewayServer.from_settings(self.settings, self.internal_keys.authenticate)
         server.gateway.set_meter(self.meter)
+        self._dedicated = DedicatedInstances(
+            self.sessions,
+            self.controller.converger,
+            self.drivers,
+            self.controller.stdio,
+            self.settings.deploy,
+        )
+        await self._dedicated.clean()
+        self._dedicated.end_session = server.gateway.kill_session
+        server.gateway.instance_provider = self.controller.dedicated = self._dedicated
         url = await server.start()
         self.gateway = server
         gateway = server.gateway
@@ -157,7 +203,10 @@ class Runtime:
             url,
             self.controller.stdio,
             lambda instance, timeout: probe_mux(gateway, instance, timeout),
+            dedicated=self._dedicated,
+            prices=prices,
         )
+        self.meter.live.healthy_instances = self._routes.healthy_instances
         self.controller.routes = self._routes
 
     async def _stop_gateway(self) -> None:
@@ -166,6 +215,10 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self.gateway.stop()
             self.gateway = None
+        if self._dedicated is not None:
+            self.controller.dedicated = None
+            await self._dedicated.aclose()
+            self._dedicated = None
         if self.meter is not None:
             await self.meter.aclose()
             self.meter = None

@@ -3,36 +3,135 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any
 
 import typer
 
-from mcp_console.cli import catalog, connect, daemon, db, deploy, reviews, users
+# Typer (pinned) vendors its own Click: its groups take and return that Click's types.
+from typer import _click as click
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
+
 from mcp_console.cli.context import load_settings, reported_errors
+from mcp_console.schemas.errors import Invalid
+
+# Each command's module and the Typer app (or function) in it, in the order --help lists
+# them. A module loads when its command runs or help lists it: they bring the backend, the
+# database and the HTTP client with them, which the bare console must not wait for before
+# its first frame.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "connect": ("mcp_console.cli.connect", "connect"),
+    "catalog": ("mcp_console.cli.catalog", "app"),
+    "review": ("mcp_console.cli.reviews", "app"),
+    "user": ("mcp_console.cli.users", "app"),
+    "db": ("mcp_console.cli.db", "app"),
+    "daemon": ("mcp_console.cli.daemon", "app"),
+    "deploy": ("mcp_console.cli.deploy", "app"),
+}
+
+
+class LazyCommands(TyperGroup):
+    """The top-level group: each sub-command is built from its module when first asked for."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self.commands)
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands by name: every name of ``COMMANDS`` is there, loaded on access."""
+
+    def __init__(self, loaded: Mapping[str, click.Command]) -> None:
+        self._loaded = dict(loaded)
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._loaded[name] = _load(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._loaded if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS.keys() | self._loaded.keys())
+
 
 app = typer.Typer(
     name="mcp-console",
     help="A marketplace and operations console for MCP servers.",
     no_args_is_help=False,
     pretty_exceptions_enable=False,
+    cls=LazyCommands,
 )
-app.add_typer(catalog.app, name="catalog")
-app.add_typer(reviews.app, name="review")
-app.add_typer(users.app, name="user")
-app.add_typer(db.app, name="db")
-app.add_typer(daemon.app, name="daemon")
-app.add_typer(deploy.app, name="deploy")
-app.command("connect")(connect.connect)
+
+
+def _load(name: str) -> click.Command:
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    # Built as ``add_typer``/``command`` would have built them, with the same settings.
+    if isinstance(target, typer.Typer):
+        return get_group_from_info(
+            TyperInfo(target, name=name),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+    return get_command_from_info(
+        CommandInfo(name=name, callback=target),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
 
 
 @app.callback(invoke_without_command=True)
-def console(ctx: typer.Context) -> None:
+def console(
+    ctx: typer.Context,
+    connect: str | None = typer.Option(
+        None,
+        "--connect",
+        metavar="URL",
+        help="Run the console on the daemon at URL (e.g. through an SSH tunnel) "
+        "instead of the embedded backend.",
+    ),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="The API key to act with. MCP_CONSOLE_API_KEY sets it too, and keeps it out "
+        "of the process list.",
+    ),
+) -> None:
     """With no command, start the terminal console on the embedded backend."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from mcp_console.cli.tui import run_console  # Textual loads only when the TUI runs
-
     with reported_errors():
-        asyncio.run(run_console(load_settings()))
+        if ctx.invoked_subcommand is not None:
+            if connect is not None or token is not None:
+                raise Invalid(
+                    "--connect and --token start the console: give them without a command "
+                    "(commands act through MCP_CONSOLE_API_KEY and the local daemon)",
+                    field="connect" if connect is not None else "token",
+                )
+            return
+        # Textual loads only when the TUI runs.
+        from mcp_console.cli.tui import run_console, run_remote_console
+
+        settings = load_settings()
+        if token:
+            settings = settings.model_copy(update={"api_key": token})
+        if connect is not None:
+            asyncio.run(run_remote_console(connect, settings.api_key))
+        else:
+            asyncio.run(run_console(settings))
 
 
 def main() -> None:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from enum import StrEnum
 from typing import Any
 
+import httpx
 import typer
 
 from mcp_console.backend.daemon import DaemonFiles, read_token
-from mcp_console.cli.context import load_settings, reported_errors, run
-from mcp_console.schemas.errors import Invalid
+from mcp_console.backend.runtime import Runtime
+from mcp_console.cli.context import acting_user, daemon_client, load_settings, reported_errors
+from mcp_console.client.local import LocalClient
+from mcp_console.client.protocol import ConsoleClient
+from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.settings import Settings
 
 KEY_PLACEHOLDER = "<YOUR_API_KEY>"
 VSCODE_INPUT = "mcp-console-api-key"
+GATEWAY_CHECK_TIMEOUT = 5.0
 
 
 class ClientKind(StrEnum):
@@ -97,6 +103,55 @@ def _split(deployment: str) -> tuple[str | None, str]:
     return owner or None, name
 
 
+async def _endpoint_of(
+    client: ConsoleClient, owner: str | None, name: str
+) -> tuple[str, str | None, bool]:
+    """The deployment's owner, its endpoint as last recorded, and whether it was checked.
+
+    Raises:
+        NotFound: the caller (or, for an admin, ``owner``) has no such deployment.
+    """
+    me = await client.whoami()
+    owner = owner or me.name
+    if owner == me.name:
+        return owner, (await client.get_deployment(name)).endpoint_url, True
+    if me.is_admin:
+        return owner, (await client.get_deployment(f"{owner}/{name}")).endpoint_url, True
+    # Someone else's deployment shared with the caller: only its gateway can tell.
+    return owner, None, False
+
+
+async def _locate(settings: Settings, owner: str | None, name: str) -> tuple[str, str | None, bool]:
+    """Find the deployment through the daemon when one answers, else an embedded backend.
+
+    The endpoint comes back only from a daemon: its gateway recorded it where it is bound.
+    Without one no gateway serves, so the configured address is what clients will reach.
+    """
+    remote = await daemon_client(settings)
+    if remote is not None:
+        async with remote:
+            return await _endpoint_of(remote, owner, name)
+    async with Runtime(settings) as runtime:
+        local = LocalClient(runtime, await acting_user(runtime, settings))
+        owner, _, checked = await _endpoint_of(local, owner, name)
+        return owner, None, checked
+
+
+def _check_at_gateway(url: str, deployment: str) -> None:
+    """Ask the gateway whether it routes ``url`` (it says so before asking for a key).
+
+    Raises:
+        NotFound: the gateway has no such deployment.
+    """
+    try:
+        answer = httpx.post(url, json={}, timeout=GATEWAY_CHECK_TIMEOUT)
+    except httpx.HTTPError:
+        typer.echo(f"note: no gateway answers at {url}; {deployment} was not checked", err=True)
+        return
+    if answer.status_code == 404:
+        raise NotFound(f"the gateway has no deployment {deployment}", field="deployment")
+
+
 def _own_key(settings: Settings) -> str:
     if settings.api_key:
         return settings.api_key
@@ -120,13 +175,21 @@ def connect(
         None, "--gateway-url", help="The gateway's base URL, if not the configured one."
     ),
 ) -> None:
-    """Print a ready MCP client configuration for a deployment's gateway endpoint."""
+    """Print a ready MCP client configuration for a deployment's gateway endpoint.
+
+    The deployment must exist. The URL is the one the running daemon's gateway serves it
+    at; without a daemon, the configured gateway address (or ``--gateway-url``).
+    """
     settings = load_settings()
     with reported_errors():
         owner, name = _split(deployment)
-        if owner is None:
-            owner = run(lambda c: c.whoami()).name
-        base = (gateway_url or gateway_base(settings)).rstrip("/")
+        owner, served, checked = asyncio.run(_locate(settings, owner, name))
+        if gateway_url:
+            url = f"{gateway_url.rstrip('/')}/mcp/{owner}/{name}"
+        else:
+            url = served or f"{gateway_base(settings)}/mcp/{owner}/{name}"
+        if not checked:
+            _check_at_gateway(url, f"{owner}/{name}")
         key = _own_key(settings) if with_key else None
-    config = client_config(client, name, f"{base}/mcp/{owner}/{name}", key)
+    config = client_config(client, name, url, key)
     typer.echo(json.dumps(config, indent=2))

@@ -8,24 +8,27 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import BaseModel
 
-from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
-from mcp_console.backend.runtime import Runtime
-from mcp_console.client.local import LocalClient
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.errors import ConsoleError, Unavailable
+from mcp_console.schemas.errors import ConsoleError, Invalid, Unauthorized, Unavailable
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
+# The backend, its database drivers and the HTTP client load inside the functions that use
+# them: the console draws its first frame without them.
 if TYPE_CHECKING:
+    from mcp_console.backend.runtime import Runtime
     from mcp_console.client.remote import RemoteClient
 
 T = TypeVar("T")
 
 DAEMON_HEALTH_TIMEOUT = 2.0
+# A daemon reached through a tunnel may be slow to answer, but not this slow.
+REMOTE_CHECK_TIMEOUT = 10.0
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
@@ -50,6 +53,8 @@ async def daemon_client(settings: Settings) -> RemoteClient | None:
     It acts as ``MCP_CONSOLE_API_KEY``'s user when that is set, else as the local admin
     (whose key the daemon keeps in ``admin.token``).
     """
+    from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
+
     files = DaemonFiles(settings.data_dir)
     info = await asyncio.to_thread(read_info, files)
     if info is None:
@@ -68,11 +73,65 @@ async def daemon_client(settings: Settings) -> RemoteClient | None:
     return client
 
 
+async def remote_client(url: str, token: str | None) -> RemoteClient:
+    """A client of the daemon at ``url`` acting with ``token``, once both are known to work.
+
+    Args:
+        url: the daemon's base URL, e.g. ``http://127.0.0.1:8765`` (an SSH tunnel's end).
+        token: the API key to act with.
+
+    Raises:
+        Invalid: ``url`` is not an http(s) URL.
+        Unavailable: no daemon answers at ``url``.
+        Unauthorized: the daemon refuses ``token``, or wants one and there is none.
+    """
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid(f"give the daemon's http:// or https:// URL, not {url!r}", field="--connect")
+    from mcp_console.client.remote import RemoteClient
+
+    client = RemoteClient(url, token)
+    try:
+        async with asyncio.timeout(REMOTE_CHECK_TIMEOUT):
+            try:
+                await client.health()
+            except Unavailable:
+                raise
+            except ConsoleError as error:
+                raise Unavailable(
+                    f"{url} does not answer as an mcp-console daemon ({error.message})"
+                ) from None
+            try:
+                await client.whoami()
+            except Unauthorized as error:
+                if not token:
+                    raise Unauthorized(
+                        f"the daemon at {url} wants an API key: give --token or set "
+                        "MCP_CONSOLE_API_KEY"
+                    ) from None
+                raise Unauthorized(
+                    f"the daemon at {url} refused the API key ({error.message})"
+                ) from None
+    except TimeoutError:
+        await client.aclose()
+        raise Unavailable(
+            f"the daemon at {url} did not answer within {REMOTE_CHECK_TIMEOUT:g} s"
+        ) from None
+    except BaseException:
+        await client.aclose()
+        raise
+    return client
+
+
 async def _with_client(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
     remote = await daemon_client(settings)
     if remote is not None:
         async with remote:
             return await action(remote)
+    from mcp_console.backend.runtime import Runtime
+    from mcp_console.client.local import LocalClient
+
     async with Runtime(settings) as runtime:
         return await action(LocalClient(runtime, await acting_user(runtime, settings)))
 

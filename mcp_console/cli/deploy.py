@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from mcp_console.cli import live
 from mcp_console.cli.context import (
     JSON_OPTION,
     daemon_client,
@@ -292,3 +293,6 @@ def autoscale(
         policy = {key: value for key, value in given.items() if value is not None}
     detail = on_daemon(lambda c: c.set_autoscale(name, policy))
     emit(detail, as_json, lambda: _print_detail(detail))
+
+
+live.register(app)

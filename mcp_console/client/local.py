@@ -33,6 +33,12 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
 )
 from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    InspectReport,
+    SessionView,
+    ToolCallOutcome,
+)
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
 M = TypeVar("M", bound=BaseModel)
@@ -127,10 +133,12 @@ class LocalClient:
         return await self._runtime.deployments.create(self._actor, _checked(new))
 
     async def list_deployments(self) -> list[DeploymentView]:
-        return await self._runtime.deployments.list_deployments(self._actor)
+        views = await self._runtime.deployments.list_deployments(self._actor)
+        return self._runtime.monitor.live_views(views)
 
     async def get_deployment(self, name: str) -> DeploymentDetail:
-        return await self._runtime.deployments.get(self._actor, name)
+        detail = await self._runtime.deployments.get(self._actor, name)
+        return self._runtime.monitor.live_view(detail)
 
     async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
         return await self._runtime.deployments.scale(self._actor, name, replicas)
@@ -160,6 +168,26 @@ class LocalClient:
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         return await self._runtime.deployments.set_autoscale(self._actor, name, policy)
+
+    # -- live: figures, sessions, inspection ---------------------------------------------------
+
+    async def deployment_metrics(self, name: str) -> DeploymentMetrics:
+        return await self._runtime.monitor.deployment_metrics(self._actor, name)
+
+    async def list_sessions(self, name: str) -> list[SessionView]:
+        return await self._runtime.monitor.list_sessions(self._actor, name)
+
+    async def drain_session(self, name: str, session_id: str) -> SessionView:
+        return await self._runtime.monitor.drain_session(self._actor, name, session_id)
+
+    async def kill_session(self, name: str, session_id: str) -> None:
+        await self._runtime.monitor.kill_session(self._actor, name, session_id)
+
+    async def inspect_deployment(self, name: str) -> InspectReport:
+        return await self._runtime.monitor.inspect(self._actor, name)
+
+    async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
+        return await self._runtime.monitor.call_tool(self._actor, name, tool, arguments)
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

@@ -28,6 +28,12 @@ from mcp_console.schemas.deploy import (
     HistoryEntry,
     InstanceLogs,
 )
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    InspectReport,
+    SessionView,
+    ToolCallOutcome,
+)
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
 
@@ -299,5 +305,63 @@ class ConsoleClient(Protocol):
         Raises:
             NotFound: no such deployment.
             Invalid: the policy is wrong (``field`` is ``autoscale.<key>``).
+        """
+        ...
+
+    # -- live: figures, sessions, inspection ---------------------------------------------------
+
+    async def deployment_metrics(self, name: str) -> DeploymentMetrics:
+        """The deployment's gateway traffic of the last minute (per second) and each running
+        instance's share, CPU and memory now.
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def list_sessions(self, name: str) -> list[SessionView]:
+        """The client sessions the gateway holds for a deployment, newest first.
+
+        Raises:
+            NotFound: no such deployment.
+        """
+        ...
+
+    async def drain_session(self, name: str, session_id: str) -> SessionView:
+        """Let a session finish what it is doing, then end it (no new requests are taken).
+
+        Raises:
+            NotFound: no such deployment, or no such session of it.
+        """
+        ...
+
+    async def kill_session(self, name: str, session_id: str) -> None:
+        """End a session now, cancelling its requests in flight.
+
+        Raises:
+            NotFound: no such deployment, or no such session of it.
+        """
+        ...
+
+    async def inspect_deployment(self, name: str) -> InspectReport:
+        """Connect to the deployment through its gateway endpoint as the caller and list
+        its tools, resources and prompts, with the raw JSON-RPC exchange.
+
+        Raises:
+            NotFound: no such deployment.
+            Unavailable: it has no healthy instance, or its server did not answer.
+        """
+        ...
+
+    async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
+        """Call one tool of the deployment through its gateway endpoint as the caller.
+
+        A tool that fails answers with ``is_error`` set, not an exception.
+
+        Raises:
+            NotFound: no such deployment.
+            Invalid: ``arguments`` do not match the tool's input schema (``field`` names
+                the argument), or there is no such tool.
+            Unavailable: it has no healthy instance, or its server did not answer.
         """
         ...

@@ -44,6 +44,12 @@ from mcp_console.schemas.errors import (
     Unavailable,
     error_from_dict,
 )
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    InspectReport,
+    SessionView,
+    ToolCallOutcome,
+)
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
 API_PREFIX = "/api/v1"
@@ -276,8 +282,11 @@ class RemoteClient:
         return await self._model(DeploymentDetail, "POST", f"/deployments/{_path(name)}/start")
 
     async def delete_deployment(self, name: str) -> None:
+        await self._delete(f"/deployments/{_path(name)}")
+
+    async def _delete(self, path: str) -> None:
         try:
-            response = await self._http.delete(f"/deployments/{_path(name)}")
+            response = await self._http.delete(path)
         except httpx.TransportError as error:
             reason = str(error) or type(error).__name__
             raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
@@ -299,6 +308,30 @@ class RemoteClient:
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/autoscale"
         return await self._model(DeploymentDetail, "PUT", path, body={"policy": policy})
+
+    # -- live: figures, sessions, inspection ---------------------------------------------------
+
+    async def deployment_metrics(self, name: str) -> DeploymentMetrics:
+        path = f"/deployments/{_path(name)}/metrics"
+        return await self._model(DeploymentMetrics, "GET", path)
+
+    async def list_sessions(self, name: str) -> list[SessionView]:
+        return await self._models(SessionView, "GET", f"/deployments/{_path(name)}/sessions")
+
+    async def drain_session(self, name: str, session_id: str) -> SessionView:
+        path = f"/deployments/{_path(name)}/sessions/{_path(session_id)}/drain"
+        return await self._model(SessionView, "POST", path)
+
+    async def kill_session(self, name: str, session_id: str) -> None:
+        await self._delete(f"/deployments/{_path(name)}/sessions/{_path(session_id)}")
+
+    async def inspect_deployment(self, name: str) -> InspectReport:
+        return await self._model(InspectReport, "GET", f"/deployments/{_path(name)}/inspect")
+
+    async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
+        path = f"/deployments/{_path(name)}/tools/call"
+        body = {"tool": tool, "arguments": arguments}
+        return await self._model(ToolCallOutcome, "POST", path, body=body)
 
 
 async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:

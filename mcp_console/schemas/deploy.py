@@ -125,6 +125,9 @@ class DeploymentView(BaseModel):
     previous_version: str | None
     created_at: datetime
     updated_at: datetime
+    # The gateway's live figures over the last minute; None where no gateway serves.
+    requests_per_s: float | None = None
+    error_rate: float | None = None
 
 
 class DeploymentDetail(DeploymentView):

@@ -222,7 +222,7 @@ class DeployScreen(ConsoleScreen):
         hints = {
             "form": "ctrl+s review · tab next field · esc cancel",
             "review": "ctrl+s deploy · esc edit",
-            "progress": "esc close (it carries on)",
+            "progress": "esc close (it carries on) · the monitor opens once it is healthy",
             "creating": "creating the deployment…",
         }
         line.append(f" {hints[step]}", style="italic")
@@ -378,8 +378,14 @@ class DeployScreen(ConsoleScreen):
                 return
             progress.show(current)
         if is_healthy(current):
-            self.notify(f"{current.name} is healthy.", title="Deployed")
-            self.post_message(DeploymentOpenRequested(current.name))
+            if self.is_current:
+                self.notify(f"{current.name} is healthy.", title="Deployed")
+                # The app swaps the finished wizard for the deployment's monitor.
+                self.post_message(DeploymentOpenRequested(current.name))
+            else:  # the user went elsewhere meanwhile: tell, do not pull them away
+                self.notify(
+                    f"{current.name} is healthy; the monitor (3) shows it live.", title="Deployed"
+                )
         else:
             self.notify(
                 current.status_reason or "the instances did not become healthy",

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 KeyHelp = tuple[str, str]
+HelpSection = tuple[str, Sequence[KeyHelp]]
 
 GRAMMAR: Sequence[KeyHelp] = (
     ("words", "match names, descriptions and tags (prefixes: git finds github)"),
@@ -38,29 +39,40 @@ def _table(rows: Sequence[KeyHelp]) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Built from the bindings active where ``?`` was pressed, so it never goes stale."""
+    """Built from the bindings active where ``?`` was pressed, so it never goes stale.
+
+    ``sections`` are what the screen adds (its filter syntax, say); by default the
+    market's search grammar, which ``/`` reaches from anywhere.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", id="close"),
     ]
 
-    def __init__(self, where: str, keys: Sequence[KeyHelp], global_keys: Sequence[KeyHelp]) -> None:
+    def __init__(
+        self,
+        where: str,
+        keys: Sequence[KeyHelp],
+        global_keys: Sequence[KeyHelp],
+        sections: Sequence[HelpSection] | None = None,
+    ) -> None:
         super().__init__()
         self.where = where
         self.keys = list(keys)
         self.global_keys = list(global_keys)
+        self.sections = list(sections or [("Search filters (market)", GRAMMAR)])
 
     def compose(self) -> ComposeResult:
-        body = Group(
+        parts: list[Text | Table] = [
             Text(f"Keys on {self.where}", style="bold underline"),
             _table(self.keys) if self.keys else Text("(none)", style="dim"),
             Text(""),
             Text("Everywhere", style="bold underline"),
             _table(self.global_keys),
-            Text(""),
-            Text("Search filters (market)", style="bold underline"),
-            _table(GRAMMAR),
-        )
+        ]
+        for title, rows in self.sections:
+            parts += [Text(""), Text(title, style="bold underline"), _table(rows)]
+        body = Group(*parts)
         with Vertical(id="help-dialog", classes="dialog"):
             yield Label("Help", classes="dialog-title")
             with VerticalScroll(id="help-body"):

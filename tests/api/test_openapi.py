@@ -32,6 +32,12 @@ ROUTES = {
     "/api/v1/deployments/{name}/autoscale": {"put"},
     "/api/v1/deployments/{name}/history": {"get"},
     "/api/v1/deployments/{name}/logs": {"get"},
+    "/api/v1/deployments/{name}/metrics": {"get"},
+    "/api/v1/deployments/{name}/sessions": {"get"},
+    "/api/v1/deployments/{name}/sessions/{session_id}": {"delete"},
+    "/api/v1/deployments/{name}/sessions/{session_id}/drain": {"post"},
+    "/api/v1/deployments/{name}/inspect": {"get"},
+    "/api/v1/deployments/{name}/tools/call": {"post"},
 }
 
 

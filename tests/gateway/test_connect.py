@@ -15,10 +15,13 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_console.backend.deploy.drivers.process import ProcessManager
+from mcp_console.backend.runtime import Runtime
 from mcp_console.cli.connect import KEY_PLACEHOLDER, ClientKind, client_config
+from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 from mcp_console.settings import Settings
+from tests.deploy.catalogs import process_version, publish
 
-from .helpers import GatewayEnv, http_process, result_of
+from .helpers import Caller, GatewayEnv, http_process, result_of
 
 
 async def mcp_console(
@@ -40,9 +43,23 @@ async def mcp_console(
     )
 
 
+async def deployment_row(runtime: Runtime, owner: Caller, name: str) -> None:
+    """A deployment ``name`` of ``owner`` recorded in the database (no controller runs here:
+    the test routes the gateway to its instance itself)."""
+    await publish(runtime, "svc", process_version("1.0.0", http=True))
+    await runtime.deployments.create(
+        owner.principal, DeploymentCreate(service="svc", name=name, runtime=RuntimeChoice.PROCESS)
+    )
+
+
 async def test_the_printed_configuration_reaches_the_deployment(
-    env: GatewayEnv, process_manager: ProcessManager, settings: Settings, tmp_path: Path
+    env: GatewayEnv,
+    runtime: Runtime,
+    process_manager: ProcessManager,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
+    await deployment_row(runtime, env.owner, "calc")
     env.deploy(await http_process(process_manager, "one"), name="calc")
     printed = await mcp_console(
         tmp_path,
@@ -65,26 +82,77 @@ async def test_the_printed_configuration_reaches_the_deployment(
         assert await result_of(client, "add", {"a": 1, "b": 2}) == 3
 
 
-async def test_other_clients_and_placeholders(tmp_path: Path) -> None:
-    cursor = await mcp_console(tmp_path, "alice/calc", "--client", "cursor")
+async def test_other_clients_placeholders_and_unknown_deployments(
+    env: GatewayEnv, runtime: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    await deployment_row(runtime, env.owner, "calc")
+    url = settings.resolved_database_url
+    # No daemon serves: the configured gateway address, where the console's gateway listens.
+    cursor = await mcp_console(tmp_path, "alice/calc", "--client", "cursor", database_url=url)
     assert cursor.returncode == 0, cursor.stderr
     entry = json.loads(cursor.stdout)["mcpServers"]["calc"]
     assert entry["url"] == "http://127.0.0.1:8766/mcp/alice/calc"
     assert entry["headers"] == {"Authorization": f"Bearer {KEY_PLACEHOLDER}"}
 
-    vscode = json.loads((await mcp_console(tmp_path, "alice/calc", "--client", "vscode")).stdout)
-    (prompt,) = vscode["inputs"]
+    vscode = await mcp_console(tmp_path, "alice/calc", "--client", "vscode", database_url=url)
+    (prompt,) = json.loads(vscode.stdout)["inputs"]
     assert prompt["password"] is True
-    server = vscode["servers"]["calc"]
+    server = json.loads(vscode.stdout)["servers"]["calc"]
     assert server["type"] == "http"
     assert server["headers"]["Authorization"] == "Bearer ${input:" + prompt["id"] + "}"
 
-    bad = await mcp_console(tmp_path, "a/b/c")
+    bad = await mcp_console(tmp_path, "a/b/c", database_url=url)
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: name a deployment as NAME or OWNER/NAME")
-    keyless = await mcp_console(tmp_path, "alice/calc", "--with-key")
+    keyless = await mcp_console(tmp_path, "alice/calc", "--with-key", database_url=url)
     assert keyless.returncode == 1
     assert "no API key to print" in keyless.stderr
+
+    # A deployment that does not exist gets no configuration, and the reason.
+    mine = await mcp_console(tmp_path, "nosuch", database_url=url, api_key=env.owner.key)
+    theirs = await mcp_console(tmp_path, "bob/calc", database_url=url)
+    assert (mine.returncode, mine.stdout) == (1, "")
+    assert mine.stderr == "error: no deployment named 'nosuch' (name)\n"
+    assert (theirs.returncode, theirs.stdout) == (1, "")
+    assert theirs.stderr == "error: no deployment named 'calc' (name)\n"
+
+
+async def test_a_deployment_shared_with_the_caller_is_checked_at_the_gateway(
+    env: GatewayEnv,
+    runtime: Runtime,
+    process_manager: ProcessManager,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    # Bob may not read Alice's deployments through the console; the gateway knows them.
+    await deployment_row(runtime, env.owner, "calc")
+    env.deploy(await http_process(process_manager, "one"), name="calc")
+    db = settings.resolved_database_url
+    shared = await mcp_console(
+        tmp_path, "alice/calc", "--gateway-url", env.url, database_url=db, api_key=env.friend.key
+    )
+    missing = await mcp_console(
+        tmp_path, "alice/none", "--gateway-url", env.url, database_url=db, api_key=env.friend.key
+    )
+    unchecked = await mcp_console(
+        tmp_path,
+        "alice/calc",
+        "--gateway-url",
+        "http://127.0.0.1:9",
+        database_url=db,
+        api_key=env.friend.key,
+    )
+
+    assert shared.returncode == 0, shared.stderr
+    assert json.loads(shared.stdout)["url"] == f"{env.url}/mcp/alice/calc"
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == "error: the gateway has no deployment alice/none (deployment)\n"
+    # Nothing answers there: printed, with a note that it could not be checked.
+    assert unchecked.returncode == 0, unchecked.stderr
+    assert unchecked.stderr == (
+        "note: no gateway answers at http://127.0.0.1:9/mcp/alice/calc; "
+        "alice/calc was not checked\n"
+    )
 
 
 def test_claude_desktop_bridges_to_the_endpoint_with_the_key_in_its_environment() -> None:

@@ -27,7 +27,7 @@ from mcp_console.backend.db.models import (
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler, LoadSource
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import Gateway
-from mcp_console.backend.gateway.metering import UsageMeter
+from mcp_console.backend.gateway.metering import UsageMeter, is_error
 from mcp_console.backend.gateway.records import Meter, RequestRecord
 from mcp_console.backend.gateway.routing import DeploymentRoute
 from mcp_console.backend.gateway.server import GatewayServer
@@ -359,6 +359,14 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def test_a_refused_standalone_stream_is_no_error_but_a_failed_one_is() -> None:
+    at = MIDNIGHT
+    assert not is_error(call(1, 1, at, method="GET", status=405))
+    assert is_error(call(1, 1, at, method="GET", status=502, error=True))
+    assert is_error(call(1, 1, at, method="tools/call", status=405))
+    assert not is_error(call(1, 1, at, status=499))
 
 
 def test_live_figures_follow_a_driven_sequence() -> None:

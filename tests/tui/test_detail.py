@@ -9,6 +9,7 @@ from mcp_console.schemas.errors import NotFound
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.review import ReviewModal
+from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.service_table import ServiceTable
 from mcp_console.widgets.stars import StarPicker
@@ -137,11 +138,13 @@ async def test_deploy_wizard_names_the_bad_field_then_deploys_until_healthy() ->
         assert wizard.step == "review"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: wizard.step == "progress", "the progress page")
-        await wait_until(pilot, lambda: "2/2 healthy" in text_of(pilot, "#progress-body"), "up")
+        # Once healthy, the wizard gives way to the new deployment's monitor.
+        await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen), "the monitor")
+        await wait_until(pilot, lambda: "2/2 healthy" in text_of(pilot, "#monitor-head"), "up")
         deployed = client.deployments["weather-eu"]
         assert deployed.status is DeploymentStatus.RUNNING
         assert (deployed.replicas, deployed.runtime) == (2, RuntimeChoice.AUTO)
         assert deployed.config == {"UNITS": "metric", "CACHE_SECONDS": "300"}
         assert deployed.secret_names == ["API_KEY"]
-        await pilot.press("escape")
+        await pilot.press("1")
         assert app.screen is detail

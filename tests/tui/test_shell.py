@@ -20,9 +20,9 @@ async def test_the_command_line_jumps_to_a_screen_by_name_and_explains_unknown_n
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("escape", "colon")
         assert isinstance(app.screen, CommandLine)
-        await pilot.press(*"deployments", "enter")
+        await pilot.press(*"nowhere", "enter")
         error = text_of(pilot, "#command-error")
-        assert "no screen or command called 'deployments'" in error
+        assert "no screen or command called 'nowhere'" in error
         assert "market" in error
         app.screen.query_one("#command-input", Input).value = ""
         await pilot.press(*"dev", "enter")

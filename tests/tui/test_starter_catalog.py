@@ -12,6 +12,7 @@ from mcp_console.client.local import LocalClient
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
+from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.settings import Settings
 from mcp_console.starter import starter_documents
@@ -91,11 +92,17 @@ async def test_a_newcomer_imports_the_starter_catalog_and_deploys_the_example(
         await pilot.press("ctrl+s")
         assert wizard.step == "review"
         await pilot.press("ctrl+s")
+        # Once healthy, the wizard gives way to the new deployment's monitor.
         await wait_until(
             pilot,
-            lambda: wizard.step == "progress" and "1/1 healthy" in text_of(pilot, "#progress-body"),
+            lambda: isinstance(app.screen, MonitorScreen),
             "a healthy example server",
             seconds=DEPLOY_SECONDS,
         )
+        monitor = app.screen
+        assert isinstance(monitor, MonitorScreen)
+        await wait_until(pilot, lambda: monitor.polls > 0, "the live figures")
+        assert "1/1 healthy" in text_of(pilot, "#monitor-head")
+        assert monitor.problem is None
         deployed = await live_runtime.deployments.get(live_runtime.local_admin, "example")
         assert deployed.ready_replicas == 1

@@ -10,7 +10,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_console import __version__
 from mcp_console.backend.api.deps import current_principal
 from mcp_console.backend.api.errors import install_error_handlers
-from mcp_console.backend.api.routes import catalog, deployments, events, health, reviews, users
+from mcp_console.backend.api.routes import (
+    catalog,
+    deployments,
+    events,
+    health,
+    live,
+    reviews,
+    users,
+)
 from mcp_console.backend.api.routes.events import STOPPING_EVENT
 from mcp_console.backend.runtime import Runtime
 
@@ -60,8 +68,9 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     app.include_router(health.router, prefix=API_PREFIX)
     authenticated = [Depends(current_principal)]
     # Reviews first: their ``/services/{name:path}/reviews`` must win over the bare
-    # ``/services/{name:path}`` of the catalog.
-    for router in (users.router, reviews.router, catalog.router, events.router, deployments.router):
+    # ``/services/{name:path}`` of the catalog; live routes before deployments likewise.
+    routers = (users.router, reviews.router, catalog.router, events.router, live.router)
+    for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
     return app
 

@@ -16,6 +16,7 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy.autoscaler import Autoscaler, LoadSource
 from mcp_console.backend.deploy.converge import Converger
+from mcp_console.backend.deploy.dedicated import DedicatedInstances
 from mcp_console.backend.deploy.drivers.base import ManagedInstance, RuntimeDriver
 from mcp_console.backend.deploy.drivers.stdio import StdioChannel
 from mcp_console.backend.deploy.health import (
@@ -69,8 +70,10 @@ class Controller:
             sessions, events, drivers, secrets_store, settings, self.health, self.schedule
         )
         self.converger.routes_changed = self.sync_routes
-        # Set by the runtime when a gateway serves: the routes it keeps in step.
+        # Set by the runtime when a gateway serves: the routes it keeps in step, and the
+        # instances it starts for single sessions (never this controller's to touch).
         self.routes: RouteFeed | None = None
+        self.dedicated: DedicatedInstances | None = None
         self.autoscaler = Autoscaler(window_s=settings.autoscale_window)
         self.running = False
         self._locks: dict[int, asyncio.Lock] = {}
@@ -247,6 +250,8 @@ class Controller:
             claimed = ref in refs or (managed.deployment_id, managed.instance_id) in instances
             if claimed or ref in self.converger.stopping:
                 continue
+            if self.dedicated is not None and self.dedicated.holds(managed.instance_id):
+                continue  # a live session's own instance (its row is not among the replicas)
             with contextlib.suppress(ConsoleError):
                 driver = await self.drivers.get(managed.driver)
                 await driver.remove(ref)
@@ -267,6 +272,8 @@ class Controller:
         async for event in driver.events():
             if event.kind == "start" or event.ref in self.converger.stopping:
                 continue
+            if self.dedicated is not None and self.dedicated.died(event.ref):
+                continue  # a session's instance: its session ends, nothing is restarted
             self.converger.exit_codes[event.ref] = event.exit_code
             deployment_id = await self._deployment_of(event.deployment_id)
             if deployment_id is not None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from mcp import Client
 
 from mcp_console.backend.deploy.drivers.base import RuntimeDriver
 from mcp_console.backend.deploy.drivers.stdio import StdioChannel, stdio_transport
@@ -53,6 +52,9 @@ async def probe(target: Any, timeout: float) -> ProbeResult:  # noqa: ASYNC109
     The SDK client's ``auto`` mode tries the modern ``server/discover`` first and falls back
     to the legacy ``initialize`` handshake, so ``ping`` is never sent to a modern server.
     """
+    # The SDK loads with the first probe, not with the backend.
+    from mcp import Client
+
     started = time.monotonic()
     try:
         with anyio.fail_after(timeout):

@@ -18,7 +18,12 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import history
 from mcp_console.backend.deploy.config import resolve_config
-from mcp_console.backend.deploy.drivers.base import ManagedInstance, ResourceLimits, RuntimeDriver
+from mcp_console.backend.deploy.drivers.base import (
+    InstanceHandle,
+    ManagedInstance,
+    ResourceLimits,
+    RuntimeDriver,
+)
 from mcp_console.backend.deploy.health import HealthMonitor
 from mcp_console.backend.deploy.plan import launch_for
 from mcp_console.backend.deploy.runtimes import Drivers
@@ -78,28 +83,43 @@ class InstanceOps:
 
     # -- one instance --------------------------------------------------------------------------
 
+    async def launch(self, state: DeploymentState, row: ServiceInstance) -> InstanceHandle:
+        """Create and start ``row``'s container or process: the deployment's driver, the
+        version's recipe, its configuration and secrets, its limits and hardening.
+
+        Returns:
+            How to reach the instance (it may still be loading).
+
+        Raises:
+            ConsoleError: as the driver raised it (``Unavailable`` when the runtime is away,
+                ``Conflict`` while an old instance of that name is still being removed).
+        """
+        d = state.deployment
+        assert row.version_id is not None
+        assert d.driver is not None
+        driver = await self._drivers.get(d.driver)
+        recipe = state.recipe(row.version_id)
+        launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
+        env, secret_env = await self._environment(state, row.version_id)
+        spec = launch.spec(
+            deployment_uid=d.uid,
+            deployment_name=d.deployment_name,
+            instance=row.name,
+            version=recipe.version,
+            env=env,
+            secrets=secret_env,
+            limits=_limits(d),
+        )
+        spec.validate()
+        await self.discard(driver, spec.name)
+        return await driver.start(spec)
+
     async def start(self, state: DeploymentState, row: ServiceInstance) -> None:
         """Start (or start again) one instance; a failure is recorded on its row."""
         d = state.deployment
         assert row.version_id is not None
-        assert d.driver is not None
         try:
-            driver = await self._drivers.get(d.driver)
-            recipe = state.recipe(row.version_id)
-            launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
-            env, secret_env = await self._environment(state, row.version_id)
-            spec = launch.spec(
-                deployment_uid=d.uid,
-                deployment_name=d.deployment_name,
-                instance=row.name,
-                version=recipe.version,
-                env=env,
-                secrets=secret_env,
-                limits=_limits(d),
-            )
-            spec.validate()
-            await self.discard(driver, spec.name)
-            handle = await driver.start(spec)
+            handle = await self.launch(state, row)
         except Unavailable as exc:
             # The runtime itself is away (an engine restarting): retry, never give up.
             reason = f"could not start: {exc.message}"
@@ -111,7 +131,7 @@ class InstanceOps:
             return
         except ConsoleError as exc:
             # A bad image, package or spec will not start however often it is retried.
-            await self.give_up(state, row, f"cannot start: {self._mask(state, exc.message)}")
+            await self.give_up(state, row, f"cannot start: {self.mask(state, exc.message)}")
             return
         await self._save(
             row,
@@ -126,7 +146,8 @@ class InstanceOps:
             exit_code=None,
         )
         self.watch(state.id, row)
-        self._publish("instance.started", state, instance=row.name, version=recipe.version)
+        version = state.versions[row.version_id].version
+        self._publish("instance.started", state, instance=row.name, version=version)
 
     async def adopted(self, row: ServiceInstance, managed: ManagedInstance) -> None:
         """Record a running container or process found for ``row`` as its instance."""
@@ -162,7 +183,7 @@ class InstanceOps:
         once it has crash-looped (``crash=False``: keep retrying at the longest back-off)."""
         tail = row.stderr_tail
         if driver is not None and row.container_id:
-            tail = await self._tail(state, driver, row.container_id) or tail
+            tail = await self.tail(state, driver, row.container_id) or tail
             await self.discard(driver, row.container_id)
         restarts = row.restart_count + 1
         if crash and restarts > self.settings.crash_loop_restarts:
@@ -227,15 +248,7 @@ class InstanceOps:
 
         async def finish() -> None:
             if ref and row.driver:
-                with contextlib.suppress(ConsoleError):
-                    driver = await self._drivers.get(row.driver)
-                    self.stopping.add(ref)
-                    try:
-                        with contextlib.suppress(NotFound):
-                            await driver.stop(ref, timeout=self.settings.stop_timeout)
-                        await self.discard(driver, ref)
-                    finally:
-                        self.stopping.discard(ref)
+                await self.stop_and_remove(row.driver, ref)
             async with self._sessions.begin() as session:
                 await session.execute(delete(ServiceInstance).where(ServiceInstance.id == row.id))
             if not wait:
@@ -258,6 +271,19 @@ class InstanceOps:
         """Wait for instances being retired in the background."""
         if self._retiring:
             await asyncio.gather(*list(self._retiring), return_exceptions=True)
+
+    async def stop_and_remove(self, driver_name: str, ref: str) -> None:
+        """Stop an instance gracefully (killed after the stop timeout), then remove it; its
+        exit is not taken for a crash. Errors of a runtime that is away are ignored."""
+        with contextlib.suppress(ConsoleError):
+            driver = await self._drivers.get(driver_name)
+            self.stopping.add(ref)
+            try:
+                with contextlib.suppress(NotFound):
+                    await driver.stop(ref, timeout=self.settings.stop_timeout)
+                await self.discard(driver, ref)
+            finally:
+                self.stopping.discard(ref)
 
     async def discard(self, driver: RuntimeDriver, ref: str) -> None:
         """Stop watching and remove a container or process if it exists."""
@@ -288,14 +314,16 @@ class InstanceOps:
         resolved = resolve_config(schema, dict(state.deployment.config), secrets_)
         return resolved.env, resolved.secret_env
 
-    async def _tail(self, state: DeploymentState, driver: RuntimeDriver, ref: str) -> str | None:
+    async def tail(self, state: DeploymentState, driver: RuntimeDriver, ref: str) -> str | None:
+        """The last lines an instance wrote to stderr, secret values masked."""
         try:
             lines = await driver.logs(ref, STDERR_TAIL_LINES)
         except ConsoleError:
             return None
         return "\n".join(redact_lines(lines, self._secrets.cached(state.id))) or None
 
-    def _mask(self, state: DeploymentState, text: str) -> str:
+    def mask(self, state: DeploymentState, text: str) -> str:
+        """``text`` with the deployment's secret values masked."""
         return redact(text, self._secrets.cached(state.id))
 
     async def _save(self, row: ServiceInstance, **values: Any) -> None:

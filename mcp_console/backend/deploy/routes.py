@@ -8,18 +8,28 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.db.models import DeploymentShare, ServiceDeployment, ServiceInstance
+from mcp_console.backend.db.models import (
+    DeploymentShare,
+    McpService,
+    ServiceDeployment,
+    ServiceInstance,
+)
 from mcp_console.backend.deploy.drivers.stdio import StdioChannel
 from mcp_console.backend.deploy.health import ProbeResult
 from mcp_console.backend.deploy.state import DeploymentState, load_state
+from mcp_console.backend.gateway.pricing import PriceBook
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 from mcp_console.schemas.errors import ConsoleError
+
+if TYPE_CHECKING:
+    from mcp_console.backend.deploy.dedicated import DedicatedInstances
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +69,9 @@ class RouteFeed:
         base_url: the gateway's URL; endpoints are ``{base_url}/mcp/{owner}/{name}``.
         stdio: the controller's exclusive lease on a stdio channel.
         mux_probe: an MCP probe over the gateway's connection to a stdio instance.
+        dedicated: the session instances of per-session deployments, removed when their
+            deployment stops or goes.
+        prices: the meter's request prices, set from each deployment's service.
     """
 
     def __init__(
@@ -68,12 +81,17 @@ class RouteFeed:
         base_url: str,
         stdio: StdioLease,
         mux_probe: MuxProbe,
+        *,
+        dedicated: DedicatedInstances | None = None,
+        prices: PriceBook | None = None,
     ) -> None:
         self._sessions = sessions
         self.table = table
         self.base_url = base_url.rstrip("/")
         self._stdio = stdio
         self._mux_probe = mux_probe
+        self.dedicated = dedicated
+        self.prices = prices
         self._locks: dict[int, asyncio.Lock] = {}
         self._held: dict[int, dict[str, _Held]] = {}
         self._by_ref: dict[str, _Held] = {}
@@ -83,6 +101,15 @@ class RouteFeed:
         return f"{self.base_url}/mcp/{quote(owner, safe='')}/{quote(name, safe='')}"
 
     # -- health --------------------------------------------------------------------------------
+
+    def healthy_instances(self, deployment_id: int) -> int:
+        """How many instances of a deployment take new work now: its healthy replicas that
+        are not draining, plus the session instances serving (the live figures' count)."""
+        route = self.table.get(deployment_id)
+        shared = len(route.candidates) if route is not None else 0
+        if self.dedicated is not None:
+            shared += self.dedicated.count(deployment_id)
+        return shared
 
     def holds(self, ref: str) -> bool:
         """Whether the gateway owns the stdio channel of ``ref``."""
@@ -123,6 +150,7 @@ class RouteFeed:
             await self._release(deployment_id, set(self._held[deployment_id]))
 
     async def _sync(self, deployment_id: int) -> None:
+        price = None
         async with self._sessions() as session:
             state = await load_state(session, deployment_id)
             shares = (
@@ -136,12 +164,26 @@ class RouteFeed:
                 if state is not None
                 else frozenset()
             )
+            if state is not None and self.prices is not None:
+                price = (
+                    await session.execute(
+                        select(McpService.price_model, McpService.price_per_request).where(
+                            McpService.id == state.deployment.service_id
+                        )
+                    )
+                ).one_or_none()
         if state is None or state.deployment.desired_state == DesiredState.DELETED:
             self.table.remove_deployment(deployment_id)
             await self._release(deployment_id, set(self._held.get(deployment_id, {})))
+            if self.dedicated is not None:
+                await self.dedicated.close_deployment(deployment_id)
+            if self.prices is not None:
+                self.prices.forget(deployment_id)
             self._locks.pop(deployment_id, None)
             return
         d = state.deployment
+        if self.prices is not None and price is not None:
+            self.prices.set(d.id, price.price_model, price.price_per_request)
         endpoint = self.endpoint(state.owner, d.deployment_name)
         if d.endpoint_url != endpoint:
             async with self._sessions.begin() as session:
@@ -172,6 +214,8 @@ class RouteFeed:
         await self._release(d.id, set(self._held.get(d.id, {})) - set(wanted))
         for instance in wanted.values():
             self.table.set_instance(d.id, instance)
+        if d.desired_state != DesiredState.RUNNING and self.dedicated is not None:
+            await self.dedicated.close_deployment(d.id)
 
     async def _instance(
         self, state: DeploymentState, row: ServiceInstance

@@ -32,6 +32,9 @@ from mcp_console.schemas.deploy import (
 
 # Instances that hold (or are about to hold) a slot of their version.
 LIVE = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.RESTARTING})
+# The name prefix of an instance started for one gateway session (deploy/dedicated.py owns
+# them): they are no replicas, so the controller never counts, restarts or adopts them.
+DEDICATED_PREFIX = "s-"
 
 
 @dataclass
@@ -114,7 +117,10 @@ async def load_states(
     instances = list(
         await session.scalars(
             select(ServiceInstance)
-            .where(ServiceInstance.deployment_id.in_(states))
+            .where(
+                ServiceInstance.deployment_id.in_(states),
+                ServiceInstance.name.not_like(f"{DEDICATED_PREFIX}%"),
+            )
             .order_by(ServiceInstance.id)
         )
     )

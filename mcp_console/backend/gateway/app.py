@@ -31,7 +31,7 @@ from mcp_console.backend.gateway.exchange import (
     ClientGone,
     Exchange,
 )
-from mcp_console.backend.gateway.routing import DeploymentRoute
+from mcp_console.backend.gateway.routing import DeploymentRoute, InstanceLimit
 from mcp_console.backend.gateway.sessions import GatewaySession
 from mcp_console.backend.gateway.stdio_mux import MuxClosed
 from mcp_console.schemas.errors import Unauthorized, Unavailable
@@ -240,10 +240,24 @@ class McpEndpoint:
         if gw.at_capacity():
             await ex.reply_error(503, UNAVAILABLE, "the gateway holds too many sessions")
             return
+        message: Any = ex.message
+        request_id = message.get("id") if isinstance(message, dict) else None
+        if not isinstance(request_id, str | int):
+            request_id = None
         try:
             session = await gw.open_dedicated(route, ex.user_id or 0)
+        except InstanceLimit as exc:
+            await ex.reply_error(
+                503,
+                UNAVAILABLE,
+                exc.message,
+                data={"limit": exc.limit, "retryAfter": exc.retry_after},
+                request_id=request_id,
+                headers=((b"retry-after", str(exc.retry_after).encode()),),
+            )
+            return
         except Unavailable as exc:
-            await ex.reply_error(503, UNAVAILABLE, exc.message)
+            await ex.reply_error(503, UNAVAILABLE, exc.message, request_id=request_id)
             return
         await self._initialize_dedicated(ex, session)
 

@@ -50,11 +50,18 @@ def no_price(deployment_id: int) -> Decimal:
     return _ZERO
 
 
+NO_STREAM = 405
+
+
 def is_error(record: RequestRecord) -> bool:
     """Whether a request failed: the gateway flagged it, or its HTTP status is 400 or more.
 
-    A client that left before any reply (499) is not a failure of the deployment.
+    A client that left before any reply (499) is not a failure of the deployment, nor is
+    405 to a GET: that is how a server says it offers no standalone stream, and legacy
+    clients ask for one with every session.
     """
+    if record.method == "GET" and record.status == NO_STREAM:
+        return False
     return record.error is not False or (record.status >= 400 and record.status != CLIENT_CLOSED)
 
 

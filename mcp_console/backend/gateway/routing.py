@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
-from mcp_console.schemas.errors import Invalid, NotFound
+from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from mcp_console.backend.deploy.drivers.stdio import StdioChannel
@@ -152,11 +152,26 @@ class DeploymentRoute:
         return f"/mcp/{self.owner_name}/{self.name}"
 
 
+class InstanceLimit(Unavailable):
+    """A per-session deployment runs as many session instances as it may: the client is
+    told the limit and when to try again (HTTP 503 with ``Retry-After``).
+
+    Attributes:
+        limit: The most session instances the deployment may run at once.
+        retry_after: Seconds after which a new session may find a free place.
+    """
+
+    def __init__(self, message: str, *, limit: int, retry_after: int) -> None:
+        super().__init__(message, field="replicas")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class InstanceProvider(Protocol):
     """Starts and stops the dedicated instances of ``per-session`` deployments.
 
-    The deployment controller implements it; the gateway calls ``acquire`` when a client
-    session begins (at ``initialize``) and ``release`` exactly once when it ends (DELETE,
+    The deploy layer implements it (``DedicatedInstances``); the gateway calls ``acquire``
+    when a client session begins (at ``initialize``) and ``release`` when it ends (DELETE,
     kill, idle expiry, or the instance dying).
     """
 
@@ -164,6 +179,7 @@ class InstanceProvider(Protocol):
         """An instance ready to serve MCP, for this session alone.
 
         Raises:
+            InstanceLimit: the deployment already runs its most session instances.
             Unavailable: no instance could be started.
         """
         ...

@@ -83,6 +83,9 @@ class SessionInfo:
     request_count: int
     inflight: int
     state: SessionState
+    # What the client said at ``initialize`` (known for stdio instances only).
+    protocol_version: str = ""
+    client_info: Any = None
 
 
 def mint_session_id() -> str:
@@ -187,4 +190,6 @@ def info(session: GatewaySession) -> SessionInfo:
         request_count=session.request_count,
         inflight=session.inflight,
         state=session.state,
+        protocol_version=session.protocol_version,
+        client_info=session.client_info,
     )

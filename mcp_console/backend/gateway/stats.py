@@ -49,6 +49,25 @@ class LiveFigures:
     error_rate: float
 
 
+@dataclass(frozen=True, slots=True)
+class SecondFigures:
+    """One second of a deployment's traffic.
+
+    Attributes:
+        second: The second it covers (``int`` of the stats' clock).
+        requests: Requests finished in it.
+        errors: How many of those failed.
+        p50_ms: Median latency, ``None`` without requests.
+        p95_ms: 95th-percentile latency, ``None`` without requests.
+    """
+
+    second: int
+    requests: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
 class _Series:
     """A ring of one-second buckets: counts, errors, latency histogram, in-flight area."""
 
@@ -110,11 +129,14 @@ class LiveStats:
     """Sliding-window figures for every deployment and instance the gateway serves.
 
     Each finished request and each in-flight change costs O(1); reading figures costs
-    O(window). Also the autoscaler's ``LoadSource``: ``sample()`` gives a deployment's
+    O(history). Also the autoscaler's ``LoadSource``: ``sample()`` gives a deployment's
     requests/s and average in-flight over the window.
 
     Args:
-        window_s: Seconds of history the figures cover.
+        window_s: Seconds the figures cover unless a read asks for another span.
+        history_s: Seconds kept per series (default and at least ``window_s``): the longest
+            span a read may ask for, and what ``seconds()`` returns. Idle instances are
+            pruned once nothing of theirs is left in it.
         clock: The clock of ``at`` and of the window (``time.monotonic`` by default).
         healthy_instances: How many instances of a deployment are healthy (the gateway's
             routing table knows; may be set later); without it, the instances seen in the
@@ -125,12 +147,14 @@ class LiveStats:
         self,
         window_s: int = DEFAULT_WINDOW_S,
         *,
+        history_s: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         healthy_instances: Callable[[int], int] | None = None,
     ) -> None:
         if window_s < 1:
             raise ValueError("window_s must be at least 1 second")
         self.window_s = int(window_s)
+        self.history_s = max(int(history_s or 0), self.window_s)
         self._clock = clock
         self.healthy_instances = healthy_instances
         self._started = clock()
@@ -139,7 +163,7 @@ class LiveStats:
     def _get(self, key: Key, now: float) -> _Series:
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = _Series(self.window_s, now)
+            series = self._series[key] = _Series(self.history_s, now)
         return series
 
     # -- writes (the request path) -------------------------------------------------------
@@ -162,9 +186,19 @@ class LiveStats:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def deployment(self, deployment_id: int) -> LiveFigures | None:
-        """A deployment's figures, or ``None`` when the gateway has not seen it."""
-        return self._figures((deployment_id, None))
+    def now(self) -> float:
+        """The current time on the stats' clock."""
+        return self._clock()
+
+    def deployment(self, deployment_id: int, window_s: int | None = None) -> LiveFigures | None:
+        """A deployment's figures (over ``window_s``, at most the history), or ``None`` when
+        the gateway has not seen it."""
+        return self._figures((deployment_id, None), window_s)
+
+    def rates(self, deployment_id: int, window_s: int | None = None) -> LiveFigures | None:
+        """Like ``deployment`` without latency percentiles: cheap enough for every row of a
+        long list."""
+        return self._figures((deployment_id, None), window_s, percentiles=False)
 
     def deployments(self) -> dict[int, LiveFigures]:
         """Figures of every deployment the gateway has seen, by deployment id."""
@@ -174,18 +208,47 @@ class LiveStats:
                 out[dep] = figures
         return out
 
-    def instance(self, deployment_id: int, instance_id: str) -> LiveFigures | None:
+    def instance(
+        self, deployment_id: int, instance_id: str, window_s: int | None = None
+    ) -> LiveFigures | None:
         """One instance's figures, or ``None`` when it has no recent traffic."""
-        return self._figures((deployment_id, instance_id))
+        return self._figures((deployment_id, instance_id), window_s)
 
-    def instances(self, deployment_id: int) -> dict[str, LiveFigures]:
+    def instances(self, deployment_id: int, window_s: int | None = None) -> dict[str, LiveFigures]:
         """Figures of every instance of a deployment with recent traffic, by instance id."""
         out: dict[str, LiveFigures] = {}
         for (dep, inst), _ in list(self._series.items()):
             if dep == deployment_id and inst is not None:
-                figures = self._figures((dep, inst))
+                figures = self._figures((dep, inst), window_s)
                 if figures is not None:
                     out[inst] = figures
+        return out
+
+    def seconds(self, deployment_id: int) -> list[SecondFigures]:
+        """A deployment's history second by second, oldest first, ending with the current
+        (partial) second; seconds without traffic are there with zeros. Empty when the
+        gateway has not seen the deployment."""
+        series = self._series.get((deployment_id, None))
+        if series is None:
+            return []
+        current = int(self._clock())
+        slots = {stamp: i for i, stamp in enumerate(series.stamps)}
+        out: list[SecondFigures] = []
+        for second in range(current - self.history_s + 1, current + 1):
+            i = slots.get(second)
+            if i is None:
+                out.append(SecondFigures(second, 0, 0, None, None))
+                continue
+            count, hist = series.counts[i], series.hist[i]
+            out.append(
+                SecondFigures(
+                    second,
+                    count,
+                    series.errors[i],
+                    _percentile(hist, count, 0.50),
+                    _percentile(hist, count, 0.95),
+                )
+            )
         return out
 
     def sample(self, deployment_id: int) -> LoadSample | None:
@@ -220,14 +283,17 @@ class LiveStats:
             del self._series[key]
         return len(idle)
 
-    def _figures(self, key: Key) -> LiveFigures | None:
+    def _figures(
+        self, key: Key, window_s: int | None = None, *, percentiles: bool = True
+    ) -> LiveFigures | None:
         series = self._series.get(key)
         if series is None:
             return None
+        window = self.window_s if window_s is None else max(1, min(window_s, self.history_s))
         now = self._clock()
         series.integrate(now)
         current = int(now)
-        oldest = current - self.window_s + 1
+        oldest = current - window + 1
         requests = errors = 0
         area = 0.0
         hist = [0] * _BUCKETS
@@ -236,20 +302,21 @@ class LiveStats:
                 requests += series.counts[i]
                 errors += series.errors[i]
                 area += series.area[i]
-                for b, n in enumerate(series.hist[i]):
-                    hist[b] += n
+                if percentiles:
+                    for b, n in enumerate(series.hist[i]):
+                        hist[b] += n
         # The window runs from the start of its oldest second (or the gateway's start) to now.
         span = max(now - max(float(oldest), self._started), 1.0)
         return LiveFigures(
             at=now,
-            window_s=float(self.window_s),
+            window_s=float(window),
             requests=requests,
             errors=errors,
             rps=requests / span,
             inflight=series.level,
             inflight_avg=area / span,
-            p50_ms=_percentile(hist, requests, 0.50),
-            p95_ms=_percentile(hist, requests, 0.95),
+            p50_ms=_percentile(hist, requests, 0.50) if percentiles else None,
+            p95_ms=_percentile(hist, requests, 0.95) if percentiles else None,
             error_rate=errors / requests if requests else 0.0,
         )
 

@@ -57,8 +57,8 @@ class AutoscaleBody(BaseModel):
 
 @router.get("/deployments")
 async def list_deployments(rt: RuntimeDep, actor: Actor) -> list[DeploymentView]:
-    """The caller's deployments (an admin sees everyone's)."""
-    return await rt.deployments.list_deployments(actor)
+    """The caller's deployments (an admin sees everyone's), with live figures."""
+    return rt.monitor.live_views(await rt.deployments.list_deployments(actor))
 
 
 @router.post("/deployments", status_code=status.HTTP_201_CREATED)
@@ -136,8 +136,8 @@ async def deployment_logs(
 # After the suffixed routes: the path converter would swallow ``/scale`` into the name.
 @router.get("/deployments/{name:path}")
 async def get_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> DeploymentDetail:
-    """A deployment with its instances and their health."""
-    return await rt.deployments.get(actor, name)
+    """A deployment with its instances, their health and live figures."""
+    return rt.monitor.live_view(await rt.deployments.get(actor, name))
 
 
 @router.delete("/deployments/{name:path}", status_code=status.HTTP_204_NO_CONTENT)

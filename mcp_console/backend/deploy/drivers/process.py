@@ -258,6 +258,11 @@ class ProcessManager:
         """Whether the process is alive."""
         return self._get(ref).running
 
+    def pid(self, ref: str) -> int | None:
+        """The process id of a running instance (its process group's leader), else ``None``."""
+        entry = self._processes.get(ref)
+        return entry.process.pid if entry is not None and entry.running else None
+
     async def open_stdio(self, ref: str) -> StdioChannel:
         """The pipe channel of a stdio process.
 

@@ -10,12 +10,13 @@ import struct
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import mcp_types
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from mcp.shared.message import SessionMessage
+
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+    from mcp.shared.message import SessionMessage
 
 logger = logging.getLogger(__name__)
 
@@ -236,8 +237,8 @@ async def pump_stderr(reader: asyncio.StreamReader, stderr: StderrBuffer) -> Non
 
 
 SdkStreams = tuple[
-    MemoryObjectReceiveStream[SessionMessage | Exception],
-    MemoryObjectSendStream[SessionMessage],
+    "MemoryObjectReceiveStream[SessionMessage | Exception]",
+    "MemoryObjectSendStream[SessionMessage]",
 ]
 
 
@@ -248,6 +249,10 @@ async def stdio_transport(channel: StdioChannel) -> AsyncIterator[SdkStreams]:
     Usable as ``Client(stdio_transport(channel))`` or with ``ClientSession(*streams)``.
     Leaving the block stops the pumps but leaves the channel and the server running.
     """
+    # The SDK loads only when a stdio session opens: the console's start-up does without it.
+    import mcp_types
+    from mcp.shared.message import SessionMessage
+
     to_session, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_stream, from_session = anyio.create_memory_object_stream[SessionMessage](0)
 

@@ -1,0 +1,1 @@
+"""Live figures of deployments, their gateway sessions, and the inspector."""

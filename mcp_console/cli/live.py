@@ -1,0 +1,211 @@
+"""``mcp-console deploy metrics|sessions|session-drain|session-kill|inspect|call``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import typer
+
+from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run
+from mcp_console.client.protocol import ConsoleClient
+from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    InspectReport,
+    RpcDirection,
+    SessionView,
+    ToolCallOutcome,
+)
+
+T = TypeVar("T")
+
+NAME = typer.Argument(..., help="The deployment's name.")
+SESSION = typer.Argument(..., help="The session's id (as 'deploy sessions' lists it).")
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def _on_daemon(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
+    # Imported here: the deploy group imports this module to register its commands.
+    from mcp_console.cli.deploy import on_daemon
+
+    return on_daemon(action)
+
+
+def _ago(at: datetime) -> str:
+    seconds = max(0, int((datetime.now(UTC) - at).total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}ms"
+
+
+def _spark(values: list[int]) -> str:
+    top = max(values, default=0)
+    if top == 0:
+        return _BARS[0] * len(values)
+    return "".join(_BARS[round(v / top * (len(_BARS) - 1))] for v in values)
+
+
+def _print_metrics(m: DeploymentMetrics) -> None:
+    typer.echo(
+        f"{m.deployment}: {m.requests_per_s:.2f} req/s, errors {m.error_rate:.1%}, "
+        f"p50 {_ms(m.p50_ms)}, p95 {_ms(m.p95_ms)}, {m.in_flight} in flight "
+        f"(last {m.window_s}s)"
+    )
+    if m.points:
+        typer.echo(f"  requests/s |{_spark([p.requests for p in m.points])}|")
+    if not m.instances:
+        typer.echo("  no running instances (or no gateway serves here)")
+        return
+    typer.echo(
+        f"  {'INSTANCE':<16} {'REQ/S':>7} {'ERRORS':>7} {'FLIGHT':>6} {'CPU':>7} {'MEMORY':>9}"
+    )
+    for i in m.instances:
+        cpu = "-" if i.cpu_percent is None else f"{i.cpu_percent:.1f}%"
+        memory = "-" if i.memory_mb is None else f"{i.memory_mb:.1f}MiB"
+        typer.echo(
+            f"  {i.instance:<16} {i.requests_per_s:>7.2f} {i.error_rate:>7.1%} "
+            f"{i.in_flight:>6} {cpu:>7} {memory:>9}"
+        )
+
+
+def _print_sessions(items: list[SessionView]) -> None:
+    if not items:
+        typer.echo("no sessions")
+        return
+    typer.echo(
+        f"{'ID':<34} {'STATE':<9} {'INSTANCE':<14} {'USER':<12} {'REQS':>5} {'FLIGHT':>6} "
+        f"{'IDLE':>5}  CLIENT"
+    )
+    for s in items:
+        typer.echo(
+            f"{s.id:<34} {s.state.value:<9} {s.instance or '-':<14} {s.user or '-':<12} "
+            f"{s.requests:>5} {s.in_flight:>6} {_ago(s.last_seen):>5}  {s.client or '-'}"
+        )
+
+
+def _print_exchange(report: InspectReport | ToolCallOutcome) -> None:
+    for message in report.exchange:
+        arrow = "→" if message.direction is RpcDirection.SENT else "←"
+        typer.echo(f"{arrow} {json.dumps(message.payload, ensure_ascii=False)}")
+
+
+def _print_report(r: InspectReport, exchange: bool) -> None:
+    server = " ".join(filter(None, [r.server_name, r.server_version])) or "(unnamed server)"
+    typer.echo(f"{r.deployment}: {server}, protocol {r.protocol_version or '?'}")
+    typer.echo(f"tools ({len(r.tools)}):")
+    for tool in r.tools:
+        arguments = ", ".join(tool.input_schema.get("properties", {}))
+        typer.echo(f"  {tool.name}({arguments})  {tool.description or ''}".rstrip())
+    typer.echo(f"resources ({len(r.resources)}):")
+    for resource in r.resources:
+        typer.echo(f"  {resource.uri}  {resource.description or resource.name}".rstrip())
+    typer.echo(f"prompts ({len(r.prompts)}):")
+    for prompt in r.prompts:
+        typer.echo(f"  {prompt.name}({', '.join(prompt.arguments)})  {prompt.description or ''}")
+    if exchange:
+        _print_exchange(r)
+    else:
+        typer.echo(f"({len(r.exchange)} JSON-RPC messages; --exchange shows them)")
+
+
+def _print_outcome(o: ToolCallOutcome, exchange: bool) -> None:
+    for block in o.content:
+        if block.get("type") == "text":
+            typer.echo(block.get("text", ""))
+        else:
+            typer.echo(json.dumps(block, ensure_ascii=False))
+    if o.structured is not None:
+        typer.echo(f"structured: {json.dumps(o.structured, ensure_ascii=False)}")
+    if exchange:
+        _print_exchange(o)
+
+
+def parse_arguments(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a VALUE that is JSON (``3``, ``true``, ``[1,2]``, ``"7"``) is
+    taken as such, anything else as a string.
+
+    Raises:
+        Invalid: an item has no ``=`` or an empty key (``field="arg"``).
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise Invalid(f"--arg takes KEY=VALUE, got {item!r}", field="arg")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def metrics(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """The last minute of gateway traffic and each instance's CPU and memory now."""
+    result = run(lambda c: c.deployment_metrics(name))
+    emit(result, as_json, lambda: _print_metrics(result))
+
+
+def sessions(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+    """The client sessions the gateway holds for a deployment, newest first."""
+    items = run(lambda c: c.list_sessions(name))
+    emit(items, as_json, lambda: _print_sessions(items))
+
+
+def session_drain(name: str = NAME, session_id: str = SESSION, as_json: bool = JSON_OPTION) -> None:
+    """Let a session finish what it is doing, then end it."""
+    view = run(lambda c: c.drain_session(name, session_id))
+    emit(view, as_json, lambda: typer.echo(f"draining session {view.id} of {view.deployment}"))
+
+
+def session_kill(name: str = NAME, session_id: str = SESSION, as_json: bool = JSON_OPTION) -> None:
+    """End a session now; its client must start a new one."""
+    run(lambda c: c.kill_session(name, session_id))
+    emit({"killed": session_id}, as_json, lambda: typer.echo(f"ended session {session_id}"))
+
+
+def inspect(
+    name: str = NAME,
+    exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Connect through the deployment's endpoint as you; list its tools, resources, prompts."""
+    report = _on_daemon(lambda c: c.inspect_deployment(name))
+    emit(report, as_json, lambda: _print_report(report, exchange))
+
+
+def call(
+    name: str = NAME,
+    tool: str = typer.Argument(..., help="The tool to call."),
+    args: list[str] = typer.Option(
+        [], "--arg", help="An argument KEY=VALUE (VALUE as JSON if it parses, else text)."
+    ),
+    exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Call one tool through the deployment's endpoint; exits 1 if the tool reports an error."""
+    with reported_errors():
+        arguments = parse_arguments(args)
+    outcome = _on_daemon(lambda c: c.call_tool(name, tool, arguments))
+    emit(outcome, as_json, lambda: _print_outcome(outcome, exchange))
+    if outcome.is_error:
+        typer.echo(f"error: {tool} reported a failure", err=True)
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the live commands to the ``deploy`` group."""
+    app.command()(metrics)
+    app.command()(sessions)
+    app.command("session-drain")(session_drain)
+    app.command("session-kill")(session_kill)
+    app.command()(inspect)
+    app.command()(call)

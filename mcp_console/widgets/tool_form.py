@@ -1,0 +1,75 @@
+"""ToolForm: a tool's arguments, asked for by a form generated from its input schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Select, Static
+
+from mcp_console.widgets.config_form import ConfigField, ConfigForm
+
+
+def typed(field: ConfigField, value: Any) -> Any:
+    """``value`` as the JSON value the schema declares (text from an input is parsed).
+
+    Raises:
+        ValueError: the text is not an integer, a number or JSON where one is declared.
+    """
+    if not isinstance(value, str):
+        return value  # a select hands back the schema's own value
+    if field.kind == "integer":
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(f"must be an integer, not {value!r}") from None
+    if field.kind == "number":
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a number, not {value!r}") from None
+        return int(number) if number.is_integer() and "." not in value else number
+    if field.kind == "json":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"is not valid JSON ({error.msg} at column {error.colno})") from None
+    return value
+
+
+class ToolForm(ConfigForm):
+    """The configuration form's fields for a tool's input schema; it hands back typed values."""
+
+    def compose(self) -> ComposeResult:
+        if not self.fields:
+            yield Static("This tool takes no arguments.", classes="config-help")
+            return
+        yield from super().compose()
+
+    def arguments(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """``(arguments, problems)``: the values given, as JSON, and each argument that is
+        required but empty or that does not parse, with why (by argument name)."""
+        arguments: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        for field in self.fields:
+            if field.fixed:
+                arguments[field.key] = field.prop["const"]
+                continue
+            widget = self.query_one(f"#{field.widget_id}")
+            value: Any
+            if isinstance(widget, Select):
+                value = None if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, Input):
+                value = widget.value if widget.value.strip() else None
+            else:
+                continue
+            if value is None:
+                if field.required:
+                    problems.append((field.key, f"argument {field.key!r} is required"))
+                continue
+            try:
+                arguments[field.key] = typed(field, value)
+            except ValueError as error:
+                problems.append((field.key, f"argument {field.key!r} {error}"))
+        return arguments, problems

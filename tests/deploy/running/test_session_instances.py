@@ -1,0 +1,259 @@
+"""Per-session deployments: each client session gets an instance of its own, removed after."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import docker
+import httpx
+import pytest
+from mcp import MCPError
+from sqlalchemy import func, select
+
+from mcp_console.backend.db.models import ServiceInstance
+from mcp_console.backend.deploy.dedicated import new_dedicated_name
+from mcp_console.backend.deploy.drivers.base import RuntimeDriver
+from mcp_console.backend.deploy.state import DEDICATED_PREFIX, load_state
+from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.catalog import VersionCreate
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    HealthState,
+    InstanceStatus,
+    RuntimeChoice,
+)
+from mcp_console.settings import Settings
+from tests.gateway.helpers import Caller, connect, innermost, result_of
+
+from ..catalogs import SETTLE_TIMEOUT, all_healthy, image_version, process_version, publish
+from ..catalogs import wait_for as wait_for_deployment
+from .conftest import in_thread, scope_containers
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"},
+    },
+}
+ACCEPT = {"accept": "application/json, text/event-stream"}
+
+
+async def per_session(
+    runtime: Runtime, version: VersionCreate, kind: RuntimeChoice, replicas: int
+) -> tuple[Caller, DeploymentDetail]:
+    """Publish ``version`` and deploy it per session; returns its owner (with a key)."""
+    admin = await publish(runtime, "svc", version)
+    await runtime.deployments.create(
+        admin,
+        DeploymentCreate(
+            service="svc", name="own", runtime=kind, replicas=replicas, session_mode="per-session"
+        ),
+    )
+    detail = await wait_for_deployment(runtime, admin, "own", all_healthy)
+    assert detail.endpoint_url is not None
+    key = await runtime.users.create_key(admin, admin.name, label="sessions")
+    return Caller(admin, key), detail
+
+
+async def session_instances(driver: RuntimeDriver) -> set[str]:
+    """The ids of the running instances started for single sessions."""
+    return {
+        m.instance_id
+        for m in await driver.list_managed()
+        if m.running and m.instance_id.startswith(DEDICATED_PREFIX)
+    }
+
+
+async def session_rows(runtime: Runtime) -> int:
+    """The instance rows of session instances."""
+    async with runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(ServiceInstance)
+            .where(ServiceInstance.name.like(f"{DEDICATED_PREFIX}%"))
+        )
+    return int(count or 0)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], expected: Any) -> None:
+    """Wait until ``check()`` returns ``expected``; fail with what it last returned."""
+    last = None
+    with anyio.move_on_after(SETTLE_TIMEOUT):
+        while (last := await check()) != expected:
+            await anyio.sleep(0.1)
+    assert last == expected
+
+
+async def initialize(http: httpx.AsyncClient, url: str, owner: Caller) -> httpx.Response:
+    """A raw ``initialize`` (the gateway answers once the session's instance is up)."""
+    return await http.post(url, json=INITIALIZE, headers={**owner.headers, **ACCEPT})
+
+
+@pytest.mark.parametrize("http", [False, True], ids=["stdio", "http"])
+async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
+    live: Runtime, http: bool
+) -> None:
+    owner, detail = await per_session(
+        live, process_version("1.0.0", http=http), RuntimeChoice.PROCESS, replicas=2
+    )
+    url = detail.endpoint_url
+    assert url is not None
+    assert live.gateway is not None
+    assert live.meter is not None
+    replicas = {i.name for i in detail.instances}
+    process = live.drivers.process
+
+    async with connect(url, owner, "legacy") as one, connect(url, owner, "auto") as two:
+        who = [await result_of(client, "whoami") for client in (one, two)]
+        counts = [[await result_of(client, "counter") for _ in range(3)] for client in (one, two)]
+        sessions = live.gateway.gateway.list_sessions(detail.id)
+        running = await session_instances(process)
+        after = await live.deployments.get(owner.principal, "own")
+        live_count = live.meter.live.sample(detail.id)
+        # Over the limit (replicas = 2): refused with the limit, and told when to retry.
+        with pytest.raises(BaseException) as refused:  # noqa: PT011 (an exception group)
+            async with connect(url, owner, "legacy"):
+                pass
+        async with httpx.AsyncClient(timeout=30) as raw:
+            answer = await initialize(raw, url, owner)
+
+    # Two instances of their own, started for the sessions, next to the deployment's replicas.
+    assert who[0] != who[1]
+    assert set(who) == running
+    assert not running & replicas
+    assert counts == [[1, 2, 3], [1, 2, 3]]  # nothing shared between the two sessions
+    assert {(s.instance_id, s.dedicated) for s in sessions} == {(w, True) for w in who}
+    # The controller neither counts, trims nor shows them: its two replicas stay as they were.
+    assert {i.name for i in after.instances} == replicas
+    assert after.replicas == 2
+    assert after.ready_replicas == 2
+    # The live figures count every instance taking work: two replicas and two sessions.
+    assert live_count is not None
+    assert live_count.healthy_instances == 4
+
+    error = innermost(refused.value)
+    assert isinstance(error, MCPError)
+    assert "at most 2 at once (its replicas), and 2 are running" in error.error.message
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    body = answer.json()
+    assert body["id"] == 1
+    assert body["error"]["data"] == {"limit": 2, "retryAfter": 5}
+
+    # Both clients ended their sessions (DELETE): their instances and rows are gone.
+    await eventually(lambda: session_instances(process), set())
+    await eventually(lambda: session_rows(live), 0)
+    assert live.gateway.gateway.list_sessions(detail.id) == []
+
+
+async def test_a_killed_session_and_a_stopped_deployment_give_their_instances_back(
+    live: Runtime,
+) -> None:
+    owner, detail = await per_session(live, process_version("1.0.0"), RuntimeChoice.PROCESS, 1)
+    url = detail.endpoint_url
+    assert url is not None
+    assert live.gateway is not None
+    gateway = live.gateway.gateway
+    process = live.drivers.process
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        opened = await initialize(http, url, owner)
+        assert opened.status_code == 200, opened.text
+        session_id = opened.headers["mcp-session-id"]
+        assert len(await session_instances(process)) == 1
+        # Killed from the console: its instance goes, and its place is free again.
+        assert await gateway.kill_session(session_id)
+        await eventually(lambda: session_instances(process), set())
+        ended = await http.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            headers={**owner.headers, **ACCEPT, "mcp-session-id": session_id},
+        )
+        # Left idle past the timeout: the gateway's sweep ends it, and its instance goes.
+        idle = await initialize(http, url, owner)
+        assert idle.status_code == 200, idle.text
+        assert len(await session_instances(process)) == 1
+        configured = gateway.config
+        gateway.config = dataclasses.replace(configured, session_idle_timeout=0.0)
+        try:
+            assert gateway.reap_idle() == 1
+        finally:
+            gateway.config = configured
+        await eventually(lambda: session_instances(process), set())
+        again = await initialize(http, url, owner)
+        assert again.status_code == 200, again.text
+        [held] = await session_instances(process)
+
+        # Stopping the deployment ends its sessions and removes their instances first.
+        await live.deployments.stop(owner.principal, "own")
+        await wait_for_deployment(live, owner.principal, "own", lambda d: not d.instances)
+        await eventually(lambda: session_instances(process), set())
+        stopped = await initialize(http, url, owner)
+
+    assert ended.status_code == 404
+    assert held.startswith(DEDICATED_PREFIX)
+    assert gateway.list_sessions(detail.id) == []
+    assert await session_rows(live) == 0
+    assert stopped.status_code == 503
+    assert "is stopped: start it to open sessions" in stopped.json()["error"]["message"]
+
+
+async def test_docker_sessions_get_containers_and_a_restart_removes_what_a_crash_left(
+    docker_client: docker.DockerClient,
+    docker_scope: str,
+    live_settings: Settings,
+    example_image: str,
+) -> None:
+    settings = live_settings.model_copy(update={"runtime": "docker"})
+    version = image_version(example_image, "1.0.0", http=True)
+    async with Runtime(settings, migrate=False, background=True) as first:
+        owner, detail = await per_session(first, version, RuntimeChoice.DOCKER, replicas=2)
+        url = detail.endpoint_url
+        assert url is not None
+        engine = await first.drivers.docker()
+        async with connect(url, owner, "legacy") as one, connect(url, owner, "legacy") as two:
+            who = {await result_of(client, "whoami") for client in (one, two)}
+            running = await session_instances(engine)
+        await eventually(lambda: session_instances(engine), set())
+
+        # What a backend that crashed mid-session leaves: a session instance's row and its
+        # container, started exactly as the gateway's provider starts one.
+        async with first.sessions() as session:
+            state = await load_state(session, detail.id)
+        assert state is not None
+        row = ServiceInstance(
+            deployment_id=detail.id,
+            version_id=state.deployment.version_id,
+            name=new_dedicated_name(),
+            driver="docker",
+            status=InstanceStatus.RUNNING.value,
+            health=HealthState.HEALTHY.value,
+        )
+        async with first.sessions.begin() as session:
+            session.add(row)
+        left = await first.controller.converger.launch(state, row)
+
+    # Stopping the backend leaves the replicas' containers (and the crash's) running.
+    names = {c.name for c in await in_thread(scope_containers, docker_client, docker_scope)}
+    assert left.name in names
+    async with Runtime(settings, migrate=False, background=True) as second:
+        await eventually(lambda: session_rows(second), 0)
+        engine = await second.drivers.docker()
+        await eventually(lambda: session_instances(engine), set())
+        after = await second.deployments.get(owner.principal, "own")
+
+    assert len(who) == 2
+    assert who == running
+    assert all(w.startswith(DEDICATED_PREFIX) for w in who)
+    # The replicas were adopted (same rows, same containers); only the session's leftover went.
+    assert {(i.name, i.ref) for i in after.instances} == {(i.name, i.ref) for i in detail.instances}
+    remaining = {c.name for c in await in_thread(scope_containers, docker_client, docker_scope)}
+    assert left.name not in remaining

@@ -1,0 +1,127 @@
+"""``mcp-console deploy metrics|sessions|session-kill|inspect|call`` against a real daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import MCPError
+
+from mcp_console.backend.daemon import DaemonFiles, read_token, running_pid
+from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.users import Principal, Role
+from mcp_console.settings import Settings
+from tests.deploy.catalogs import SETTLE_TIMEOUT, process_version, publish
+from tests.gateway.helpers import Caller, connect, result_of
+
+from .helpers import SERVICE
+
+
+class Cli:
+    """Runs ``mcp-console`` in a subprocess against one data dir, on local processes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
+            "MCP_CONSOLE_DATA_DIR": str(data_dir),
+            "MCP_CONSOLE_API_PORT": "0",
+            "MCP_CONSOLE_GATEWAY_PORT": "0",
+            "MCP_CONSOLE_RUNTIME": "process",
+            "MCP_CONSOLE_DEPLOY__SCOPE": "test-" + uuid.uuid4().hex[:10],
+            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
+        }
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "mcp_console", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[Cli]:
+    """A CLI whose daemon (started by its first deploy command) is stopped afterwards."""
+    data_dir = tmp_path / "data"
+
+    async def catalog() -> None:
+        async with Runtime(Settings(data_dir=data_dir)) as runtime:
+            await publish(runtime, SERVICE, process_version("1.0.0"))
+
+    asyncio.run(catalog())
+    yield Cli(data_dir)
+    files = DaemonFiles(data_dir)
+    pid = running_pid(files)
+    if pid is not None and pid > 0:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while running_pid(files) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def test_live_commands_show_figures_inspect_call_and_end_sessions(cli: Cli, tmp_path: Path) -> None:
+    cli("deploy", "create", SERVICE, "--name", "calc", "--runtime", "process")
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while (shown := cli.json("deploy", "show", "calc"))["ready_replicas"] != 1:
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.3)
+
+    called = cli.json("deploy", "call", "calc", "add", "--arg", "a=2", "--arg", "b=40")
+    assert (called["is_error"], called["structured"]) == (False, {"result": 42})
+    assert any(m["payload"].get("method") == "tools/call" for m in called["exchange"])
+    failed = cli("deploy", "call", "calc", "sleep", "--arg", "seconds=100", ok=False)
+    assert "between 0 and 60" in failed.stdout
+    assert failed.stderr == "error: sleep reported a failure\n"
+    wrong = cli("deploy", "call", "calc", "add", "--arg", "a=two", "--arg", "b=1", ok=False)
+    assert wrong.stderr.startswith("error: argument 'a' of add")
+    assert wrong.stderr.rstrip().endswith("(a)")
+
+    inspected = cli("deploy", "inspect", "calc").stdout
+    assert "mcp-console-example 1.0.0" in inspected
+    assert "add(a, b)  Add two integers." in inspected
+    assert "example://info" in inspected
+    assert "summarize(text)" in inspected
+
+    metrics = cli.json("deploy", "metrics", "calc")
+    assert sum(p["requests"] for p in metrics["points"]) >= 3
+    assert len(metrics["instances"]) == 1
+    assert metrics["instances"][0]["memory_mb"] > 5
+
+    asyncio.run(_kill_a_session_through_the_cli(cli, shown["endpoint_url"], tmp_path / "data"))
+    missing = cli("deploy", "session-kill", "calc", "no-such-session", ok=False)
+    assert missing.stderr == "error: calc has no session 'no-such-session' (session)\n"
+
+
+async def _kill_a_session_through_the_cli(cli: Cli, endpoint: str, data_dir: Path) -> None:
+    token = read_token(DaemonFiles(data_dir))
+    assert token is not None
+    admin = Caller(Principal(user_id=0, name="admin", role=Role.ADMIN), token)
+    async with connect(endpoint, admin, "legacy") as client:
+        assert await result_of(client, "add", {"a": 1, "b": 1}) == 2
+        (session,) = json.loads(
+            (await asyncio.to_thread(cli, "deploy", "sessions", "calc", "--json")).stdout
+        )
+        assert session["state"] == "active"
+        listed = (await asyncio.to_thread(cli, "deploy", "sessions", "calc")).stdout
+        assert session["id"] in listed
+        await asyncio.to_thread(cli, "deploy", "session-kill", "calc", session["id"])
+        with pytest.raises(MCPError, match="Session not found"):
+            await client.call_tool("add", {"a": 1, "b": 1})
