@@ -159,8 +159,8 @@ def _own_key(settings: Settings) -> str:
     if token:
         return token
     raise Invalid(
-        "no API key to print: set MCP_CONSOLE_API_KEY (or start the daemon, which keeps "
-        "the local admin's key), or leave out --with-key",
+        "no API key to print: set MCP_CONSOLE_API_KEY (or start the daemon or the console, "
+        "which keep the local admin's key), or leave out --with-key",
         field="with_key",
     )
 

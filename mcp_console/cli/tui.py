@@ -143,11 +143,17 @@ class ConsoleBackend:
             await asyncio.to_thread(preload, EMBEDDED_MODULES)
             if self._stop.is_set():
                 return
+            from mcp_console.backend.daemon import DaemonFiles, ensure_admin_token
             from mcp_console.backend.runtime import Runtime
             from mcp_console.client.local import LocalClient
 
             async with Runtime(self.settings, background=True) as runtime:
-                self.client.resolve(LocalClient(runtime, await acting_user(runtime, self.settings)))
+                actor = await acting_user(runtime, self.settings)
+                if self.settings.api_key is None:
+                    # As with the daemon: `mcp-console connect` gives MCP clients this key
+                    # for the gateway the console serves.
+                    await ensure_admin_token(runtime, DaemonFiles(self.settings.data_dir))
+                self.client.resolve(LocalClient(runtime, actor))
                 await self._stop.wait()
         except Exception as error:
             if self.client.ready:  # it served, and failed on the way out

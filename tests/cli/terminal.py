@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,19 @@ class Terminal:
         status_file: where the console's exit status is written when it ends.
     """
 
-    def __init__(self, args: list[str], env: dict[str, str], status_file: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        status_file: Path,
+        *,
+        size: tuple[int, int] = (100, 30),
+    ) -> None:
         if shutil.which("tmux") is None:
             pytest.fail("tmux is needed to drive the console like a terminal user")
         self.session = f"mcpc-{uuid.uuid4().hex[:8]}"
         self.status_file = status_file
+        self.size = size
         assigned = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "mcp_console", *args))
         # A clean environment: nothing of the test run's MCP_CONSOLE_* settings leaks in.
@@ -43,7 +52,8 @@ class Terminal:
         ).stdout
 
     def __enter__(self) -> Terminal:
-        self._tmux("new-session", "-d", "-s", self.session, "-x", "100", "-y", "30", self.command)
+        width, height = (str(n) for n in self.size)
+        self._tmux("new-session", "-d", "-s", self.session, "-x", width, "-y", height, self.command)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -57,18 +67,26 @@ class Terminal:
 
     def wait_for(self, text: str, seconds: float = 60) -> str:
         """The screen, once ``text`` is on it."""
+        return self.wait_until(lambda shown: text in shown, repr(text), seconds)
+
+    def wait_until(self, shows: Callable[[str], bool], what: str, seconds: float = 60) -> str:
+        """The screen, once ``shows(screen)`` holds."""
         deadline = time.monotonic() + seconds
         shown = ""
         while time.monotonic() < deadline:
             shown = self.screen()
-            if text in shown:
+            if shows(shown):
                 return shown
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+        raise AssertionError(f"{what} never appeared; the screen was:\n{shown}")
 
     def keys(self, *keys: str) -> None:
         """Type ``keys`` (tmux key names)."""
         self._tmux("send-keys", "-t", self.session, *keys)
+
+    def pause(self, seconds: float = 0.5) -> None:
+        """Wait as a person would between keys (a screen's focus moves on its next frame)."""
+        time.sleep(seconds)
 
     def exit_status(self, seconds: float = 30) -> int:
         """The console's exit status, once it has ended."""
