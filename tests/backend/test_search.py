@@ -532,7 +532,9 @@ async def test_every_way_of_reading_a_page_gives_the_same_pages(catalog: Catalog
 
 async def test_postgres_counts_up_to_its_cap_and_every_page_still_reads(catalog: Catalog) -> None:
     for i in range(8):
-        await catalog.add(f"capped-{i}", description="countable things")
+        # The name of the least downloaded matches best: ranked, it would come first.
+        words = "countable countable things" if i == 0 else "countable things"
+        await catalog.add(f"capped-{i}", description=words, downloads=i * 10)
     postgres = catalog.dialect == "postgresql"
     index = PostgresSearchIndex(count_cap=5) if postgres else catalog.index
     seen: list[int] = []
@@ -544,6 +546,9 @@ async def test_postgres_counts_up_to_its_cap_and_every_page_still_reads(catalog:
         # Past the cap the total is a lower bound ("5+"); SQLite counts exactly.
         assert (hits.total, hits.exact) == ((5, False) if postgres else (8, True))
         seen += hits.ids
+    if postgres:
+        # Past the cap nothing is ranked (that would read every match): popularity orders.
+        assert seen == [catalog.ids[f"capped-{i}"] for i in reversed(range(8))]
     assert sorted(seen) == sorted(catalog.ids[f"capped-{i}"] for i in range(8))
 
 

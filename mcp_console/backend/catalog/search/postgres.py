@@ -164,7 +164,7 @@ class PostgresSearchIndex:
         if exact and offset >= total:
             return SearchHits([], total)
         sort = effective_sort(query)
-        if query.words and sort == "relevance" and total <= self._rank_cap:
+        if query.words and sort == "relevance" and exact and total <= self._rank_cap:
             rank = func.ts_rank(RANK_WEIGHTS, SEARCH_VECTOR, _tsquery(query))
             # Equal scores: the newest service first, as on SQLite.
             order = [rank.desc(), McpService.id.desc()]
