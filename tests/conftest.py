@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,8 @@ REQUIRE_DOCKER_VAR = "MCP_CONSOLE_REQUIRE_DOCKER"
 # Test folders that drive the backend's loop; asyncio debug mode reports slow callbacks there.
 ASYNCIO_DEBUG_DIRS = ("backend", "gateway", "deploy", "api", "contract")
 SLOW_CALLBACK_SECONDS = 0.1
+# Just before the per-test timeout (pyproject.toml) fails a stuck test.
+STUCK_AFTER_SECONDS = 240.0
 
 
 def _required(var: str) -> bool:
@@ -99,10 +102,21 @@ def _asyncio_debug(request: pytest.FixtureRequest) -> None:
 
 
 @pytest_asyncio.fixture
-async def _debug_loop() -> None:
+async def _debug_loop() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = SLOW_CALLBACK_SECONDS
+    # A test stuck this long is about to be failed by the per-test timeout: say where each of
+    # its tasks waits (the timeout itself can only show the idle event loop).
+    watchdog = loop.call_later(STUCK_AFTER_SECONDS, _print_tasks)
+    yield
+    watchdog.cancel()
+
+
+def _print_tasks() -> None:
+    print(f"--- stuck for {STUCK_AFTER_SECONDS:.0f} s; the loop's tasks:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=sys.stderr)
 
 
 # --- services ------------------------------------------------------------------------------

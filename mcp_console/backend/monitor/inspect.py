@@ -58,12 +58,32 @@ class Exchange:
             )
 
 
-class _ReadTap:
-    """A transport's read stream that notes each message as it is taken."""
+class _Tap:
+    """One of a transport's streams, noting the messages that pass into ``exchange``."""
 
     def __init__(self, inner: Any, exchange: Exchange) -> None:
         self._inner = inner
         self._exchange = exchange
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        result: bool | None = await self._inner.__aexit__(exc_type, exc, tb)
+        return result
+
+
+class _ReadTap(_Tap):
+    """A transport's read stream that notes each message as it is taken."""
 
     @property
     def last_context(self) -> Any:
@@ -74,9 +94,6 @@ class _ReadTap:
         self._exchange.record(RpcDirection.RECEIVED, item)
         return item
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
     def __aiter__(self) -> Self:
         return self
 
@@ -85,46 +102,13 @@ class _ReadTap:
         self._exchange.record(RpcDirection.RECEIVED, item)
         return item
 
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._inner.__aexit__(exc_type, exc, tb)
-        return result
-
-
-class _WriteTap:
+class _WriteTap(_Tap):
     """A transport's write stream that notes each message as it is sent."""
-
-    def __init__(self, inner: Any, exchange: Exchange) -> None:
-        self._inner = inner
-        self._exchange = exchange
 
     async def send(self, item: Any, /) -> None:
         self._exchange.record(RpcDirection.SENT, item)
         await self._inner.send(item)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._inner.__aexit__(exc_type, exc, tb)
-        return result
 
 
 class RecordingTransport:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from mcp_console.schemas.deploy import MAX_REPLICAS, DeploymentDetail
-from mcp_console.schemas.errors import ConsoleError
+from mcp_console.screens.modals.submit import SubmitModal
 
 SubmitScale = Callable[[int], Awaitable[DeploymentDetail]]
 
@@ -26,12 +23,8 @@ def autoscale_note(policy: dict[str, Any] | None) -> str:
     return f"Autoscaling is on: it keeps the count between {low} and {high}."
 
 
-class ScaleModal(ModalScreen[DeploymentDetail | None]):
+class ScaleModal(SubmitModal):
     """Dismisses with the deployment as scaled, or ``None`` when cancelled."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel"),
-    ]
 
     def __init__(
         self,
@@ -80,19 +73,4 @@ class ScaleModal(ModalScreen[DeploymentDetail | None]):
             self.show_error(f"replicas: must be between 0 and {MAX_REPLICAS}, got {replicas}")
             return
         self.show_error(None)
-        self._save(replicas)
-
-    @work(exclusive=True, group="scale-save", exit_on_error=False)
-    async def _save(self, replicas: int) -> None:
-        try:
-            scaled = await self._submit(replicas)
-        except ConsoleError as error:
-            self.show_error(error.message)
-            return
-        except Exception as error:  # the dialog stays open with the reason
-            self.show_error(f"{type(error).__name__}: {error}")
-            return
-        self.dismiss(scaled)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.submit(lambda: self._submit(replicas))

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mcp_console.schemas.catalog import VersionView
 from mcp_console.schemas.deploy import DeploymentDetail
-from mcp_console.schemas.errors import ConsoleError
+from mcp_console.screens.modals.submit import SubmitModal
 
 SubmitUpdate = Callable[[str], Awaitable[DeploymentDetail]]
 
@@ -38,12 +35,8 @@ def version_label(version: VersionView, running: str) -> Text:
     return text
 
 
-class UpdateModal(ModalScreen[DeploymentDetail | None]):
+class UpdateModal(SubmitModal):
     """Dismisses with the deployment as it starts rolling out, or ``None`` when cancelled."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel"),
-    ]
 
     def __init__(
         self,
@@ -106,21 +99,7 @@ class UpdateModal(ModalScreen[DeploymentDetail | None]):
     @on(OptionList.OptionSelected, "#update-versions")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
+        chosen = event.option.id
+        if chosen is not None:
             self.show_error(None)
-            self._save(event.option.id)
-
-    @work(exclusive=True, group="update-save", exit_on_error=False)
-    async def _save(self, version: str) -> None:
-        try:
-            updated = await self._submit(version)
-        except ConsoleError as error:
-            self.show_error(error.message)
-            return
-        except Exception as error:  # the dialog stays open with the reason
-            self.show_error(f"{type(error).__name__}: {error}")
-            return
-        self.dismiss(updated)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            self.submit(lambda: self._submit(chosen))

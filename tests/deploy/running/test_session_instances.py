@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -90,6 +91,16 @@ async def eventually(check: Callable[[], Awaitable[Any]], expected: Any) -> None
         while (last := await check()) != expected:
             await anyio.sleep(0.1)
     assert last == expected
+
+
+@contextmanager
+def step(what: str, seconds: float = SETTLE_TIMEOUT) -> Iterator[None]:
+    """Bound one step of a test, naming it if it does not end."""
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError:
+        raise AssertionError(f"stuck: {what} (over {seconds:.0f} s)") from None
 
 
 async def initialize(http: httpx.AsyncClient, url: str, owner: Caller) -> httpx.Response:
@@ -214,41 +225,47 @@ async def test_docker_sessions_get_containers_and_a_restart_removes_what_a_crash
 ) -> None:
     settings = live_settings.model_copy(update={"runtime": "docker"})
     version = image_version(example_image, "1.0.0", http=True)
-    async with Runtime(settings, migrate=False, background=True) as first:
-        owner, detail = await per_session(first, version, RuntimeChoice.DOCKER, replicas=2)
-        url = detail.endpoint_url
-        assert url is not None
-        engine = await first.drivers.docker()
-        async with connect(url, owner, "legacy") as one, connect(url, owner, "legacy") as two:
-            who = {await result_of(client, "whoami") for client in (one, two)}
-            running = await session_instances(engine)
-        await eventually(lambda: session_instances(engine), set())
+    with step("the first backend: sessions, a crash's leftovers, stopping", 3 * SETTLE_TIMEOUT):
+        async with Runtime(settings, migrate=False, background=True) as first:
+            owner, detail = await per_session(first, version, RuntimeChoice.DOCKER, replicas=2)
+            url = detail.endpoint_url
+            assert url is not None
+            engine = await first.drivers.docker()
+            with step("two sessions on containers of their own"):
+                async with (
+                    connect(url, owner, "legacy") as one,
+                    connect(url, owner, "legacy") as two,
+                ):
+                    who = {await result_of(client, "whoami") for client in (one, two)}
+                    running = await session_instances(engine)
+            await eventually(lambda: session_instances(engine), set())
 
-        # What a backend that crashed mid-session leaves: a session instance's row and its
-        # container, started exactly as the gateway's provider starts one.
-        async with first.sessions() as session:
-            state = await load_state(session, detail.id)
-        assert state is not None
-        row = ServiceInstance(
-            deployment_id=detail.id,
-            version_id=state.deployment.version_id,
-            name=new_dedicated_name(),
-            driver="docker",
-            status=InstanceStatus.RUNNING.value,
-            health=HealthState.HEALTHY.value,
-        )
-        async with first.sessions.begin() as session:
-            session.add(row)
-        left = await first.controller.converger.launch(state, row)
+            # What a backend that crashed mid-session leaves: a session instance's row and its
+            # container, started exactly as the gateway's provider starts one.
+            async with first.sessions() as session:
+                state = await load_state(session, detail.id)
+            assert state is not None
+            row = ServiceInstance(
+                deployment_id=detail.id,
+                version_id=state.deployment.version_id,
+                name=new_dedicated_name(),
+                driver="docker",
+                status=InstanceStatus.RUNNING.value,
+                health=HealthState.HEALTHY.value,
+            )
+            async with first.sessions.begin() as session:
+                session.add(row)
+            left = await first.controller.converger.launch(state, row)
 
     # Stopping the backend leaves the replicas' containers (and the crash's) running.
     names = {c.name for c in await in_thread(scope_containers, docker_client, docker_scope)}
     assert left.name in names
-    async with Runtime(settings, migrate=False, background=True) as second:
-        await eventually(lambda: session_rows(second), 0)
-        engine = await second.drivers.docker()
-        await eventually(lambda: session_instances(engine), set())
-        after = await second.deployments.get(owner.principal, "own")
+    with step("the second backend: clean-up after the crash, stopping", 2 * SETTLE_TIMEOUT):
+        async with Runtime(settings, migrate=False, background=True) as second:
+            await eventually(lambda: session_rows(second), 0)
+            engine = await second.drivers.docker()
+            await eventually(lambda: session_instances(engine), set())
+            after = await second.deployments.get(owner.principal, "own")
 
     assert len(who) == 2
     assert who == running

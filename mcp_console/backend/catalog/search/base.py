@@ -137,6 +137,22 @@ def effective_sort(query: ParsedQuery) -> SortKey:
     return query.sort
 
 
+async def search_scope(
+    session: AsyncSession, query: ParsedQuery, actor: Principal | None
+) -> tuple[Scope, list[int]] | None:
+    """What a search may match: its visibility scope and the ids ``author:`` names, or
+    ``None`` when nothing can match (a status the actor may not see, an unknown author)."""
+    scope = scope_of(query, actor)
+    if scope is None:
+        return None
+    author_ids: list[int] = []
+    if query.author is not None:
+        author_ids = await author_ids_named(session, query.author)
+        if not author_ids:
+            return None
+    return scope, author_ids
+
+
 async def author_ids_named(session: AsyncSession, name: str) -> list[int]:
     """Ids of the users called ``name`` (ignoring ASCII case)."""
     rows = await session.scalars(select(User.id).where(func.lower(User.name) == func.lower(name)))

@@ -24,11 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mcp_console.backend.catalog.search.base import (
     Scope,
     SearchHits,
-    author_ids_named,
     check_page,
     effective_sort,
     order_columns,
-    scope_of,
+    search_scope,
 )
 from mcp_console.backend.catalog.search.query import MIN_PREFIX_LENGTH, ParsedQuery, terms_of
 from mcp_console.backend.db.models import McpService
@@ -149,14 +148,10 @@ class PostgresSearchIndex:
         """The ids of one page of matches, in order, and the count of all matches (exact up
         to ``count_cap``, a lower bound past it)."""
         offset = check_page(page, page_size)
-        scope = scope_of(query, actor)
-        if scope is None:
+        scoped = await search_scope(session, query, actor)
+        if scoped is None:
             return SearchHits([], 0)
-        author_ids: list[int] = []
-        if query.author is not None:
-            author_ids = await author_ids_named(session, query.author)
-            if not author_ids:
-                return SearchHits([], 0)
+        scope, author_ids = scoped
         where = conditions(query, scope, author_ids)
         # The count comes first: it says how the page is best read, and a page read
         # alongside it (a window over the matches) would be wasted whenever there are many.

@@ -24,11 +24,10 @@ from mcp_console.backend.catalog.search.base import (
     SORT_ORDERS,
     Scope,
     SearchHits,
-    author_ids_named,
     check_page,
     effective_sort,
     order_columns,
-    scope_of,
+    search_scope,
 )
 from mcp_console.backend.catalog.search.query import MIN_PREFIX_LENGTH, ParsedQuery, terms_of
 from mcp_console.backend.db.models import McpService
@@ -287,14 +286,10 @@ class SqliteSearchIndex:
     ) -> SearchHits:
         """The ids of one page of matches, in order, and the count of all matches."""
         offset = check_page(page, page_size)
-        scope = scope_of(query, actor)
-        if scope is None:
+        scoped = await search_scope(session, query, actor)
+        if scoped is None:
             return SearchHits([], 0)
-        author_ids: list[int] = []
-        if query.author is not None:
-            author_ids = await author_ids_named(session, query.author)
-            if not author_ids:
-                return SearchHits([], 0)
+        scope, author_ids = scoped
         match = match_of(query, scope, author_ids)
         total = int(await session.scalar(_COUNT, {"match": match.expression}) or 0)
         if offset >= total:
