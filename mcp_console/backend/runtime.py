@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -27,6 +29,10 @@ from mcp_console.settings import Settings
 
 # How often raw request records past their retention are deleted (usage rows stay).
 PURGE_INTERVAL_SECONDS = 3600.0
+# Beyond the stop timeout, how long shutting down may wait for instances to be removed.
+SHUTDOWN_SLACK = 30.0
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from mcp_console.backend.deploy.dedicated import DedicatedInstances
@@ -217,7 +223,12 @@ class Runtime:
             self.gateway = None
         if self._dedicated is not None:
             self.controller.dedicated = None
-            await self._dedicated.aclose()
+            try:
+                # Bounded: what is left is removed as an orphan at the next start.
+                async with asyncio.timeout(self.settings.deploy.stop_timeout + SHUTDOWN_SLACK):
+                    await self._dedicated.aclose()
+            except TimeoutError:
+                logger.warning("session instances were still being removed at shutdown")
             self._dedicated = None
         if self.meter is not None:
             await self.meter.aclose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +22,8 @@ logger = logging.getLogger(__name__)
 # Until an instance is first healthy it is probed this often, so it turns green quickly.
 STARTING_PROBE_INTERVAL = 0.25
 _MAX_ERROR_CHARS = 500
+# How long closing waits for cancelled probes to end.
+CLOSE_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,24 @@ async def probe(target: Any, timeout: float) -> ProbeResult:  # noqa: ASYNC109
                     seconds=time.monotonic() - started,
                 )
     except TimeoutError:
+        raise_if_cancelled()
         error = f"no MCP answer within {timeout:g} s"
     except Exception as exc:
+        raise_if_cancelled()
         error = describe(exc)
     return ProbeResult(ok=False, error=error, seconds=time.monotonic() - started)
+
+
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation of this task that a library turned into another error.
+
+    A task cancelled while the SDK's cancel scope hits its own deadline can see only the
+    TimeoutError; its cancellation is still pending (``cancelling()``) and must win, or
+    whoever cancelled it waits for ever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class StdioLeases:
@@ -195,6 +210,7 @@ class HealthMonitor:
         ever_healthy = False
         while True:
             result = await self._prober(ref)
+            raise_if_cancelled()
             in_grace = not ever_healthy and time.monotonic() - started < settings.start_grace
             counted = result.ok or not in_grace
             changed = state.record(result.ok) if counted else False
@@ -211,11 +227,12 @@ class HealthMonitor:
             await asyncio.sleep(max(interval - result.seconds, 0.0) if ever_healthy else interval)
 
     async def close(self) -> None:
-        """Stop every probe."""
+        """Stop every probe (waiting a bounded time for them to end)."""
         tasks = list(self._tasks.values())
         self._tasks.clear()
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT)
+            for task in stuck:
+                logger.warning("health check %s did not stop when cancelled", task.get_name())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Iterator
 
@@ -14,6 +15,8 @@ from mcp_console.backend.gateway.auth import Authenticate
 from mcp_console.backend.gateway.core import Gateway, GatewayConfig
 from mcp_console.schemas.errors import Unavailable
 from mcp_console.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
 # Clients keep their connection between calls; uvicorn's 5 s default would reopen often.
@@ -123,8 +126,15 @@ class GatewayServer:
         if self._server is not None:
             self._server.should_exit = True
         if self._task is not None:
+            # uvicorn waits for open connections up to its graceful timeout; past that (a
+            # response that ignores cancellation) the server task is cancelled, not awaited
+            # forever: a backend must always be able to stop.
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                async with asyncio.timeout(GRACEFUL_SHUTDOWN_SECONDS + 5):
+                    await asyncio.shield(self._task)
+            if not self._task.done():
+                logger.warning("the gateway server did not stop in time; cancelling it")
+                self._task.cancel()
             self._task = None
         if self._socket is not None:
             self._socket.close()
