@@ -6,13 +6,10 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import MCPError
@@ -21,40 +18,11 @@ from mcp_console.backend.daemon import DaemonFiles, read_token, running_pid
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.users import Principal, Role
 from mcp_console.settings import Settings
+from tests.cli.commands import Cli
 from tests.deploy.catalogs import SETTLE_TIMEOUT, process_version, publish
 from tests.gateway.helpers import Caller, connect, result_of
 
 from .helpers import SERVICE
-
-
-class Cli:
-    """Runs ``mcp-console`` in a subprocess against one data dir, on local processes."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
-            "MCP_CONSOLE_DATA_DIR": str(data_dir),
-            "MCP_CONSOLE_API_PORT": "0",
-            "MCP_CONSOLE_GATEWAY_PORT": "0",
-            "MCP_CONSOLE_RUNTIME": "process",
-            "MCP_CONSOLE_DEPLOY__SCOPE": "test-" + uuid.uuid4().hex[:10],
-            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
-        }
-
-    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "mcp_console", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
 
 
 @pytest.fixture
@@ -67,7 +35,7 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
             await publish(runtime, SERVICE, process_version("1.0.0"))
 
     asyncio.run(catalog())
-    yield Cli(data_dir)
+    yield Cli(data_dir, "test-" + uuid.uuid4().hex[:10])
     files = DaemonFiles(data_dir)
     pid = running_pid(files)
     if pid is not None and pid > 0:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,42 +15,11 @@ from mcp_console.backend.daemon import DaemonFiles, running_pid
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.secrets import MASK
 from mcp_console.settings import Settings
+from tests.cli.commands import Cli
 
 from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, publish, shell_version
 
 TOKEN = "cli-secret-91c2e7aa"
-
-
-class Cli:
-    """Runs ``mcp-console`` in a subprocess; remembers everything it printed."""
-
-    def __init__(self, data_dir: Path, scope: str) -> None:
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
-            "MCP_CONSOLE_DATA_DIR": str(data_dir),
-            "MCP_CONSOLE_API_PORT": "0",
-            "MCP_CONSOLE_GATEWAY_PORT": "0",
-            "MCP_CONSOLE_RUNTIME": "process",
-            "MCP_CONSOLE_DEPLOY__SCOPE": scope,
-            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
-        }
-        self.printed: list[str] = []
-
-    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "mcp_console", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        self.printed += [result.stdout, result.stderr]
-        assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
 
 
 @pytest.fixture

@@ -1,0 +1,49 @@
+"""Running ``mcp-console`` commands in a subprocess, as a user at a shell would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class Cli:
+    """Runs ``mcp-console`` against one data dir on local processes; keeps what it printed.
+
+    Args:
+        data_dir: the console's data dir.
+        scope: separates this test's instances from others' on a shared engine.
+    """
+
+    def __init__(self, data_dir: Path, scope: str) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
+            "MCP_CONSOLE_DATA_DIR": str(data_dir),
+            "MCP_CONSOLE_API_PORT": "0",
+            "MCP_CONSOLE_GATEWAY_PORT": "0",
+            "MCP_CONSOLE_RUNTIME": "process",
+            "MCP_CONSOLE_DEPLOY__SCOPE": scope,
+            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
+        }
+        self.printed: list[str] = []
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run one command; it must succeed (``ok``) or fail with exit status 1."""
+        result = subprocess.run(
+            [sys.executable, "-m", "mcp_console", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        self.printed += [result.stdout, result.stderr]
+        assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str) -> Any:
+        """A command's ``--json`` answer."""
+        return json.loads(self(*args, "--json").stdout)
