@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,9 +21,11 @@ import docker.errors
 import pytest
 import pytest_asyncio
 
+from mcp_console.backend.daemon import DaemonFiles, running_pid
 from mcp_console.backend.deploy.runtimes import SCOPE_LABEL
 from mcp_console.backend.runtime import Runtime
 from mcp_console.settings import DeploySettings, Settings
+from tests.cli.commands import Cli
 
 # Long enough that the scheduled tick never hides what events and health checks do.
 TICK_SECONDS = 60.0
@@ -118,3 +123,18 @@ async def live_docker(docker_scope: str, live_settings: Settings) -> AsyncIterat
     settings = live_settings.model_copy(update={"runtime": "docker"})
     async with Runtime(settings, migrate=False, background=True) as runtime:
         yield runtime
+
+
+@pytest.fixture
+def cli(tmp_path: Path, scope: str) -> Iterator[Cli]:
+    """``mcp-console`` in subprocesses on this test's data dir; stops the daemon they start."""
+    runner = Cli(tmp_path / "data", scope)
+    yield runner
+    # The daemon the commands started: stopped as 'daemon stop' does, whatever happened.
+    files = DaemonFiles(tmp_path / "data")
+    pid = running_pid(files)
+    if pid is not None and pid > 0:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while running_pid(files) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)

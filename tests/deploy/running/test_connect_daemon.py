@@ -12,13 +12,13 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.settings import Settings
+from tests.cli.commands import Cli
 from tests.gateway.helpers import result_of
 
 from ..catalogs import SETTLE_TIMEOUT, process_version, publish
-from .test_deploy_cli import Cli, cli  # noqa: F401 (the fixture stops the daemon it started)
 
 
-async def test_connect_prints_the_daemons_gateway_url_that_works(cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+async def test_connect_prints_the_daemons_gateway_url_that_works(cli: Cli, tmp_path: Path) -> None:
     async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
         await publish(runtime, "svc", process_version("1.0.0"))
     cli("deploy", "create", "svc", "--name", "web")  # starts the daemon (gateway on port 0)

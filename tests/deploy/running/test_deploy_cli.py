@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from mcp_console.backend.daemon import DaemonFiles, running_pid
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.secrets import MASK
 from mcp_console.settings import Settings
@@ -20,20 +14,6 @@ from tests.cli.commands import Cli
 from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, publish, shell_version
 
 TOKEN = "cli-secret-91c2e7aa"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, scope: str) -> Iterator[Cli]:
-    runner = Cli(tmp_path / "data", scope)
-    yield runner
-    # The daemon the commands started: stopped as 'daemon stop' does, whatever happened.
-    files = DaemonFiles(tmp_path / "data")
-    pid = running_pid(files)
-    if pid is not None and pid > 0:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while running_pid(files) is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
 
 
 async def test_deploy_commands_drive_the_daemon_and_never_print_a_secret(
