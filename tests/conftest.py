@@ -39,13 +39,18 @@ STUCK_AFTER_SECONDS = 240.0
 
 
 def _required(var: str) -> bool:
-    return os.environ.get(var, "").strip().lower() not in ("", "0", "false", "no")
+    """Whether a missing service fails the run: asked for (``var``), or on any CI."""
+    return any(
+        os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+        for name in (var, "CI")
+    )
 
 
 def _unavailable(service: str, require_var: str, reason: str, how: str) -> NoReturn:
     """Fail when the run requires ``service``; otherwise skip, saying how to enable it."""
     if _required(require_var):
-        pytest.fail(f"{service} is required ({require_var}=1) but unavailable: {reason}", False)
+        why = f"{service} is required ({require_var} or CI set) but unavailable: {reason}"
+        pytest.fail(why, False)
     pytest.skip(f"{service} unavailable ({reason}); {how}")
 
 

@@ -16,9 +16,10 @@ class Cli:
     Args:
         data_dir: the console's data dir.
         scope: separates this test's instances from others' on a shared engine.
+        settings: further ``MCP_CONSOLE_*`` variables, overriding these defaults.
     """
 
-    def __init__(self, data_dir: Path, scope: str) -> None:
+    def __init__(self, data_dir: Path, scope: str, **settings: str) -> None:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
             "MCP_CONSOLE_DATA_DIR": str(data_dir),
@@ -27,6 +28,7 @@ class Cli:
             "MCP_CONSOLE_RUNTIME": "process",
             "MCP_CONSOLE_DEPLOY__SCOPE": scope,
             "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
+            **settings,
         }
         self.printed: list[str] = []
 
@@ -43,6 +45,11 @@ class Cli:
         self.printed += [result.stdout, result.stderr]
         assert result.returncode == (0 if ok else 1), (result.stdout, result.stderr)
         return result
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The ``MCP_CONSOLE_*`` variables the commands run with."""
+        return {k: v for k, v in self.env.items() if k.startswith("MCP_CONSOLE_")}
 
     def json(self, *args: str) -> Any:
         """A command's ``--json`` answer."""

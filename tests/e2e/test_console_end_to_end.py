@@ -4,11 +4,8 @@ to requests showing in the monitor: what a newcomer does in their first minute."
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.cli.commands import Cli
 from tests.cli.terminal import Terminal
 
 CALLS = 5
@@ -29,19 +27,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "mcp_console", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 async def _call_through_gateway(config: dict[str, Any]) -> list[str]:
@@ -65,14 +50,14 @@ def test_import_search_deploy_and_watch_requests_arrive(
     # With a Docker engine answering, the console's default runtime is Docker; the example
     # server is a command, so it runs as a local process beside it.
     assert docker_client.ping()
-    env = {
-        "MCP_CONSOLE_DATA_DIR": str(tmp_path / "data"),
-        "MCP_CONSOLE_GATEWAY_PORT": str(_free_port()),
-        "MCP_CONSOLE_API_PORT": str(_free_port()),
-        "MCP_CONSOLE_DEPLOY__SCOPE": f"e2e-{uuid.uuid4().hex[:10]}",
-        "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
-    }
-    with Terminal([], env, tmp_path / "exit-status", size=SIZE) as console:
+    cli = Cli(
+        tmp_path / "data",
+        f"e2e-{uuid.uuid4().hex[:10]}",
+        MCP_CONSOLE_RUNTIME="auto",
+        MCP_CONSOLE_GATEWAY_PORT=str(_free_port()),
+        MCP_CONSOLE_API_PORT=str(_free_port()),
+    )
+    with Terminal([], cli.settings, tmp_path / "exit-status", size=SIZE) as console:
         console.wait_for("import the starter catalog")
         console.keys("i")
         console.wait_for("Import the starter catalog")
@@ -98,7 +83,7 @@ def test_import_search_deploy_and_watch_requests_arrive(
         console.wait_for("1/1 healthy", seconds=120)
         console.wait_for("no requests in the last")
 
-        config = json.loads(_cli(env, "connect", "example", "--client", "json", "--with-key"))
+        config = json.loads(cli("connect", "example", "--client", "json", "--with-key").stdout)
         answers = anyio.run(_call_through_gateway, config)
         assert answers == [str(n + 40) for n in range(CALLS)]
 
