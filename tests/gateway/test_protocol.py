@@ -205,3 +205,41 @@ async def test_every_request_is_metered_once_with_what_it_was(
     assert "DELETE" in methods
     # In-flight counts went up and back down to nothing.
     assert env.meter.inflight == {"one": 0}
+
+
+async def test_an_instance_dying_between_headers_and_body_gives_a_json_rpc_error(
+    env: GatewayEnv,
+) -> None:
+    # An instance killed mid-reply: its headers promise a body that never comes.
+    async def cut_off(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 250\r\n\r\n"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(cut_off, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    instance = UpstreamInstance("dying", "streamable-http", url=f"http://127.0.0.1:{port}/mcp")
+    url = env.endpoint(env.deploy(instance))
+    call = {
+        "jsonrpc": "2.0",
+        "id": 9,
+        "method": "tools/call",
+        "params": {"name": "add", "arguments": {"a": 1, "b": 1}, "_meta": META},
+    }
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            reply = await http.post(
+                url, json=call, headers={**modern("tools/call", "add"), **env.owner.headers}
+            )
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert reply.status_code == 502
+    error = reply.json()
+    assert error["id"] == 9
+    assert "dying broke off its reply" in error["error"]["message"]
+    (record,) = env.meter.calls("add")
+    assert record.error

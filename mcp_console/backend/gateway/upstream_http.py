@@ -192,21 +192,37 @@ async def relay(ex: Exchange, conn: UpstreamConnection, session_value: bytes | N
     """Pass the upstream's response through: status, headers, then each piece as it comes.
 
     Nothing is buffered: every piece the upstream sends is written to the client at once
-    (SSE events arrive as they are produced). If the client leaves, the request task is
-    cancelled and the upstream connection dropped, which the upstream sees as cancellation.
+    (SSE events arrive as they are produced). A plain reply's status waits for its first
+    piece, so an instance that dies between its headers and its body still gets its
+    caller a JSON-RPC error rather than a cut-off response. If the client leaves, the
+    request task is cancelled and the upstream connection dropped, which the upstream
+    sees as cancellation.
     """
     headers = [(n, v) for n, v in conn.headers if n not in _DROP_RESPONSE]
     if session_value is not None:
         headers.append((SESSION_HEADER, session_value))
     streaming = any(n == b"content-type" and v.startswith(_EVENT_STREAM) for n, v in headers)
     try:
-        await ex.start(conn.status, headers)
-        while True:
+        piece: bytes | None = None
+        if not streaming:
             try:
                 piece = await conn.read()
             except UpstreamError as exc:
-                await _broken(ex, streaming, str(exc))
+                await ex.reply_error(
+                    502,
+                    UNAVAILABLE,
+                    f"instance {ex.instance_id} broke off its reply: {exc}",
+                    request_id=_request_id(ex),
+                )
                 return
+        await ex.start(conn.status, headers)
+        while True:
+            if piece is None:
+                try:
+                    piece = await conn.read()
+                except UpstreamError as exc:
+                    await _broken(ex, streaming, str(exc))
+                    return
             if ex.error is False and piece:
                 code = scan_error(piece)
                 if code is not None:
@@ -215,6 +231,7 @@ async def relay(ex: Exchange, conn: UpstreamConnection, session_value: bytes | N
                 await ex.write(piece, more=False)
                 break
             await ex.write(piece)
+            piece = None
     finally:
         conn.release()
 
