@@ -409,11 +409,11 @@ async def main(args: argparse.Namespace) -> int:
     rows = list(generate_services(vocab, args.services, args.seed))
     queries = generate_queries(vocab, rows, args.queries, args.seed + 1)
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="catalog-search-") as tmp:
-        print(f"SQLite: loading {args.services:,} services ...", flush=True)
-        results.append(
-            await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", rows, queries, args.repeat)
-        )
+    if not args.postgres_only:
+        with tempfile.TemporaryDirectory(prefix="catalog-search-") as tmp:
+            print(f"SQLite: loading {args.services:,} services ...", flush=True)
+            sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            results.append(await run(sqlite_url, rows, queries, args.repeat))
     if not args.sqlite_only:
         if not args.postgres_url:
             print("PostgreSQL: skipped (no --postgres-url nor MCP_CONSOLE_TEST_POSTGRES_URL)")
@@ -435,7 +435,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--services", type=int, default=100_000, help="services to generate")
     parser.add_argument("--queries", type=int, default=200, help="searches to time")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    which.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("MCP_CONSOLE_TEST_POSTGRES_URL"),
@@ -450,6 +452,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="runs of each query; its median counts (the first run also warms the caches)",
     )
     args = parser.parse_args(argv)
+    if args.postgres_only and not args.postgres_url:
+        parser.error("--postgres-only needs --postgres-url (or MCP_CONSOLE_TEST_POSTGRES_URL)")
     if min(args.services, args.queries, args.repeat) < 1:
         parser.error("--services, --queries and --repeat must be at least 1")
     return args

@@ -55,7 +55,9 @@ class FakeClient:
 
     ``failures`` maps a method name to the error it raises (the error states of the
     snapshots); ``ready_after`` is how many ``get_deployment`` calls a new deployment
-    takes to become healthy. Sample data lives in ``tests.tui.sample``.
+    takes to become healthy; searches matching more than ``estimate_above`` report an
+    estimated total, as a broad PostgreSQL search does. Sample data lives in
+    ``tests.tui.sample``.
     """
 
     def __init__(
@@ -66,8 +68,10 @@ class FakeClient:
         me: Principal | None = None,
         failures: dict[str, ConsoleError] | None = None,
         ready_after: int = 2,
+        estimate_above: int | None = None,
     ) -> None:
         self.services = {s.name: s for s in services or []}
+        self.estimate_above = estimate_above
         self.reviews = list(reviews or [])
         self.me = me or Principal(user_id=1, name="admin", role=Role.ADMIN)
         self.failures = dict(failures or {})
@@ -142,8 +146,14 @@ class FakeClient:
         items = [
             ServiceView.model_validate(s.model_dump()) for s in found[start : start + page_size]
         ]
+        estimated = self.estimate_above is not None and len(found) > self.estimate_above
         return SearchPage(
-            query=query, items=items, total=len(found), page=page, page_size=page_size
+            query=query,
+            items=items,
+            total=len(found),
+            total_exact=not estimated,
+            page=page,
+            page_size=page_size,
         )
 
     async def get_service(self, name: str) -> ServiceDetail:

@@ -81,8 +81,7 @@ def search(
 
     def human() -> None:
         _print_rows(result.items)
-        count = f"{result.total:,}" if result.total_exact else f"{result.total:,}+"
-        typer.echo(f"{count} match(es); page {result.page}")
+        typer.echo(f"{result.total_text()} match(es); page {result.page}")
 
     emit(result, as_json, human)
 

@@ -177,10 +177,16 @@ class SearchPage(BaseModel):
     query: str
     items: list[ServiceView]
     total: int
-    # False when ``total`` is a lower bound: very broad searches stop counting (``10,000+``).
+    # False when ``total`` is an estimate: very broad searches are not counted ("about 16,000").
     total_exact: bool = True
     page: int
     page_size: int
+
+    def total_text(self) -> str:
+        """The total as people read it: ``1,234``, or ``about 16,000`` for an estimate."""
+        if self.total_exact:
+            return f"{self.total:,}"
+        return f"about {round(self.total, 2 - len(str(self.total))):,}"
 
 
 class CategoryCount(BaseModel):

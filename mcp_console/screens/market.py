@@ -228,8 +228,8 @@ class MarketScreen(ConsoleScreen):
         self.post_message(self.QueryAnswered(wanted.query, page))
 
     def _status(self, wanted: SearchRequest, page: SearchPage) -> str:
-        pages = f"{self.table.pages}" if page.total_exact else f"{self.table.pages}+"
-        count = f"{page.total:,}" if page.total_exact else f"{page.total:,}+"
+        pages = f"{self.table.pages}" if page.total_exact else f"~{self.table.pages}"
+        count = page.total_text()
         what = f"{count} published service(s)" if not wanted.query.strip() else f"{count} match(es)"
         return f"{what} · page {page.page}/{pages} · sort: {current_sort(wanted.query)}"
 

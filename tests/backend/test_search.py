@@ -22,6 +22,7 @@ from mcp_console.backend.catalog.search import (
     search_index_for,
     tag_counts,
 )
+from mcp_console.backend.catalog.search.base import SearchHits
 from mcp_console.backend.catalog.search.sqlite import Plan
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config
@@ -106,14 +107,29 @@ class Catalog:
         page_size: int = 50,
         index: SearchIndex | None = None,
     ) -> tuple[list[str], int]:
-        """Names of one page of results, and the total."""
+        """Names of one page of results, and the total (counted exactly)."""
+        names, hits = await self.hits(
+            text_, actor, page=page, page_size=page_size, index=index or self.index
+        )
+        assert hits.exact
+        return names, hits.total
+
+    async def hits(
+        self,
+        text_: str,
+        actor: Principal | None = None,
+        *,
+        page: int = 1,
+        page_size: int = 50,
+        index: SearchIndex,
+    ) -> tuple[list[str], SearchHits]:
+        """Names of one page of results, and what ``index`` found (maybe an estimated total)."""
         by_id = {service_id: name for name, service_id in self.ids.items()}
         async with self.sessions() as session:
-            hits = await (index or self.index).search(
+            hits = await index.search(
                 session, parse_query(text_), actor=actor, page=page, page_size=page_size
             )
-        assert hits.exact
-        return [by_id.get(service_id, f"#{service_id}") for service_id in hits.ids], hits.total
+        return [by_id.get(service_id, f"#{service_id}") for service_id in hits.ids], hits
 
     async def names(self, text_: str, actor: Principal | None = None) -> list[str]:
         names, total = await self.search(text_, actor)
@@ -410,9 +426,10 @@ async def test_sort_by_name_ignores_case_however_a_page_is_read(catalog: Catalog
     ]
     for reader in _page_readers(catalog.dialect):
         for text_ in ("database sort:name", "tag:database sort:name"):
-            first = await catalog.search(text_, page=1, page_size=4, index=reader)
-            second = await catalog.search(text_, page=2, page_size=4, index=reader)
-            assert (first[0] + second[0], first[1]) == (expected, 6), (reader, text_)
+            first, _ = await catalog.hits(text_, page=1, page_size=4, index=reader)
+            second, hits = await catalog.hits(text_, page=2, page_size=4, index=reader)
+            # The last page says exactly how many there are, whoever read it.
+            assert (first + second, hits.total, hits.exact) == (expected, 6, True), reader
 
 
 async def test_pages_cover_every_match_once_with_the_full_total(market: Catalog) -> None:
@@ -496,9 +513,11 @@ def _page_readers(dialect: str) -> list[SearchIndex]:
         plans: list[Plan] = ["probe", "list", "sort", "scan"]
         return [SqliteSearchIndex(rank_cap=0, plan=plan) for plan in plans]
     return [
-        PostgresSearchIndex(rank_cap=0, window=4, walk=0),
-        PostgresSearchIndex(rank_cap=0, window=4, walk=10_000),
-        PostgresSearchIndex(rank_cap=0, window=10_000),
+        # Expected to match few: gathered, sorted and counted at once.
+        PostgresSearchIndex(rank_cap=0, estimate_cap=1_000_000),
+        # Expected to match many: read in order, from the GIN index or walking a sort index.
+        PostgresSearchIndex(rank_cap=0, estimate_cap=-1, walk=0),
+        PostgresSearchIndex(rank_cap=0, estimate_cap=-1, walk=10_000),
     ]
 
 
@@ -524,31 +543,48 @@ async def test_every_way_of_reading_a_page_gives_the_same_pages(catalog: Catalog
     for reader in _page_readers(catalog.dialect):
         for text_ in PLAN_QUERIES:
             for page in (1, 2, 4):
-                want = await catalog.search(text_, page=page, page_size=9, index=chosen)
-                got = await catalog.search(text_, page=page, page_size=9, index=reader)
+                want, total = await catalog.search(text_, page=page, page_size=9, index=chosen)
+                got, hits = await catalog.hits(text_, page=page, page_size=9, index=reader)
                 assert got == want, (reader, text_, page)
-                assert want[1] > 0, text_
+                assert total > 0, text_
+                if hits.exact:
+                    assert hits.total == total, (reader, text_, page)
+                else:
+                    # An estimate, but never below what this page shows there is.
+                    assert hits.total > (page - 1) * 9 + len(got), (reader, text_, page)
 
 
-async def test_postgres_counts_up_to_its_cap_and_every_page_still_reads(catalog: Catalog) -> None:
+async def test_postgres_estimates_what_would_cost_too_much_to_count(catalog: Catalog) -> None:
     for i in range(8):
         # The name of the least downloaded matches best: ranked, it would come first.
         words = "countable countable things" if i == 0 else "countable things"
         await catalog.add(f"capped-{i}", description=words, downloads=i * 10)
     postgres = catalog.dialect == "postgresql"
-    index = PostgresSearchIndex(count_cap=5) if postgres else catalog.index
+    # Forced to take every search for a large one (the planner's estimate past the cap).
+    index = PostgresSearchIndex(estimate_cap=-1) if postgres else catalog.index
     seen: list[int] = []
     for page in (1, 2, 3):
         async with catalog.sessions() as session:
             hits = await index.search(
                 session, parse_query("countable"), actor=None, page=page, page_size=3
             )
-        # Past the cap the total is a lower bound ("5+"); SQLite counts exactly.
-        assert (hits.total, hits.exact) == ((5, False) if postgres else (8, True))
+        if page < 3:
+            # Estimated while pages are full (SQLite counts exactly) ...
+            assert hits.exact == (not postgres)
+            assert hits.total >= (8 if not postgres else page * 3 + 1)
+        else:
+            # ... and known exactly once the last page shows where the matches end.
+            assert (hits.total, hits.exact) == (8, True)
         seen += hits.ids
     if postgres:
-        # Past the cap nothing is ranked (that would read every match): popularity orders.
+        # Estimated as many, nothing is ranked (that would read every match): popularity orders.
         assert seen == [catalog.ids[f"capped-{i}"] for i in reversed(range(8))]
+        # A page past the real end is counted, so a caller misled by an estimate can page back.
+        async with catalog.sessions() as session:
+            past = await index.search(
+                session, parse_query("countable"), actor=None, page=9, page_size=3
+            )
+        assert (past.ids, past.total, past.exact) == ([], 8, True)
     assert sorted(seen) == sorted(catalog.ids[f"capped-{i}"] for i in range(8))
 
 

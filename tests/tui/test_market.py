@@ -83,6 +83,20 @@ async def test_the_table_pages_from_the_backend_one_screenful_at_a_time() -> Non
         assert f"page {table.pages}/{table.pages}" in text_of(pilot, "#market-status")
 
 
+async def test_an_estimated_total_reads_as_one() -> None:
+    app = console(FakeClient(many_services(487), estimate_above=100))
+    async with app.run_test(size=SIZE) as pilot:
+        market = app.screen
+        assert isinstance(market, MarketScreen)
+        table = market.query_one(ServiceTable)
+        await wait_until(pilot, lambda: bool(table.names), "the first page")
+        status = text_of(pilot, "#market-status")
+        assert f"about 490 published service(s) · page 1/~{table.pages}" in status
+        await pilot.press("slash", *"svc-01")
+        await wait_until(pilot, lambda: len(_rows(market)) == 10, "a narrow search")
+        assert "10 match(es) · page 1/1" in text_of(pilot, "#market-status")
+
+
 async def test_s_cycles_the_sort_through_the_query() -> None:
     app = console(FakeClient(sample_catalog()))
     async with app.run_test(size=SIZE) as pilot:

@@ -57,7 +57,8 @@ def order_columns(
 class SearchHits:
     """One page of matches, in order, and how many match in all.
 
-    ``exact`` is False where only a lower bound was counted: the count stopped at ``total``.
+    ``exact`` is False where ``total`` is an estimate (at least the matches seen so far)
+    or a lower bound (a count stopped there): searches too broad to count.
     """
 
     ids: list[int]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    case,
     func,
     literal_column,
     select,
@@ -20,6 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from mcp_console.backend.catalog.search.base import (
     Scope,
@@ -39,15 +44,17 @@ UNINDEXED_VECTOR = literal_column("coalesce(mcp_services.search_vector, ''::tsve
 RANK_WEIGHTS = literal_column("'{0.0, 0.1, 0.6, 1.0}'::float4[]", ARRAY(REAL))
 SIMPLE = literal_column("'simple'::regconfig", REGCONFIG)
 TAGS = type_coerce(McpService.tags, JSONB)
+# Searches the planner expects to match more than this many services are not counted: the
+# total is its estimate (from the vector's statistics), as search engines say "about 11,300".
+# Counting reads every match from the table (GIN is never index-only): ~1 µs each.
+ESTIMATE_CAP = 1000
 # Past this many matches the order falls back to popularity: ts_rank reads every match's
 # vector again (a few microseconds each), and so many matches say little about fit.
 RANK_CAP = 1000
-# A page of a search matching more than WINDOW services, within the first WALK rows, is
-# read by walking a sort index; otherwise the matches are read from the GIN index and sorted.
-WINDOW = 1000
+# A page of a search matching many services, within the first WALK rows, is read by walking
+# a sort index and testing each row; otherwise the matches are read from the GIN index.
 WALK = 40
-# Matches are counted exactly up to this many; past it the total is a lower bound (as search
-# engines report "10,000+"): an exact count must test every match, tens of ms at 100k.
+# A search whose estimate misled (a page past the real end) is counted, exactly up to this.
 COUNT_CAP = 10_000
 
 
@@ -118,13 +125,13 @@ class PostgresSearchIndex:
         self,
         *,
         rank_cap: int = RANK_CAP,
-        window: int = WINDOW,
+        estimate_cap: int = ESTIMATE_CAP,
         walk: int = WALK,
         count_cap: int = COUNT_CAP,
     ) -> None:
-        """``window`` and ``walk`` choose how pages are read (see WINDOW); tests vary them."""
+        """The caps choose how a page is read and counted (see ESTIMATE_CAP); tests vary them."""
         self._rank_cap = rank_cap
-        self._window = window
+        self._estimate_cap = estimate_cap
         self._walk = walk
         self._count_cap = count_cap
 
@@ -145,34 +152,102 @@ class PostgresSearchIndex:
         page: int,
         page_size: int,
     ) -> SearchHits:
-        """The ids of one page of matches, in order, and the count of all matches (exact up
-        to ``count_cap``, a lower bound past it)."""
+        """The ids of one page of matches, in order, and how many match: counted when the
+        planner expects at most ``estimate_cap``, else its estimate (exact on a last page)."""
         offset = check_page(page, page_size)
         scoped = await search_scope(session, query, actor)
         if scoped is None:
             return SearchHits([], 0)
         scope, author_ids = scoped
         where = conditions(query, scope, author_ids)
-        # The count comes first: it says how the page is best read, and a page read
-        # alongside it (a window over the matches) would be wasted whenever there are many.
-        total, exact = await _count(session, where, self._count_cap)
-        if exact and offset >= total:
-            return SearchHits([], total)
+        matches = select(McpService.id).where(*where)
+        # The planner's estimate says how the page is best read, at the cost of planning.
+        expected = await _estimate(session, matches)
         sort = effective_sort(query)
-        if query.words and sort == "relevance" and exact and total <= self._rank_cap:
-            rank = func.ts_rank(RANK_WEIGHTS, SEARCH_VECTOR, _tsquery(query))
-            # Equal scores: the newest service first, as on SQLite.
-            order = [rank.desc(), McpService.id.desc()]
-        else:
-            order = order_columns(sort)
-            if query.words and total > self._window and offset + page_size <= self._walk:
-                # Many matches and a page near the front: walk the sort index and test each
-                # row's vector, wrapped so that the planner cannot pick the GIN index (which
-                # would read every match again to sort them).
-                where = conditions(query, scope, author_ids, UNINDEXED_VECTOR)
+        if expected > self._estimate_cap:
+            return await self._many(session, query, scope, author_ids, expected, offset, page_size)
+        # Few matches: all are read to sort them anyway, so counting them is nearly free.
+        # They are gathered first (a materialised CTE, from the GIN index); otherwise the
+        # planner walks a sort index for the page, not seeing that the count needs them all.
+        keys = [McpService.__table__.c[name] for name in _SORT_COLUMNS]
+        ranked = query.words and sort == "relevance"
+        if ranked:
+            keys.append(func.ts_rank(RANK_WEIGHTS, SEARCH_VECTOR, _tsquery(query)).label("rank"))
+        found = select(*keys).where(*where).cte("found").prefix_with("MATERIALIZED")
+        total = select(func.count()).select_from(found).scalar_subquery()
+        order = order_columns(sort, found.c)
+        if ranked:
+            # Ranked while there are at most rank_cap matches (else popularity orders);
+            # equal scores put the newest service first, as on SQLite.
+            within = total <= self._rank_cap
+            order[:0] = [
+                case((within, found.c.rank)).desc().nulls_last(),
+                case((within, found.c.id)).desc().nulls_last(),
+            ]
+        counted = select(found.c.id, total).order_by(*order).limit(page_size).offset(offset)
+        rows = (await session.execute(counted)).all()
+        if rows:
+            return SearchHits([row[0] for row in rows], int(rows[0][1]))
+        if offset == 0:
+            return SearchHits([], 0)
+        # A page past the end: say how many there are, so the caller can page back.
+        missed, exact = await _count(session, where, self._count_cap)
+        return SearchHits([], missed, exact)
+
+    async def _many(
+        self,
+        session: AsyncSession,
+        query: ParsedQuery,
+        scope: Scope,
+        author_ids: Sequence[int],
+        expected: int,
+        offset: int,
+        page_size: int,
+    ) -> SearchHits:
+        """A page of a search expected to match many: read in popularity order, not counted."""
+        vector = SEARCH_VECTOR
+        if query.words and offset + page_size <= self._walk:
+            # A page near the front: walk the sort index and test each row's vector, wrapped
+            # so that the planner cannot pick the GIN index (which would read every match).
+            vector = UNINDEXED_VECTOR
+        where = conditions(query, scope, author_ids, vector)
+        order = order_columns(effective_sort(query))
         page_ids = select(McpService.id).where(*where).order_by(*order)
         ids = list(await session.scalars(page_ids.limit(page_size).offset(offset)))
-        return SearchHits(ids, total, exact)
+        if len(ids) == page_size:
+            return SearchHits(ids, max(expected, offset + page_size + 1), exact=False)
+        if ids or offset == 0:
+            # The last page: the total is known exactly.
+            return SearchHits(ids, offset + len(ids))
+        # Past the real end (the estimate was high): count, so the caller can page back.
+        total, exact = await _count(session, conditions(query, scope, author_ids), self._count_cap)
+        return SearchHits([], total, exact)
+
+
+# The columns any sort order reads (base.SORT_ORDERS).
+_SORT_COLUMNS = ("id", "name", "downloads_count", "rating_average", "rating_count", "created_at")
+_ROWS = re.compile(r" rows=(\d+) ")
+
+
+async def _estimate(session: AsyncSession, statement: Select[Any]) -> int:
+    """How many rows the planner expects ``statement`` to return."""
+    plan = await session.execute(Explain(statement))
+    found = _ROWS.search(str(plan.scalar()))
+    return int(found.group(1)) if found else 0
+
+
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN`` of a SELECT: its plan, never its rows."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(Explain, "postgresql")
+def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
 async def _count(
