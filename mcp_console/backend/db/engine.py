@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.orm import Session, SessionTransactionOrigin
 
 
 def is_sqlite(url: str) -> bool:
@@ -33,9 +34,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _sqlite_begin_immediate(conn: Any) -> None:
+    def _sqlite_begin(conn: Any) -> None:
         # Write transactions take the lock up front: no deadlock-prone read→write upgrades.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads begin deferred: under WAL they never wait for a writer.
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     _disable_pysqlite_autobegin(engine)
     return engine
@@ -64,5 +67,35 @@ def _disable_pysqlite_autobegin(engine: AsyncEngine) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded attributes after commit (DTOs are built after it)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded attributes after commit (DTOs are built after it).
+
+    ``sessions.begin()`` opens a write transaction; a session used without it reads (it
+    never commits), and on SQLite it neither takes nor waits for the write lock.
+    """
+    info: dict[str, Any] = {}
+    if engine.dialect.name == "sqlite":
+        info[_WRITER] = engine.sync_engine.execution_options(**{_WRITE: True})
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=_ConsoleSession, info=info
+    )
+
+
+# Execution option of the connections of explicitly begun (write) transactions, and the
+# key of the engine giving such connections in a session's info.
+_WRITE = "mcp_console_write"
+_WRITER = "mcp_console_writer"
+
+
+class _ConsoleSession(Session):
+    """A session whose explicitly begun transactions run on connections marked for writing."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Engine | Connection:
+        writer: Engine | None = self.info.get(_WRITER)
+        transaction = self.get_transaction()
+        if (
+            writer is not None
+            and transaction is not None
+            and transaction.origin is SessionTransactionOrigin.BEGIN
+        ):
+            return writer
+        return super().get_bind(*args, **kwargs)
