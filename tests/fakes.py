@@ -55,9 +55,9 @@ class FakeClient:
 
     ``failures`` maps a method name to the error it raises (the error states of the
     snapshots); ``ready_after`` is how many ``get_deployment`` calls a new deployment
-    takes to become healthy; searches matching more than ``estimate_above`` report an
-    estimated total, as a broad PostgreSQL search does. Sample data lives in
-    ``tests.tui.sample``.
+    takes to become healthy; a full page of a search matching more than ``estimate_above``
+    reports an estimated total (``overestimate`` too many), as a broad PostgreSQL search
+    does. Sample data lives in ``tests.tui.sample``.
     """
 
     def __init__(
@@ -69,9 +69,11 @@ class FakeClient:
         failures: dict[str, ConsoleError] | None = None,
         ready_after: int = 2,
         estimate_above: int | None = None,
+        overestimate: int = 0,
     ) -> None:
         self.services = {s.name: s for s in services or []}
         self.estimate_above = estimate_above
+        self.overestimate = overestimate
         self.reviews = list(reviews or [])
         self.me = me or Principal(user_id=1, name="admin", role=Role.ADMIN)
         self.failures = dict(failures or {})
@@ -146,11 +148,15 @@ class FakeClient:
         items = [
             ServiceView.model_validate(s.model_dump()) for s in found[start : start + page_size]
         ]
-        estimated = self.estimate_above is not None and len(found) > self.estimate_above
+        estimated = (
+            self.estimate_above is not None
+            and len(found) > self.estimate_above
+            and len(items) == page_size
+        )
         return SearchPage(
             query=query,
             items=items,
-            total=len(found),
+            total=len(found) + self.overestimate if estimated else len(found),
             total_exact=not estimated,
             page=page,
             page_size=page_size,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -203,6 +204,12 @@ class MarketScreen(ConsoleScreen):
             self._searching = False
 
     def _show(self, wanted: SearchRequest, page: SearchPage) -> None:
+        if not page.items and page.page > 1 and page.total > 0:
+            # Past the end (paged by an estimated total): go to the real last page.
+            last = math.ceil(page.total / page.page_size)
+            if last < page.page:
+                self.request(SearchRequest(wanted.query, last, wanted.page_size, "bottom"))
+                return
         self.search_box.show_error(None)
         self.last_page = page
         self.table.show_page(page, wanted.cursor)

@@ -97,6 +97,23 @@ async def test_an_estimated_total_reads_as_one() -> None:
         assert "10 match(es) · page 1/1" in text_of(pilot, "#market-status")
 
 
+async def test_paging_past_an_overestimated_end_lands_on_the_real_last_page() -> None:
+    app = console(FakeClient(many_services(487), estimate_above=100, overestimate=300))
+    async with app.run_test(size=SIZE) as pilot:
+        market = app.screen
+        assert isinstance(market, MarketScreen)
+        table = market.query_one(ServiceTable)
+        await wait_until(pilot, lambda: bool(table.names), "the first page")
+        estimated_pages = table.pages
+        table.focus()
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: _rows(market)[-1:] == ["svc-486"], "the real last page")
+        assert table.page == table.pages < estimated_pages
+        assert f"487 published service(s) · page {table.pages}/{table.pages}" in text_of(
+            pilot, "#market-status"
+        )
+
+
 async def test_s_cycles_the_sort_through_the_query() -> None:
     app = console(FakeClient(sample_catalog()))
     async with app.run_test(size=SIZE) as pilot:
