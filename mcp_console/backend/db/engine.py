@@ -59,7 +59,7 @@ def _replace_closed_connections(engine: AsyncEngine) -> None:
 
 
 def _disable_pysqlite_autobegin(engine: AsyncEngine) -> None:
-    """Let SQLAlchemy, not the driver, emit BEGIN (so our BEGIN IMMEDIATE is the only one)."""
+    """Let SQLAlchemy, not the driver, emit BEGIN (so the BEGIN chosen above is the only one)."""
 
     @event.listens_for(engine.sync_engine, "connect", insert=True)
     def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
