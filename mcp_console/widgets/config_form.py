@@ -161,14 +161,9 @@ class ConfigForm(Vertical):
         for field in self.fields:
             if field.fixed:
                 continue
-            widget = self.query_one(f"#{field.widget_id}")
-            value: Any
-            if isinstance(widget, Select):
-                value = None if widget.value is Select.NULL else widget.value
-            elif isinstance(widget, Input):
-                value = widget.value.strip() or None
-            else:
-                continue
+            value = self.entered(field)
+            if isinstance(value, str) and field.kind != "enum":
+                value = value.strip()  # typed text; a choice is the schema's own value
             if value is None:
                 if field.required and field.prop.get("default") is None:
                     problems.append((field.key, f"config.{field.key}: required"))
@@ -178,6 +173,15 @@ class ConfigForm(Vertical):
             else:
                 config[field.key] = value
         return config, secrets, problems
+
+    def entered(self, field: ConfigField) -> Any:
+        """What ``field`` holds: a choice, or text as typed; ``None`` when left empty."""
+        widget = self.query_one(f"#{field.widget_id}")
+        if isinstance(widget, Select):
+            return None if widget.value is Select.NULL else widget.value
+        if isinstance(widget, Input) and widget.value.strip():
+            return widget.value
+        return None
 
     def show_error(self, key: str | None, message: str | None) -> None:
         """Mark one field wrong with ``message`` (``None`` clears every mark)."""

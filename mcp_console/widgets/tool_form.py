@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Select, Static
+from textual.widgets import Static
 
 from mcp_console.widgets.config_form import ConfigField, ConfigForm
 
@@ -56,14 +56,7 @@ class ToolForm(ConfigForm):
             if field.fixed:
                 arguments[field.key] = field.prop["const"]
                 continue
-            widget = self.query_one(f"#{field.widget_id}")
-            value: Any
-            if isinstance(widget, Select):
-                value = None if widget.value is Select.NULL else widget.value
-            elif isinstance(widget, Input):
-                value = widget.value if widget.value.strip() else None
-            else:
-                continue
+            value = self.entered(field)
             if value is None:
                 if field.required:
                     problems.append((field.key, f"argument {field.key!r} is required"))
