@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -266,6 +267,19 @@ class MonitorService:
             raise Unavailable(f"{label} has no healthy instance to answer right now")
         return label, f"{server.url}{route.path}", server.gateway, per_session
 
+    @asynccontextmanager
+    async def _as_caller(
+        self, actor: Principal, name: str
+    ) -> AsyncIterator[tuple[str, str, str, bool]]:
+        """The deployment's label, endpoint URL, a short-lived key of ``actor``'s, and whether
+        it needs the handshake; the key is forgotten everywhere afterwards (see _endpoint)."""
+        label, url, gateway, legacy = await self._endpoint(actor, name)
+        async with self._keys.issued(actor) as key:
+            try:
+                yield label, url, key, legacy
+            finally:
+                gateway.auth.forget(key)
+
     async def inspect(self, actor: Principal, name: str) -> InspectReport:
         """Connect through the deployment's endpoint as ``actor``; list what it offers.
 
@@ -281,14 +295,10 @@ class MonitorService:
         # The MCP SDK loads with the first inspection, not with the backend.
         from mcp_console.backend.monitor.inspect import run_inspect
 
-        label, url, gateway, legacy = await self._endpoint(actor, name)
-        async with self._keys.issued(actor) as key:
-            try:
-                return await run_inspect(
-                    label, url, key, legacy=legacy, read_timeout=self.inspect_timeout
-                )
-            finally:
-                gateway.auth.forget(key)
+        async with self._as_caller(actor, name) as (label, url, key, legacy):
+            return await run_inspect(
+                label, url, key, legacy=legacy, read_timeout=self.inspect_timeout
+            )
 
     async def call_tool(
         self, actor: Principal, name: str, tool: str, arguments: dict[str, Any]
@@ -310,21 +320,17 @@ class MonitorService:
         """
         from mcp_console.backend.monitor.inspect import run_call
 
-        label, url, gateway, legacy = await self._endpoint(actor, name)
-        async with self._keys.issued(actor) as key:
-            try:
-                return await run_call(
-                    label,
-                    url,
-                    key,
-                    tool,
-                    arguments,
-                    legacy=legacy,
-                    read_timeout=self.inspect_timeout,
-                    call_timeout=self.call_timeout,
-                )
-            finally:
-                gateway.auth.forget(key)
+        async with self._as_caller(actor, name) as (label, url, key, legacy):
+            return await run_call(
+                label,
+                url,
+                key,
+                tool,
+                arguments,
+                legacy=legacy,
+                read_timeout=self.inspect_timeout,
+                call_timeout=self.call_timeout,
+            )
 
 
 async def _user_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
