@@ -27,6 +27,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from mcp_console.backend.catalog.search.base import (
+    NAME_KEY,
+    SORT_ORDERS,
     Scope,
     SearchHits,
     check_page,
@@ -165,7 +167,9 @@ class PostgresSearchIndex:
         expected = await _estimate(session, matches)
         sort = effective_sort(query)
         if expected > self._estimate_cap:
-            return await self._many(session, query, scope, author_ids, expected, offset, page_size)
+            return await self._many(
+                session, query, where, scope, author_ids, expected, offset, page_size
+            )
         # Few matches: all are read to sort them anyway, so counting them is nearly free.
         # They are gathered first (a materialised CTE, from the GIN index); otherwise the
         # planner walks a sort index for the page, not seeing that the count needs them all.
@@ -190,14 +194,13 @@ class PostgresSearchIndex:
             return SearchHits([row[0] for row in rows], int(rows[0][1]))
         if offset == 0:
             return SearchHits([], 0)
-        # A page past the end: say how many there are, so the caller can page back.
-        missed, exact = await _count(session, where, self._count_cap)
-        return SearchHits([], missed, exact)
+        return await self._past_the_end(session, where)
 
     async def _many(
         self,
         session: AsyncSession,
         query: ParsedQuery,
+        where: list[ColumnElement[bool]],
         scope: Scope,
         author_ids: Sequence[int],
         expected: int,
@@ -205,27 +208,34 @@ class PostgresSearchIndex:
         page_size: int,
     ) -> SearchHits:
         """A page of a search expected to match many: read in popularity order, not counted."""
-        vector = SEARCH_VECTOR
+        reading = where
         if query.words and offset + page_size <= self._walk:
             # A page near the front: walk the sort index and test each row's vector, wrapped
             # so that the planner cannot pick the GIN index (which would read every match).
-            vector = UNINDEXED_VECTOR
-        where = conditions(query, scope, author_ids, vector)
+            reading = conditions(query, scope, author_ids, UNINDEXED_VECTOR)
         order = order_columns(effective_sort(query))
-        page_ids = select(McpService.id).where(*where).order_by(*order)
+        page_ids = select(McpService.id).where(*reading).order_by(*order)
         ids = list(await session.scalars(page_ids.limit(page_size).offset(offset)))
         if len(ids) == page_size:
             return SearchHits(ids, max(expected, offset + page_size + 1), exact=False)
         if ids or offset == 0:
             # The last page: the total is known exactly.
             return SearchHits(ids, offset + len(ids))
-        # Past the real end (the estimate was high): count, so the caller can page back.
-        total, exact = await _count(session, conditions(query, scope, author_ids), self._count_cap)
+        return await self._past_the_end(session, where)
+
+    async def _past_the_end(
+        self, session: AsyncSession, where: list[ColumnElement[bool]]
+    ) -> SearchHits:
+        """An empty page past the last (an estimate was high): counted, so the caller can
+        page back."""
+        total, exact = await _count(session, where, self._count_cap)
         return SearchHits([], total, exact)
 
 
-# The columns any sort order reads (base.SORT_ORDERS).
-_SORT_COLUMNS = ("id", "name", "downloads_count", "rating_average", "rating_count", "created_at")
+# The columns any sort order reads (NAME_KEY is derived from the name).
+_SORT_COLUMNS = sorted(
+    {"name" if key == NAME_KEY else key for order in SORT_ORDERS.values() for key, _ in order}
+)
 _ROWS = re.compile(r" rows=(\d+) ")
 
 
