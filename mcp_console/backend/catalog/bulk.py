@@ -117,13 +117,17 @@ def _plan_entry(actor: Principal, entry: ImportEntry, planned: dict[str, _Planne
 
 async def split_new(
     session: AsyncSession, entries: list[ImportEntry]
-) -> tuple[list[ImportEntry], list[ImportEntry]]:
-    """Entries of services not in the catalog yet, and entries of services that are."""
+) -> tuple[list[ImportEntry], list[ImportEntry], dict[str, McpService]]:
+    """Entries of services not in the catalog yet, entries of services that are, and the
+    stored services by name."""
     names = {e.service.name for e in entries}
-    stored = set(await session.scalars(select(McpService.name).where(McpService.name.in_(names))))
+    stored = {
+        s.name: s
+        for s in await session.scalars(select(McpService).where(McpService.name.in_(names)))
+    }
     fresh = [e for e in entries if e.service.name not in stored]
     known = [e for e in entries if e.service.name in stored]
-    return fresh, known
+    return fresh, known, stored
 
 
 async def insert_new_services(session: AsyncSession, planned: list[_Planned]) -> set[int]:

@@ -181,14 +181,14 @@ def deprecate_service(service: McpService, message: str) -> None:
 
 
 async def apply_entries(
-    session: AsyncSession, actor: Principal, entries: list[ImportEntry], report: ImportReport
+    session: AsyncSession,
+    actor: Principal,
+    entries: list[ImportEntry],
+    services: dict[str, McpService],
+    report: ImportReport,
 ) -> set[int]:
-    """Apply import entries, each in a savepoint; returns the ids of services touched."""
-    names = {e.service.name for e in entries}
-    services: dict[str, McpService] = {
-        s.name: s
-        for s in await session.scalars(select(McpService).where(McpService.name.in_(names)))
-    }
+    """Apply import entries, each in a savepoint, given every stored service they name (by
+    name; updated as entries apply); returns the ids of services touched."""
     versions: dict[tuple[int, str], ServiceVersion] = {
         (v.service_id, v.version): v
         for v in await session.scalars(

@@ -369,10 +369,10 @@ class CatalogService:
                     entries.append(item)
         async with self._sessions.begin() as session:
             # Services new to the catalog go in batches; the others entry by entry.
-            fresh, known = await bulk.split_new(session, entries)
+            fresh, known, stored = await bulk.split_new(session, entries)
             planned = bulk.plan_new_services(actor, fresh, report)
             touched = await bulk.insert_new_services(session, planned)
-            touched |= await importer.apply_entries(session, actor, known, report)
+            touched |= await importer.apply_entries(session, actor, known, stored, report)
             if touched:
                 await self._index.index(session, sorted(touched))
         if report.created or report.updated:
