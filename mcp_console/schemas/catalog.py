@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_COMMENT_LENGTH = 2000
+MAX_SYSTEM_PACKAGES = 50
+# Debian Policy 5.6.1: two or more of a-z, 0-9, "+", "-" and ".", starting alphanumeric. The
+# grammar also keeps apt's own syntax out (no "=version", "/release", ":arch" or globs).
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]{1,99}$")
+
+
+def system_package_problem(name: object) -> str | None:
+    """Why ``name`` is not a Debian package name, or ``None`` when it is one."""
+    if isinstance(name, str) and _DEBIAN_PACKAGE.match(name):
+        return None
+    return (
+        f"{name!r} is not a Debian package name (2-100 lower-case letters, digits, "
+        "'+', '-' or '.', starting with a letter or digit)"
+    )
+
+
+def system_package_names(names: Iterable[str]) -> list[str]:
+    """Debian package names as given, without repeats.
+
+    Raises:
+        ValueError: naming the first entry that is not a Debian package name, or too many.
+    """
+    seen: dict[str, None] = {}
+    for name in names:
+        problem = system_package_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
+        seen[name] = None
+    if len(seen) > MAX_SYSTEM_PACKAGES:
+        raise ValueError(f"at most {MAX_SYSTEM_PACKAGES} system packages, got {len(seen)}")
+    return list(seen)
 
 
 class PriceModel(StrEnum):
@@ -94,6 +127,14 @@ class VersionCreate(BaseModel):
     config_schema: dict[str, Any] = Field(default_factory=dict)
     api_spec: dict[str, Any] = Field(default_factory=dict)
     remotes: list[dict[str, Any]] = Field(default_factory=list)
+    # Debian packages the server needs beside its own (e.g. ``git``): installed into the
+    # images the console builds, required on the machine by the process runtime.
+    system_packages: list[str] = Field(default_factory=list)
+
+    @field_validator("system_packages")
+    @classmethod
+    def _debian_names(cls, names: list[str]) -> list[str]:
+        return system_package_names(names)
 
 
 class VersionView(BaseModel):
@@ -109,6 +150,7 @@ class VersionView(BaseModel):
     config_schema: dict[str, Any]
     api_spec: dict[str, Any]
     remotes: list[dict[str, Any]]
+    system_packages: list[str] = Field(default_factory=list)
     is_latest: bool
     is_prerelease: bool
     published: bool

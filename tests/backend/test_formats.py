@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
+from pydantic import ValidationError
 
 from mcp_console.backend.catalog.formats import (
     ImportEntry,
@@ -24,9 +25,11 @@ from mcp_console.schemas.catalog import (
     ImportProblem,
     ServiceDetail,
     ServiceStatus,
+    VersionCreate,
     VersionView,
 )
 from mcp_console.schemas.errors import Invalid
+from mcp_console.starter import starter_documents
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGS = REPO / ".." / "shared" / "data" / "catalogs"
@@ -403,6 +406,52 @@ def test_export_without_original_packages_builds_them_from_fields() -> None:
     assert env["ACME_API_KEY"]["isRequired"] is True
     assert oci["identifier"] == "ghcr.io/acme/weather-mcp:1.4.0"
     assert "version" not in oci
+
+
+def test_system_packages_travel_in_our_meta_and_come_back() -> None:
+    [git] = [d for d in starter_documents() if d.origin.endswith("git.json")]
+    [entry] = parse_document(git)
+    assert isinstance(entry, ImportEntry)
+    assert entry.version.system_packages == ["git"]
+    exported = export_server_json(*stored(entry))
+    assert schema_errors(exported) == []
+    assert exported["_meta"]["io.mcp-console/catalog"]["systemPackages"] == ["git"]
+    [back] = parse_document(CatalogDocument(origin="again.json", text=json.dumps(exported)))
+    assert isinstance(back, ImportEntry)
+    assert back.version == entry.version
+    # A version that needs none says nothing about them.
+    service, version = stored(entry)
+    bare = export_server_json(service, version.model_copy(update={"system_packages": []}))
+    assert "systemPackages" not in bare["_meta"]["io.mcp-console/catalog"]
+
+
+@pytest.mark.parametrize(
+    ("packages", "path", "words"),
+    [
+        (["git", "Git Tools"], "systemPackages[1]", "'Git Tools' is not a Debian package name"),
+        (["git=1:2.39"], "systemPackages[0]", "'git=1:2.39' is not a Debian package name"),
+        (["-oAPT::x"], "systemPackages[0]", "is not a Debian package name"),
+        ("git", "systemPackages", "must be a list of strings"),
+    ],
+)
+def test_a_bad_system_package_is_named_by_its_path(packages: Any, path: str, words: str) -> None:
+    document = json.loads((DATA / "weather.server.json").read_text("utf-8"))
+    document["_meta"] = {"io.mcp-console/catalog": {"systemPackages": packages}}
+    [problem] = parse_document(CatalogDocument(origin="w.json", text=json.dumps(document)))
+    assert isinstance(problem, ImportProblem)
+    assert problem.reason.startswith(f'_meta["io.mcp-console/catalog"].{path}: ')
+    assert words in problem.reason
+
+
+def test_a_version_refuses_what_is_no_debian_package_name() -> None:
+    assert VersionCreate(version="1.0.0", system_packages=["git", "libstdc++6", "git"]) == (
+        VersionCreate(version="1.0.0", system_packages=["git", "libstdc++6"])
+    )
+    for bad in ("Git", "g", "git*", "../etc/passwd", "git/bookworm", ""):
+        with pytest.raises(ValidationError) as caught:
+            VersionCreate(version="1.0.0", system_packages=["curl", bad])
+        assert caught.value.errors()[0]["loc"] == ("system_packages",)
+        assert f"{bad!r} is not a Debian package name" in str(caught.value)
 
 
 def test_docker_entry_problems_name_the_field(tmp_path: Path) -> None:

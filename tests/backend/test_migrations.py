@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import pytest
 from alembic import command
@@ -12,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_console.backend.db.base import Base
-from mcp_console.backend.db.engine import create_engine
+from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config
+from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion, User
 
 OUR_TABLES = frozenset(Base.metadata.tables)
 
@@ -88,3 +91,68 @@ async def test_sqlite_runs_with_wal_and_enforces_foreign_keys(sqlite_url: str) -
                 )
     finally:
         await engine.dispose()
+
+
+async def _version_rows(url: str) -> list[tuple[Any, ...]]:
+    """Each version with its system packages (while the column exists), then each deployment."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("service_versions")]
+            )
+            if "system_packages" in columns:
+                query = "SELECT version, system_packages FROM service_versions ORDER BY id"
+                # SQLite hands JSON back as text, PostgreSQL decoded.
+                versions = [
+                    (v, json.loads(p) if isinstance(p, str) else p)
+                    for v, p in await conn.execute(text(query))
+                ]
+            else:
+                query = "SELECT version FROM service_versions ORDER BY id"
+                versions = [(v,) for (v,) in await conn.execute(text(query))]
+            deployments = await conn.execute(
+                text("SELECT deployment_name FROM service_deployments")
+            )
+            return [*versions, *((d,) for (d,) in deployments)]
+    finally:
+        await engine.dispose()
+
+
+async def test_system_packages_come_and_go_without_touching_versions_or_deployments(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0007")
+    engine = create_engine(empty_database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            user = User(name="author", role="author")
+            service = McpService(name="git", display_name="Git", author=user)
+            needs_git = ServiceVersion(service=service, version="1.0.0", system_packages=["git"])
+            plain = ServiceVersion(service=service, version="0.9.0")
+            session.add_all([user, service, needs_git, plain])
+            await session.flush()
+            session.add(
+                ServiceDeployment(
+                    service_id=service.id,
+                    version_id=needs_git.id,
+                    user_id=user.id,
+                    deployment_name="git",
+                    uid="d1",
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert await _version_rows(empty_database_url) == [
+        ("1.0.0", ["git"]),
+        ("0.9.0", []),
+        ("git",),
+    ]
+
+    await asyncio.to_thread(command.downgrade, config, "0006")
+    assert await _version_rows(empty_database_url) == [("1.0.0",), ("0.9.0",), ("git",)]
+
+    # Versions stored before the column existed need no system packages.
+    await asyncio.to_thread(command.upgrade, config, "0007")
+    assert await _version_rows(empty_database_url) == [("1.0.0", []), ("0.9.0", []), ("git",)]

@@ -79,6 +79,7 @@ def version_content(new: VersionCreate) -> dict[str, Any]:
         "config_schema": new.config_schema,
         "api_spec": new.api_spec,
         "remotes": new.remotes,
+        "system_packages": list(new.system_packages),
     }
 
 
@@ -93,6 +94,7 @@ def row_content(row: ServiceVersion) -> dict[str, Any]:
         "config_schema": row.config_schema,
         "api_spec": row.api_spec,
         "remotes": row.remotes,
+        "system_packages": row.system_packages,
     }
 
 

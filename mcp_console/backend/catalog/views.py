@@ -33,6 +33,7 @@ def version_view(row: ServiceVersion) -> VersionView:
         config_schema=dict(row.config_schema),
         api_spec=dict(row.api_spec),
         remotes=list(row.remotes),
+        system_packages=list(row.system_packages),
         is_latest=row.is_latest,
         is_prerelease=row.is_prerelease,
         published=row.published_at is not None,

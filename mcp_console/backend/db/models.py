@@ -131,6 +131,8 @@ class ServiceVersion(Base):
     config_schema: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     api_spec: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     remotes: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Debian packages installed into the images built for this version.
+    system_packages: Mapped[list[str]] = mapped_column(JsonType, default=list)
     is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
     is_prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -85,6 +85,7 @@ class VersionModal(ModalScreen[VersionView | None]):
                 "config_schema": base.config_schema,
                 "api_spec": base.api_spec,
                 "remotes": base.remotes,
+                "system_packages": base.system_packages,
             }
         try:
             return VersionCreate.model_validate(values)

@@ -70,6 +70,8 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
         ours["command"] = list(version.command)
     if version.api_spec.get("tools"):
         ours["tools"] = copy.deepcopy(version.api_spec["tools"])
+    if version.system_packages:
+        ours["systemPackages"] = list(version.system_packages)
     if ours:
         doc["_meta"] = {CONSOLE_META_KEY: ours}
     validate_server_json(doc)

@@ -29,7 +29,13 @@ from mcp_console.backend.catalog.formats.common import (
     registry_name,
     render_arguments,
 )
-from mcp_console.schemas.catalog import PackageRef, ServiceStatus, Transport
+from mcp_console.schemas.catalog import (
+    PackageRef,
+    ServiceStatus,
+    Transport,
+    system_package_names,
+    system_package_problem,
+)
 from mcp_console.schemas.errors import Invalid
 
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
@@ -236,6 +242,7 @@ def entry_from_server(
         "config_schema": config_schema_for(server),
         "api_spec": _meta_api_spec(ours),
         "remotes": remotes,
+        "system_packages": _meta_system_packages(ours),
     }
     status, message = official_status(wrapper_meta, server.get("_meta"))
     paths = {"display_name": "title", "documentation_url": "websiteUrl", "icon_url": "icons[0].src"}
@@ -265,6 +272,20 @@ def _meta_strings(meta: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise EntryError(join_path("_meta", CONSOLE_META_KEY, key), "must be a list of strings")
     return list(value)
+
+
+def _meta_system_packages(meta: Mapping[str, Any]) -> list[str]:
+    """Our ``systemPackages``: Debian packages installed into the images built for the version."""
+    path = join_path("_meta", CONSOLE_META_KEY, "systemPackages")
+    names = _meta_strings(meta, "systemPackages")
+    for index, name in enumerate(names):
+        problem = system_package_problem(name)
+        if problem is not None:
+            raise EntryError(join_path(path, index), problem)
+    try:
+        return system_package_names(names)
+    except ValueError as exc:
+        raise EntryError(path, str(exc)) from None
 
 
 def _meta_api_spec(meta: Mapping[str, Any]) -> dict[str, Any]:
