@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from typing import Any, ClassVar
+from collections.abc import Collection
+from typing import ClassVar
 
 from pydantic import ValidationError
 from rich.console import Group
@@ -13,33 +15,24 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Header, Input, Label, Select, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header, Input, Select, Static
 
 from mcp_console.messages import DeploymentOpenRequested
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
-from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
-from mcp_console.schemas.errors import ConsoleError
+from mcp_console.schemas.deploy import DeploymentCreate
+from mcp_console.schemas.errors import Conflict, ConsoleError
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.widgets.config_form import ConfigForm
 from mcp_console.widgets.deploy_progress import DeploymentProgress, has_failed, is_healthy
+from mcp_console.widgets.deploy_settings import DeploySettings
+
+logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 MASK = "••••••"
-# Where a DeploymentCreate field (or the backend's ``field``) is typed in.
-_FIELD_WIDGETS = {
-    "name": "#deploy-name",
-    "version": "#deploy-version",
-    "replicas": "#deploy-replicas",
-    "runtime": "#deploy-runtime",
-    "session_mode": "#deploy-session",
-    "cpu_limit": "#deploy-cpu",
-    "memory_limit_mb": "#deploy-memory",
-    "autoscale.min_replicas": "#autoscale-min",
-    "autoscale.max_replicas": "#autoscale-max",
-    "autoscale.target_inflight": "#autoscale-target",
-    "autoscale.target_rps": "#autoscale-target",
-}
+_NUMBERED = re.compile(r"^(?P<base>.+)-\d{1,3}$")
 
 
 def default_name(service: str) -> str:
@@ -48,11 +41,18 @@ def default_name(service: str) -> str:
     return slug[:63].strip("-") or "deployment"
 
 
-def _field(label: str, widget: Any, hint: str = "") -> ComposeResult:
-    yield Label(label, classes="config-label")
-    if hint:
-        yield Static(hint, classes="config-help")
-    yield widget
+def free_name(wanted: str, taken: Collection[str]) -> str:
+    """The first of ``wanted-2``, ``wanted-3``… that is not ``taken`` (``git-2`` taken too:
+    ``git-3``, not ``git-2-2``), cut to fit the 63 characters a name may have."""
+    numbered = _NUMBERED.match(wanted)
+    base = numbered.group("base") if numbered else wanted
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = base[: 63 - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
 
 
 class DeployScreen(ConsoleScreen):
@@ -62,6 +62,7 @@ class DeployScreen(ConsoleScreen):
         Binding("ctrl+s", "review", "Review", priority=True, id="review"),
         Binding("ctrl+s", "confirm", "Deploy", priority=True, id="deploy"),
         Binding("escape", "back", "Back", id="back"),
+        Binding("ctrl+n", "free_name", "Free name", priority=True, id="free-name"),
     ]
 
     def __init__(self, context: ConsoleContext, service: str, version: str | None = None) -> None:
@@ -75,78 +76,14 @@ class DeployScreen(ConsoleScreen):
         self.deployment_name: str | None = None
         self._config_for: str | None = None
         self.ready = False  # the versions are listed and the form is built
+        # A name nobody of the user's deployments has, offered when the one typed is taken.
+        self.free_name: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="deploy-steps")
         with ContentSwitcher(initial="deploy-form", id="deploy-switcher"):
-            with VerticalScroll(id="deploy-form"):
-                yield from _field("Version", Select([], id="deploy-version", allow_blank=True))
-                yield from _field(
-                    "Deployment name *",
-                    Input(default_name(self.service_name), id="deploy-name", max_length=63),
-                    "lowercase letters, digits and dashes; unique among your deployments",
-                )
-                yield Label("Configuration", classes="section-title")
-                yield Vertical(id="deploy-config")
-                yield Label("Runtime", classes="section-title")
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from _field(
-                            "Replicas", Input("1", type="integer", id="deploy-replicas")
-                        )
-                    with Vertical():
-                        yield from _field(
-                            "Runtime",
-                            Select(
-                                [(c.value, c) for c in RuntimeChoice],
-                                value=RuntimeChoice.AUTO,
-                                allow_blank=False,
-                                id="deploy-runtime",
-                            ),
-                        )
-                    with Vertical():
-                        yield from _field(
-                            "Sessions",
-                            Select(
-                                [("shared", "shared"), ("per-session", "per-session")],
-                                value="shared",
-                                allow_blank=False,
-                                id="deploy-session",
-                            ),
-                        )
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from _field(
-                            "CPU limit",
-                            Input(type="number", placeholder="e.g. 0.5", id="deploy-cpu"),
-                        )
-                    with Vertical():
-                        yield from _field(
-                            "Memory MB",
-                            Input(type="integer", placeholder="e.g. 256", id="deploy-memory"),
-                        )
-                yield Label("Autoscaling", classes="section-title")
-                with Horizontal(classes="form-row"):
-                    with Vertical():
-                        yield from _field(
-                            "Autoscale",
-                            Select(
-                                [("off", False), ("on", True)],
-                                value=False,
-                                allow_blank=False,
-                                id="autoscale-on",
-                            ),
-                        )
-                    with Vertical():
-                        yield from _field("Min", Input("1", type="integer", id="autoscale-min"))
-                    with Vertical():
-                        yield from _field("Max", Input("3", type="integer", id="autoscale-max"))
-                    with Vertical():
-                        yield from _field(
-                            "In-flight/inst.", Input("4", type="number", id="autoscale-target")
-                        )
-                yield Static("", id="deploy-error", classes="field-error")
+            yield DeploySettings(default_name(self.service_name), id="deploy-form")
             with VerticalScroll(id="deploy-review"):
                 yield Static("", id="review-body")
             with VerticalScroll(id="deploy-progress"):
@@ -234,6 +171,8 @@ class DeployScreen(ConsoleScreen):
             return self.step == "form" and self.service is not None
         if action == "confirm":
             return self.step == "review" and self.draft is not None
+        if action == "free_name":
+            return self.step == "form" and self.free_name is not None
         return True
 
     def action_review(self) -> None:
@@ -256,37 +195,14 @@ class DeployScreen(ConsoleScreen):
 
     # --- the form -----------------------------------------------------------------------
 
-    def _value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
-
     def _collect(self) -> DeploymentCreate | None:
-        form = self.query_one(ConfigForm)
-        config, secrets, problems = form.collect()
+        config, secrets, problems = self.query_one(ConfigForm).collect()
         if problems:
             key, message = problems[0]
             self.show_error(f"config.{key}", message)
             return None
-        autoscale: dict[str, Any] | None = None
-        if self.query_one("#autoscale-on", Select).value is True:
-            autoscale = {
-                "min_replicas": self._value("#autoscale-min") or None,
-                "max_replicas": self._value("#autoscale-max") or None,
-                "target_inflight": self._value("#autoscale-target") or None,
-            }
-        version = self.query_one("#deploy-version", Select).value
-        values = {
-            "service": self.service_name,
-            "version": version if isinstance(version, str) else None,
-            "name": self._value("#deploy-name"),
-            "config": config,
-            "secrets": secrets,
-            "replicas": self._value("#deploy-replicas") or "1",
-            "runtime": self.query_one("#deploy-runtime", Select).value,
-            "session_mode": self.query_one("#deploy-session", Select).value,
-            "cpu_limit": self._value("#deploy-cpu") or None,
-            "memory_limit_mb": self._value("#deploy-memory") or None,
-            "autoscale": autoscale,
-        }
+        values = self.query_one(DeploySettings).values()
+        values |= {"service": self.service_name, "config": config, "secrets": secrets}
         try:
             draft = DeploymentCreate.model_validate(values)
         except ValidationError as error:
@@ -298,24 +214,32 @@ class DeployScreen(ConsoleScreen):
         return draft
 
     def show_error(self, field: str | None, message: str | None) -> None:
-        """Show ``message`` under the form, mark ``field`` and move the focus to it."""
-        self.query_one("#deploy-error", Static).update(f"✗ {message}" if message else "")
-        form = self.query_one(ConfigForm)
-        config_field = field is not None and form.field_for(field) is not None
-        form.show_error(field if config_field else None, message)
-        target = _FIELD_WIDGETS.get(field or "")
-        for selector in set(_FIELD_WIDGETS.values()):
-            self.query_one(selector).set_class(selector == target, "-invalid")
-        if field is None:
+        """Show ``message`` under ``field`` (or atop the form), focus the field, scroll to it."""
+        if field != "name":
+            self.free_name = None
+            self.refresh_bindings()
+        settings = self.query_one(DeploySettings)
+        widget = settings.show_error(field, message)
+        if message is None:
             return
-        widget = form.widget_for(field) if config_field else None
-        if widget is None and target is not None:
-            widget = self.query_one(target)
-        if widget is not None:
-            # Scrolled at once, not animated: the field is where the eye goes next.
-            widget.focus(scroll_visible=False)
-            scroller = self.query_one("#deploy-form", VerticalScroll)
-            self.call_after_refresh(scroller.scroll_to_center, widget, animate=False)
+        if widget is None:
+            self.call_after_refresh(settings.scroll_home, animate=False)
+            return
+        # Scrolled at once, not animated: the field and its complaint are where the eye goes.
+        widget.focus(scroll_visible=False)
+        self.call_after_refresh(self._reveal, widget)
+
+    def _reveal(self, widget: Widget) -> None:
+        settings = self.query_one(DeploySettings)
+        settings.scroll_to_center(widget, animate=False)
+        settings.scroll_to_widget(settings.error_below(widget), animate=False)
+
+    def action_free_name(self) -> None:
+        if self.free_name is not None:
+            name = self.query_one("#deploy-name", Input)
+            name.value = self.free_name
+            name.focus()
+            self.show_error(None, None)
 
     def _review(self, draft: DeploymentCreate) -> Group:
         table = Table(box=None, show_header=False, pad_edge=False)
@@ -351,14 +275,31 @@ class DeployScreen(ConsoleScreen):
 
     # --- deploying ----------------------------------------------------------------------
 
+    async def _untaken(self, wanted: str) -> str | None:
+        """A name like ``wanted`` that none of the user's deployments has (``None`` when
+        their deployments cannot be listed: the complaint is shown without an offer)."""
+        try:
+            me, deployments = await asyncio.gather(
+                self.client.whoami(), self.client.list_deployments()
+            )
+        except Exception:  # the offer is a convenience; the refusal itself is shown anyway
+            logger.warning("could not list deployments to offer a free name", exc_info=True)
+            return None
+        return free_name(wanted, {d.name for d in deployments if d.owner == me.name} | {wanted})
+
     @work(exclusive=True, group="deploy-create", exit_on_error=False)
     async def deploy(self, draft: DeploymentCreate) -> None:
         """Create the deployment, then follow it until it is healthy or has failed."""
         try:
             created = await self.client.create_deployment(draft)
         except ConsoleError as error:
+            message = describe(error)
+            if isinstance(error, Conflict) and error.field == "name":
+                self.free_name = await self._untaken(draft.name)
+                if self.free_name is not None:
+                    message += f"\n{self.free_name!r} is free: ctrl+n takes it"
             self._show_step("form")
-            self.show_error(error.field, describe(error))
+            self.show_error(error.field, message)
             return
         except Exception as error:
             self._show_step("review")

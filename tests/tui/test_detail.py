@@ -113,7 +113,7 @@ async def test_deploy_wizard_names_the_bad_field_then_deploys_until_healthy() ->
         # Without the required secret the review page does not open; the field is named.
         await pilot.press("ctrl+s")
         assert wizard.step == "form"
-        assert "config.API_KEY: required" in text_of(pilot, "#deploy-error")
+        assert "config.API_KEY: required" in text_of(pilot, "#cfg-0-error")
         secret = wizard.query_one("#cfg-0", Input)
         assert secret.has_focus
         assert secret.password
@@ -128,7 +128,7 @@ async def test_deploy_wizard_names_the_bad_field_then_deploys_until_healthy() ->
         assert "sk-123" not in review
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: wizard.step == "form", "back to the form")
-        assert "already have a deployment named 'weather'" in text_of(pilot, "#deploy-error")
+        assert "already have a deployment named 'weather'" in text_of(pilot, "#deploy-name-error")
         name = wizard.query_one("#deploy-name", Input)
         assert name.has_focus
         assert name.has_class("-invalid")
