@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -11,6 +11,8 @@ import typer
 
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.schemas.coercion import coerce_or_explain
+from mcp_console.schemas.config_schema import is_secret
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -129,23 +131,51 @@ def _print_outcome(o: ToolCallOutcome, exchange: bool) -> None:
         _print_exchange(o)
 
 
-def parse_arguments(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; a VALUE that is JSON (``3``, ``true``, ``[1,2]``, ``"7"``) is
-    taken as such, anything else as a string.
+def parse_arguments(
+    items: list[str], input_schema: Mapping[str, Any] | None = None, *, tool: str = "the tool"
+) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs, each VALUE typed as the tool's input schema declares its argument.
+
+    The rule of the console's tool form (``coerce``): ``7`` is a number where the argument
+    takes one and text where it takes text; ``yes`` a boolean, ``a,b`` or ``[1,2]`` a list.
+    An argument the schema does not declare (or no schema) keeps its text.
 
     Raises:
-        Invalid: an item has no ``=`` or an empty key (``field="arg"``).
+        Invalid: an item has no ``=`` or an empty key (``field="arg"``), or a value is not
+            what its argument takes (``field`` names the argument).
     """
+    declared = (input_schema or {}).get("properties")
+    properties: Mapping[str, Any] = declared if isinstance(declared, Mapping) else {}
     out: dict[str, Any] = {}
+    for key, text in _pairs(items):
+        found = properties.get(key)
+        prop: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        try:
+            out[key] = coerce_or_explain(text, prop, secret=is_secret(prop))
+        except ValueError as error:
+            raise Invalid(f"argument {key!r} of {tool}: {error}", field=key) from None
+    return out
+
+
+def _pairs(items: list[str]) -> list[tuple[str, str]]:
+    pairs = []
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise Invalid(f"--arg takes KEY=VALUE, got {item!r}", field="arg")
-        try:
-            out[key.strip()] = json.loads(value)
-        except ValueError:
-            out[key.strip()] = value
-    return out
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+async def _typed_call(
+    client: ConsoleClient, name: str, tool: str, items: list[str]
+) -> ToolCallOutcome:
+    """Read the tool's input schema from the server first, to type ``items`` by it."""
+    schema = None
+    if items:
+        listed = (await client.inspect_deployment(name)).tools
+        schema = next((t.input_schema for t in listed if t.name == tool), None)
+    return await client.call_tool(name, tool, parse_arguments(items, schema, tool=tool))
 
 
 def metrics(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
@@ -186,15 +216,15 @@ def call(
     name: str = NAME,
     tool: str = typer.Argument(..., help="The tool to call."),
     args: list[str] = typer.Option(
-        [], "--arg", help="An argument KEY=VALUE (VALUE as JSON if it parses, else text)."
+        [], "--arg", help="An argument KEY=VALUE (VALUE typed as the tool declares it)."
     ),
     exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Call one tool through the deployment's endpoint; exits 1 if the tool reports an error."""
     with reported_errors():
-        arguments = parse_arguments(args)
-    outcome = _on_daemon(lambda c: c.call_tool(name, tool, arguments))
+        _pairs(args)  # a malformed item is refused before a daemon is started for it
+    outcome = _on_daemon(lambda c: _typed_call(c, name, tool, args))
     emit(outcome, as_json, lambda: _print_outcome(outcome, exchange))
     if outcome.is_error:
         typer.echo(f"error: {tool} reported a failure", err=True)

@@ -12,7 +12,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from mcp_console.widgets.schema_view import is_secret, type_label
+from mcp_console.schemas.config_schema import is_secret
+from mcp_console.widgets.schema_view import type_label
 
 _TEXT_TYPES = {"integer": "integer", "number": "number"}
 

@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from mcp_console.schemas.config_schema import is_secret
+
 _MAX_VALUE = 40
 
 
@@ -43,11 +45,6 @@ def type_label(prop: Mapping[str, Any]) -> str:
         if isinstance(prop.get(key), list):
             return "|".join(type_label(p) for p in prop[key] if isinstance(p, Mapping))
     return str(kind or "any")
-
-
-def is_secret(prop: Mapping[str, Any]) -> bool:
-    """Whether a property holds a secret (our ``x-secret`` or JSON Schema's ``writeOnly``)."""
-    return bool(prop.get("x-secret") or prop.get("writeOnly"))
 
 
 def schema_fields(schema: Mapping[str, Any]) -> list[Field]:

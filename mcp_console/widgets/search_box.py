@@ -9,14 +9,9 @@ from textual.containers import Vertical
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-# The catalog's filter grammar (the backend is the authority; this only helps typing).
-FILTER_KEYS = ("author", "category", "featured", "price", "sort", "status", "tag")
-FIXED_VALUES = {
-    "featured": ("yes", "no"),
-    "price": ("free", "paid", "freemium"),
-    "sort": ("relevance", "rating", "downloads", "new", "name"),
-    "status": ("published", "draft", "deprecated"),
-}
+# The grammar's vocabulary helps typing; the backend parses the query and says what is wrong.
+from mcp_console.schemas.search import FILTER_KEYS, FIXED_VALUES
+
 PLACEHOLDER = "Search: words and filters, e.g. git tag:vcs price:free sort:rating"
 
 

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from mcp_console.schemas.coercion import coerce_or_explain
 from mcp_console.widgets.config_form import ConfigField, ConfigForm
 
 
 def typed(field: ConfigField, value: Any) -> Any:
-    """``value`` as the JSON value the schema declares (text from an input is parsed).
+    """``value`` as the JSON value the schema declares (the rule of ``deploy call --arg``).
 
     Raises:
-        ValueError: the text is not an integer, a number or JSON where one is declared.
+        ValueError: the text cannot be any type the argument declares; says which it must be.
     """
     if not isinstance(value, str):
         return value  # a select hands back the schema's own value
-    if field.kind == "integer":
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise ValueError(f"must be an integer, not {value!r}") from None
-    if field.kind == "number":
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ValueError(f"must be a number, not {value!r}") from None
-        return int(number) if number.is_integer() and "." not in value else number
-    if field.kind == "json":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"is not valid JSON ({error.msg} at column {error.colno})") from None
-    return value
+    return coerce_or_explain(value, field.prop, secret=field.secret)
 
 
 class ToolForm(ConfigForm):

@@ -11,21 +11,21 @@ from typing import Any
 from jsonschema import FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError
 
-from mcp_console.backend.deploy.coercion import (
+from mcp_console.backend.security.secrets import MASK
+from mcp_console.schemas.coercion import (
     as_text,
-    coerce,
+    coerce_or_explain,
     expected,
     json_types,
     parse_json,
     quote,
 )
-from mcp_console.backend.security.secrets import MASK
+from mcp_console.schemas.config_schema import fill, is_secret, placeholders
 from mcp_console.schemas.errors import Invalid
 
 Path = tuple[str, ...]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
 # jsonschema's own messages quote the value; these never do unless {got} (not for secrets).
 _RULES = {
     "const": "is fixed to {limit} and cannot be changed",
@@ -78,7 +78,7 @@ class _Given:
 
 
 def secret_fields(schema: dict[str, Any]) -> set[str]:
-    """The keys of the properties marked ``x-secret`` or ``writeOnly`` (dotted when nested)."""
+    """The keys of the secret properties (``is_secret``; dotted when nested)."""
     return {".".join(path) for path, _, secret in _leaves(schema) if secret}
 
 
@@ -191,7 +191,7 @@ def _take(
             if i < len(parts) - 1 and not _is_group(prop):
                 raise Invalid(f"{name}: unknown key; {_known(schema)}", field=name)
         path.append(found or part)
-        secret = secret or _marked_secret(prop)
+        secret = secret or is_secret(prop)
         node = prop
     name = "config." + ".".join(path)
     if _is_group(prop):
@@ -225,10 +225,9 @@ def _coerce(raw: Any, prop: Mapping[str, Any], name: str, secret: bool) -> Any:
     if not isinstance(raw, str):
         return raw
     try:
-        return coerce(raw, prop)
-    except ValueError:
-        shown = "" if secret else f", got {quote(raw)}"
-        raise Invalid(f"{name}: must be {expected(json_types(prop))}{shown}", field=name) from None
+        return coerce_or_explain(raw, prop, secret=secret)
+    except ValueError as error:
+        raise Invalid(f"{name}: {error}", field=name) from None
 
 
 def _problems(error: ValidationError, hidden: set[Path]) -> list[tuple[Path, str]]:
@@ -279,9 +278,9 @@ def _split(
         template = prop.get("x-template")
         if ".".join(path) in texts or not isinstance(template, str):
             continue
-        refs = _PLACEHOLDER.findall(template)
+        refs = placeholders(template)
         if all(ref in texts for ref in refs):
-            rendered = _PLACEHOLDER.sub(lambda m: texts[m.group(1)][0], template)
+            rendered = fill(template, lambda ref: texts[ref][0])
             leaks = secret or any(texts[ref][1] for ref in refs)
             (secret_env if leaks else env).setdefault(_env_name(path, prop, True), rendered)
     return ResolvedConfig(values=values, secrets=secrets, env=env, secret_env=secret_env)
@@ -307,7 +306,7 @@ def _leaves(
     schema: Mapping[str, Any], prefix: Path = (), secret: bool = False
 ) -> Iterable[tuple[Path, Mapping[str, Any], bool]]:
     for key, prop in _properties(schema).items():
-        marked = secret or _marked_secret(prop)
+        marked = secret or is_secret(prop)
         if _is_group(prop):
             yield from _leaves(prop, (*prefix, key), marked)
         else:
@@ -371,10 +370,6 @@ def _is_open(node: Mapping[str, Any]) -> bool:
 def _is_group(prop: Mapping[str, Any]) -> bool:
     """An object whose fields are set one by one (one with ``x-env`` is a single JSON value)."""
     return "object" in json_types(prop) and bool(_properties(prop)) and "x-env" not in prop
-
-
-def _marked_secret(prop: Mapping[str, Any]) -> bool:
-    return prop.get("x-secret") is True or prop.get("writeOnly") is True
 
 
 def _env_name(path: Path, prop: Mapping[str, Any], declared: bool) -> str:

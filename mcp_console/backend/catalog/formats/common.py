@@ -18,6 +18,8 @@ from mcp_console.schemas.catalog import (
     ServiceStatus,
     VersionCreate,
 )
+from mcp_console.schemas.coercion import coerce_or_keep
+from mcp_console.schemas.config_schema import SECRET_MARKS, has_placeholder, placeholder
 
 # Our own reverse-DNS `_meta` key: category, tags and (when export had to rewrite it) our name.
 CONSOLE_META_KEY = "io.mcp-console/catalog"
@@ -25,19 +27,18 @@ OFFICIAL_META_KEY = "io.modelcontextprotocol.registry/official"
 PUBLISHER_META_KEY = "io.modelcontextprotocol.registry/publisher-provided"
 # Where a PackageRef keeps the package exactly as server.json spells it, so export is lossless.
 PACKAGE_SOURCE_KEY = "server_json"
+# server.json's input ``format`` of each JSON type (any other type is a string input).
+INPUT_FORMATS = {"number": "number", "integer": "number", "boolean": "boolean"}
 # Names without a registry namespace are exported under this one.
 CONSOLE_NAMESPACE = "io.mcp-console"
 
 _REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 _SEMVER = re.compile(r"^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
-_PLACEHOLDER = re.compile(r"\{[^{}\s]+\}")
 # Names that almost always carry credentials; used only where the source does not say.
 _SECRET_NAME = re.compile(
     r"(?i)(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|PASS|CREDENTIALS?|PAT|AUTH)(?:_|$)"
 )
-# How a config property says "this is a secret": our marker, and JSON Schema's own hint.
-SECRET_MARKS: dict[str, Any] = {"x-secret": True, "writeOnly": True}
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -200,13 +201,6 @@ def semver_or_none(text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def as_text(value: object) -> str:
-    """A scalar as server.json spells input values (always strings; booleans as true/false)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def remote_kind(kind: str | None, url: str, path: str) -> str:
     """A remote's transport; when blank, its URL tells (an ``/sse`` endpoint is SSE)."""
     kind = kind or ("sse" if url.rstrip("/").endswith("/sse") else "streamable-http")
@@ -241,26 +235,6 @@ def image_has_tag(image: str) -> bool:
     return "@" in image or ":" in image.rsplit("/", 1)[-1]
 
 
-def has_placeholder(text: str) -> bool:
-    """Whether ``text`` holds a ``{variable}`` to fill in."""
-    return bool(_PLACEHOLDER.search(text))
-
-
-def _coerce(value: object, json_type: str) -> object:
-    """A server.json input value (always a string there) as the property's JSON type."""
-    if not isinstance(value, str):
-        return value
-    if json_type == "boolean" and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    if json_type == "number":
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() and "." not in value else number
-    return value
-
-
 def input_property(
     spec: Mapping[str, Any], *, env: str | None = None, secret_by_name: str | None = None
 ) -> tuple[dict[str, Any], bool]:
@@ -270,23 +244,24 @@ def input_property(
     (a credential wrongly shown in clear costs more than a plain value hidden).
     """
     fmt = spec.get("format") or "string"
-    json_type = {"number": "number", "boolean": "boolean"}.get(str(fmt), "string")
+    json_type = fmt if fmt in ("number", "boolean") else "string"
     prop: dict[str, Any] = {"type": json_type}
+    typed = {"type": json_type}  # server.json spells every value as text; we store the type
     if fmt == "filepath":
         prop["x-format"] = "filepath"
     if isinstance(spec.get("description"), str) and spec["description"].strip():
         prop["description"] = spec["description"].strip()
     choices = spec.get("choices")
     if isinstance(choices, list) and choices:
-        prop["enum"] = [_coerce(c, json_type) for c in choices]
+        prop["enum"] = [coerce_or_keep(c, typed) for c in choices]
     if spec.get("default") is not None:
-        prop["default"] = _coerce(spec["default"], json_type)
+        prop["default"] = coerce_or_keep(spec["default"], typed)
     if isinstance(spec.get("placeholder"), str) and spec["placeholder"]:
         prop["examples"] = [spec["placeholder"]]
     value = spec.get("value")
     fixed = isinstance(value, str) and not has_placeholder(value)
     if fixed:
-        prop["const"] = prop["default"] = _coerce(value, json_type)
+        prop["const"] = prop["default"] = coerce_or_keep(value, typed)
         prop["readOnly"] = True
     elif isinstance(value, str):
         prop["x-template"] = value
@@ -365,17 +340,17 @@ def render_arguments(arguments: Sequence[Mapping[str, Any]]) -> list[str]:
     for arg in arguments:
         value = arg.get("value", arg.get("default"))
         hint = arg.get("valueHint")
-        placeholder = [f"{{{hint}}}"] if hint else []
+        hole = [placeholder(str(hint))] if hint else []
         if arg.get("type") == "named":
             name = [str(arg.get("name", ""))]
             if value is not None:
                 argv += [*name, str(value)]
             elif arg.get("isRequired"):
-                argv += name + placeholder
+                argv += name + hole
         elif value is not None:
             argv.append(str(value))
         elif arg.get("isRequired"):
-            argv += placeholder
+            argv += hole
     return argv
 
 

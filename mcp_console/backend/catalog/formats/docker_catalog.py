@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcp_console.backend.catalog.formats.common import (
-    SECRET_MARKS,
+    INPUT_FORMATS,
     ConfigSchemaBuilder,
     DocumentError,
     EntryError,
     ImportEntry,
-    as_text,
     build_entry,
     expect_list,
     expect_mapping,
@@ -27,12 +26,13 @@ from mcp_console.backend.catalog.formats.common import (
 )
 from mcp_console.backend.catalog.formats.server_json import package_ref
 from mcp_console.schemas.catalog import Transport
+from mcp_console.schemas.coercion import as_text
+from mcp_console.schemas.config_schema import SECRET_MARKS, is_secret, placeholder
 
 _KINDS = ("server", "remote", "poci")
 # ``{{server.param}}`` or ``{{server.param|filter}}``: a reference to a configuration parameter.
 _TEMPLATE = re.compile(r"\{\{\s*([^}|]+?)\s*(?:\|[^}]*)?\}\}")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_JSON_TYPES = {"number": "number", "integer": "number", "boolean": "boolean"}
 # Docker's entries carry no version. Take the image tag when it is semver (a re-import of the same
 # entry then yields the same version, and a retagged image a new one); otherwise 1.0.0, so that
 # every re-import of an unchanged entry maps to the same immutable version.
@@ -158,7 +158,7 @@ class _Config:
 
         def key(match: re.Match[str]) -> str:
             path = self._param_path(match.group(1))
-            return "{" + self._bound.get(path, ".".join(path)) + "}"
+            return placeholder(self._bound.get(path, ".".join(path)))
 
         return _TEMPLATE.sub(key, text)
 
@@ -204,7 +204,7 @@ class _Config:
         if entry.get("default") is not None:
             prop["default"] = entry["default"]
         _describe(prop, spec, description or prop.pop("description", None), example)
-        spec |= {"isRequired": required, "format": _JSON_TYPES.get(str(prop["type"]), "string")}
+        spec |= {"isRequired": required, "format": INPUT_FORMATS.get(str(prop["type"]), "string")}
         if prop.get("default") is not None:
             spec["default"] = as_text(prop["default"])
         if isinstance(prop.get("enum"), list):
@@ -240,7 +240,7 @@ class _Config:
 
     def is_secret(self, key: str) -> bool:
         """Whether the property ``key`` holds a secret."""
-        return bool(self.schema().get("properties", {}).get(key, {}).get("x-secret"))
+        return is_secret(self.schema().get("properties", {}).get(key, {}))
 
     def schema(self) -> dict[str, Any]:
         """The configuration's JSON Schema ({} when there is nothing to set)."""
@@ -323,7 +323,7 @@ def _remote(raw: object, config: _Config) -> dict[str, Any]:
     out: dict[str, Any] = {"type": kind, "url": url}
     headers = []
     for name, value in expect_mapping(remote.get("headers") or {}, "remote.headers").items():
-        text = _SHELL_VAR.sub(r"{\1}", config.rewrite(str(value)))
+        text = _SHELL_VAR.sub(lambda m: placeholder(m.group(1)), config.rewrite(str(value)))
         names = _SHELL_VAR.findall(str(value))
         secret = any(config.is_secret(n) or looks_secret(n) for n in names) or looks_secret(name)
         headers.append({"name": str(name), "value": text, "isRequired": True, "isSecret": secret})

@@ -8,17 +8,18 @@ from urllib.parse import urlparse
 
 from mcp_console.backend.catalog.formats.common import (
     CONSOLE_META_KEY,
+    INPUT_FORMATS,
     PACKAGE_SOURCE_KEY,
-    as_text,
     registry_name,
 )
 from mcp_console.backend.catalog.formats.server_json import SCHEMA_URL, validate_server_json
 from mcp_console.schemas.catalog import PackageRef, ServiceDetail, Transport, VersionView
+from mcp_console.schemas.coercion import as_text
+from mcp_console.schemas.config_schema import is_secret
 
 MAX_DESCRIPTION = 100
 MAX_TITLE = 100
 MAX_ICON_URL = 255
-_FORMATS = {"number": "number", "integer": "number", "boolean": "boolean"}
 
 
 def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str, Any]:
@@ -129,11 +130,11 @@ def _environment(schema: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(prop, dict) or not isinstance(prop.get("x-env"), str):
             continue
         spec: dict[str, Any] = {"name": prop["x-env"]}
-        fmt = _FORMATS.get(str(prop.get("type")))
+        fmt = INPUT_FORMATS.get(str(prop.get("type")))
         values = {
             "description": prop.get("description"),
             "isRequired": key in required or None,
-            "isSecret": bool(prop.get("x-secret")) or None,
+            "isSecret": is_secret(prop) or None,
             "default": _text(prop.get("default")),
             "placeholder": _text((prop.get("examples") or [None])[0]),
             "choices": [_text(c) for c in enum]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import get_args
 
 from mcp_console.schemas.catalog import PriceModel, ServiceStatus, SortKey
 from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.search import FEATURED, FILTER_KEYS, FIXED_VALUES, SORT_KEYS
 
-FILTER_KEYS = ("author", "category", "featured", "price", "sort", "status", "tag")
-SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
 MAX_QUERY_LENGTH = 1000
 MAX_WORDS = 16
 MAX_TAGS = 10
@@ -19,7 +17,6 @@ MAX_VALUE_LENGTH = 100
 # would expand to a large share of the vocabulary on every keystroke, so it must match whole.
 MIN_PREFIX_LENGTH = 2
 
-_FEATURED = {"yes": True, "no": False}
 _PIECE = re.compile(
     r"""\s*(?:
         (?P<key>[A-Za-z][A-Za-z_-]*):(?:"(?P<quoted>[^"]*)"?|(?P<value>\S*))
@@ -136,13 +133,12 @@ class _Filters:
             if tag.lower() not in (known.lower() for known in self.tags):
                 self.tags.append(tag)
         elif key == "price":
-            names = _choices(key, value.split("|"), [p.value.lower() for p in PriceModel])
+            names = _choices(key, value.split("|"), list(FIXED_VALUES[key]))
             self.prices = tuple(PriceModel(name.upper()) for name in names)
         elif key == "status":
-            valid = [s.value.lower() for s in ServiceStatus]
-            self.status = ServiceStatus(_choices(key, [value], valid)[0].upper())
+            self.status = ServiceStatus(_choices(key, [value], list(FIXED_VALUES[key]))[0].upper())
         elif key == "featured":
-            self.featured = _FEATURED[_choices(key, [value], list(_FEATURED))[0]]
+            self.featured = FEATURED[_choices(key, [value], list(FEATURED))[0]]
         else:
             name = _choices(key, [value], list(SORT_KEYS))[0]
             self.sort = next(sort for sort in SORT_KEYS if sort == name)

@@ -1,4 +1,4 @@
-"""Configuration values given as text (``--set port=8080``) turned into a property's JSON type."""
+"""Text turned into the JSON type a schema property declares: config values and tool arguments."""
 
 from __future__ import annotations
 
@@ -36,8 +36,17 @@ def expected(types: Iterable[str]) -> str:
     return " or ".join(_EXPECTED.get(t, t) for t in types)
 
 
+def boolean_word(text: str) -> bool | None:
+    """What ``text`` says as a yes/no answer (true/false, yes/no, 1/0), or ``None``."""
+    return _BOOLEANS.get(text.strip().lower())
+
+
 def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
     """``raw`` as the property's type; text stays text where the property takes text.
+
+    The one rule for text typed by a person: ``--set`` and the deploy form's config values,
+    the console's tool form and ``deploy call --arg``'s arguments, the catalog formats'
+    input values. A property that declares no type takes the text as it is.
 
     An enum member whose text equals ``raw`` wins (``"2"`` for ``enum: [1, 2]``). Booleans take
     true/false/yes/no/1/0, arrays a comma list or JSON, objects JSON.
@@ -61,13 +70,26 @@ def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
     raise ValueError(expected(types))
 
 
+def coerce_or_explain(raw: str, prop: Mapping[str, Any], *, secret: bool = False) -> Any:
+    """``coerce``, failing with a message fit for a person: ``must be an integer, got 'two'``.
+
+    Raises:
+        ValueError: what the value must be, and what it was unless it is a ``secret``'s.
+    """
+    try:
+        return coerce(raw, prop)
+    except ValueError:
+        got = "" if secret else f", got {quote(raw)}"
+        raise ValueError(f"must be {expected(json_types(prop))}{got}") from None
+
+
 def _convert(text: str, kind: str, prop: Mapping[str, Any]) -> Any:
     if kind == "integer" and _INTEGER.fullmatch(text):
         return int(text)
     if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         return int(text) if _INTEGER.fullmatch(text) else float(text)
-    if kind == "boolean" and text.lower() in _BOOLEANS:
-        return _BOOLEANS[text.lower()]
+    if kind == "boolean" and (answer := boolean_word(text)) is not None:
+        return answer
     if kind == "null" and text.lower() in ("", "null"):
         return None
     if kind == "object" and isinstance(parsed := parse_json(text), dict):
@@ -80,18 +102,19 @@ def _convert(text: str, kind: str, prop: Mapping[str, Any]) -> Any:
         item_schema = prop.get("items")
         # An item that will not convert stays text: validation then names it by its index.
         if isinstance(item_schema, Mapping):
-            return [_convert_or_keep(item, item_schema) for item in items]
+            return [coerce_or_keep(item, item_schema) for item in items]
         return items
     raise ValueError(kind)
 
 
-def _convert_or_keep(item: Any, prop: Mapping[str, Any]) -> Any:
-    if not isinstance(item, str):
-        return item
+def coerce_or_keep(value: Any, prop: Mapping[str, Any]) -> Any:
+    """Text as the property's type where it converts; anything else as given."""
+    if not isinstance(value, str):
+        return value
     try:
-        return coerce(item, prop)
+        return coerce(value, prop)
     except ValueError:
-        return item
+        return value
 
 
 def parse_json(text: str) -> Any:

@@ -1,0 +1,74 @@
+"""What a config schema's marks mean everywhere: secret properties and ``{name}`` templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mcp_console.schemas.coercion import boolean_word
+
+# What the catalog formats write on a secret property: our marker and JSON Schema's own.
+SECRET_MARKS: dict[str, Any] = {"x-secret": True, "writeOnly": True}
+# OpenAPI's and form builders' masked field; a field a form would mask is stored as a secret.
+SECRET_FORMAT = "password"  # noqa: S105 - a format's name, not a credential
+# ``{name}``: server.json's placeholder, filled from the property of that name.
+_PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
+
+
+def is_secret(prop: Mapping[str, Any]) -> bool:
+    """Whether a configuration property holds a secret.
+
+    The one rule for the backend (which stores such a value encrypted and never returns it)
+    and the console (which masks it as it is typed and never shows it). A property is secret
+    when any of these says so:
+
+    - ``x-secret``: ours; the catalog formats write it for server.json's ``isSecret``, the
+      Docker catalog's ``secrets``, and variables whose names say they carry credentials;
+    - ``writeOnly``: JSON Schema's "sent, never read back" (the formats write it too);
+    - ``format: password``: the masked field of OpenAPI and of form builders.
+
+    A marker counts unless it is plainly false: ``true``, ``"yes"``, ``"true"``, ``1`` count;
+    ``false``, ``"no"``, ``"false"``, ``0`` and ``null`` do not. Any other value (``"sensitive"``)
+    counts too: a credential shown in clear costs more than a plain value hidden.
+    """
+    if any(_says_yes(prop.get(marker)) for marker in SECRET_MARKS):
+        return True
+    fmt = prop.get("format")
+    return isinstance(fmt, str) and fmt.strip().lower() == SECRET_FORMAT
+
+
+def _says_yes(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        word = boolean_word(value)
+        return True if word is None else word
+    return True
+
+
+def placeholder(name: str) -> str:
+    """``name`` as a placeholder to fill in: ``{name}``."""
+    return f"{{{name}}}"
+
+
+def placeholders(text: str) -> list[str]:
+    """The names of the placeholders in ``text``, in order (``"{host}:{port}"`` gives two)."""
+    return _PLACEHOLDER.findall(text)
+
+
+def has_placeholder(text: str) -> bool:
+    """Whether ``text`` holds a ``{name}`` to fill in."""
+    return _PLACEHOLDER.search(text) is not None
+
+
+def fill(template: str, value_of: Callable[[str], str | None]) -> str:
+    """``template`` with each ``{name}`` replaced by ``value_of(name)`` (kept where ``None``)."""
+
+    def one(match: re.Match[str]) -> str:
+        value = value_of(match.group(1))
+        return match.group(0) if value is None else value
+
+    return _PLACEHOLDER.sub(one, template)
