@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -34,6 +34,7 @@ from mcp_console.screens.help import HelpScreen, KeyHelp
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.command_line import CommandLine
 from mcp_console.screens.modals.error import ErrorModal
+from mcp_console.screens.modals.quit import QuitChoice, QuitModal, RunningWork
 from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.search_box import quote
@@ -43,6 +44,9 @@ MAX_MISSED_EVENTS = 50
 EVENT_RETRY_SECONDS = (2.0, 5.0, 15.0, 30.0)
 # Client methods a deployment wizard needs; until the client has them, `d` says so.
 DEPLOY_METHODS = ("create_deployment",)
+
+# What runs on the backend the console itself hosts (``None``: it hosts none).
+RunningCheck = Callable[[], Awaitable[RunningWork | None]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class ConsoleApp(App[None]):
         client: the backend, local or remote.
         clock: what "now" is for relative times (tests freeze it).
         steady_cursor: never blink text cursors (screen readers, recordings, snapshots).
+        running: for a console hosting its own backend, what runs on it; quitting then
+            asks what becomes of that (``quit_choice`` holds the answer).
     """
 
     TITLE = "mcp-console"
@@ -128,9 +134,12 @@ class ConsoleApp(App[None]):
         *,
         clock: Callable[[], datetime] | None = None,
         steady_cursor: bool = False,
+        running: RunningCheck | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self._running_check = running
+        self.quit_choice: QuitChoice | None = None
         self.steady_cursor = steady_cursor
         self.context = ConsoleContext(client, clock or (lambda: datetime.now(UTC)))
         self.sections = [s for s in SECTIONS if s.available(client)]
@@ -279,6 +288,35 @@ class ConsoleApp(App[None]):
         elif isinstance(base, DeploymentsScreen):
             base.show_deployment(message.name)
 
+    # --- quitting -----------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """``q``, ``ctrl+q``, ``:quit`` and the palette's Quit all come here."""
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Quit, asking first what becomes of the deployments this console's backend runs."""
+        if self._running_check is None:
+            self.exit()
+        elif not isinstance(self.screen, QuitModal):
+            self.confirm_quit()
+
+    @work(exclusive=True, group="app-quit", exit_on_error=False)
+    async def confirm_quit(self) -> None:
+        """Ask what becomes of the running deployments (nothing to ask: quit at once)."""
+        assert self._running_check is not None
+        try:
+            running = await self._running_check()
+        except Exception:  # a backend that cannot tell could not act on an answer either
+            running = None
+        if running is None or not running.deployments:
+            self.exit()
+            return
+        choice = await self.push_screen_wait(QuitModal(running))
+        if choice is not None:
+            self.quit_choice = choice
+            self.exit()
+
     # --- help and command line ----------------------------------------------------------
 
     def action_help(self) -> None:
@@ -314,7 +352,7 @@ class ConsoleApp(App[None]):
         if command is None:
             return
         if command == "quit":
-            self.exit()
+            self.request_quit()
         elif command == "help":
             self.action_help()
         else:
