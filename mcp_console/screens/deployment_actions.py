@@ -220,6 +220,7 @@ class DeploymentActionsScreen(ConsoleScreen):
                 "Every container or process it made is removed and its endpoint is gone. "
                 "This cannot be undone.",
                 verb="Delete",
+                default=False,  # enter alone keeps it: deleting takes y, or a move to Delete
             )
         ):
             return

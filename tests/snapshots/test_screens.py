@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
 from mcp_console.app import ConsoleApp
+from mcp_console.schemas.deploy import DeploymentCreate
 from mcp_console.schemas.errors import Forbidden, NotFound, Unavailable
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.developer import DeveloperScreen
@@ -246,6 +247,24 @@ def test_deploy_progress_while_starting(snap_compare: Compare) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(_app(ready_after=10**6), terminal_size=WIDE, run_before=steps)
+
+
+def test_deploy_form_offers_a_free_name_for_a_taken_one_80x24(snap_compare: Compare) -> None:
+    # At the smallest size the refusal shows under the name, with a free name on offer.
+    client = FakeClient(sample_catalog(), reviews=sample_reviews())
+    taken = DeploymentCreate(service="acme/weather", name="weather", secrets={"API_KEY": "k"})
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await client.create_deployment(taken)
+        wizard = await _wizard(pilot)
+        wizard.query_one("#cfg-0", Input).value = "sk-live-123"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: wizard.step == "review", "the review page")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: wizard.free_name is not None, "the refusal")
+        await pilot.pause(0.3)
+
+    assert snap_compare(console(client), terminal_size=SMALL, run_before=steps)
 
 
 # --- developer console -------------------------------------------------------------------
