@@ -35,8 +35,8 @@ import anyio
 from mcp import Client, StdioServerParameters, stdio_client
 
 from mcp_console import __version__
-from mcp_console.backend.deploy.drivers.stdio import stdio_transport
 from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.catalog import ServiceCreate, VersionCreate
 from mcp_console.schemas.deploy import DeploymentCreate, InstanceView, RuntimeChoice
 from mcp_console.schemas.users import Principal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,40 @@ def test_import_contracts_are_all_kept() -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, f"import contracts broken:\n{report}"
     assert f"Contracts: {len(contracts)} kept, 0 broken." in report, report
+
+
+LAYERS_CONTRACT = "The backend's layers, top to bottom: deploy and gateway never import each other"
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("backend/deploy/health.py", "mcp_console.backend.gateway.routing"),
+        ("backend/gateway/balancer.py", "mcp_console.backend.deploy.state"),
+    ],
+)
+def test_the_layers_contract_breaks_when_deploy_and_gateway_meet(
+    tmp_path: Path, importer: str, imported: str
+) -> None:
+    # A copy of the package with one forbidden import added: the contract must catch it.
+    shutil.copytree(
+        ROOT / "mcp_console",
+        tmp_path / "mcp_console",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    module = tmp_path / "mcp_console" / importer
+    module.write_text(module.read_text(encoding="utf-8") + f"\nimport {imported}  # noqa\n")
+    result = subprocess.run(
+        [_lint_imports(), "--no-cache", "--contract", "backend-layers"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=300,
+        check=False,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode != 0, report
+    assert f"{LAYERS_CONTRACT} BROKEN" in report, report
+    assert imported in report, report

@@ -38,9 +38,9 @@ EMBEDDED_MODULES = (
     "mcp_console.backend.runtime",
     "mcp_console.client.local",
     "apscheduler.schedulers.asyncio",
-    "mcp_console.backend.deploy.routes",
+    "mcp_console.backend.bridge.route_feed",
     "mcp_console.backend.gateway.metering",
-    "mcp_console.backend.gateway.probe",
+    "mcp_console.backend.bridge.mux_probe",
     "mcp_console.backend.gateway.server",
     "mcp",
 )

@@ -7,13 +7,8 @@ from typing import Any
 
 import pytest
 
-from mcp_console.backend.deploy.autoscaler import (
-    AutoscalePolicy,
-    Autoscaler,
-    LoadSample,
-    LoadSource,
-    ScaleDecision,
-)
+from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler, ScaleDecision
+from mcp_console.backend.ports import LoadSample, LoadSource
 from mcp_console.schemas.errors import Invalid
 
 DEPLOYMENT = 7

@@ -14,8 +14,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
-from mcp_console.backend.deploy.drivers.stdio import stdio_transport
 from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.catalog import PackageRef, ServiceCreate, Transport, VersionCreate
 from mcp_console.schemas.deploy import DeploymentDetail, HealthState, InstanceView
 from mcp_console.schemas.users import Principal

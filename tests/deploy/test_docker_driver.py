@@ -16,7 +16,7 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.deploy.drivers.engine import Engine
-from mcp_console.backend.deploy.drivers.stdio import stdio_transport
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 
 from .helpers import RUN_ID, TEST_LABEL, new_id, next_event, wait_until_ready

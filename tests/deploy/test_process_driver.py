@@ -12,7 +12,7 @@ from mcp import Client
 
 from mcp_console.backend.deploy.drivers.base import InstanceSpec, PackageSource, RuntimeDriver
 from mcp_console.backend.deploy.drivers.process import ProcessManager
-from mcp_console.backend.deploy.drivers.stdio import stdio_transport
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
 
 from .helpers import EXAMPLE_COMMAND, TIME_SERVER, new_id, next_event, wait_until_ready

@@ -17,7 +17,12 @@ from mcp_console.backend.deploy.drivers.base import InstanceSpec
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.records import RequestRecord
-from mcp_console.backend.gateway.routing import DeploymentRoute, SessionMode, UpstreamInstance
+from mcp_console.backend.gateway.routing import (
+    DeploymentRoute,
+    EndSession,
+    SessionMode,
+    UpstreamInstance,
+)
 from mcp_console.schemas.users import Principal
 from tests.deploy.helpers import EXAMPLE_COMMAND, new_id, wait_until_ready
 
@@ -187,7 +192,9 @@ class ProcessProvider:
         self.released: list[str] = []
         self.started = 0
 
-    async def acquire(self, route: DeploymentRoute, session_id: str) -> UpstreamInstance:
+    async def acquire(
+        self, route: DeploymentRoute, session_id: str, end_session: EndSession
+    ) -> UpstreamInstance:
         self.started += 1
         instance_id = f"own-{self.started}"
         start = start_http if self.transport == "http" else start_stdio

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from mcp_console.backend.bridge.load import GatewayLoad
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.models import (
     McpService,
@@ -24,7 +25,7 @@ from mcp_console.backend.db.models import (
     ServiceVersion,
     User,
 )
-from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler, LoadSource
+from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.metering import UsageMeter, is_error
@@ -32,6 +33,7 @@ from mcp_console.backend.gateway.records import Meter, RequestRecord
 from mcp_console.backend.gateway.routing import DeploymentRoute
 from mcp_console.backend.gateway.server import GatewayServer
 from mcp_console.backend.gateway.stats import LiveStats
+from mcp_console.backend.ports import LoadSource
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.users import Role, UserCreate
 from tests.conftest import DATABASES, _postgres_database
@@ -435,8 +437,8 @@ def test_in_flight_counts_now_and_on_average_over_the_window() -> None:
 def test_load_source_samples_drive_the_autoscaler() -> None:
     clock = Clock()
     healthy = {5: 2}
-    live = LiveStats(window_s=10, clock=clock, healthy_instances=lambda d: healthy.get(d, 0))
-    source: LoadSource = live
+    live = LiveStats(window_s=10, clock=clock)
+    source: LoadSource = GatewayLoad(live, lambda d: healthy.get(d, 0))
     assert source.sample(5) is None  # nothing seen yet: the autoscaler keeps what it has
 
     scaler = Autoscaler(confirm_samples=2)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mcp_console.backend.api.app import API_PREFIX, create_app
+from mcp_console.backend.api.factory import API_PREFIX, create_app
 
 __all__ = ["API_PREFIX", "create_app"]

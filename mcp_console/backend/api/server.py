@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import socket
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from fastapi import FastAPI
 
-from mcp_console.backend.api.app import stop_streams
+from mcp_console.backend.api.factory import stop_streams
 from mcp_console.schemas.errors import Unavailable
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
+STARTUP_TIMEOUT_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 async def bind_socket(host: str, port: int) -> socket.socket:
@@ -49,7 +55,11 @@ def url_of(sock: socket.socket) -> str:
 
 
 class ApiServer(uvicorn.Server):
-    """uvicorn serving the API; stopping first ends the event streams, so it is quick."""
+    """uvicorn serving the API; stopping first ends the event streams, so it is quick.
+
+    Signals are left to the process hosting it: the daemon stops on SIGTERM by itself, and
+    the console must not lose its terminal's keys to a server's handlers.
+    """
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         super().__init__(
@@ -67,3 +77,40 @@ class ApiServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         stop_streams(self.api)
         await super().shutdown(sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    @contextlib.asynccontextmanager
+    async def serving(self, sock: socket.socket) -> AsyncIterator[None]:
+        """Serve on ``sock`` (bound by ``bind_socket``) in the background until the context ends.
+
+        Raises:
+            Unavailable: the server did not come up.
+        """
+        task = asyncio.create_task(self.serve(sockets=[sock]), name="api-server")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTUP_TIMEOUT_SECONDS
+        while not self.started:
+            if task.done() or loop.time() > deadline:
+                await self._end(task)
+                raise Unavailable("the API server did not start")
+            await asyncio.sleep(0.01)
+        try:
+            yield
+        finally:
+            await self._end(task)
+
+    async def _end(self, task: asyncio.Task[None]) -> None:
+        self.should_exit = True
+        # uvicorn waits for open connections up to its graceful timeout; a response that
+        # ignores that is cancelled, never awaited forever: a backend must always stop.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            async with asyncio.timeout(GRACEFUL_SHUTDOWN_SECONDS + 5):
+                await asyncio.shield(task)
+        if not task.done():
+            logger.warning("the API server did not stop in time; cancelling it")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

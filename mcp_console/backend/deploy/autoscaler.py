@@ -6,8 +6,9 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any
 
+from mcp_console.backend.ports import LoadSample, LoadSource
 from mcp_console.schemas.errors import Invalid
 
 MAX_REPLICAS = 1000
@@ -107,27 +108,6 @@ class AutoscalePolicy:
     def to_dict(self) -> dict[str, Any]:
         """The policy as JSON-ready data that ``from_dict`` reads back."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class LoadSample:
-    """The load on a whole deployment at ``at`` (seconds on the caller's clock).
-
-    ``inflight`` and ``rps`` are totals over its instances, not per instance.
-    """
-
-    at: float
-    inflight: float
-    rps: float
-    healthy_instances: int
-
-
-class LoadSource(Protocol):
-    """Where the current load of a deployment comes from (the gateway)."""
-
-    def sample(self, deployment_id: int) -> LoadSample | None:
-        """The latest load, or ``None`` when nothing is known."""
-        ...
 
 
 @dataclass(frozen=True)

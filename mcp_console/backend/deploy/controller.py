@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,25 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
-from mcp_console.backend.deploy.autoscaler import Autoscaler, LoadSource
+from mcp_console.backend.deploy.autoscaler import Autoscaler
 from mcp_console.backend.deploy.converge import Converger
-from mcp_console.backend.deploy.dedicated import DedicatedInstances
 from mcp_console.backend.deploy.drivers.base import ManagedInstance, RuntimeDriver
-from mcp_console.backend.deploy.drivers.stdio import StdioChannel
-from mcp_console.backend.deploy.health import (
-    HealthMonitor,
-    ProbeResult,
-    StdioLeases,
-    probe_instance,
-)
+from mcp_console.backend.deploy.health import HealthMonitor, StdioLeases, probe_instance
 from mcp_console.backend.deploy.instances import STDERR_TAIL_LINES
-from mcp_console.backend.deploy.routes import RouteFeed
 from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.scaling import autoscale_pass
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact_lines
 from mcp_console.backend.deploy.state import DeploymentState, live, load_states
 from mcp_console.backend.deploy.status import compute_status
 from mcp_console.backend.events import EventBus
+from mcp_console.backend.ports import GatewayLink, LoadSource, ProbeResult
+from mcp_console.backend.stdio.channel import StdioChannel
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 from mcp_console.schemas.errors import ConsoleError
 from mcp_console.settings import DeploySettings
@@ -56,24 +50,27 @@ class Controller:
         drivers: Drivers,
         secrets_store: DeploymentSecrets,
         settings: DeploySettings,
-        load_source: Callable[[], LoadSource | None] = lambda: None,
     ) -> None:
         self._sessions = sessions
         self._events = events
         self.drivers = drivers
         self._secrets = secrets_store
         self.settings = settings
-        self._load_source = load_source
         self.leases = StdioLeases()
         self.health = HealthMonitor(settings, self._probe, self._report)
         self.converger = Converger(
-            sessions, events, drivers, secrets_store, settings, self.health, self.schedule
+            sessions,
+            events,
+            drivers,
+            secrets_store,
+            settings,
+            self.health,
+            self.schedule,
+            self.sync_routes,
         )
-        self.converger.routes_changed = self.sync_routes
-        # Set by the runtime when a gateway serves: the routes it keeps in step, and the
-        # instances it starts for single sessions (never this controller's to touch).
-        self.routes: RouteFeed | None = None
-        self.dedicated: DedicatedInstances | None = None
+        # While a gateway serves: the routes kept in step with the instances, the instances
+        # it starts for single sessions (never this controller's to touch), and the load.
+        self._gateway: GatewayLink | None = None
         self.autoscaler = Autoscaler(window_s=settings.autoscale_window)
         self.running = False
         self._locks: dict[int, asyncio.Lock] = {}
@@ -83,6 +80,14 @@ class Controller:
         self._watchers: dict[str, asyncio.Task[None]] = {}
 
     # -- life ----------------------------------------------------------------------------------
+
+    def connect_gateway(self, link: GatewayLink) -> None:
+        """Feed a gateway that now serves (the runtime's one wiring step)."""
+        self._gateway = link
+
+    def disconnect_gateway(self) -> None:
+        """The gateway stopped: keep reconciling without routes, session instances or load."""
+        self._gateway = None
 
     async def start(self) -> None:
         """Watch the drivers, adopt what runs, remove orphans, converge every deployment."""
@@ -231,8 +236,8 @@ class Controller:
             self.poke(deployment_id)
         for deployment_id in busy:
             await self.settle(deployment_id)
-        if self.routes is not None:
-            await self.routes.sync_all()
+        if self._gateway is not None:
+            await self._gateway.routes.sync_all()
         return len(busy)
 
     async def _remove_orphans(
@@ -250,7 +255,8 @@ class Controller:
             claimed = ref in refs or (managed.deployment_id, managed.instance_id) in instances
             if claimed or ref in self.converger.stopping:
                 continue
-            if self.dedicated is not None and self.dedicated.holds(managed.instance_id):
+            gateway = self._gateway
+            if gateway is not None and gateway.session_instances.holds(managed.instance_id):
                 continue  # a live session's own instance (its row is not among the replicas)
             with contextlib.suppress(ConsoleError):
                 driver = await self.drivers.get(managed.driver)
@@ -272,7 +278,8 @@ class Controller:
         async for event in driver.events():
             if event.kind == "start" or event.ref in self.converger.stopping:
                 continue
-            if self.dedicated is not None and self.dedicated.died(event.ref):
+            gateway = self._gateway
+            if gateway is not None and gateway.session_instances.died(event.ref):
                 continue  # a session's instance: its session ends, nothing is restarted
             self.converger.exit_codes[event.ref] = event.exit_code
             deployment_id = await self._deployment_of(event.deployment_id)
@@ -292,9 +299,10 @@ class Controller:
         watched = self.converger.watched.get(ref)
         if watched is None:
             return ProbeResult(ok=False, error="no longer managed")
-        if self.routes is not None and self.routes.holds(ref):
+        gateway = self._gateway
+        if gateway is not None and gateway.routes.holds(ref):
             # The gateway reads this stdio channel now: ask through its connection.
-            return await self.routes.probe(ref, self.settings.health_timeout)
+            return await gateway.routes.probe(ref, self.settings.health_timeout)
         driver = await self.drivers.get(watched.driver)
         return await probe_instance(
             driver, ref, watched.url, self.leases, self.settings.health_timeout
@@ -342,8 +350,8 @@ class Controller:
 
     async def sync_routes(self, deployment_id: int) -> None:
         """Bring the gateway's route of a deployment in line (a no-op without a gateway)."""
-        if self.routes is not None:
-            await self.routes.sync(deployment_id)
+        if self._gateway is not None:
+            await self._gateway.routes.sync(deployment_id)
 
     @asynccontextmanager
     async def stdio(self, driver_name: str, ref: str) -> AsyncIterator[StdioChannel]:
@@ -358,9 +366,14 @@ class Controller:
 
     # -- autoscaling ---------------------------------------------------------------------------
 
-    async def autoscale(self) -> int:
-        """Ask the autoscaler about every autoscaled deployment; returns how many changed."""
-        source = self._load_source()
+    async def autoscale(self, load: LoadSource | None = None) -> int:
+        """Ask the autoscaler about every autoscaled deployment; returns how many changed.
+
+        Args:
+            load: where the load is read; the serving gateway's figures by default (with
+                no gateway and no ``load``, nothing is scaled).
+        """
+        source = load if load is not None else (self._gateway.load if self._gateway else None)
         if source is None:
             return 0
         return await autoscale_pass(

@@ -7,13 +7,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
 from mcp_console.backend.deploy.drivers.base import RuntimeDriver
-from mcp_console.backend.deploy.drivers.stdio import StdioChannel, stdio_transport
+from mcp_console.backend.ports import ProbeResult
+from mcp_console.backend.stdio.channel import StdioChannel
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.deploy import HealthState
 from mcp_console.settings import DeploySettings
 
@@ -24,17 +25,6 @@ STARTING_PROBE_INTERVAL = 0.25
 _MAX_ERROR_CHARS = 500
 # How long closing waits for cancelled probes to end.
 CLOSE_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
-    """One probe: whether MCP answered, and what it said or why not."""
-
-    ok: bool
-    error: str | None = None
-    protocol: str | None = None
-    tools: int | None = None
-    seconds: float = 0.0
 
 
 def describe(exc: BaseException) -> str:

@@ -66,6 +66,7 @@ class InstanceOps:
         settings: DeploySettings,
         health: HealthMonitor,
         schedule: Callable[[int, float], None],
+        routes_changed: Callable[[int], Awaitable[None]],
     ) -> None:
         self._sessions = sessions
         self._events = events
@@ -79,7 +80,7 @@ class InstanceOps:
         self.exit_codes: dict[str, int | None] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         # Told which deployment's instances changed, so the gateway's routes follow.
-        self.routes_changed: Callable[[int], Awaitable[None]] = _nothing
+        self.routes_changed = routes_changed
 
     # -- one instance --------------------------------------------------------------------------
 
@@ -355,10 +356,6 @@ class InstanceOps:
             if isinstance(value, str):
                 event[key] = redact(value, masked)
         self._events.publish(event)
-
-
-async def _nothing(deployment_id: int) -> None:
-    """No routes to keep in step."""
 
 
 async def alive(driver: RuntimeDriver, ref: str) -> bool:

@@ -32,7 +32,7 @@ from mcp_console.schemas.deploy import (
 
 # Instances that hold (or are about to hold) a slot of their version.
 LIVE = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.RESTARTING})
-# The name prefix of an instance started for one gateway session (deploy/dedicated.py owns
+# The name prefix of an instance started for one gateway session (bridge/session_instances.py owns
 # them): they are no replicas, so the controller never counts, restarts or adopts them.
 DEDICATED_PREFIX = "s-"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable
@@ -148,11 +149,6 @@ class Gateway:
         self._origins_exact = frozenset(exact)
         self._origins_any_port = tuple(any_port)
         self._origin_verdicts: dict[bytes, bool] = {}
-
-    def set_meter(self, meter: Meter) -> None:
-        """Send request records to ``meter`` from now on."""
-        self.meter = meter
-        self.balancer.meter = meter
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -324,7 +320,9 @@ class Gateway:
         if provider is None:
             raise Unavailable(f"{route.path} runs an instance per session, but none can start")
         session_id = mint_session_id()
-        instance = await provider.acquire(route, session_id)
+        instance = await provider.acquire(
+            route, session_id, functools.partial(self.kill_session, session_id)
+        )
         return GatewaySession(
             id=session_id,
             deployment_id=route.deployment_id,

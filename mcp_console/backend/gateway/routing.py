@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
 
 if TYPE_CHECKING:
-    from mcp_console.backend.deploy.drivers.stdio import StdioChannel
+    from mcp_console.backend.stdio.channel import StdioChannel
 
 SessionMode = Literal["shared", "per-session"]
 InstanceTransport = Literal["streamable-http", "stdio"]
@@ -167,16 +167,23 @@ class InstanceLimit(Unavailable):
         self.retry_after = retry_after
 
 
+# Ends one gateway session; returns whether it was still open.
+EndSession = Callable[[], Awaitable[bool]]
+
+
 class InstanceProvider(Protocol):
     """Starts and stops the dedicated instances of ``per-session`` deployments.
 
-    The deploy layer implements it (``DedicatedInstances``); the gateway calls ``acquire``
-    when a client session begins (at ``initialize``) and ``release`` when it ends (DELETE,
-    kill, idle expiry, or the instance dying).
+    The bridge implements it (``SessionInstances``); the gateway calls ``acquire`` when a
+    client session begins (at ``initialize``) and ``release`` when it ends (DELETE, kill,
+    idle expiry, or the instance dying).
     """
 
-    async def acquire(self, route: DeploymentRoute, session_id: str) -> UpstreamInstance:
-        """An instance ready to serve MCP, for this session alone.
+    async def acquire(
+        self, route: DeploymentRoute, session_id: str, end_session: EndSession
+    ) -> UpstreamInstance:
+        """An instance ready to serve MCP, for this session alone; ``end_session`` ends the
+        session in the gateway should the instance die or its deployment stop.
 
         Raises:
             InstanceLimit: the deployment already runs its most session instances.

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from mcp_console.backend.gateway.app import create_app
+from mcp_console.backend.gateway.asgi import create_app
 from mcp_console.backend.gateway.auth import Authenticate
 from mcp_console.backend.gateway.core import Gateway, GatewayConfig
+from mcp_console.backend.gateway.records import Meter
+from mcp_console.backend.gateway.routing import InstanceProvider
 from mcp_console.schemas.errors import Unavailable
 from mcp_console.settings import Settings
 
@@ -76,10 +78,19 @@ class GatewayServer:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, authenticate: Authenticate, config: GatewayConfig | None = None
+        cls,
+        settings: Settings,
+        authenticate: Authenticate,
+        config: GatewayConfig | None = None,
+        *,
+        meter: Meter | None = None,
+        instance_provider: InstanceProvider | None = None,
     ) -> GatewayServer:
         """A server on ``settings.bind_host:settings.gateway_port`` with a new Gateway."""
-        return cls(Gateway(authenticate, config=config), settings.bind_host, settings.gateway_port)
+        gateway = Gateway(
+            authenticate, config=config, meter=meter, instance_provider=instance_provider
+        )
+        return cls(gateway, settings.bind_host, settings.gateway_port)
 
     @property
     def url(self) -> str:

@@ -7,8 +7,6 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcp_console.backend.deploy.autoscaler import LoadSample
-
 DEFAULT_WINDOW_S = 10
 # Upper bounds (ms) of the latency histogram's buckets; one more bucket takes what is slower.
 LATENCY_BOUNDS_MS: tuple[float, ...] = (
@@ -129,8 +127,7 @@ class LiveStats:
     """Sliding-window figures for every deployment and instance the gateway serves.
 
     Each finished request and each in-flight change costs O(1); reading figures costs
-    O(history). Also the autoscaler's ``LoadSource``: ``sample()`` gives a deployment's
-    requests/s and average in-flight over the window.
+    O(history).
 
     Args:
         window_s: Seconds the figures cover unless a read asks for another span.
@@ -138,9 +135,6 @@ class LiveStats:
             span a read may ask for, and what ``seconds()`` returns. Idle instances are
             pruned once nothing of theirs is left in it.
         clock: The clock of ``at`` and of the window (``time.monotonic`` by default).
-        healthy_instances: How many instances of a deployment are healthy (the gateway's
-            routing table knows; may be set later); without it, the instances seen in the
-            window are counted.
     """
 
     def __init__(
@@ -149,14 +143,12 @@ class LiveStats:
         *,
         history_s: int | None = None,
         clock: Callable[[], float] = time.monotonic,
-        healthy_instances: Callable[[int], int] | None = None,
     ) -> None:
         if window_s < 1:
             raise ValueError("window_s must be at least 1 second")
         self.window_s = int(window_s)
         self.history_s = max(int(history_s or 0), self.window_s)
         self._clock = clock
-        self.healthy_instances = healthy_instances
         self._started = clock()
         self._series: dict[Key, _Series] = {}
 
@@ -250,25 +242,6 @@ class LiveStats:
                 )
             )
         return out
-
-    def sample(self, deployment_id: int) -> LoadSample | None:
-        """The autoscaler's view: deployment-wide requests/s and average in-flight.
-
-        ``None`` when the gateway has not seen the deployment since it started.
-        """
-        figures = self.deployment(deployment_id)
-        if figures is None:
-            return None
-        if self.healthy_instances is not None:
-            healthy = self.healthy_instances(deployment_id)
-        else:
-            healthy = len(self.instances(deployment_id))
-        return LoadSample(
-            at=figures.at,
-            inflight=max(figures.inflight_avg, 0.0),
-            rps=figures.rps,
-            healthy_instances=healthy,
-        )
 
     def forget(self, deployment_id: int) -> None:
         """Drop everything about a deployment (it was removed)."""

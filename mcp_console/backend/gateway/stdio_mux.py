@@ -29,8 +29,8 @@ from mcp_types import (
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 
 from mcp_console import __version__
-from mcp_console.backend.deploy.drivers.stdio import ChannelClosed, StdioChannel
 from mcp_console.backend.gateway.exchange import scan_error
+from mcp_console.backend.stdio.channel import ChannelClosed, StdioChannel
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from mcp_console.backend.deploy.autoscaler import LoadSample
+from mcp_console.backend.ports import LoadSample
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 
@@ -26,7 +26,6 @@ async def test_load_scales_the_deployment_up_and_down_with_reasons_in_the_histor
     live: Runtime,
 ) -> None:
     load = DrivenLoad()
-    live.load_source = load
     admin = await publish(live, "svc", process_version("1.0.0"))
     policy = {
         "min_replicas": 1,
@@ -44,11 +43,11 @@ async def test_load_scales_the_deployment_up_and_down_with_reasons_in_the_histor
     await wait_for(live, admin, "svc", all_healthy)
 
     load.inflight = 5.0  # 5 in flight at a target of 2 each: 3 instances
-    changes = [await live.controller.autoscale() for _ in range(2)]
+    changes = [await live.controller.autoscale(load) for _ in range(2)]
     up = await wait_for(live, admin, "svc", lambda d: d.replicas == 3 and all_healthy(d))
     load.inflight = 0.0
     await asyncio.sleep(live.settings.deploy.autoscale_window)  # the busy samples age out
-    changes += [await live.controller.autoscale() for _ in range(2)]
+    changes += [await live.controller.autoscale(load) for _ in range(2)]
     down = await wait_for(live, admin, "svc", lambda d: d.replicas == 1 and len(d.instances) == 1)
 
     # One sample is not enough to act on; two in a row are.

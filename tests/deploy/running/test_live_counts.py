@@ -17,20 +17,20 @@ async def test_healthy_instances_follow_the_routes_not_the_traffic(live: Runtime
     )
     detail = await wait_for(live, admin, "web", all_healthy)
     assert detail.endpoint_url is not None
-    assert live.meter is not None
+    assert live.gateway_load is not None
     owner = Caller(admin, await live.users.create_key(admin, admin.name, label="load"))
 
     # One handshake-era session: all its traffic goes to one of the three instances.
     async with connect(detail.endpoint_url, owner, "legacy") as client:
         served = {await result_of(client, "whoami") for _ in range(3)}
-    three = live.meter.live.sample(detail.id)
+    three = live.gateway_load.sample(detail.id)
 
     await live.deployments.scale(admin, "web", 2)
     await wait_for(live, admin, "web", lambda d: all_healthy(d) and len(d.instances) == 2)
-    two = live.meter.live.sample(detail.id)
+    two = live.gateway_load.sample(detail.id)
     await live.deployments.stop(admin, "web")
     await wait_for(live, admin, "web", lambda d: not d.instances)
-    none = live.meter.live.sample(detail.id)
+    none = live.gateway_load.sample(detail.id)
 
     assert len(served) == 1
     assert three is not None

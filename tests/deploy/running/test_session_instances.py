@@ -14,8 +14,8 @@ import pytest
 from mcp import MCPError
 from sqlalchemy import func, select
 
+from mcp_console.backend.bridge.session_instances import new_dedicated_name
 from mcp_console.backend.db.models import ServiceInstance
-from mcp_console.backend.deploy.dedicated import new_dedicated_name
 from mcp_console.backend.deploy.drivers.base import RuntimeDriver
 from mcp_console.backend.deploy.state import DEDICATED_PREFIX, load_state
 from mcp_console.backend.runtime import Runtime
@@ -118,7 +118,7 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
     url = detail.endpoint_url
     assert url is not None
     assert live.gateway is not None
-    assert live.meter is not None
+    assert live.gateway_load is not None
     replicas = {i.name for i in detail.instances}
     process = live.drivers.process
 
@@ -128,7 +128,7 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
         sessions = live.gateway.gateway.list_sessions(detail.id)
         running = await session_instances(process)
         after = await live.deployments.get(owner.principal, "own")
-        live_count = live.meter.live.sample(detail.id)
+        live_count = live.gateway_load.sample(detail.id)
         # Over the limit (replicas = 2): refused with the limit, and told when to retry.
         with pytest.raises(BaseException) as refused:  # noqa: PT011 (an exception group)
             async with connect(url, owner, "legacy"):

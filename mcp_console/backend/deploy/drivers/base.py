@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from mcp_console.schemas.errors import Invalid
 
 if TYPE_CHECKING:
-    from mcp_console.backend.deploy.drivers.stdio import StdioChannel
+    from mcp_console.backend.stdio.channel import StdioChannel
 
 Transport = Literal["stdio", "streamable-http"]
 EventKind = Literal["start", "die", "oom"]

@@ -31,7 +31,8 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.events import EventFanout, docker_event
-from mcp_console.backend.deploy.drivers.stdio import StderrBuffer, StdioChannel, pump_docker_attach
+from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
+from mcp_console.backend.stdio.pumps import pump_docker_attach
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)

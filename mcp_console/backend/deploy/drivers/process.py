@@ -25,13 +25,9 @@ from mcp_console.backend.deploy.drivers.base import (
     substitute_port,
 )
 from mcp_console.backend.deploy.drivers.events import EventFanout
-from mcp_console.backend.deploy.drivers.stdio import (
-    StderrBuffer,
-    StdioChannel,
-    pump_stderr,
-    pump_stdout,
-)
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
+from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
+from mcp_console.backend.stdio.pumps import pump_stderr, pump_stdout
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)

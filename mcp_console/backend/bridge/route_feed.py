@@ -6,35 +6,30 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mcp_console.backend.bridge.session_instances import SessionInstances
 from mcp_console.backend.db.models import (
     DeploymentShare,
     McpService,
     ServiceDeployment,
     ServiceInstance,
 )
-from mcp_console.backend.deploy.drivers.stdio import StdioChannel
-from mcp_console.backend.deploy.health import ProbeResult
 from mcp_console.backend.deploy.state import DeploymentState, load_state
 from mcp_console.backend.gateway.pricing import PriceBook
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
+from mcp_console.backend.ports import ProbeResult, StdioLease
+from mcp_console.backend.stdio.channel import StdioChannel
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 from mcp_console.schemas.errors import ConsoleError
 
-if TYPE_CHECKING:
-    from mcp_console.backend.deploy.dedicated import DedicatedInstances
-
 logger = logging.getLogger(__name__)
 
-# (driver, ref) -> the instance's stdio channel, held exclusively for the block.
-StdioLease = Callable[[str, str], AbstractAsyncContextManager[StdioChannel]]
 # Probe a routed stdio instance through the gateway's own connection to it.
 MuxProbe = Callable[[UpstreamInstance, float], Awaitable[ProbeResult]]
 
@@ -69,7 +64,7 @@ class RouteFeed:
         base_url: the gateway's URL; endpoints are ``{base_url}/mcp/{owner}/{name}``.
         stdio: the controller's exclusive lease on a stdio channel.
         mux_probe: an MCP probe over the gateway's connection to a stdio instance.
-        dedicated: the session instances of per-session deployments, removed when their
+        session_instances: the instances of per-session deployments, removed when their
             deployment stops or goes.
         prices: the meter's request prices, set from each deployment's service.
     """
@@ -81,17 +76,16 @@ class RouteFeed:
         base_url: str,
         stdio: StdioLease,
         mux_probe: MuxProbe,
-        *,
-        dedicated: DedicatedInstances | None = None,
-        prices: PriceBook | None = None,
+        session_instances: SessionInstances,
+        prices: PriceBook,
     ) -> None:
         self._sessions = sessions
         self.table = table
         self.base_url = base_url.rstrip("/")
         self._stdio = stdio
         self._mux_probe = mux_probe
-        self.dedicated = dedicated
-        self.prices = prices
+        self._session_instances = session_instances
+        self._prices = prices
         self._locks: dict[int, asyncio.Lock] = {}
         self._held: dict[int, dict[str, _Held]] = {}
         self._by_ref: dict[str, _Held] = {}
@@ -107,9 +101,7 @@ class RouteFeed:
         are not draining, plus the session instances serving (the live figures' count)."""
         route = self.table.get(deployment_id)
         shared = len(route.candidates) if route is not None else 0
-        if self.dedicated is not None:
-            shared += self.dedicated.count(deployment_id)
-        return shared
+        return shared + self._session_instances.count(deployment_id)
 
     def holds(self, ref: str) -> bool:
         """Whether the gateway owns the stdio channel of ``ref``."""
@@ -164,7 +156,7 @@ class RouteFeed:
                 if state is not None
                 else frozenset()
             )
-            if state is not None and self.prices is not None:
+            if state is not None:
                 price = (
                     await session.execute(
                         select(McpService.price_model, McpService.price_per_request).where(
@@ -175,15 +167,13 @@ class RouteFeed:
         if state is None or state.deployment.desired_state == DesiredState.DELETED:
             self.table.remove_deployment(deployment_id)
             await self._release(deployment_id, set(self._held.get(deployment_id, {})))
-            if self.dedicated is not None:
-                await self.dedicated.close_deployment(deployment_id)
-            if self.prices is not None:
-                self.prices.forget(deployment_id)
+            await self._session_instances.close_deployment(deployment_id)
+            self._prices.forget(deployment_id)
             self._locks.pop(deployment_id, None)
             return
         d = state.deployment
-        if self.prices is not None and price is not None:
-            self.prices.set(d.id, price.price_model, price.price_per_request)
+        if price is not None:
+            self._prices.set(d.id, price.price_model, price.price_per_request)
         endpoint = self.endpoint(state.owner, d.deployment_name)
         if d.endpoint_url != endpoint:
             async with self._sessions.begin() as session:
@@ -214,8 +204,8 @@ class RouteFeed:
         await self._release(d.id, set(self._held.get(d.id, {})) - set(wanted))
         for instance in wanted.values():
             self.table.set_instance(d.id, instance)
-        if d.desired_state != DesiredState.RUNNING and self.dedicated is not None:
-            await self.dedicated.close_deployment(d.id)
+        if d.desired_state != DesiredState.RUNNING:
+            await self._session_instances.close_deployment(d.id)
 
     async def _instance(
         self, state: DeploymentState, row: ServiceInstance

@@ -10,10 +10,11 @@ from typing import Any
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 from mcp_types.version import LATEST_MODERN_VERSION
 
-from mcp_console.backend.deploy.health import ProbeResult, describe
+from mcp_console.backend.deploy.health import describe
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.routing import UpstreamInstance
 from mcp_console.backend.gateway.stdio_mux import GATEWAY_INFO, MuxClosed
+from mcp_console.backend.ports import ProbeResult
 
 
 async def probe_mux(

@@ -1,4 +1,4 @@
-"""The async JSON-lines channel to a stdio MCP server, its stderr ring and an SDK adapter."""
+"""The async JSON-lines channel to a stdio MCP server and its stderr ring."""
 
 from __future__ import annotations
 
@@ -6,24 +6,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import struct
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
-
-import anyio
-
-if TYPE_CHECKING:
-    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-    from mcp.shared.message import SessionMessage
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
-_STDOUT_FRAME = 1
-_STDERR_FRAME = 2
-_DOCKER_HEADER = struct.Struct(">BxxxL")
 
 
 class ChannelClosed(ConnectionError):
@@ -196,103 +185,3 @@ class StdioChannel:
             self._eof = True
             with contextlib.suppress(asyncio.QueueFull):
                 self._lines.put_nowait(None)
-
-
-async def pump_docker_attach(reader: asyncio.StreamReader, channel: StdioChannel) -> None:
-    """Demultiplex Docker's attach stream: 8-byte headers, then stdout or stderr payloads.
-
-    Frames do not align with JSON lines; the channel re-splits stdout on newlines.
-    """
-    try:
-        while True:
-            header = await reader.readexactly(_DOCKER_HEADER.size)
-            kind, length = _DOCKER_HEADER.unpack(header)
-            payload = await reader.readexactly(length) if length else b""
-            if kind == _STDOUT_FRAME:
-                await channel.feed_stdout(payload)
-            elif kind == _STDERR_FRAME:
-                channel.stderr.feed(payload)
-    except (asyncio.IncompleteReadError, ConnectionError, OSError):
-        pass
-    finally:
-        await channel.feed_eof()
-
-
-async def pump_stdout(reader: asyncio.StreamReader, channel: StdioChannel) -> None:
-    """Feed a subprocess's stdout pipe into the channel."""
-    try:
-        while chunk := await reader.read(65536):
-            await channel.feed_stdout(chunk)
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        await channel.feed_eof()
-
-
-async def pump_stderr(reader: asyncio.StreamReader, stderr: StderrBuffer) -> None:
-    """Feed a subprocess's stderr pipe into its ring buffer."""
-    with contextlib.suppress(ConnectionError, OSError):
-        while chunk := await reader.read(65536):
-            stderr.feed(chunk)
-
-
-SdkStreams = tuple[
-    "MemoryObjectReceiveStream[SessionMessage | Exception]",
-    "MemoryObjectSendStream[SessionMessage]",
-]
-
-
-@asynccontextmanager
-async def stdio_transport(channel: StdioChannel) -> AsyncIterator[SdkStreams]:
-    """Present a ``StdioChannel`` as the SDK's transport streams.
-
-    Usable as ``Client(stdio_transport(channel))`` or with ``ClientSession(*streams)``.
-    Leaving the block stops the pumps but leaves the channel and the server running.
-    """
-    # The SDK loads only when a stdio session opens: the console's start-up does without it.
-    import mcp_types
-    from mcp.shared.message import SessionMessage
-
-    to_session, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    write_stream, from_session = anyio.create_memory_object_stream[SessionMessage](0)
-
-    async def server_to_session() -> None:
-        async with to_session:
-            while True:
-                try:
-                    line = await channel.receive_line()
-                except ChannelClosed:
-                    return
-                item: SessionMessage | Exception
-                try:
-                    item = SessionMessage(
-                        mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-                    )
-                except ValueError as exc:
-                    channel.stderr.note(f"invalid JSON-RPC line on stdout: {line[:200]!r}")
-                    item = exc
-                try:
-                    await to_session.send(item)
-                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                    return
-
-    async def session_to_server() -> None:
-        async with from_session:
-            try:
-                async for message in from_session:
-                    await channel.send_line(
-                        message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                    )
-            except ChannelClosed:
-                # The session must see the end rather than wait on a reply forever.
-                await to_session.aclose()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server_to_session)
-        tg.start_soon(session_to_server)
-        try:
-            yield read_stream, write_stream
-        finally:
-            tg.cancel_scope.cancel()
-            for stream in (read_stream, write_stream):
-                await stream.aclose()

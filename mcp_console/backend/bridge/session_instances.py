@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +20,18 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
 from mcp_console.backend.deploy.drivers.base import InstanceHandle
-from mcp_console.backend.deploy.drivers.stdio import stdio_transport
-from mcp_console.backend.deploy.health import STARTING_PROBE_INTERVAL, ProbeResult, probe
+from mcp_console.backend.deploy.health import STARTING_PROBE_INTERVAL, probe
 from mcp_console.backend.deploy.instances import InstanceOps, alive
-from mcp_console.backend.deploy.routes import StdioLease
 from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.state import DEDICATED_PREFIX, DeploymentState, load_state
-from mcp_console.backend.gateway.routing import DeploymentRoute, InstanceLimit, UpstreamInstance
+from mcp_console.backend.gateway.routing import (
+    DeploymentRoute,
+    EndSession,
+    InstanceLimit,
+    UpstreamInstance,
+)
+from mcp_console.backend.ports import ProbeResult, StdioLease
+from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 from mcp_console.schemas.errors import ConsoleError, Invalid, Unavailable
 from mcp_console.settings import DeploySettings
@@ -35,9 +40,6 @@ logger = logging.getLogger(__name__)
 
 # What a client refused for the limit is told to wait: sessions end all the time.
 RETRY_AFTER_SECONDS = 5
-
-# Ends a gateway session by id (the gateway's ``kill_session``); returns whether it existed.
-EndSession = Callable[[str], Awaitable[bool]]
 
 
 def new_dedicated_name() -> str:
@@ -54,11 +56,6 @@ def session_limit(d: ServiceDeployment) -> int:
     return d.replicas
 
 
-async def _not_served(session_id: str) -> bool:
-    """No gateway to end sessions in."""
-    return False
-
-
 @dataclass(slots=True, eq=False)
 class _Dedicated:
     """One session's instance, from the moment its place is taken until it is removed."""
@@ -67,6 +64,8 @@ class _Dedicated:
     session_id: str
     name: str
     driver: str
+    # Ends the gateway session when its instance dies or its deployment stops.
+    end_session: EndSession
     row_id: int | None = None
     ref: str | None = None
     instance: UpstreamInstance | None = None
@@ -76,7 +75,7 @@ class _Dedicated:
     removal: asyncio.Task[None] | None = None
 
 
-class DedicatedInstances:
+class SessionInstances:
     """The gateway's ``InstanceProvider``: starts an instance for each session of a
     per-session deployment and removes it when the session ends.
 
@@ -109,9 +108,6 @@ class DedicatedInstances:
         self._drivers = drivers
         self._stdio = stdio
         self.settings = settings
-        # Set by the runtime: how a session is ended when its instance dies or its
-        # deployment stops (the gateway then gives the instance back through ``release``).
-        self.end_session: EndSession = _not_served
         self._by_session: dict[str, _Dedicated] = {}
         self._by_deployment: dict[int, dict[str, _Dedicated]] = {}
         self._by_name: dict[str, _Dedicated] = {}
@@ -176,8 +172,13 @@ class DedicatedInstances:
 
     # -- InstanceProvider ----------------------------------------------------------------------
 
-    async def acquire(self, route: DeploymentRoute, session_id: str) -> UpstreamInstance:
+    async def acquire(
+        self, route: DeploymentRoute, session_id: str, end_session: EndSession
+    ) -> UpstreamInstance:
         """Start an instance for the session and return it once it answers MCP.
+
+        ``end_session`` is called when the instance dies or the deployment stops; the
+        gateway then gives the instance back through ``release``.
 
         Raises:
             InstanceLimit: the deployment already runs ``session_limit`` session instances.
@@ -200,7 +201,7 @@ class DedicatedInstances:
                 limit=limit,
                 retry_after=RETRY_AFTER_SECONDS,
             )
-        entry = _Dedicated(d.id, session_id, new_dedicated_name(), d.driver)
+        entry = _Dedicated(d.id, session_id, new_dedicated_name(), d.driver, end_session)
         self._by_session[session_id] = entry
         self._by_deployment.setdefault(d.id, {})[session_id] = entry
         self._by_name[entry.name] = entry
@@ -324,7 +325,7 @@ class DedicatedInstances:
     async def _end(self, entry: _Dedicated) -> None:
         """End the session in the gateway (it asks for ``release``), and remove the instance."""
         try:
-            await self.end_session(entry.session_id)
+            await entry.end_session()
         finally:
             await self._dispose(entry)
 
@@ -342,17 +343,18 @@ class DedicatedInstances:
                 await entry.lease.aclose()
             if entry.ref is not None:
                 await self._ops.stop_and_remove(entry.driver, entry.ref)
-            if entry.row_id is not None:
-                try:
-                    async with self._sessions.begin() as session:
-                        await session.execute(
-                            delete(ServiceInstance).where(ServiceInstance.id == entry.row_id)
-                        )
-                except SQLAlchemyError as exc:
-                    # A leftover row is deleted at the next start (``clean``).
-                    logger.warning("could not delete the row of %s: %s", entry.name, exc)
         finally:
+            # Its place is free as soon as the instance is gone, not once its row is.
             self._forget(entry)
+        if entry.row_id is not None:
+            try:
+                async with self._sessions.begin() as session:
+                    await session.execute(
+                        delete(ServiceInstance).where(ServiceInstance.id == entry.row_id)
+                    )
+            except SQLAlchemyError as exc:
+                # A leftover row is deleted at the next start (``clean``).
+                logger.warning("could not delete the row of %s: %s", entry.name, exc)
 
     def _forget(self, entry: _Dedicated) -> None:
         if self._by_session.get(entry.session_id) is entry:
