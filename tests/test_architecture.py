@@ -102,7 +102,7 @@ LAYERS_CONTRACT = "The backend's layers, top to bottom: deploy and gateway never
     ("importer", "imported"),
     [
         ("backend/deploy/health.py", "mcp_console.backend.gateway.routing"),
-        ("backend/gateway/balancer.py", "mcp_console.backend.deploy.state"),
+        ("backend/gateway/balancer.py", "mcp_console.backend.deploy.deployment_record"),
     ],
 )
 def test_the_layers_contract_breaks_when_deploy_and_gateway_meet(

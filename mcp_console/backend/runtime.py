@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from datetime import UTC, datetime
 from types import TracebackType
@@ -15,13 +16,13 @@ from mcp_console.backend.catalog.search import search_index_for
 from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
 from mcp_console.backend.db.migrate import upgrade
-from mcp_console.backend.deploy.autoscaler import LoadSource
 from mcp_console.backend.deploy.controller import Controller
-from mcp_console.backend.deploy.runtimes import Drivers
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.service import DeploymentService
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.monitor.service import LIVE_HISTORY_S, MonitorService
+from mcp_console.backend.ports import GatewayLink
 from mcp_console.backend.security.internal_keys import InternalKeys
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
@@ -35,8 +36,9 @@ SHUTDOWN_SLACK = 30.0
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from mcp_console.backend.deploy.dedicated import DedicatedInstances
-    from mcp_console.backend.deploy.routes import RouteFeed
+    from mcp_console.backend.bridge.load import GatewayLoad
+    from mcp_console.backend.bridge.route_feed import RouteFeed
+    from mcp_console.backend.bridge.session_instances import SessionInstances
     from mcp_console.backend.gateway.metering import UsageMeter
     from mcp_console.backend.gateway.server import GatewayServer
 
@@ -64,9 +66,9 @@ class Runtime:
         self.gateway: GatewayServer | None = None
         self.meter: UsageMeter | None = None
         self._routes: RouteFeed | None = None
-        self._dedicated: DedicatedInstances | None = None
-        # The gateway sets this: where the autoscaler reads each deployment's load.
-        self.load_source: LoadSource | None = None
+        self._session_instances: SessionInstances | None = None
+        # While the gateway serves: where the autoscaler reads each deployment's load.
+        self.gateway_load: GatewayLoad | None = None
         self.local_admin: Principal | None = None
         self.local_admin_new_key: str | None = None
 
@@ -106,7 +108,6 @@ class Runtime:
             self.drivers,
             secrets_store,
             self.settings.deploy,
-            load_source=lambda: self.load_source,
         )
         self.deployments = DeploymentService(
             self.sessions,
@@ -174,11 +175,12 @@ class Runtime:
 
     async def _start_gateway(self) -> None:
         # The gateway (uvicorn, metering) loads only where something serves it.
-        from mcp_console.backend.deploy.dedicated import DedicatedInstances
-        from mcp_console.backend.deploy.routes import RouteFeed
+        from mcp_console.backend.bridge.load import GatewayLoad
+        from mcp_console.backend.bridge.mux_probe import probe_mux
+        from mcp_console.backend.bridge.route_feed import RouteFeed
+        from mcp_console.backend.bridge.session_instances import SessionInstances
         from mcp_console.backend.gateway.metering import UsageMeter
         from mcp_console.backend.gateway.pricing import PriceBook
-        from mcp_console.backend.gateway.probe import probe_mux
         from mcp_console.backend.gateway.server import GatewayServer
         from mcp_console.backend.gateway.stats import LiveStats
 
@@ -187,19 +189,20 @@ class Runtime:
             self.engine, prices=prices, live=LiveStats(history_s=LIVE_HISTORY_S)
         )
         self.meter.start()
-        self.load_source = self.meter.live
-        server = GatewayServer.from_settings(self.settings, self.internal_keys.authenticate)
-        server.gateway.set_meter(self.meter)
-        self._dedicated = DedicatedInstances(
+        self._session_instances = SessionInstances(
             self.sessions,
             self.controller.converger,
             self.drivers,
             self.controller.stdio,
             self.settings.deploy,
         )
-        await self._dedicated.clean()
-        self._dedicated.end_session = server.gateway.kill_session
-        server.gateway.instance_provider = self.controller.dedicated = self._dedicated
+        await self._session_instances.clean()
+        server = GatewayServer.from_settings(
+            self.settings,
+            self.internal_keys.authenticate,
+            meter=self.meter,
+            instance_provider=self._session_instances,
+        )
         url = await server.start()
         self.gateway = server
         gateway = server.gateway
@@ -208,34 +211,41 @@ class Runtime:
             gateway.routes,
             url,
             self.controller.stdio,
-            lambda instance, timeout: probe_mux(gateway, instance, timeout),
-            dedicated=self._dedicated,
-            prices=prices,
+            functools.partial(probe_mux, gateway),
+            self._session_instances,
+            prices,
         )
-        self.meter.live.healthy_instances = self._routes.healthy_instances
-        self.controller.routes = self._routes
+        self.gateway_load = GatewayLoad(self.meter.live, self._routes.healthy_instances)
+        # The one link made after construction: the controller feeds the serving gateway.
+        self.controller.connect_gateway(
+            GatewayLink(
+                routes=self._routes,
+                session_instances=self._session_instances,
+                load=self.gateway_load,
+            )
+        )
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.
+        if hasattr(self, "controller"):
+            self.controller.disconnect_gateway()
         if self.gateway is not None:
             with contextlib.suppress(Exception):
                 await self.gateway.stop()
             self.gateway = None
-        if self._dedicated is not None:
-            self.controller.dedicated = None
+        if self._session_instances is not None:
             try:
                 # Bounded: what is left is removed as an orphan at the next start.
                 async with asyncio.timeout(self.settings.deploy.stop_timeout + SHUTDOWN_SLACK):
-                    await self._dedicated.aclose()
+                    await self._session_instances.aclose()
             except TimeoutError:
                 logger.warning("session instances were still being removed at shutdown")
-            self._dedicated = None
+            self._session_instances = None
         if self.meter is not None:
             await self.meter.aclose()
             self.meter = None
-            self.load_source = None
+            self.gateway_load = None
         if self._routes is not None:
-            self.controller.routes = None
             await self._routes.close()
             self._routes = None
 

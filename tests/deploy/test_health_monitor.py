@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from mcp_console.backend.deploy.health import HealthMonitor, ProbeResult
+from mcp_console.backend.deploy.health import HealthMonitor
+from mcp_console.backend.ports import ProbeResult
 from mcp_console.schemas.deploy import HealthState
 from mcp_console.settings import DeploySettings
 

@@ -20,7 +20,7 @@ from mcp_console.backend.db.models import (
     ServiceDeployment,
     ServiceInstance,
 )
-from mcp_console.backend.deploy.state import DeploymentState, load_state
+from mcp_console.backend.deploy.deployment_record import DeploymentState, load_state
 from mcp_console.backend.gateway.pricing import PriceBook
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
 from mcp_console.backend.ports import ProbeResult, StdioLease

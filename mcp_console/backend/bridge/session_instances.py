@@ -19,11 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
+from mcp_console.backend.deploy.deployment_record import (
+    DEDICATED_PREFIX,
+    DeploymentState,
+    load_state,
+)
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import InstanceHandle
 from mcp_console.backend.deploy.health import STARTING_PROBE_INTERVAL, probe
 from mcp_console.backend.deploy.instances import InstanceOps, alive
-from mcp_console.backend.deploy.runtimes import Drivers
-from mcp_console.backend.deploy.state import DEDICATED_PREFIX, DeploymentState, load_state
 from mcp_console.backend.gateway.routing import (
     DeploymentRoute,
     EndSession,

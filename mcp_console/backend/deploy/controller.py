@@ -16,14 +16,14 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy.autoscaler import Autoscaler
 from mcp_console.backend.deploy.converge import Converger
+from mcp_console.backend.deploy.deployment_record import DeploymentState, live, load_states
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import ManagedInstance, RuntimeDriver
 from mcp_console.backend.deploy.health import HealthMonitor, StdioLeases, probe_instance
 from mcp_console.backend.deploy.instances import STDERR_TAIL_LINES
-from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.scaling import autoscale_pass
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact_lines
-from mcp_console.backend.deploy.state import DeploymentState, live, load_states
-from mcp_console.backend.deploy.status import compute_status
+from mcp_console.backend.deploy.status_rollup import compute_status
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.ports import GatewayLink, LoadSource, ProbeResult
 from mcp_console.backend.stdio.channel import StdioChannel

@@ -9,9 +9,9 @@ from sqlalchemy import delete
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import rollout
+from mcp_console.backend.deploy.deployment_record import DeploymentState, live, load_state
 from mcp_console.backend.deploy.instances import InstanceOps, alive, new_instance_name
-from mcp_console.backend.deploy.state import DeploymentState, live, load_state
-from mcp_console.backend.deploy.status import compute_status, is_summary
+from mcp_console.backend.deploy.status_rollup import compute_status, is_summary
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 
 # Least useful first when scaling down: failed, waiting, starting, then the newest running.

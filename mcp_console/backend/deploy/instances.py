@@ -18,6 +18,8 @@ from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import history
 from mcp_console.backend.deploy.config import resolve_config
+from mcp_console.backend.deploy.deployment_record import DeploymentState
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import (
     InstanceHandle,
     ManagedInstance,
@@ -26,9 +28,7 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.health import HealthMonitor
 from mcp_console.backend.deploy.plan import launch_for
-from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
-from mcp_console.backend.deploy.state import DeploymentState
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import HealthState, InstanceStatus
 from mcp_console.schemas.errors import Conflict, ConsoleError, NotFound, Unavailable

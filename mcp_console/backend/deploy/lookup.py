@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mcp_console.backend.catalog.service import can_see
 from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion, User
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
-from mcp_console.backend.deploy.state import DeploymentState, load_states
+from mcp_console.backend.deploy.deployment_record import DeploymentState, load_states
 from mcp_console.schemas.deploy import DesiredState
 from mcp_console.schemas.errors import Conflict, NotFound
 from mcp_console.schemas.users import Principal

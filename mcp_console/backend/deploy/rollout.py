@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.deploy import history
-from mcp_console.backend.deploy.state import DeploymentState
+from mcp_console.backend.deploy.deployment_record import DeploymentState
 from mcp_console.schemas.deploy import InstanceStatus
 from mcp_console.schemas.users import Principal
 

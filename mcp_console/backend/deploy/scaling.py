@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.deploy import history
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler
-from mcp_console.backend.deploy.state import load_states
+from mcp_console.backend.deploy.deployment_record import load_states
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.ports import LoadSource
 from mcp_console.schemas.deploy import DesiredState

@@ -20,6 +20,7 @@ from mcp_console.backend.db.models import (
 from mcp_console.backend.deploy import history, rollout
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.deploy.controller import Controller
+from mcp_console.backend.deploy.deployment_record import DeploymentState, load_states
 from mcp_console.backend.deploy.lookup import (
     address,
     clamp,
@@ -31,12 +32,7 @@ from mcp_console.backend.deploy.lookup import (
 )
 from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
-from mcp_console.backend.deploy.state import (
-    DeploymentState,
-    deployment_detail,
-    deployment_view,
-    load_states,
-)
+from mcp_console.backend.deploy.views import deployment_detail, deployment_view
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,

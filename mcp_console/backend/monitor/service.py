@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import User
+from mcp_console.backend.deploy.deployment_record import DeploymentState
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.lookup import address, find
-from mcp_console.backend.deploy.runtimes import Drivers
-from mcp_console.backend.deploy.state import DeploymentState
 from mcp_console.backend.monitor.usage import ResourceSampler
 from mcp_console.backend.security.internal_keys import InternalKeys
 from mcp_console.schemas.deploy import DeploymentView, InstanceStatus

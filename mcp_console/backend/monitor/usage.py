@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.plan import DOCKER, PROCESS
-from mcp_console.backend.deploy.runtimes import Drivers
 from mcp_console.schemas.errors import ConsoleError
 
 MIB = 1024 * 1024

@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 
 from mcp_console.backend.daemon import DaemonFiles, running_pid
-from mcp_console.backend.deploy.runtimes import SCOPE_LABEL
+from mcp_console.backend.deploy.driver_registry import SCOPE_LABEL
 from mcp_console.backend.runtime import Runtime
 from mcp_console.settings import DeploySettings, Settings
 from tests.cli.commands import Cli

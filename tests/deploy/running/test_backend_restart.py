@@ -16,9 +16,9 @@ import docker
 import pytest
 
 from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
+from mcp_console.backend.deploy.driver_registry import SCOPE_LABEL
 from mcp_console.backend.deploy.drivers.base import LABEL_DEPLOYMENT, LABEL_INSTANCE, InstanceSpec
 from mcp_console.backend.deploy.drivers.docker import DockerManager
-from mcp_console.backend.deploy.runtimes import SCOPE_LABEL
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from mcp_console.backend.bridge.session_instances import new_dedicated_name
 from mcp_console.backend.db.models import ServiceInstance
+from mcp_console.backend.deploy.deployment_record import DEDICATED_PREFIX, load_state
 from mcp_console.backend.deploy.drivers.base import RuntimeDriver
-from mcp_console.backend.deploy.state import DEDICATED_PREFIX, load_state
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.catalog import VersionCreate
 from mcp_console.schemas.deploy import (

@@ -30,7 +30,7 @@ from mcp_console.backend.deploy.drivers.base import (
     substitute_port,
 )
 from mcp_console.backend.deploy.drivers.engine import Engine
-from mcp_console.backend.deploy.drivers.events import EventFanout, docker_event
+from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout, docker_event
 from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_docker_attach
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
@@ -82,7 +82,7 @@ class DockerManager:
         self.engine = engine or Engine()
         self._scope = dict(scope_labels or {})
         self._attachments: dict[str, _Attachment] = {}
-        self._fanout = EventFanout(self._watch_events, prepare=self.engine.client)
+        self._fanout = DriverEventFanout(self._watch_events, prepare=self.engine.client)
 
     def _label_filters(self) -> list[str]:
         return [f"{LABEL_MANAGED}=true", *(f"{k}={v}" for k, v in self._scope.items())]
@@ -342,11 +342,11 @@ class DockerManager:
         )
         return raw.decode("utf-8", "replace").splitlines()[-tail:] if tail > 0 else []
 
-    def events(self) -> EventFanout.Subscription:
-        """Container start, die and oom events from this moment on (see ``EventFanout``)."""
+    def events(self) -> DriverEventFanout.Subscription:
+        """Container start, die and oom events from this moment on (see ``DriverEventFanout``)."""
         return self._fanout.subscribe()
 
-    def _watch_events(self, since: float, stop: EventFanout.Stopper) -> None:
+    def _watch_events(self, since: float, stop: DriverEventFanout.Stopper) -> None:
         """Runs in a thread: stream the engine's events into the fan-out until stopped."""
         client = self.engine.client_nowait()
         seconds, fraction = divmod(since, 1)

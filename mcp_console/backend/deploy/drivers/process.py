@@ -24,7 +24,7 @@ from mcp_console.backend.deploy.drivers.base import (
     http_url,
     substitute_port,
 )
-from mcp_console.backend.deploy.drivers.events import EventFanout
+from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
 from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_stderr, pump_stdout
@@ -77,7 +77,7 @@ class ProcessManager:
         self.data_dir = data_dir
         self.venvs = venvs or VenvCache(data_dir / "venvs")
         self._processes: dict[str, _Process] = {}
-        self._fanout = EventFanout()
+        self._fanout = DriverEventFanout()
 
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         """Install the package if needed, then spawn the server.
@@ -277,7 +277,7 @@ class ProcessManager:
         """The last lines the process wrote to stderr (and, for HTTP servers, stdout)."""
         return self._get(ref).stderr.tail(tail)
 
-    def events(self) -> EventFanout.Subscription:
+    def events(self) -> DriverEventFanout.Subscription:
         """Start and die events from this moment on."""
         return self._fanout.subscribe()
 

@@ -1,10 +1,9 @@
-"""A deployment with everything around it, loaded in a few queries, and its DTOs."""
+"""A deployment as recorded: its row with everything around it, loaded in a few queries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,17 +16,10 @@ from mcp_console.backend.db.models import (
     ServiceVersion,
     User,
 )
-from mcp_console.backend.deploy.config import masked_config
 from mcp_console.backend.deploy.plan import Recipe
 from mcp_console.schemas.deploy import (
-    DeploymentDetail,
-    DeploymentStatus,
-    DeploymentView,
-    DesiredState,
     HealthState,
     InstanceStatus,
-    InstanceView,
-    RuntimeChoice,
 )
 
 # Instances that hold (or are about to hold) a slot of their version.
@@ -150,81 +142,6 @@ async def load_state(session: AsyncSession, deployment_id: int) -> DeploymentSta
     """One deployment by id, or ``None``."""
     states = await load_states(session, ServiceDeployment.id == deployment_id)
     return states[0] if states else None
-
-
-def _version_label(state: DeploymentState, version_id: int | None) -> str | None:
-    row = state.version(version_id)
-    return row.version if row is not None else None
-
-
-def instance_view(state: DeploymentState, row: ServiceInstance) -> InstanceView:
-    """The DTO of one instance."""
-    version = state.version(row.version_id)
-    return InstanceView(
-        id=row.id,
-        name=row.name,
-        version=version.version if version is not None else None,
-        status=InstanceStatus(row.status),
-        health=HealthState(row.health),
-        driver=row.driver,
-        ref=row.container_id,
-        transport=version.transport if version is not None else "stdio",
-        host=row.host,
-        port=row.port,
-        url=row.health_check_url,
-        last_health_check=row.last_health_check,
-        last_error=row.last_error,
-        stderr_tail=(row.stderr_tail or "").splitlines(),
-        restart_count=row.restart_count,
-        exit_code=row.exit_code,
-        created_at=row.created_at,
-    )
-
-
-def _view_fields(state: DeploymentState) -> dict[str, Any]:
-    d = state.deployment
-    current = state.version(d.version_id)
-    return {
-        "id": d.id,
-        "name": d.deployment_name,
-        "owner": state.owner,
-        "service": state.service,
-        "version": current.version if current is not None else "?",
-        "status": DeploymentStatus(d.status),
-        "status_reason": d.status_reason,
-        "desired_state": DesiredState(d.desired_state),
-        "runtime": RuntimeChoice(d.runtime),
-        "driver": d.driver,
-        "transport": current.transport if current is not None else "stdio",
-        "replicas": d.replicas,
-        "ready_replicas": len(state.healthy(d.version_id)),
-        "endpoint_url": d.endpoint_url,
-        "target_version": _version_label(state, d.target_version_id),
-        "previous_version": _version_label(state, d.previous_version_id),
-        "created_at": d.created_at,
-        "updated_at": d.updated_at,
-    }
-
-
-def deployment_view(state: DeploymentState) -> DeploymentView:
-    """The list-row DTO of a deployment."""
-    return DeploymentView(**_view_fields(state))
-
-
-def deployment_detail(state: DeploymentState) -> DeploymentDetail:
-    """The detail DTO: settings (secrets masked) and every instance."""
-    d = state.deployment
-    return DeploymentDetail(
-        **_view_fields(state),
-        config=masked_config(dict(d.config), state.secret_names),
-        secret_names=list(state.secret_names),
-        cpu_limit=d.cpu_limit,
-        memory_limit_mb=d.memory_limit_mb,
-        session_mode=d.session_mode,
-        autoscale=dict(d.autoscale) or None,
-        rollout_deadline=d.rollout_deadline,
-        instances=[instance_view(state, row) for row in state.instances],
-    )
 
 
 def live(rows: Sequence[ServiceInstance]) -> list[ServiceInstance]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mcp_console.backend.deploy.state import DeploymentState
+from mcp_console.backend.deploy.deployment_record import DeploymentState
 from mcp_console.schemas.deploy import (
     DeploymentStatus,
     DesiredState,

@@ -47,7 +47,7 @@ def docker_event(driver: str, raw: Mapping[str, Any]) -> RuntimeEvent | None:
     )
 
 
-class EventFanout:
+class DriverEventFanout:
     """Deliver each event to every subscription; a slow one loses its oldest events.
 
     With a ``producer`` (a blocking function run in a thread, e.g. the Docker event stream)
@@ -59,7 +59,7 @@ class EventFanout:
     class Stopper:
         """Handed to the producer thread: publish events, learn how to be stopped."""
 
-        def __init__(self, loop: asyncio.AbstractEventLoop, fanout: EventFanout) -> None:
+        def __init__(self, loop: asyncio.AbstractEventLoop, fanout: DriverEventFanout) -> None:
             self._loop = loop
             self._fanout = fanout
             self._closers: list[Callable[[], object]] = []
@@ -87,13 +87,13 @@ class EventFanout:
     class Subscription:
         """An async iterator of events from the moment it was created."""
 
-        def __init__(self, fanout: EventFanout, queue_size: int) -> None:
+        def __init__(self, fanout: DriverEventFanout, queue_size: int) -> None:
             self._fanout = fanout
             self.since = time.time()
             self._queue: asyncio.Queue[RuntimeEvent | None] = asyncio.Queue(queue_size)
             fanout._subscriptions.add(self)
 
-        def __aiter__(self) -> EventFanout.Subscription:
+        def __aiter__(self) -> DriverEventFanout.Subscription:
             return self
 
         async def __anext__(self) -> RuntimeEvent:
@@ -119,7 +119,7 @@ class EventFanout:
 
     def __init__(
         self,
-        producer: Callable[[float, EventFanout.Stopper], None] | None = None,
+        producer: Callable[[float, DriverEventFanout.Stopper], None] | None = None,
         *,
         prepare: Callable[[], Awaitable[object]] | None = None,
         queue_size: int = 1000,
@@ -127,16 +127,16 @@ class EventFanout:
         self._producer = producer
         self._prepare = prepare
         self._queue_size = queue_size
-        self._subscriptions: weakref.WeakSet[EventFanout.Subscription] = weakref.WeakSet()
+        self._subscriptions: weakref.WeakSet[DriverEventFanout.Subscription] = weakref.WeakSet()
         self._thread: threading.Thread | None = None
-        self._stopper: EventFanout.Stopper | None = None
+        self._stopper: DriverEventFanout.Stopper | None = None
         self._start_lock = asyncio.Lock()
         self._last_seen = 0.0
         self._closed = False
 
-    def subscribe(self) -> EventFanout.Subscription:
+    def subscribe(self) -> DriverEventFanout.Subscription:
         """A new subscription, receiving events from now on."""
-        return EventFanout.Subscription(self, self._queue_size)
+        return DriverEventFanout.Subscription(self, self._queue_size)
 
     def publish(self, event: RuntimeEvent) -> None:
         """Deliver ``event`` to every subscription (on the loop)."""
@@ -152,13 +152,13 @@ class EventFanout:
             if self._prepare is not None:
                 await self._prepare()
             self._last_seen = since
-            self._stopper = EventFanout.Stopper(asyncio.get_running_loop(), self)
+            self._stopper = DriverEventFanout.Stopper(asyncio.get_running_loop(), self)
             self._thread = threading.Thread(
                 target=self._run, args=(self._stopper,), name="mcp-console-events", daemon=True
             )
             self._thread.start()
 
-    def _run(self, stopper: EventFanout.Stopper) -> None:
+    def _run(self, stopper: DriverEventFanout.Stopper) -> None:
         assert self._producer is not None
         while not stopper.stopped.is_set():
             try:
