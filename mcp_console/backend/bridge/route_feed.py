@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 from sqlalchemy import select, update
@@ -20,7 +21,11 @@ from mcp_console.backend.db.models import (
     ServiceDeployment,
     ServiceInstance,
 )
-from mcp_console.backend.deploy.deployment_record import DeploymentState, load_state
+from mcp_console.backend.deploy.deployment_record import (
+    DeploymentState,
+    load_state,
+    load_states,
+)
 from mcp_console.backend.gateway.pricing import PriceBook
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
 from mcp_console.backend.ports import ProbeResult, StdioLease
@@ -34,6 +39,39 @@ logger = logging.getLogger(__name__)
 MuxProbe = Callable[[UpstreamInstance, float], Awaitable[ProbeResult]]
 
 _ROUTED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.DRAINING})
+
+
+@dataclass(frozen=True, slots=True)
+class _Surroundings:
+    """What a route needs besides the deployment's record: who it is shared with, and the
+    prices of its service."""
+
+    shares: dict[int, frozenset[int]]
+    prices: dict[int, tuple[str, Decimal]]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, states: list[DeploymentState]) -> _Surroundings:
+        """Two statements, whatever the number of deployments."""
+        if not states:
+            return cls({}, {})
+        ids = [state.id for state in states]
+        shared: dict[int, set[int]] = {}
+        for deployment_id, user_id in await session.execute(
+            select(DeploymentShare.deployment_id, DeploymentShare.user_id).where(
+                DeploymentShare.deployment_id.in_(ids)
+            )
+        ):
+            shared.setdefault(deployment_id, set()).add(user_id)
+        service_ids = {state.deployment.service_id for state in states}
+        prices = {
+            service_id: (model, price)
+            for service_id, model, price in await session.execute(
+                select(McpService.id, McpService.price_model, McpService.price_per_request).where(
+                    McpService.id.in_(service_ids)
+                )
+            )
+        }
+        return cls({k: frozenset(v) for k, v in shared.items()}, prices)
 
 
 @dataclass(slots=True)
@@ -87,6 +125,8 @@ class RouteFeed:
         self._session_instances = session_instances
         self._prices = prices
         self._locks: dict[int, asyncio.Lock] = {}
+        # Bumped by each single sync, so a whole pass never overwrites a fresher one.
+        self._generation: dict[int, int] = {}
         self._held: dict[int, dict[str, _Held]] = {}
         self._by_ref: dict[str, _Held] = {}
 
@@ -120,60 +160,63 @@ class RouteFeed:
     # -- syncing -------------------------------------------------------------------------------
 
     async def sync_all(self) -> None:
-        """Rebuild every route from the database (deployments gone are removed)."""
+        """Rebuild every route from the database (deployments gone are removed).
+
+        The database is read once for all of them, so a pass costs the same few statements
+        however many deployments there are; a deployment synced on its own meanwhile (from
+        fresher rows) is left as that sync made it.
+        """
+        seen = dict(self._generation)
         async with self._sessions() as session:
-            ids = set(await session.scalars(select(ServiceDeployment.id)))
-        ids |= {route.deployment_id for route in self.table.routes()}
+            states = await load_states(session, with_secrets=False)
+            around = await _Surroundings.load(session, states)
+        by_id = {state.id: state for state in states}
+        ids = set(by_id) | {route.deployment_id for route in self.table.routes()}
         for deployment_id in sorted(ids):
-            await self.sync(deployment_id)
+            lock = self._locks.setdefault(deployment_id, asyncio.Lock())
+            async with lock:
+                if self._generation.get(deployment_id) != seen.get(deployment_id):
+                    continue
+                await self._guarded(deployment_id, by_id.get(deployment_id), around)
 
     async def sync(self, deployment_id: int) -> None:
         """Make one deployment's route match the database (errors are logged, not raised)."""
         lock = self._locks.setdefault(deployment_id, asyncio.Lock())
         async with lock:
-            try:
-                await self._sync(deployment_id)
-            except ConsoleError as exc:
-                logger.warning("routing deployment %s failed: %s", deployment_id, exc.message)
+            self._generation[deployment_id] = self._generation.get(deployment_id, 0) + 1
+            async with self._sessions() as session:
+                state = await load_state(session, deployment_id)
+                around = await _Surroundings.load(session, [state] if state else [])
+            await self._guarded(deployment_id, state, around)
 
     async def close(self) -> None:
         """Give every stdio channel back (call after the gateway has stopped)."""
         for deployment_id in list(self._held):
             await self._release(deployment_id, set(self._held[deployment_id]))
 
-    async def _sync(self, deployment_id: int) -> None:
-        price = None
-        async with self._sessions() as session:
-            state = await load_state(session, deployment_id)
-            shares = (
-                frozenset(
-                    await session.scalars(
-                        select(DeploymentShare.user_id).where(
-                            DeploymentShare.deployment_id == deployment_id
-                        )
-                    )
-                )
-                if state is not None
-                else frozenset()
-            )
-            if state is not None:
-                price = (
-                    await session.execute(
-                        select(McpService.price_model, McpService.price_per_request).where(
-                            McpService.id == state.deployment.service_id
-                        )
-                    )
-                ).one_or_none()
+    async def _guarded(
+        self, deployment_id: int, state: DeploymentState | None, around: _Surroundings
+    ) -> None:
+        try:
+            await self._apply(deployment_id, state, around)
+        except ConsoleError as exc:
+            logger.warning("routing deployment %s failed: %s", deployment_id, exc.message)
+
+    async def _apply(
+        self, deployment_id: int, state: DeploymentState | None, around: _Surroundings
+    ) -> None:
         if state is None or state.deployment.desired_state == DesiredState.DELETED:
             self.table.remove_deployment(deployment_id)
             await self._release(deployment_id, set(self._held.get(deployment_id, {})))
             await self._session_instances.close_deployment(deployment_id)
             self._prices.forget(deployment_id)
             self._locks.pop(deployment_id, None)
+            self._generation.pop(deployment_id, None)
             return
+        price = around.prices.get(state.deployment.service_id)
         d = state.deployment
         if price is not None:
-            self._prices.set(d.id, price.price_model, price.price_per_request)
+            self._prices.set(d.id, *price)
         endpoint = self.endpoint(state.owner, d.deployment_name)
         if d.endpoint_url != endpoint:
             async with self._sessions.begin() as session:
@@ -189,7 +232,7 @@ class RouteFeed:
                 owner_name=state.owner,
                 name=d.deployment_name,
                 session_mode="per-session" if d.session_mode == "per-session" else "shared",
-                allowed_user_ids=shares,
+                allowed_user_ids=around.shares.get(d.id, frozenset()),
             )
         )
         wanted: dict[str, UpstreamInstance] = {}
