@@ -23,7 +23,9 @@ from mcp_console.backend.deploy.service import DeploymentService
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.monitor.service import LIVE_HISTORY_S, MonitorService
 from mcp_console.backend.ports import GatewayLink
+from mcp_console.backend.security.api_keys import KeyService
 from mcp_console.backend.security.internal_keys import InternalKeys
+from mcp_console.backend.security.teams import TeamService
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
@@ -36,6 +38,7 @@ SHUTDOWN_SLACK = 30.0
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from mcp_console.backend.bridge.access_watch import AccessWatch
     from mcp_console.backend.bridge.load import GatewayLoad
     from mcp_console.backend.bridge.route_feed import RouteFeed
     from mcp_console.backend.bridge.session_instances import SessionInstances
@@ -67,6 +70,7 @@ class Runtime:
         self.meter: UsageMeter | None = None
         self._routes: RouteFeed | None = None
         self._session_instances: SessionInstances | None = None
+        self._access_watch: AccessWatch | None = None
         # While the gateway serves: where the autoscaler reads each deployment's load.
         self.gateway_load: GatewayLoad | None = None
         self.local_admin: Principal | None = None
@@ -117,6 +121,8 @@ class Runtime:
             self.settings.deploy,
             self.catalog.record_download,
         )
+        self.keys = KeyService(self.sessions, self.events, self.deployments.key_scope)
+        self.teams = TeamService(self.sessions, self.events)
         # The inspector's own keys: the gateway accepts them besides users' API keys.
         self.internal_keys = InternalKeys(self.users.authenticate)
         self.monitor = MonitorService(
@@ -175,6 +181,7 @@ class Runtime:
 
     async def _start_gateway(self) -> None:
         # The gateway (uvicorn, metering) loads only where something serves it.
+        from mcp_console.backend.bridge.access_watch import AccessWatch
         from mcp_console.backend.bridge.load import GatewayLoad
         from mcp_console.backend.bridge.mux_probe import probe_mux
         from mcp_console.backend.bridge.route_feed import RouteFeed
@@ -216,6 +223,8 @@ class Runtime:
             prices,
         )
         self.gateway_load = GatewayLoad(self.meter.live, self._routes.healthy_instances)
+        self._access_watch = AccessWatch(self.events, gateway, self.keys.revoked_since)
+        self._access_watch.start()
         # The one link made after construction: the controller feeds the serving gateway.
         self.controller.connect_gateway(
             GatewayLink(
@@ -229,6 +238,9 @@ class Runtime:
         # Clients first, then the usage they made, then the stdio channels go back.
         if hasattr(self, "controller"):
             self.controller.disconnect_gateway()
+        if self._access_watch is not None:
+            await self._access_watch.aclose()
+            self._access_watch = None
         if self.gateway is not None:
             with contextlib.suppress(Exception):
                 await self.gateway.stop()

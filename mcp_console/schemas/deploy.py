@@ -62,6 +62,47 @@ class RuntimeChoice(StrEnum):
     PROCESS = "process"
 
 
+class ShareRole(StrEnum):
+    """What a share allows: callers use the endpoint; operators also run the deployment."""
+
+    CALLER = "caller"
+    OPERATOR = "operator"
+
+
+class Access(StrEnum):
+    """What the acting user may do with a deployment, from least to most."""
+
+    CALLER = "caller"
+    OPERATOR = "operator"
+    OWNER = "owner"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Its order: each level may do everything the ones below it may."""
+        return _ACCESS_ORDER.index(self)
+
+
+_ACCESS_ORDER = (Access.CALLER, Access.OPERATOR, Access.OWNER, Access.ADMIN)
+
+
+class ShareCreate(BaseModel):
+    """Share a deployment with exactly one user or one team."""
+
+    user: str | None = None
+    team: str | None = None
+    role: ShareRole = ShareRole.CALLER
+
+
+class ShareView(BaseModel):
+    """Someone a deployment is shared with."""
+
+    kind: str = Field(description="'user' or 'team'")
+    name: str
+    role: ShareRole
+    created_at: datetime
+
+
 class DeploymentCreate(BaseModel):
     """A new deployment of a service version.
 
@@ -109,6 +150,8 @@ class DeploymentView(BaseModel):
 
     id: int
     name: str
+    # How the viewer names it: ``name`` when it is theirs, else ``owner/name``.
+    address: str
     owner: str
     service: str
     version: str
@@ -128,6 +171,8 @@ class DeploymentView(BaseModel):
     # The gateway's live figures over the last minute; None where no gateway serves.
     requests_per_s: float | None = None
     error_rate: float | None = None
+    # What the acting user may do with it (someone else's shows as ``owner/name``).
+    access: Access = Access.OWNER
 
 
 class DeploymentDetail(DeploymentView):
@@ -141,6 +186,8 @@ class DeploymentDetail(DeploymentView):
     autoscale: dict[str, Any] | None
     rollout_deadline: datetime | None
     instances: list[InstanceView]
+    # Who besides its owner (and the admins) may use it.
+    shares: list[ShareView] = Field(default_factory=list)
 
 
 class HistoryEntry(BaseModel):

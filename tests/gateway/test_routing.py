@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from mcp_console.backend.gateway.balancer import LoadBalancer
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
 from mcp_console.schemas.errors import Invalid, NotFound
+from mcp_console.schemas.users import Principal, Role
 
 from .helpers import RecordingMeter
 
@@ -46,13 +48,36 @@ def test_deployments_are_found_by_owner_and_name_and_follow_renames() -> None:
             owner_name="alice",
             name="calculator",
             allowed_user_ids=frozenset({11}),
+            allowed_team_ids=frozenset({7}),
         )
     )
     assert renamed is route
     assert table.lookup("alice", "calc") is None
     assert table.lookup("alice", "calculator") is route
     assert set(route.instances) == {"a"}  # instances survive an update
-    assert [route.may_call(user) for user in (10, 11, 12)] == [True, True, False]
+    def who(user_id: int, **fields: Any) -> Principal:
+        return Principal(user_id=user_id, name=f"u{user_id}", role=Role.USER, **fields)
+
+    callers = {
+        "owner": who(10),
+        "shared user": who(11),
+        "stranger": who(12),
+        "team member": who(13, team_ids=frozenset({7})),
+        "other team": who(14, team_ids=frozenset({8})),
+        "admin": Principal(user_id=15, name="root", role=Role.ADMIN),
+        "owner, key scoped elsewhere": who(10, scope=frozenset({2})),
+        "owner, key scoped here": who(10, scope=frozenset({1})),
+    }
+    assert {name: route.may_call(p) for name, p in callers.items()} == {
+        "owner": True,
+        "shared user": True,
+        "stranger": False,
+        "team member": True,
+        "other team": False,
+        "admin": True,
+        "owner, key scoped elsewhere": False,
+        "owner, key scoped here": True,
+    }
     with pytest.raises(Invalid, match="already routes to another deployment"):
         table.upsert_deployment(
             DeploymentRoute(deployment_id=2, owner_id=10, owner_name="alice", name="calculator")

@@ -43,25 +43,30 @@ _ROUTED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceSt
 
 @dataclass(frozen=True, slots=True)
 class _Surroundings:
-    """What a route needs besides the deployment's record: who it is shared with, and the
-    prices of its service."""
+    """What a route needs besides the deployment's record: the users and teams it is shared
+    with, and the prices of its service."""
 
-    shares: dict[int, frozenset[int]]
+    users: dict[int, frozenset[int]]
+    teams: dict[int, frozenset[int]]
     prices: dict[int, tuple[str, Decimal]]
 
     @classmethod
     async def load(cls, session: AsyncSession, states: list[DeploymentState]) -> _Surroundings:
         """Two statements, whatever the number of deployments."""
         if not states:
-            return cls({}, {})
+            return cls({}, {}, {})
         ids = [state.id for state in states]
-        shared: dict[int, set[int]] = {}
-        for deployment_id, user_id in await session.execute(
-            select(DeploymentShare.deployment_id, DeploymentShare.user_id).where(
-                DeploymentShare.deployment_id.in_(ids)
-            )
+        users: dict[int, set[int]] = {}
+        teams: dict[int, set[int]] = {}
+        for deployment_id, user_id, team_id in await session.execute(
+            select(
+                DeploymentShare.deployment_id, DeploymentShare.user_id, DeploymentShare.team_id
+            ).where(DeploymentShare.deployment_id.in_(ids))
         ):
-            shared.setdefault(deployment_id, set()).add(user_id)
+            if user_id is not None:
+                users.setdefault(deployment_id, set()).add(user_id)
+            if team_id is not None:
+                teams.setdefault(deployment_id, set()).add(team_id)
         service_ids = {state.deployment.service_id for state in states}
         prices = {
             service_id: (model, price)
@@ -71,7 +76,11 @@ class _Surroundings:
                 )
             )
         }
-        return cls({k: frozenset(v) for k, v in shared.items()}, prices)
+        return cls(
+            {k: frozenset(v) for k, v in users.items()},
+            {k: frozenset(v) for k, v in teams.items()},
+            prices,
+        )
 
 
 @dataclass(slots=True)
@@ -232,7 +241,8 @@ class RouteFeed:
                 owner_name=state.owner,
                 name=d.deployment_name,
                 session_mode="per-session" if d.session_mode == "per-session" else "shared",
-                allowed_user_ids=around.shares.get(d.id, frozenset()),
+                allowed_user_ids=around.users.get(d.id, frozenset()),
+                allowed_team_ids=around.teams.get(d.id, frozenset()),
             )
         )
         wanted: dict[str, UpstreamInstance] = {}

@@ -50,7 +50,10 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Limited to the deployments in ``api_key_deployments`` (none left: it reaches nothing).
+    scoped: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
@@ -326,13 +329,68 @@ class RequestLog(Base):
 
 
 class DeploymentShare(Base):
-    """A user a deployment is shared with: they may call its gateway endpoint too."""
+    """A grant of a deployment to a user or a team: callers use its endpoint, operators also
+    run it (scale, update, roll back, stop, logs)."""
 
     __tablename__ = "deployment_shares"
 
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(
-        ForeignKey("service_deployments.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('caller', 'operator')", name="role"),
+        CheckConstraint("(user_id IS NULL) <> (team_id IS NULL)", name="one_grantee"),
+        UniqueConstraint("deployment_id", "user_id"),
+        UniqueConstraint("deployment_id", "team_id"),
+    )
+
+
+class Team(Base):
+    """A group of users that deployments can be shared with."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    """A user in a team; maintainers may add and remove members."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("role IN ('member', 'maintainer')", name="role"),)
+
+
+class ApiKeyDeployment(Base):
+    """A deployment a scoped API key may reach (a scoped key reaches no other)."""
+
+    __tablename__ = "api_key_deployments"
+
+    key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), primary_key=True, index=True
     )

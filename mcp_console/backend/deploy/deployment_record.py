@@ -18,9 +18,11 @@ from mcp_console.backend.db.models import (
 )
 from mcp_console.backend.deploy.plan import Recipe
 from mcp_console.schemas.deploy import (
+    Access,
     HealthState,
     InstanceStatus,
 )
+from mcp_console.schemas.users import Principal
 
 # Instances that hold (or are about to hold) a slot of their version.
 LIVE = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.RESTARTING})
@@ -39,6 +41,8 @@ class DeploymentState:
     versions: dict[int, ServiceVersion]
     instances: list[ServiceInstance] = field(default_factory=list)
     secret_names: list[str] = field(default_factory=list)
+    # What the user who looked it up may do with it (``deploy.access`` sets it).
+    access: Access | None = None
 
     @property
     def id(self) -> int:
@@ -147,3 +151,10 @@ async def load_state(session: AsyncSession, deployment_id: int) -> DeploymentSta
 def live(rows: Sequence[ServiceInstance]) -> list[ServiceInstance]:
     """The rows expected to have a running container or process (or to get one soon)."""
     return [row for row in rows if row.status in LIVE]
+
+
+def address(actor: Principal, state: DeploymentState) -> str:
+    """How the actor names the deployment (``owner/name`` when it is someone else's)."""
+    if state.deployment.user_id == actor.user_id:
+        return state.name
+    return f"{state.owner}/{state.name}"

@@ -9,32 +9,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.catalog.service import can_see
 from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion, User
+from mcp_console.backend.deploy.access import grant_access, require
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
 from mcp_console.backend.deploy.deployment_record import DeploymentState, load_states
-from mcp_console.schemas.deploy import DesiredState
+from mcp_console.schemas.deploy import Access, DesiredState
 from mcp_console.schemas.errors import Conflict, NotFound
 from mcp_console.schemas.users import Principal
 
 
-async def find(session: AsyncSession, actor: Principal, name: str) -> DeploymentState:
-    """The actor's deployment ``name`` (an admin may write ``owner/name``).
+async def find(
+    session: AsyncSession,
+    actor: Principal,
+    name: str,
+    need: Access = Access.CALLER,
+    doing: str = "do that",
+) -> DeploymentState:
+    """The deployment the actor names ``name`` (their own) or ``owner/name`` (anyone's they
+    may see), with ``access`` set.
 
     Raises:
-        NotFound: there is none (deleted ones included).
+        NotFound: there is none the actor may see (deleted ones included): a deployment
+            nobody shared with them is not told apart from one that does not exist.
+        Forbidden: the actor sees it but needs ``need`` to ``doing``.
     """
     owner_id = actor.user_id
-    if "/" in name and actor.is_admin:
-        owner, name = name.split("/", 1)
+    wanted = name
+    if "/" in name:
+        owner, wanted = name.split("/", 1)
         owner_id = (await session.scalar(select(User.id).where(User.name == owner))) or -1
     states = await load_states(
         session,
         ServiceDeployment.user_id == owner_id,
-        ServiceDeployment.deployment_name == name,
+        ServiceDeployment.deployment_name == wanted,
         ServiceDeployment.desired_state != DesiredState.DELETED.value,
     )
-    if not states:
+    visible = await grant_access(session, actor, states)
+    if not visible:
         raise NotFound(f"no deployment named {name!r}", field="name")
-    return states[0]
+    state = visible[0]
+    require(actor, state, need, doing)
+    return state
 
 
 async def refuse_taken(session: AsyncSession, actor: Principal, name: str) -> None:
@@ -89,10 +103,3 @@ def clamp(replicas: int, policy: AutoscalePolicy | None) -> int:
     if policy is None:
         return replicas
     return min(max(replicas, policy.min_replicas), policy.max_replicas)
-
-
-def address(actor: Principal, state: DeploymentState) -> str:
-    """How the actor names the deployment (``owner/name`` when it is someone else's)."""
-    if state.deployment.user_id == actor.user_id:
-        return state.name
-    return f"{state.owner}/{state.name}"

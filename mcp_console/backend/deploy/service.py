@@ -6,23 +6,24 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import (
     DeploymentHistory,
+    DeploymentShare,
     ServiceDeployment,
     ServiceInstance,
     ServiceVersion,
 )
 from mcp_console.backend.deploy import history, rollout
+from mcp_console.backend.deploy.access import grant_access, shares_reaching
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.deploy.controller import Controller
-from mcp_console.backend.deploy.deployment_record import DeploymentState, load_states
+from mcp_console.backend.deploy.deployment_record import DeploymentState, address, load_states
 from mcp_console.backend.deploy.lookup import (
-    address,
     clamp,
     find,
     policy_of,
@@ -32,10 +33,12 @@ from mcp_console.backend.deploy.lookup import (
 )
 from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
+from mcp_console.backend.deploy.sharing import drop_share, grantee, put_share, shares_of
 from mcp_console.backend.deploy.views import deployment_detail, deployment_view
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
+    Access,
     DeploymentCreate,
     DeploymentDetail,
     DeploymentStatus,
@@ -44,6 +47,7 @@ from mcp_console.schemas.deploy import (
     HistoryEntry,
     InstanceLogs,
     InstanceStatus,
+    ShareCreate,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
 from mcp_console.schemas.users import Principal
@@ -80,27 +84,35 @@ class DeploymentService:
     # -- reading -------------------------------------------------------------------------------
 
     async def list_deployments(self, actor: Principal) -> list[DeploymentView]:
-        """The actor's deployments (an admin sees everyone's), oldest first."""
+        """The deployments the actor may see, oldest first: their own, those shared with
+        them or their teams, and (for an admin) everyone's."""
         where = [ServiceDeployment.desired_state != DesiredState.DELETED.value]
         if not actor.is_admin:
-            where.append(ServiceDeployment.user_id == actor.user_id)
+            shared = select(DeploymentShare.deployment_id).where(shares_reaching(actor))
+            where.append(
+                or_(ServiceDeployment.user_id == actor.user_id, ServiceDeployment.id.in_(shared))
+            )
+        if actor.scope is not None:
+            where.append(ServiceDeployment.id.in_(actor.scope))
         async with self._sessions() as session:
             states = await load_states(session, *where, with_secrets=False)
-        return [deployment_view(state) for state in states]
+            visible = await grant_access(session, actor, states)
+        return [deployment_view(actor, state) for state in visible]
 
     async def get(self, actor: Principal, name: str) -> DeploymentDetail:
-        """One deployment with its instances, health and masked configuration.
+        """One deployment with its instances, health, masked configuration and shares.
 
         Raises:
-            NotFound: the actor has no deployment of that name.
+            NotFound: the actor may see no deployment of that name.
         """
         async with self._sessions() as session:
-            return deployment_detail(await find(session, actor, name))
+            state = await find(session, actor, name)
+            return deployment_detail(actor, state, await shares_of(session, state.id))
 
     async def history(self, actor: Principal, name: str) -> list[HistoryEntry]:
         """Every recorded change of a deployment, newest first."""
         async with self._sessions() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "read its history")
             rows = await session.scalars(
                 select(DeploymentHistory)
                 .where(DeploymentHistory.deployment_id == state.id)
@@ -121,7 +133,7 @@ class DeploymentService:
         if not 1 <= tail <= MAX_LOG_LINES:
             raise Invalid(f"tail must be between 1 and {MAX_LOG_LINES}", field="tail")
         async with self._sessions() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "read its logs")
         rows = [row for row in state.instances if instance in (None, row.name)]
         if instance is not None and not rows:
             raise NotFound(f"{state.name} has no instance {instance!r}", field="instance")
@@ -215,7 +227,7 @@ class DeploymentService:
         if not 0 <= replicas <= MAX_REPLICAS:
             raise Invalid(f"replicas must be between 0 and {MAX_REPLICAS}", field="replicas")
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "scale it")
             d = state.deployment
             policy = policy_of(dict(d.autoscale) or None)
             if policy and not policy.min_replicas <= replicas <= policy.max_replicas:
@@ -237,7 +249,7 @@ class DeploymentService:
         """
         policy = policy_of(policy_data)
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "change its autoscaling")
             d = state.deployment
             replicas = clamp(d.replicas, policy)
             await self._change(
@@ -261,7 +273,7 @@ class DeploymentService:
                 runtime, or the deployment's configuration does not fit its schema.
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "update it")
             _, row = await service_version(session, actor, state.service, version)
             state.versions[row.id] = row
             await self._roll(session, state, actor, row, "update")
@@ -274,7 +286,7 @@ class DeploymentService:
             Invalid: there is nothing to roll back to.
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "roll it back")
             d = state.deployment
             if d.target_version_id is not None:
                 await rollout.abandon(session, state, f"cancelled by {actor.name}", actor=actor)
@@ -291,14 +303,14 @@ class DeploymentService:
     async def stop(self, actor: Principal, name: str) -> DeploymentDetail:
         """Stop every instance; the deployment and its settings stay."""
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "stop it")
             await self._change(session, state, actor, "stop", desired_state="STOPPED")
         return await self._after(actor, state, "deployment.stopping")
 
     async def start(self, actor: Principal, name: str) -> DeploymentDetail:
         """Start a stopped deployment, or retry the instances of a running one that failed."""
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OPERATOR, "start it")
             d = state.deployment
             if d.desired_state == DesiredState.RUNNING:
                 failed = [r.id for r in state.instances if r.status == InstanceStatus.FAILED]
@@ -318,11 +330,65 @@ class DeploymentService:
         next running controller finishes the job (the name stays taken until then).
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, Access.OWNER, "delete it")
             await self._change(session, state, actor, "delete", desired_state="DELETED")
         self._publish("deployment.deleting", state.deployment)
         if self._controller.running:
             await self._controller.converge(state.id)
+
+    # -- sharing -------------------------------------------------------------------------------
+
+    async def share(self, actor: Principal, name: str, share: ShareCreate) -> DeploymentDetail:
+        """Share a deployment with a user or a team as a caller or an operator (sharing
+        again changes the role).
+
+        Raises:
+            NotFound: no such deployment, user or team.
+            Forbidden: the actor is not its owner (nor an admin).
+            Invalid: neither or both of user and team, or the user is its owner.
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name, Access.OWNER, "share it")
+            who = await grantee(session, state, share)
+            before = await put_share(session, state, who, share.role)
+            change = history.change(before, share.role.value)
+            history.record(
+                session, state.deployment, "share", actor=actor, changes={who.label: change}
+            )
+        await self._controller.sync_routes(state.id)
+        return await self._after(actor, state, "deployment.shared", **{who.kind: who.name})
+
+    async def unshare(
+        self, actor: Principal, name: str, *, user: str | None = None, team: str | None = None
+    ) -> DeploymentDetail:
+        """Stop sharing a deployment with a user or a team (the gateway refuses their next
+        request, open sessions included).
+
+        Raises:
+            NotFound: no such deployment, user or team, or it is not shared with them.
+            Forbidden: the actor is not its owner (nor an admin).
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name, Access.OWNER, "unshare it")
+            who = await grantee(session, state, ShareCreate(user=user, team=team))
+            before = await drop_share(session, state, who)
+            if before is None:
+                raise NotFound(f"{state.name} is not shared with {who.label}", field=who.kind)
+            change = history.change(before, None)
+            history.record(
+                session, state.deployment, "unshare", actor=actor, changes={who.label: change}
+            )
+        await self._controller.sync_routes(state.id)
+        return await self._after(actor, state, "deployment.unshared", **{who.kind: who.name})
+
+    async def key_scope(self, actor: Principal, names: list[str]) -> dict[str, int]:
+        """The deployments a new key of the actor's may be limited to, by name to id.
+
+        Raises:
+            NotFound: the actor may not see one of them.
+        """
+        async with self._sessions() as session:
+            return {name: (await find(session, actor, name)).id for name in names}
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from mcp_console.backend.db.models import ServiceInstance
 from mcp_console.backend.deploy.config import masked_config
-from mcp_console.backend.deploy.deployment_record import DeploymentState
+from mcp_console.backend.deploy.deployment_record import DeploymentState, address
 from mcp_console.schemas.deploy import (
+    Access,
     DeploymentDetail,
     DeploymentStatus,
     DeploymentView,
@@ -16,7 +17,9 @@ from mcp_console.schemas.deploy import (
     InstanceStatus,
     InstanceView,
     RuntimeChoice,
+    ShareView,
 )
+from mcp_console.schemas.users import Principal
 
 
 def _version_label(state: DeploymentState, version_id: int | None) -> str | None:
@@ -48,12 +51,14 @@ def instance_view(state: DeploymentState, row: ServiceInstance) -> InstanceView:
     )
 
 
-def _view_fields(state: DeploymentState) -> dict[str, Any]:
+def _view_fields(actor: Principal, state: DeploymentState) -> dict[str, Any]:
     d = state.deployment
     current = state.version(d.version_id)
     return {
         "id": d.id,
         "name": d.deployment_name,
+        "address": address(actor, state),
+        "access": state.access or Access.OWNER,
         "owner": state.owner,
         "service": state.service,
         "version": current.version if current is not None else "?",
@@ -73,16 +78,19 @@ def _view_fields(state: DeploymentState) -> dict[str, Any]:
     }
 
 
-def deployment_view(state: DeploymentState) -> DeploymentView:
-    """The list-row DTO of a deployment."""
-    return DeploymentView(**_view_fields(state))
+def deployment_view(actor: Principal, state: DeploymentState) -> DeploymentView:
+    """The list-row DTO of a deployment, as the actor sees it."""
+    return DeploymentView(**_view_fields(actor, state))
 
 
-def deployment_detail(state: DeploymentState) -> DeploymentDetail:
-    """The detail DTO: settings (secrets masked) and every instance."""
+def deployment_detail(
+    actor: Principal, state: DeploymentState, shares: list[ShareView]
+) -> DeploymentDetail:
+    """The detail DTO: settings (secrets masked), every instance, who it is shared with."""
     d = state.deployment
     return DeploymentDetail(
-        **_view_fields(state),
+        **_view_fields(actor, state),
+        shares=shares,
         config=masked_config(dict(d.config), state.secret_names),
         secret_names=list(state.secret_names),
         cpu_limit=d.cpu_limit,

@@ -139,10 +139,14 @@ class McpEndpoint:
             await ex.reply_error(503, UNAVAILABLE, "the gateway cannot check API keys right now")
             return
         user_id = ex.user_id = principal.user_id
-        if not route.may_call(user_id):
-            await ex.reply_error(
-                403, FORBIDDEN, f"Forbidden: {route.path} is not shared with {principal.name}"
+        ex.key_id = principal.key_id
+        if not route.may_call(principal):
+            why = (
+                "this API key is limited to other deployments"
+                if not principal.in_scope(route.deployment_id)
+                else f"{route.path} is not shared with {principal.name}"
             )
+            await ex.reply_error(403, FORBIDDEN, f"Forbidden: {why}")
             return
         wait = gw.auth.allow(key)
         if wait is not None:
@@ -245,7 +249,7 @@ class McpEndpoint:
         if not isinstance(request_id, str | int):
             request_id = None
         try:
-            session = await gw.open_dedicated(route, ex.user_id or 0)
+            session = await gw.open_dedicated(route, ex.user_id or 0, ex.key_id)
         except InstanceLimit as exc:
             await ex.reply_error(
                 503,

@@ -46,11 +46,14 @@ def bearer_key(header: bytes | None) -> str | None:
 
 
 class _Entry:
-    __slots__ = ("expires", "principal", "tokens", "updated")
+    __slots__ = ("expires", "key_expires", "principal", "tokens", "updated")
 
     def __init__(self, principal: Principal | None, expires: float, tokens: float) -> None:
         self.principal = principal
         self.expires = expires
+        # When the key itself stops working (epoch seconds), whatever the cache says.
+        at = principal.key_expires_at if principal is not None else None
+        self.key_expires = at.timestamp() if at is not None else None
         self.tokens = tokens
         self.updated = 0.0
 
@@ -58,8 +61,9 @@ class _Entry:
 class KeyAuthenticator:
     """Turns API keys into principals, remembering answers so the request path skips the DB.
 
-    A valid key is trusted for ``ttl`` seconds (so a revoked key works at most that long
-    more); an invalid one is refused from memory for ``negative_ttl``. Concurrent first
+    A valid key is trusted for ``ttl`` seconds unless ``revoke`` forgets it first (the
+    backend tells the gateway of each revocation) or the key expires meanwhile; an invalid
+    one is refused from memory for ``negative_ttl``. Concurrent first
     uses of one key share a single lookup. The cache is bounded; the oldest entries go
     first.
 
@@ -108,6 +112,9 @@ class KeyAuthenticator:
             return None
         if entry.principal is None:
             raise Unauthorized("the API key is not valid")
+        if entry.key_expires is not None and entry.key_expires <= time.time():
+            entry.principal = None
+            raise Unauthorized("the API key has expired")
         return entry.principal
 
     async def principal(self, key: str) -> Principal:
@@ -163,11 +170,36 @@ class KeyAuthenticator:
         return (1.0 - tokens) / rate
 
     def forget(self, key: str | None = None) -> None:
-        """Drop one key (or all) from memory, e.g. after keys were revoked."""
+        """Drop one key (or all) from memory."""
         if key is None:
             self._entries.clear()
         else:
             self._entries.pop(key, None)
+
+    def revoke(self, key_ids: set[int]) -> int:
+        """Refuse the keys with these ids from now on; returns how many were remembered.
+
+        A lookup already under way when this is called may still answer for such a key
+        once; the next request asks again.
+        """
+        now = self._clock()
+        revoked = 0
+        for entry in self._entries.values():
+            principal = entry.principal
+            if principal is not None and principal.key_id in key_ids:
+                entry.principal = None
+                entry.expires = now + self.negative_ttl
+                revoked += 1
+        return revoked
+
+    def forget_users(self, user_ids: set[int]) -> None:
+        """Look these users' keys up afresh on their next use (their teams changed)."""
+        for key in [
+            key
+            for key, entry in self._entries.items()
+            if entry.principal is not None and entry.principal.user_id in user_ids
+        ]:
+            del self._entries[key]
 
     def _remember(self, key: str, principal: Principal | None, ttl: float) -> None:
         entries = self._entries

@@ -276,6 +276,13 @@ class Gateway:
         self.end_session(session, upstream=True)
         return True
 
+    def end_sessions_of_keys(self, key_ids: set[int]) -> int:
+        """End every session opened with one of these (revoked) keys; returns how many."""
+        ended = [s for s in self.sessions.all() if s.key_id is not None and s.key_id in key_ids]
+        for session in ended:
+            self.end_session(session, upstream=True)
+        return len(ended)
+
     async def drain_session(self, session_id: str) -> bool:
         """End a session once it is idle: what it is doing (and any follow-up call made
         within ``drain_grace``) finishes, then its client must initialize again.
@@ -310,7 +317,9 @@ class Gateway:
         """The live sessions (of one deployment), oldest first."""
         return self.sessions.describe(deployment_id)
 
-    async def open_dedicated(self, route: DeploymentRoute, user_id: int) -> GatewaySession:
+    async def open_dedicated(
+        self, route: DeploymentRoute, user_id: int, key_id: int | None = None
+    ) -> GatewaySession:
         """A session of a per-session deployment, with an instance of its own (not yet open).
 
         Raises:
@@ -327,6 +336,7 @@ class Gateway:
             id=session_id,
             deployment_id=route.deployment_id,
             user_id=user_id,
+            key_id=key_id,
             instance=instance,
             dedicated=True,
         )

@@ -116,6 +116,7 @@ class Exchange:
         "status",
         "tool_name",
         "user_id",
+        "key_id",
         "values",
     )
 
@@ -136,6 +137,7 @@ class Exchange:
         self.values = values
         self.deployment_id = 0
         self.user_id: int | None = None
+        self.key_id: int | None = None
         self.instance_id: str | None = None
         self.method = ""
         self.tool_name: str | None = None

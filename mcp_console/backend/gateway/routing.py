@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
+from mcp_console.schemas.users import Principal
 
 if TYPE_CHECKING:
     from mcp_console.backend.stdio.channel import StdioChannel
@@ -113,6 +114,7 @@ class DeploymentRoute:
             ``per-session`` gives each client session an instance of its own (from the
             gateway's ``InstanceProvider``) and serves handshake-era clients only.
         allowed_user_ids: Users it is shared with, besides the owner.
+        allowed_team_ids: Teams it is shared with: their members may call it.
         instances: The shared instances by id (not the per-session ones).
     """
 
@@ -122,6 +124,7 @@ class DeploymentRoute:
     name: str
     session_mode: SessionMode = "shared"
     allowed_user_ids: frozenset[int] = frozenset()
+    allowed_team_ids: frozenset[int] = frozenset()
     instances: dict[str, UpstreamInstance] = field(default_factory=dict)
     candidates: tuple[UpstreamInstance, ...] = field(default=(), init=False)
     # Where the LoadBalancer starts its next scan, so ties rotate.
@@ -136,15 +139,24 @@ class DeploymentRoute:
         if not self.owner_name or not self.name or "/" in self.owner_name + self.name:
             raise Invalid("owner and deployment names must be non-empty, without '/'", field="name")
         self.allowed_user_ids = frozenset(self.allowed_user_ids)
+        self.allowed_team_ids = frozenset(self.allowed_team_ids)
         self.refresh()
 
     def refresh(self) -> None:
         """Recompute the instances new work may go to (after any flag changes)."""
         self.candidates = tuple(i for i in self.instances.values() if i.routable)
 
-    def may_call(self, user_id: int) -> bool:
-        """Whether ``user_id`` may use this deployment's endpoint."""
-        return user_id == self.owner_id or user_id in self.allowed_user_ids
+    def may_call(self, principal: Principal) -> bool:
+        """Whether ``principal`` may use this deployment's endpoint: its owner, an admin,
+        a user or a member of a team it is shared with, within the key's scope."""
+        if not principal.in_scope(self.deployment_id):
+            return False
+        return (
+            principal.user_id == self.owner_id
+            or principal.is_admin
+            or principal.user_id in self.allowed_user_ids
+            or not self.allowed_team_ids.isdisjoint(principal.team_ids)
+        )
 
     @property
     def path(self) -> str:
@@ -253,6 +265,7 @@ class RoutingTable:
                 name=route.name,
                 session_mode=route.session_mode,
                 allowed_user_ids=route.allowed_user_ids,
+                allowed_team_ids=route.allowed_team_ids,
             )
             self._by_id[route.deployment_id] = current
         else:
@@ -262,6 +275,7 @@ class RoutingTable:
             current.name = route.name
             current.session_mode = route.session_mode
             current.allowed_user_ids = frozenset(route.allowed_user_ids)
+            current.allowed_team_ids = frozenset(route.allowed_team_ids)
         self._by_name[key] = current
         for instance in route.instances.values():
             self.set_instance(route.deployment_id, instance)

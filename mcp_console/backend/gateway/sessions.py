@@ -30,6 +30,7 @@ class GatewaySession:
         id: The ``Mcp-Session-Id`` the client holds.
         deployment_id: The deployment it belongs to.
         user_id: Who opened it; nobody else may use it.
+        key_id: The API key it was opened with (its revocation ends the session).
         instance: The instance it is pinned to.
         upstream_id: The session id the upstream server minted (HTTP instances), sent
             in its place on every request.
@@ -49,6 +50,7 @@ class GatewaySession:
     deployment_id: int
     user_id: int
     instance: UpstreamInstance
+    key_id: int | None = None
     upstream_id: bytes | None = None
     dedicated: bool = False
     created: float = field(default_factory=time.time)

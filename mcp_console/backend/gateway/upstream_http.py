@@ -133,6 +133,7 @@ async def serve_unpinned(
                         id=mint_session_id(),
                         deployment_id=deployment_id,
                         user_id=ex.user_id or 0,
+                        key_id=ex.key_id,
                         instance=target,
                         upstream_id=upstream_sid,
                     )

@@ -79,7 +79,11 @@ async def serve_unpinned(
         await _serve_modern(gw, ex, route, instance, mux, message)
     elif message.get("method") == "initialize" and "id" in message:
         session = GatewaySession(
-            id="", deployment_id=route.deployment_id, user_id=ex.user_id or 0, instance=instance
+            id="",
+            deployment_id=route.deployment_id,
+            user_id=ex.user_id or 0,
+            key_id=ex.key_id,
+            instance=instance,
         )
         await answer_initialize(gw, ex, mux, session, message)
     else:

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ApiKey, User
-from mcp_console.backend.security.keys import hash_key, key_lookup_prefix, key_matches, mint_key
+from mcp_console.backend.security.api_keys import add_key
+from mcp_console.backend.security.keys import key_lookup_prefix, key_matches
+from mcp_console.backend.security.principals import principal_for
 from mcp_console.schemas.errors import Conflict, Forbidden, NotFound, Unauthorized
 from mcp_console.schemas.users import Principal, Role, UserCreate, UserCreated, UserView
 
@@ -52,16 +54,16 @@ class UserService:
                 await session.flush()
             except IntegrityError:
                 raise Conflict(f"a user named {new.name!r} already exists", field="name") from None
-            key = await self._add_key(session, user, label="initial")
+            key = (await add_key(session, user, name="initial"))[1]
             return UserCreated(user=user_view(user), api_key=key)
 
     async def create_key(self, actor: Principal, user_name: str, label: str = "") -> str:
-        """Mint another key for ``user_name`` (yourself, or anyone if admin)."""
+        """Mint another unlimited key for ``user_name`` (yourself, or anyone if admin)."""
         async with self._sessions.begin() as session:
             user = await self._user_by_name(session, user_name)
             if user.id != actor.user_id and not actor.is_admin:
                 raise Forbidden("you may create keys only for yourself")
-            return await self._add_key(session, user, label=label)
+            return (await add_key(session, user, name=label))[1]
 
     async def ensure_local_admin(self, name: str) -> tuple[Principal, str | None]:
         """The local admin, created on first run; returns its key only when just created."""
@@ -72,18 +74,19 @@ class UserService:
             user = User(name=name, role=Role.ADMIN.value)
             session.add(user)
             await session.flush()
-            key = await self._add_key(session, user, label="local admin")
+            key = (await add_key(session, user, name="local admin"))[1]
             return principal_of(user), key
 
     async def authenticate(self, key: str) -> Principal:
-        """The principal owning ``key``.
+        """The principal owning ``key``: its teams, and the key's expiry and scope.
 
         Raises:
-            Unauthorized: no live key matches.
+            Unauthorized: no live key matches (unknown, revoked or expired).
         """
         if not key:
             raise Unauthorized("an API key is required")
         async with self._sessions.begin() as session:
+            now = utcnow()
             rows = await session.scalars(
                 select(ApiKey).where(
                     ApiKey.prefix == key_lookup_prefix(key), ApiKey.revoked_at.is_(None)
@@ -91,14 +94,16 @@ class UserService:
             )
             for row in rows:
                 if key_matches(key, row.key_hash):
-                    row.last_used_at = utcnow()
-                    return principal_of(row.user)
+                    if row.expires_at is not None and row.expires_at <= now:
+                        raise Unauthorized("the API key has expired")
+                    row.last_used_at = now
+                    return await principal_for(session, row.user, row)
         raise Unauthorized("the API key is not valid")
 
     async def get_principal(self, name: str) -> Principal:
         """The principal of the user called ``name``."""
         async with self._sessions() as session:
-            return principal_of(await self._user_by_name(session, name))
+            return await principal_for(session, await self._user_by_name(session, name))
 
     async def list_users(self, actor: Principal) -> list[UserView]:
         """Every user (admins only)."""
@@ -113,14 +118,3 @@ class UserService:
         if user is None:
             raise NotFound(f"no user named {name!r}")
         return user
-
-    @staticmethod
-    async def _add_key(session: AsyncSession, user: User, *, label: str) -> str:
-        key = mint_key()
-        session.add(
-            ApiKey(
-                user_id=user.id, prefix=key_lookup_prefix(key), key_hash=hash_key(key), label=label
-            )
-        )
-        await session.flush()
-        return key
