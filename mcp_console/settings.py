@@ -16,11 +16,19 @@ def default_data_dir() -> Path:
     return Path(base) / "mcp-console"
 
 
+def default_cache_dir() -> Path:
+    """The XDG cache dir for mcp-console (``$XDG_CACHE_HOME/mcp-console``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mcp-console"
+
+
 class ImageSettings(BaseModel):
     """Where images for PyPI-packaged services come from."""
 
     base_image: str = "mcp-console/python-base:bookworm"
     wheel_dir: Path | None = None
+    # Debian packages downloaded for images, kept per package set and base image.
+    deb_cache: Path = Field(default_factory=lambda: default_cache_dir() / "debs")
 
 
 class DeploySettings(BaseModel):

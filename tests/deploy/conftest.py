@@ -77,6 +77,12 @@ def time_server_image(base_image: str) -> str:
     return run_in_private_loop(build)
 
 
+@pytest.fixture(scope="session")
+def deb_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of downloaded Debian packages for the session's image builds."""
+    return tmp_path_factory.mktemp("debs")
+
+
 @pytest.fixture
 async def docker_manager(docker_client: docker.DockerClient) -> AsyncIterator[DockerManager]:
     """A DockerManager scoped to this test run's label; its containers are removed after."""

@@ -17,6 +17,8 @@ from mcp_console.backend.deploy.drivers.base import PackageSource, RuntimeEvent
 TEST_LABEL = "io.mcp-console.test"
 RUN_ID = uuid.uuid4().hex[:12]
 TIME_SERVER = PackageSource("mcp-server-time", "2026.10.19")
+# Needs Debian's git beside its wheels (GitPython runs the git program).
+GIT_SERVER = PackageSource("mcp-server-git", "2026.10.19")
 EXAMPLE_MODULE = ("-m", "mcp_console.devtools.example_server")
 EXAMPLE_COMMAND = (sys.executable, *EXAMPLE_MODULE)
 # Bounds on waiting for real servers; generous for a loaded 2-core machine.

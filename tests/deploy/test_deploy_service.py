@@ -117,6 +117,26 @@ async def test_unknown_service_version_or_runtime_are_refused_with_the_field(
     assert "docker" in image_as_process.value.message
 
 
+async def test_system_packages_missing_here_refuse_the_process_runtime_and_write_nothing(
+    runtime: Runtime,
+) -> None:
+    needy = process_version("1.0.0").model_copy(
+        update={"system_packages": ["mcp-console-no-such-tool"]}
+    )
+    admin = await publish(runtime, "needy", needy)
+
+    with pytest.raises(Invalid) as caught:
+        await runtime.deployments.create(
+            admin, DeploymentCreate(service="needy", name="needy", runtime=RuntimeChoice.PROCESS)
+        )
+
+    assert caught.value.field == "runtime"
+    assert "needs the system package mcp-console-no-such-tool, missing on this machine" in (
+        caught.value.message
+    )
+    assert await _deployment_rows(runtime) == []
+
+
 async def test_names_are_unique_per_user_and_private_to_their_owner(demo: Runtime) -> None:
     admin = demo.local_admin
     assert admin is not None

@@ -10,12 +10,18 @@ from pathlib import Path
 import docker
 import pytest
 
+from mcp_console.backend.deploy.debs import DebCache
 from mcp_console.backend.deploy.drivers.engine import Engine
-from mcp_console.backend.deploy.images import LABEL_HASH, ImageBuilder, ImageRecipe
+from mcp_console.backend.deploy.images import (
+    LABEL_HASH,
+    LABEL_SYSTEM_PACKAGES,
+    ImageBuilder,
+    ImageRecipe,
+)
 from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.settings import ImageSettings
 
-from .helpers import TIME_SERVER
+from .helpers import GIT_SERVER, TIME_SERVER
 
 pytestmark = pytest.mark.docker
 
@@ -50,6 +56,20 @@ def test_the_dockerfile_has_two_stages_and_no_build_mounts() -> None:
     assert text.count("FROM example/base:1") == 2
     assert "--mount" not in text
     assert "USER 65534:65534" in text
+
+
+def test_system_packages_are_installed_in_the_final_stage_before_the_user_changes() -> None:
+    builder = ImageBuilder(ImageSettings(base_image="example/base:1"), Engine())
+    recipe = ImageRecipe(tag="t:1", requirements=("x==1",), entrypoint=("/x",))
+    assert "debs" not in builder.dockerfile(recipe)
+    lines = builder.dockerfile(
+        ImageRecipe(tag="t:1", requirements=("x==1",), entrypoint=("/x",), system_packages=("git",))
+    ).splitlines()
+    final = max(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    install = next(i for i, line in enumerate(lines) if "dpkg --install" in line)
+    assert lines[install - 1] == "COPY debs /tmp/debs"
+    assert final < install < lines.index("USER 65534:65534")
+    assert "rm -rf /tmp/debs" in lines[install]
 
 
 def test_names_that_cannot_be_image_tags_are_refused() -> None:
@@ -102,3 +122,115 @@ async def test_builds_from_a_wheel_directory_use_nothing_else(
         docker_client.images.list, name="mcp-console/mcp-server-time-incomplete"
     )
     assert leftovers == []
+
+
+def _counting_apt(folder: Path) -> tuple[str, Path]:
+    """``apt-get`` and ``apt-cache`` that log each run, then run the real ones."""
+    log = folder / "apt.log"
+    folder.mkdir()
+    for program in ("apt-get", "apt-cache"):
+        wrapper = folder / program
+        wrapper.write_text(
+            f'#!/bin/sh\necho "{program} $*" >> {log}\nexec /usr/bin/{program} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    return str(folder / "apt-get"), log
+
+
+async def test_a_declared_system_package_is_installed_into_the_image(
+    engine: Engine, base_image: str, deb_cache: Path, docker_client: docker.DockerClient
+) -> None:
+    settings = ImageSettings(base_image=base_image, deb_cache=deb_cache)
+    builder = ImageBuilder(settings, engine)
+    built = await builder.ensure_package_image("git", GIT_SERVER, system_packages=["git"])
+
+    image = docker_client.images.get(built.tag)
+    assert image.labels[LABEL_SYSTEM_PACKAGES] == "git"
+    assert image.attrs["Config"]["User"] == "65534:65534"
+    out = await asyncio.to_thread(
+        docker_client.containers.run,
+        built.tag,
+        entrypoint=["/bin/sh", "-c", "git --version && id -u && ls -A /tmp"],
+        network_mode="none",
+        read_only=True,
+        remove=True,
+    )
+    # The program runs as the unprivileged user, and the .deb files left the image.
+    version, user, *leftovers = out.decode().splitlines()
+    assert version.startswith("git version 2.")
+    assert (user, leftovers) == ("65534", [])
+    # The server that crash-looped without git now loads (GitPython checks for git on import).
+    loaded = await asyncio.to_thread(
+        docker_client.containers.run,
+        built.tag,
+        entrypoint=["/opt/venv/bin/python", "-c", "import mcp_server_git.server; print('ok')"],
+        network_mode="none",
+        remove=True,
+    )
+    assert loaded.strip() == b"ok"
+    # The plain base image has no git: it came with the declaration.
+    with pytest.raises(docker.errors.ContainerError):
+        await asyncio.to_thread(
+            docker_client.containers.run,
+            base_image,
+            ["/bin/sh", "-c", "command -v git"],
+            network_mode="none",
+            remove=True,
+        )
+
+
+async def test_debs_are_downloaded_once_per_package_set_and_base_image(
+    engine: Engine, base_image: str, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    apt_get, log = _counting_apt(tmp_path / "bin")
+    settings = ImageSettings(base_image=base_image, deb_cache=tmp_path / "debs")
+    builder = ImageBuilder(settings, engine, debs=DebCache(settings.deb_cache, apt_get=apt_get))
+    base = docker_client.images.get(base_image)
+    reads: list[str] = []
+
+    async def status() -> bytes:
+        reads.append(base.id)
+        return await builder.dpkg_status(base_image)
+
+    first = await builder.debs.ensure(["git"], base.id, status)
+    runs = log.read_text().splitlines()
+    assert any(run.startswith("apt-get") and "--download-only" in run for run in runs)
+    names = sorted(p.name for p in first.glob("*.deb"))
+    assert any(name.startswith("git_") for name in names)
+    # Only what the base image lacks: Python is in it already.
+    assert not any(name.startswith("python3") for name in names)
+
+    again = await builder.debs.ensure(["git"], base.id, status)
+    assert again == first
+    assert log.read_text().splitlines() == runs
+    assert reads == [base.id]
+    assert builder.debs.path_for(["git"], "sha256:another-base") != first
+
+
+async def test_a_bad_or_unknown_system_package_is_named_and_nothing_is_built(
+    engine: Engine, base_image: str, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    apt_get, log = _counting_apt(tmp_path / "bin")
+    settings = ImageSettings(base_image=base_image, deb_cache=tmp_path / "debs")
+    builder = ImageBuilder(settings, engine, debs=DebCache(settings.deb_cache, apt_get=apt_get))
+
+    with pytest.raises(Invalid) as bad:
+        await builder.ensure_package_image(
+            "git-bad-name", GIT_SERVER, system_packages=["git", "git; rm -rf /"]
+        )
+    assert bad.value.field == "system_packages"
+    assert "'git; rm -rf /' is not a Debian package name" in bad.value.message
+    assert not log.exists()  # refused before apt ever ran
+
+    with pytest.raises(Invalid) as unknown:
+        await builder.ensure_package_image(
+            "git-unknown", GIT_SERVER, system_packages=["git", "mcp-console-no-such-package"]
+        )
+    assert unknown.value.field == "system_packages"
+    assert unknown.value.message.startswith(
+        "unknown system package mcp-console-no-such-package: apt finds no installable package"
+    )
+    for service in ("git-bad-name", "git-unknown"):
+        assert (
+            await asyncio.to_thread(docker_client.images.list, name=f"mcp-console/{service}") == []
+        )

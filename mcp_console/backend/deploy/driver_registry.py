@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import logging
 import re
@@ -23,7 +22,14 @@ from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.deploy.images import ImageBuilder
-from mcp_console.backend.deploy.plan import DOCKER, PROCESS, Launch, Recipe, image_repository
+from mcp_console.backend.deploy.plan import (
+    DOCKER,
+    PROCESS,
+    Launch,
+    Recipe,
+    image_repository,
+    with_built_image,
+)
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.settings import Settings
@@ -161,15 +167,8 @@ class Drivers:
         raise Invalid(recipe.why_not(PROCESS), field="version")
 
     async def prepared(self, launch: Launch, recipe: Recipe) -> Launch:
-        """``launch`` ready to start: a PyPI package on Docker gets its image (built once)."""
-        if launch.driver != DOCKER or launch.image is not None or launch.package is None:
-            return launch
-        built = await self.images.ensure_package_image(
-            image_repository(recipe.service), launch.package
-        )
-        if not built.reused:
-            logger.info("built %s in %.1f s", built.tag, built.seconds)
-        return dataclasses.replace(launch, image=built.tag, package=None)
+        """``launch`` ready to start: on Docker, the image the console builds for it (once)."""
+        return await with_built_image(launch, image_repository(recipe.service), self.images)
 
     async def close(self) -> None:
         """Release the drivers: processes stop, containers keep running."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import logging
 import re
 import shlex
 import shutil
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +23,7 @@ from typing import Any
 import docker.errors
 
 from mcp_console import __version__
+from mcp_console.backend.deploy.debs import DebCache, checked_names
 from mcp_console.backend.deploy.drivers.base import PackageSource
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
@@ -31,10 +34,12 @@ logger = logging.getLogger(__name__)
 LABEL_IMAGE = "io.mcp-console.image"
 LABEL_HASH = "io.mcp-console.content-hash"
 LABEL_REQUIREMENTS = "io.mcp-console.requirements"
+LABEL_SYSTEM_PACKAGES = "io.mcp-console.system-packages"
 EXAMPLE_REPOSITORY = "mcp-console/example-server"
 EXAMPLE_FILE = "example_server.py"
 EXAMPLE_SOURCE = Path(__file__).resolve().parents[2] / "devtools" / EXAMPLE_FILE
 IMAGE_USER = "65534:65534"
+DPKG_STATUS = "/var/lib/dpkg/status"
 _REPO_PART_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _PIP_TAIL_LINES = 15
@@ -54,28 +59,33 @@ class BuiltImage:
 
 @dataclass(frozen=True)
 class ImageRecipe:
-    """What goes into one image: pinned requirements, extra files for /app, the entry point."""
+    """What goes into one image: pinned requirements, Debian packages, extra files for /app,
+    the entry point."""
 
     tag: str
     requirements: tuple[str, ...]
     entrypoint: tuple[str, ...]
     files: Mapping[str, bytes] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    system_packages: tuple[str, ...] = ()
 
 
 class ImageBuilder:
     """Builds images with a venv of downloaded wheels on the configured base image.
 
     Wheels are fetched on the host (``pip download`` with pip's own index configuration, or
-    only from ``settings.wheel_dir`` when set), so builds run with no network. Two stages
-    keep pip and the wheels out of the final image, which runs as an unprivileged user. An
-    image is rebuilt only when its content hash label differs from the recipe's.
+    only from ``settings.wheel_dir`` when set), so builds run with no network; so are the
+    ``.deb`` files of the Debian packages a recipe asks for (see ``DebCache``), which dpkg
+    installs into the final stage. Two stages keep pip and the wheels out of the final
+    image, which runs as an unprivileged user. An image is rebuilt only when its content
+    hash label differs from the recipe's.
 
     Args:
-        settings: the base image and the optional wheel directory.
+        settings: the base image, the optional wheel directory and the ``.deb`` cache.
         engine: the Docker connection.
         python_version: the base image's Python (``X.Y``) the wheels must fit.
         platforms: wheel platform tags acceptable on the base image.
+        debs: where Debian packages come from (by default a cache at ``settings.deb_cache``).
     """
 
     def __init__(
@@ -85,11 +95,13 @@ class ImageBuilder:
         *,
         python_version: str = "3.11",
         platforms: Sequence[str] = ("manylinux2014_x86_64", "manylinux_2_36_x86_64"),
+        debs: DebCache | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.python_version = python_version
         self.platforms = tuple(platforms)
+        self.debs = debs or DebCache(settings.deb_cache)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @staticmethod
@@ -103,30 +115,48 @@ class ImageBuilder:
             raise Invalid(f"version {version!r} cannot be an image tag", field="version")
         return f"mcp-console/{repo}:{tag}"
 
-    async def ensure_package_image(self, service: str, package: PackageSource) -> BuiltImage:
+    async def ensure_package_image(
+        self, service: str, package: PackageSource, *, system_packages: Sequence[str] = ()
+    ) -> BuiltImage:
         """The image running ``package``'s console script, built unless already present.
 
+        Args:
+            service: names the image (``mcp-console/<service>:<version>``).
+            package: the PyPI package at its exact version.
+            system_packages: Debian packages the server needs (e.g. ``git``).
+
         Raises:
-            Invalid: the names cannot form a tag, or pip/the build failed (with the reason).
+            Invalid: the names cannot form a tag, a system package is unknown, or pip/the
+                build failed (with the reason).
             NotFound: the base image is missing.
-            Unavailable: the engine cannot be reached.
+            Unavailable: the engine cannot be reached, or apt could not download.
         """
         package.validate()
         recipe = ImageRecipe(
             tag=self.package_tag(service, package.version),
             requirements=(package.requirement,),
             entrypoint=(f"/opt/venv/bin/{package.script}",),
+            system_packages=tuple(checked_names(system_packages)),
         )
         return await self._ensure(recipe)
 
-    async def ensure_example_image(self) -> BuiltImage:
-        """The image of our example MCP server: the installed ``mcp`` version plus one file."""
+    async def ensure_example_image(self, *, system_packages: Sequence[str] = ()) -> BuiltImage:
+        """The image of our example MCP server: the installed ``mcp`` version plus one file.
+
+        With system packages the tag carries a digest of them, so that each set has an
+        image of its own.
+        """
+        names = tuple(checked_names(system_packages))
+        tag = f"{EXAMPLE_REPOSITORY}:{__version__}"
+        if names:
+            tag += "-" + hashlib.sha256(" ".join(sorted(names)).encode()).hexdigest()[:12]
         content = await asyncio.to_thread(EXAMPLE_SOURCE.read_bytes)
         recipe = ImageRecipe(
-            tag=f"{EXAMPLE_REPOSITORY}:{__version__}",
+            tag=tag,
             requirements=(f"mcp=={metadata.version('mcp')}",),
             entrypoint=("/opt/venv/bin/python", f"/app/{EXAMPLE_FILE}"),
             files={EXAMPLE_FILE: content},
+            system_packages=names,
         )
         return await self._ensure(recipe)
 
@@ -140,8 +170,16 @@ class ImageBuilder:
             "RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-index"
             f" --no-cache-dir --disable-pip-version-check --find-links /wheels {requirements}",
             f"FROM {base}",
-            "COPY --from=build /opt/venv /opt/venv",
         ]
+        if recipe.system_packages:
+            # One dpkg run over every file orders their installation itself; the files leave
+            # the image once installed (the classic builder has no build-time mounts).
+            lines += [
+                "COPY debs /tmp/debs",
+                "RUN find /tmp/debs -name '*.deb' -exec env DEBIAN_FRONTEND=noninteractive"
+                " dpkg --install {} + && rm -rf /tmp/debs",
+            ]
+        lines.append("COPY --from=build /opt/venv /opt/venv")
         if recipe.files:
             lines.append("COPY app /app")
         lines += [
@@ -174,6 +212,12 @@ class ImageBuilder:
                 return _built(existing, recipe.tag, reused=True, started=started)
             context = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mcp-console-build-"))
             try:
+                if recipe.system_packages:
+                    # First: an unknown package is the likelier mistake, and apt says so fast.
+                    debs = await self.debs.ensure(
+                        recipe.system_packages, base.id, lambda: self.dpkg_status(base.id)
+                    )
+                    await asyncio.to_thread(_link_tree, debs, context / "debs")
                 await self._download_wheels(recipe.requirements, context / "wheels")
                 await asyncio.to_thread(_write_context, context, dockerfile, recipe.files)
                 labels = {
@@ -182,6 +226,8 @@ class ImageBuilder:
                     LABEL_REQUIREMENTS: " ".join(recipe.requirements),
                     **recipe.labels,
                 }
+                if recipe.system_packages:
+                    labels[LABEL_SYSTEM_PACKAGES] = " ".join(recipe.system_packages)
                 logger.info("building image %s", recipe.tag)
                 image = await self._build(context, recipe.tag, labels)
             finally:
@@ -194,6 +240,7 @@ class ImageBuilder:
             "dockerfile": dockerfile,
             "base": base_id,
             "requirements": recipe.requirements,
+            "system_packages": sorted(recipe.system_packages),
             "python": self.python_version,
             "platforms": self.platforms,
             "files": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(recipe.files.items())},
@@ -205,6 +252,23 @@ class ImageBuilder:
             )
         digest.update(json.dumps(parts, sort_keys=True).encode())
         return digest.hexdigest()
+
+    async def dpkg_status(self, image: str) -> bytes:
+        """``image``'s dpkg database, read from a container that never starts.
+
+        Raises:
+            Invalid: the image has no dpkg database (it is not Debian-based).
+            Unavailable: the engine cannot be reached.
+        """
+        client = await self.engine.client()
+        try:
+            return await self.engine.call(_read_file, client, image, DPKG_STATUS)
+        except NotFound:
+            raise Invalid(
+                f"the image {image} has no {DPKG_STATUS}: system packages need a "
+                "Debian-based base image",
+                field="system_packages",
+            ) from None
 
     async def _existing(self, tag: str, content_hash: str) -> Any:
         client = await self.engine.client()
@@ -259,6 +323,33 @@ class ImageBuilder:
         except (docker.errors.DockerException, OSError) as exc:
             raise Unavailable(f"building {tag} failed on the Docker engine: {exc}") from exc
         return image
+
+
+def _read_file(client: Any, image: str, path: str) -> bytes:
+    """One file of ``image``, copied out of a created (never started) container."""
+    container = client.containers.create(image, entrypoint=["/bin/true"], network_disabled=True)
+    try:
+        chunks, _ = container.get_archive(path)
+        archive = b"".join(chunks)
+    finally:
+        container.remove(force=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = tar.next()
+        data = tar.extractfile(member) if member is not None else None
+        if data is None:
+            raise NotFound(f"{path} is not a file in {image}")
+        return data.read()
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """The cached files in the build context: hard links where possible, copies otherwise."""
+    target.mkdir()
+    for entry in source.iterdir():
+        if entry.suffix == ".deb":
+            try:
+                (target / entry.name).hardlink_to(entry)
+            except OSError:
+                shutil.copy2(entry, target / entry.name)
 
 
 def _write_context(context: Path, dockerfile: str, files: Mapping[str, bytes]) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_console.backend.db.models import ServiceVersion
 from mcp_console.backend.deploy.drivers.base import (
@@ -15,11 +18,19 @@ from mcp_console.backend.deploy.drivers.base import (
     ResourceLimits,
     Transport,
 )
+from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
 from mcp_console.schemas.errors import Invalid
+
+if TYPE_CHECKING:
+    from mcp_console.backend.deploy.images import ImageBuilder
+
+logger = logging.getLogger(__name__)
 
 DOCKER = "docker"
 PROCESS = "process"
 PYPI = "pypi"
+# The console's own example server: a process on the console's Python, or its image on Docker.
+EXAMPLE_COMMAND = (PYTHON_PLACEHOLDER, "-m", "mcp_console.devtools.example_server")
 _IMAGE_NAME_RE = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -33,6 +44,7 @@ class Recipe:
     docker_image: str | None = None
     packages: tuple[Mapping[str, Any], ...] = ()
     command: tuple[str, ...] = ()
+    system_packages: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, service: str, row: ServiceVersion) -> Recipe:
@@ -44,6 +56,7 @@ class Recipe:
             docker_image=row.docker_image,
             packages=tuple(dict(p) for p in row.packages),
             command=tuple(str(c) for c in row.command),
+            system_packages=tuple(str(p) for p in row.system_packages),
         )
 
     @property
@@ -51,10 +64,17 @@ class Recipe:
         """The first PyPI package, if the version has one."""
         return next((p for p in self.packages if p.get("registry_type") == PYPI), None)
 
+    @property
+    def example_args(self) -> tuple[str, ...] | None:
+        """The arguments given to the console's example server, if that is what runs."""
+        if self.docker_image or self.command[: len(EXAMPLE_COMMAND)] != EXAMPLE_COMMAND:
+            return None
+        return self.command[len(EXAMPLE_COMMAND) :]
+
     def runs_on(self, driver: str) -> bool:
         """Whether this version can run on ``driver``."""
         if driver == DOCKER:
-            return bool(self.docker_image or self.pypi)
+            return bool(self.docker_image or self.pypi or self.example_args is not None)
         # A command next to an image is the image's arguments, not a program of its own.
         return bool(self.pypi or (self.command and not self.docker_image))
 
@@ -90,6 +110,10 @@ class Launch:
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    # For the image built on Docker: the Debian packages it installs, and whether it is the
+    # console's example server rather than ``package``'s.
+    system_packages: tuple[str, ...] = ()
+    example: bool = False
 
     def spec(
         self,
@@ -156,25 +180,57 @@ def _strings(values: Sequence[Any] | None) -> tuple[str, ...]:
     return tuple(str(v) for v in values or ())
 
 
+def missing_on_host(packages: Sequence[str]) -> list[str]:
+    """The system packages whose program this machine lacks (no executable of that name).
+
+    A PATH lookup, a few ``stat`` calls: cheap enough to run on the loop.
+    """
+    return [name for name in packages if shutil.which(name) is None]
+
+
 def launch_for(recipe: Recipe, driver: str) -> Launch:
-    """How ``driver`` runs ``recipe``; a Docker launch of a package still needs its image built.
+    """How ``driver`` runs ``recipe``; a Docker launch of a package or of the example server
+    still needs its image built (``with_built_image``).
 
     Raises:
-        Invalid: the version cannot run on that driver (the message says what would).
+        Invalid: the version cannot run on that driver (the message says what would), or
+            needs system packages the process runtime finds missing on this machine.
     """
     if not recipe.runs_on(driver):
         raise Invalid(recipe.why_not(driver), field="runtime")
     transport = transport_of(recipe)
     package = recipe.pypi
     if driver == DOCKER:
+        # A ready-made image brings its own system packages; the console installs them only
+        # into the images it builds.
         if recipe.docker_image:
             return Launch(DOCKER, transport, image=recipe.docker_image, args=recipe.command)
-        assert package is not None
+        if package is None:
+            assert recipe.example_args is not None
+            return Launch(
+                DOCKER,
+                transport,
+                args=recipe.example_args,
+                system_packages=recipe.system_packages,
+                example=True,
+            )
         return Launch(
             DOCKER,
             transport,
             package=_package_source(package),
             args=_strings(package.get("arguments")),
+            system_packages=recipe.system_packages,
+        )
+    missing = missing_on_host(recipe.system_packages)
+    if missing:
+        names = " ".join(missing)
+        raise Invalid(
+            f"{recipe.service} {recipe.version} needs the system package"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, missing on this machine "
+            f"(no {names} program found); install {'them' if len(missing) > 1 else 'it'} "
+            f"(e.g. apt-get install {names}) or choose the docker runtime, which installs "
+            "system packages into the image",
+            field="runtime",
         )
     if package is not None:
         return Launch(
@@ -184,3 +240,27 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
             args=_strings(package.get("arguments")),
         )
     return Launch(PROCESS, transport, command=recipe.command)
+
+
+async def with_built_image(launch: Launch, repository: str, images: ImageBuilder) -> Launch:
+    """``launch`` ready to start: on Docker, the image the console builds for it (once).
+
+    Raises:
+        Invalid: the image cannot be built (an unknown system package, a failed download or
+            build; the message says which).
+        NotFound: the base image is missing.
+        Unavailable: the engine cannot be reached.
+    """
+    if launch.driver != DOCKER or launch.image is not None:
+        return launch
+    if launch.package is not None:
+        built = await images.ensure_package_image(
+            repository, launch.package, system_packages=launch.system_packages
+        )
+    elif launch.example:
+        built = await images.ensure_example_image(system_packages=launch.system_packages)
+    else:
+        return launch
+    if not built.reused:
+        logger.info("built %s in %.1f s", built.tag, built.seconds)
+    return dataclasses.replace(launch, image=built.tag, package=None, example=False)
