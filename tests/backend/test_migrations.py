@@ -101,6 +101,7 @@ async def _version_rows(url: str) -> list[tuple[Any, ...]]:
             columns = await conn.run_sync(
                 lambda sync: [c["name"] for c in inspect(sync).get_columns("service_versions")]
             )
+            versions: list[tuple[Any, ...]]
             if "system_packages" in columns:
                 query = "SELECT version, system_packages FROM service_versions ORDER BY id"
                 # SQLite hands JSON back as text, PostgreSQL decoded.
