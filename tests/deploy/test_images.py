@@ -26,6 +26,23 @@ from .helpers import GIT_SERVER, TIME_SERVER
 pytestmark = pytest.mark.docker
 
 
+IMPORT_TIME = "import mcp_server_time; print('ok')"
+IMPORT_GIT = "import mcp_server_git.server; print('ok')"
+
+
+async def run_once(client: docker.DockerClient, image: str, *argv: str) -> bytes:
+    """What ``argv`` prints in a read-only container of ``image`` with no network."""
+    out: bytes = await asyncio.to_thread(
+        client.containers.run,
+        image,
+        entrypoint=list(argv),
+        network_mode="none",
+        read_only=True,
+        remove=True,
+    )
+    return out
+
+
 @pytest.fixture
 async def engine() -> AsyncIterator[Engine]:
     engine = Engine()
@@ -102,13 +119,7 @@ async def test_builds_from_a_wheel_directory_use_nothing_else(
     builder = ImageBuilder(ImageSettings(base_image=base_image, wheel_dir=wheels), engine)
     built = await builder.ensure_package_image("mcp-server-time-offline", TIME_SERVER)
     assert built.tag == "mcp-console/mcp-server-time-offline:2026.10.19"
-    out = await asyncio.to_thread(
-        docker_client.containers.run,
-        built.tag,
-        entrypoint=["/opt/venv/bin/python", "-c", "import mcp_server_time; print('ok')"],
-        network_mode="none",
-        remove=True,
-    )
+    out = await run_once(docker_client, built.tag, "/opt/venv/bin/python", "-c", IMPORT_TIME)
     assert out.strip() == b"ok"
 
     # Without the package's own wheel, the offline build must fail before any image exists.
@@ -147,36 +158,19 @@ async def test_a_declared_system_package_is_installed_into_the_image(
     image = docker_client.images.get(built.tag)
     assert image.labels[LABEL_SYSTEM_PACKAGES] == "git"
     assert image.attrs["Config"]["User"] == "65534:65534"
-    out = await asyncio.to_thread(
-        docker_client.containers.run,
-        built.tag,
-        entrypoint=["/bin/sh", "-c", "git --version && id -u && ls -A /tmp"],
-        network_mode="none",
-        read_only=True,
-        remove=True,
+    out = await run_once(
+        docker_client, built.tag, "/bin/sh", "-c", "git --version; id -u; ls -A /tmp"
     )
     # The program runs as the unprivileged user, and the .deb files left the image.
     version, user, *leftovers = out.decode().splitlines()
     assert version.startswith("git version 2.")
     assert (user, leftovers) == ("65534", [])
     # The server that crash-looped without git now loads (GitPython checks for git on import).
-    loaded = await asyncio.to_thread(
-        docker_client.containers.run,
-        built.tag,
-        entrypoint=["/opt/venv/bin/python", "-c", "import mcp_server_git.server; print('ok')"],
-        network_mode="none",
-        remove=True,
-    )
+    loaded = await run_once(docker_client, built.tag, "/opt/venv/bin/python", "-c", IMPORT_GIT)
     assert loaded.strip() == b"ok"
     # The plain base image has no git: it came with the declaration.
     with pytest.raises(docker.errors.ContainerError):
-        await asyncio.to_thread(
-            docker_client.containers.run,
-            base_image,
-            ["/bin/sh", "-c", "command -v git"],
-            network_mode="none",
-            remove=True,
-        )
+        await run_once(docker_client, base_image, "/bin/sh", "-c", "command -v git")
 
 
 async def test_debs_are_downloaded_once_per_package_set_and_base_image(
