@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 from alembic import command
-from sqlalchemy import Connection, delete, inspect, text, update
+from sqlalchemy import Connection, delete, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.catalog.search import (
@@ -22,12 +23,19 @@ from mcp_console.backend.catalog.search import (
     search_index_for,
     tag_counts,
 )
-from mcp_console.backend.catalog.search.base import SearchHits
-from mcp_console.backend.catalog.search.sqlite import Plan
+from mcp_console.backend.catalog.search.base import Scope, SearchHits, order_columns
+from mcp_console.backend.catalog.search.postgres import Explain, conditions
+from mcp_console.backend.catalog.search.sqlite import Plan, page_statement
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config
 from mcp_console.backend.db.models import McpService, ServiceTag, User
-from mcp_console.schemas.catalog import CategoryCount, PriceModel, ServiceStatus, TagCount
+from mcp_console.schemas.catalog import (
+    CategoryCount,
+    PriceModel,
+    ServiceStatus,
+    SortKey,
+    TagCount,
+)
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.users import Principal, Role
 
@@ -432,6 +440,56 @@ async def test_sort_by_name_ignores_case_however_a_page_is_read(catalog: Catalog
             assert (first + second, hits.total, hits.exact) == (expected, 6, True), reader
 
 
+# Added Z to A, so that neither the ids nor the order of insertion can pass for names; one
+# word each, so that the text scores them all the same.
+TIED = ["zulu", "Yankee", "xray", "MIKE", "mike2", "delta", "Alpha"]
+TIED_A_TO_Z = ["Alpha", "delta", "MIKE", "mike2", "xray", "Yankee", "zulu"]
+
+
+@pytest.mark.parametrize(
+    "text_",
+    [
+        "tag:tied",
+        "tag:tied sort:downloads",
+        "tag:tied sort:rating",
+        "tag:tied sort:new",
+        "tag:tied sort:name",
+        # Equal descriptions score the same: ranked, they too go by name.
+        "tied sort:relevance",
+        "tied sort:downloads",
+    ],
+)
+async def test_ties_go_by_name_from_a_to_z_in_every_sort(catalog: Catalog, text_: str) -> None:
+    for name in TIED:
+        await catalog.add(
+            name,
+            display_name="Tied",
+            description="tied",
+            tags=["tied"],
+            downloads=70,
+            rating=4.0,
+            ratings=3,
+        )
+    # Others before and after them in every sort, so the ties sit mid-list.
+    await catalog.add("first", tags=["tied"], downloads=90, rating=5.0, ratings=9, age_days=-1)
+    await catalog.add("last", tags=["tied"], downloads=5, rating=1.0, ratings=1, age_days=9)
+    names = await catalog.names(text_)
+    ties = [name for name in names if name in TIED]
+    assert ties == TIED_A_TO_Z
+    if "sort:name" not in text_ and "tied sort" not in text_:
+        assert names == ["first", *TIED_A_TO_Z, "last"]
+    readers = [search_index_for(catalog.dialect), *_page_readers(catalog.dialect)]
+    for reader in readers:  # forced ways of reading a page rank by popularity instead
+        whole, _ = await catalog.hits(text_, page=1, page_size=50, index=reader)
+        assert [name for name in whole if name in TIED] == TIED_A_TO_Z, (reader, text_)
+        # Pages cut through the ties and still cover each service once.
+        paged: list[str] = []
+        for page in (1, 2, 3):
+            got, _ = await catalog.hits(text_, page=page, page_size=3, index=reader)
+            paged.extend(got)
+        assert paged == whole, (reader, text_)
+
+
 async def test_pages_cover_every_match_once_with_the_full_total(market: Catalog) -> None:
     first = await market.search("", page=1, page_size=3)
     second = await market.search("", page=2, page_size=3)
@@ -472,9 +530,9 @@ async def test_large_result_sets_page_in_a_stable_order_for_every_sort(catalog: 
             )
         ).all()
     by = {
-        "downloads": sorted(rows, key=lambda r: (-r[1], -r[0])),
-        "rating": sorted(rows, key=lambda r: (-r[2], -r[3], -r[0])),
-        "new": sorted(sorted(rows, key=lambda r: -r[0]), key=lambda r: r[4], reverse=True),
+        "downloads": sorted(rows, key=lambda r: (-r[1], r[5])),
+        "rating": sorted(rows, key=lambda r: (-r[2], -r[3], r[5])),
+        "new": sorted(sorted(rows, key=lambda r: r[5]), key=lambda r: r[4], reverse=True),
         "name": sorted(rows, key=lambda r: r[5]),
     }
     for sort, ordered in by.items():
@@ -519,6 +577,54 @@ def _page_readers(dialect: str) -> list[SearchIndex]:
         PostgresSearchIndex(rank_cap=0, estimate_cap=-1, walk=0),
         PostgresSearchIndex(rank_cap=0, estimate_cap=-1, walk=10_000),
     ]
+
+
+# The index whose order each sort walks (its leading columns are the sort's).
+SORT_INDEXES: dict[str, dict[SortKey, str]] = {
+    "sqlite": {
+        "downloads": "ix_mcp_services_downloads",
+        "rating": "ix_search_rating",
+        "new": "ix_mcp_services_created",
+        "name": "ix_search_name",
+    },
+    "postgresql": {
+        "downloads": "ix_search_downloads",
+        "rating": "ix_search_rating",
+        "new": "ix_search_created",
+        "name": "ix_search_name",
+    },
+}
+
+
+async def test_every_sort_walks_its_index_and_sorts_only_the_ties(catalog: Catalog) -> None:
+    # Ties going by name must not turn a page near the front into sorting every match: the
+    # sort's index gives the order, and only runs of equal values are put in name order.
+    for i in range(30):
+        await catalog.add(f"svc-{i:02d}", description="alpha", downloads=i % 3, rating=i % 2)
+    async with catalog.sessions() as session:
+        for sort, index in SORT_INDEXES[catalog.dialect].items():
+            if catalog.dialect == "sqlite":
+                for plan in ("list", "probe"):
+                    statement = page_statement(plan, sort)
+                    rows = await session.execute(
+                        text(f"EXPLAIN QUERY PLAN {statement.text}"),
+                        {"match": '"alpha"', "limit": 20, "offset": 0},
+                    )
+                    steps = [str(row[3]) for row in rows]
+                    assert any(f"INDEX {index}" in step for step in steps), (sort, steps)
+                    assert "USE TEMP B-TREE FOR ORDER BY" not in steps, (sort, steps)
+                continue
+            # Whatever a tiny table would make cheapest, a full sort must not be needed.
+            await session.execute(text("SET LOCAL enable_sort = off"))
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            query = parse_query(f"sort:{sort}")
+            where = conditions(query, Scope(ServiceStatus.PUBLISHED))
+            page = select(McpService.id).where(*where).order_by(*order_columns(sort)).limit(20)
+            plan_lines = [str(line) for line in (await session.execute(Explain(page))).scalars()]
+            assert any(index in line for line in plan_lines), (sort, plan_lines)
+            # "Incremental Sort" on the index's order is fine; a plain "Sort" node is not.
+            sorts = [line for line in plan_lines if re.search(r"(^|->)\s*Sort\s+\(", line)]
+            assert not sorts, (sort, plan_lines)
 
 
 async def test_every_way_of_reading_a_page_gives_the_same_pages(catalog: Catalog) -> None:

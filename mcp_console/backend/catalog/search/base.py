@@ -22,15 +22,19 @@ MAX_PAGE_SIZE = 500
 # PostgreSQL's under the C collation alike), so "SQLite" sorts among the "s"; both databases
 # index lower(name).
 NAME_KEY = "name_key"
-# ORDER BY of each sort key: (column, descending) pairs; each ends on a unique column so
-# pages never overlap. "relevance" is "downloads" once the text score is applied (or absent).
+# Ties in every sort go by name, A to Z (names are unique: the name itself orders names
+# differing only in case), so pages never overlap.
+BY_NAME: tuple[tuple[str, bool], ...] = ((NAME_KEY, False), ("name", False))
+# ORDER BY of each sort key: (column, descending) pairs. "relevance" is "downloads" once
+# the text score is applied (or absent). The sort indexes serve the leading columns; the
+# databases order each run of equal values by name as they read it (SQLite's sorter for
+# the right part of an ORDER BY, PostgreSQL's incremental sort), stopping at the page's end.
 SORT_ORDERS: dict[SortKey, tuple[tuple[str, bool], ...]] = {
-    "relevance": (("downloads_count", True), ("id", True)),
-    "downloads": (("downloads_count", True), ("id", True)),
-    "rating": (("rating_average", True), ("rating_count", True), ("id", True)),
-    "new": (("created_at", True), ("id", True)),
-    # Names are unique: the name itself breaks ties between names differing only in case.
-    "name": ((NAME_KEY, False), ("name", False)),
+    "relevance": (("downloads_count", True), *BY_NAME),
+    "downloads": (("downloads_count", True), *BY_NAME),
+    "rating": (("rating_average", True), ("rating_count", True), *BY_NAME),
+    "new": (("created_at", True), *BY_NAME),
+    "name": BY_NAME,
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from mcp_console.backend.catalog.search.base import (
+    BY_NAME,
     NAME_KEY,
     SORT_ORDERS,
     Scope,
@@ -35,6 +36,7 @@ from mcp_console.backend.catalog.search.base import (
     effective_sort,
     order_columns,
     search_scope,
+    sort_key,
 )
 from mcp_console.backend.catalog.search.query import MIN_PREFIX_LENGTH, ParsedQuery, terms_of
 from mcp_console.backend.db.models import McpService
@@ -182,11 +184,14 @@ class PostgresSearchIndex:
         order = order_columns(sort, found.c)
         if ranked:
             # Ranked while there are at most rank_cap matches (else popularity orders);
-            # equal scores put the newest service first, as on SQLite.
+            # equal scores go by name, as on SQLite.
             within = total <= self._rank_cap
             order[:0] = [
                 case((within, found.c.rank)).desc().nulls_last(),
-                case((within, found.c.id)).desc().nulls_last(),
+                *(
+                    case((within, sort_key(name, found.c))).asc().nulls_last()
+                    for name, _ in BY_NAME
+                ),
             ]
         counted = select(found.c.id, total).order_by(*order).limit(page_size).offset(offset)
         rows = (await session.execute(counted)).all()
@@ -232,9 +237,10 @@ class PostgresSearchIndex:
         return SearchHits([], total, exact)
 
 
-# The columns any sort order reads (NAME_KEY is derived from the name).
+# The id, and the columns any sort order reads (NAME_KEY is derived from the name).
 _SORT_COLUMNS = sorted(
-    {"name" if key == NAME_KEY else key for order in SORT_ORDERS.values() for key, _ in order}
+    {"id"}
+    | {"name" if key == NAME_KEY else key for order in SORT_ORDERS.values() for key, _ in order}
 )
 _ROWS = re.compile(r" rows=(\d+) ")
 

@@ -20,6 +20,7 @@ from sqlalchemy import BindParameter, ColumnElement, TextClause, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.catalog.search.base import (
+    BY_NAME,
     NAME_KEY,
     SORT_ORDERS,
     Scope,
@@ -203,8 +204,6 @@ _DELETE_ROWS = text("DELETE FROM service_search WHERE rowid IN :ids").bindparams
 _COUNT = text("SELECT count(*) FROM service_search WHERE service_search MATCH :match")
 _LAST_ID = text("SELECT max(id) FROM mcp_services")
 _SOURCES: dict[Plan, str] = {
-    # Ranking reads the FTS5 table alone: joining each match to its row would triple the cost.
-    "rank": "FROM service_search WHERE service_search MATCH :match",
     "sort": (
         "FROM service_search CROSS JOIN mcp_services AS s ON s.id = service_search.rowid"
         " WHERE service_search MATCH :match"
@@ -221,21 +220,37 @@ _SOURCES: dict[Plan, str] = {
 }
 
 
+def _order(columns: tuple[tuple[str, bool], ...], table: str) -> str:
+    """An ORDER BY list over ``table`` (NAME_KEY is SQLite's ASCII ``lower(name)``)."""
+    return ", ".join(
+        f"{f'lower({table}.name)' if column == NAME_KEY else f'{table}.{column}'}"
+        f" {'DESC' if descending else 'ASC'}"
+        for column, descending in columns
+    )
+
+
+# Ranking scores every match from the FTS5 table alone; equal scores go by name, which is
+# read only for the matches scoring at least as well as the page's last one (reading it for
+# every match would cost more than the ranking).
+_RANKED = f"""
+WITH ranked AS MATERIALIZED (
+    SELECT rowid AS id, {BM25} AS score FROM service_search WHERE service_search MATCH :match
+)
+SELECT r.id FROM ranked AS r CROSS JOIN mcp_services AS s ON s.id = r.id
+WHERE r.score <= (
+    SELECT max(score) FROM (SELECT score FROM ranked ORDER BY score LIMIT :offset + :limit)
+)
+ORDER BY r.score, {_order(BY_NAME, "s")} LIMIT :limit OFFSET :offset
+"""  # noqa: S608 (assembled from this module's constants)
+
+
 @cache
-def _page(plan: Plan, sort: SortKey) -> TextClause:
+def page_statement(plan: Plan, sort: SortKey) -> TextClause:
     """The statement reading one page of ids with ``plan``, in the order of ``sort``."""
     if plan == "rank":
-        # Equal scores: the newest service first.
-        columns, order = "rowid", f"{BM25}, rowid DESC"
-    else:
-        columns = "s.id"
-        order = ", ".join(
-            f"{'lower(s.name)' if column == NAME_KEY else 's.' + column}"
-            f" {'DESC' if descending else 'ASC'}"
-            for column, descending in SORT_ORDERS[sort]
-        )
-    source = _SOURCES[plan]
-    return text(f"SELECT {columns} {source} ORDER BY {order} LIMIT :limit OFFSET :offset")
+        return text(_RANKED)
+    order = _order(SORT_ORDERS[sort], "s")
+    return text(f"SELECT s.id {_SOURCES[plan]} ORDER BY {order} LIMIT :limit OFFSET :offset")
 
 
 async def read_page(
@@ -243,7 +258,7 @@ async def read_page(
 ) -> list[int]:
     """The ids of one page of the services matching ``expression``, read with ``plan``."""
     params = {"match": expression, "limit": limit, "offset": offset}
-    return list(await session.scalars(_page(plan, sort), params))
+    return list(await session.scalars(page_statement(plan, sort), params))
 
 
 class SqliteSearchIndex:
