@@ -1,4 +1,5 @@
-"""The headless daemon: one Runtime and its HTTP API under uvicorn, with its state files."""
+"""Hosting a data dir's one backend (the headless daemon, or an open console): its Runtime,
+its HTTP API under uvicorn, and the state files that let every command find it."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from types import FrameType
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,6 +27,13 @@ LOCK_ATTEMPTS = 20
 LOCK_RETRY_SECONDS = 0.05
 
 
+class HostKind(StrEnum):
+    """What hosts a data dir's backend."""
+
+    DAEMON = "daemon"
+    CONSOLE = "console"
+
+
 @dataclass(frozen=True)
 class DaemonFiles:
     """Where a daemon keeps its state in the data dir."""
@@ -34,7 +42,7 @@ class DaemonFiles:
 
     @property
     def pid(self) -> Path:
-        """The pid file, locked for as long as the daemon runs."""
+        """The pid file (the pid, then the host's kind), locked for as long as it runs."""
         return self.data_dir / "daemon.pid"
 
     @property
@@ -54,12 +62,13 @@ class DaemonFiles:
 
 
 class DaemonInfo(BaseModel):
-    """What ``daemon.json`` holds."""
+    """What ``daemon.json`` holds: where the backend of the data dir answers."""
 
     url: str
     pid: int
     version: str
     started_at: datetime
+    kind: HostKind = HostKind.DAEMON
 
 
 def read_info(files: DaemonFiles) -> DaemonInfo | None:
@@ -79,10 +88,50 @@ def read_token(files: DaemonFiles) -> str | None:
 
 
 def running_pid(files: DaemonFiles) -> int | None:
-    """The pid of the daemon holding the pid file's lock, or ``None`` if none runs.
+    """The pid of the process holding the pid file's lock, or ``None`` if none runs."""
+    holder = holder_of(files)
+    return None if holder is None else holder.pid
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The process hosting a data dir's backend, and where it answers once it does."""
+
+    pid: int  # -1 when the pid file cannot be read
+    kind: HostKind
+    info: DaemonInfo | None  # None while it starts (or if it wrote none)
+
+    def describe(self) -> str:
+        """``the console (pid 12) at http://127.0.0.1:8765``, for messages."""
+        what = "the console" if self.kind is HostKind.CONSOLE else "a daemon"
+        return f"{what} (pid {self._pid}){self._where}"
+
+    def busy(self) -> str:
+        """Why nothing else may host the data dir, and what to do about it."""
+        if self.kind is HostKind.CONSOLE:
+            return (
+                f"{self.describe()} runs the backend of this data dir; quit it first "
+                "(it offers to hand its deployments to a daemon)"
+            )
+        return (
+            f"a daemon is already running{self._where} (pid {self._pid}); "
+            "stop it with 'mcp-console daemon stop'"
+        )
+
+    @property
+    def _pid(self) -> str:
+        return str(self.pid) if self.pid > 0 else "?"
+
+    @property
+    def _where(self) -> str:
+        return f" at {self.info.url}" if self.info is not None else ""
+
+
+def holder_of(files: DaemonFiles) -> Holder | None:
+    """Who holds the data dir's lock, or ``None`` if no process does.
 
     The lock, not the pid, decides: it dies with the process, so a stale file left by a
-    killed daemon (or a reused pid) never looks alive.
+    killed daemon or console (or a reused pid) never looks alive.
     """
     try:
         fd = os.open(files.pid, os.O_RDONLY)
@@ -92,16 +141,27 @@ def running_pid(files: DaemonFiles) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd) or -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
+            pid, kind = _read_holder(fd)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
     finally:
         os.close(fd)
+    return _holding(files, pid, kind)
 
 
-def _read_pid(fd: int) -> int | None:
-    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+def _holding(files: DaemonFiles, pid: int | None, kind: HostKind) -> Holder:
+    info = read_info(files)
+    # A state file left by an earlier process (killed before it could remove it) is not its.
+    return Holder(pid or -1, kind, info if info is not None and info.pid == pid else None)
+
+
+def _read_holder(fd: int) -> tuple[int | None, HostKind]:
+    words = os.pread(fd, 64, 0).decode("ascii", "replace").split()
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    # A pid file of an older daemon names no kind.
+    kind = HostKind.CONSOLE if words[1:2] == [HostKind.CONSOLE.value] else HostKind.DAEMON
+    return pid, kind
 
 
 def write_private(path: Path, text: str) -> None:
@@ -117,17 +177,18 @@ def write_private(path: Path, text: str) -> None:
 
 
 class PidLock:
-    """The pid file, exclusively locked: at most one daemon per data dir."""
+    """The pid file, exclusively locked: at most one backend host per data dir."""
 
-    def __init__(self, files: DaemonFiles) -> None:
+    def __init__(self, files: DaemonFiles, kind: HostKind = HostKind.DAEMON) -> None:
         self._files = files
+        self._kind = kind
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock and write our pid.
+        """Take the lock and write our pid and kind.
 
         Raises:
-            Conflict: another daemon runs on this data dir.
+            Conflict: a daemon or a console already hosts this data dir.
         """
         fd = os.open(self._files.pid, os.O_RDWR | os.O_CREAT, 0o600)
         for _ in range(LOCK_ATTEMPTS):
@@ -135,19 +196,14 @@ class PidLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                # A status probe holds a shared lock for a moment; a daemon holds it for good.
+                # A status probe holds a shared lock for a moment; a host holds it for good.
                 time.sleep(LOCK_RETRY_SECONDS)
         else:
-            pid = _read_pid(fd)
+            pid, kind = _read_holder(fd)
             os.close(fd)
-            info = read_info(self._files)
-            where = f" at {info.url}" if info else ""
-            raise Conflict(
-                f"a daemon is already running{where} (pid {pid or '?'}); "
-                "stop it with 'mcp-console daemon stop'"
-            )
+            raise Conflict(_holding(self._files, pid, kind).busy())
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        os.pwrite(fd, f"{os.getpid()}\n{self._kind.value}\n".encode("ascii"), 0)
         self._fd = fd
 
     def release(self) -> None:
@@ -185,26 +241,87 @@ async def ensure_admin_token(runtime: Runtime, files: DaemonFiles) -> str:
     return token
 
 
-@contextlib.contextmanager
-def _graceful_signals() -> Iterator[None]:
-    """Let SIGTERM/SIGINT end the server gracefully and then return normally.
+@dataclass(frozen=True)
+class Hosted:
+    """A backend being hosted: its runtime and where its API answers."""
 
-    uvicorn stops on them and then re-raises the signal under the handler it found; with
-    the default handlers that would kill the process before the state files are removed.
+    runtime: Runtime
+    info: DaemonInfo
+
+
+@contextlib.asynccontextmanager
+async def hosting(
+    settings: Settings, kind: HostKind, *, host: str, port: int, any_port: bool = False
+) -> AsyncIterator[Hosted]:
+    """Host the data dir's backend for as long as the context lasts.
+
+    It claims the data dir (the pid file's lock), starts the Runtime with its controller
+    and gateway, keeps the local admin's key in ``admin.token``, serves the API on
+    ``host:port`` and writes ``daemon.json``, so every command on this data dir finds it.
+
+    Args:
+        settings: the data dir, database and gateway.
+        kind: what hosts it (written down for the messages of those it turns away).
+        host: the API's address.
+        port: the API's port (0 picks a free one).
+        any_port: take a free port when ``port`` is in use (a console's API is found
+            through ``daemon.json``, never by its port).
+
+    Raises:
+        Conflict: a daemon or a console already hosts this data dir.
+        Unavailable: the address cannot be bound.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    # FastAPI and uvicorn load only here: every CLI command reads the state files.
+    from mcp_console.backend.api import create_app
+    from mcp_console.backend.api.server import ApiServer, bind_socket, url_of
 
-    def after_stop(signum: int, frame: FrameType | None) -> None:
-        """The signal was handled by stopping the server: nothing more to do."""
-
-    previous = {sig: signal.signal(sig, after_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    files = DaemonFiles(settings.data_dir)
+    await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True, mode=0o700)
+    lock = PidLock(files, kind)
+    await asyncio.to_thread(lock.acquire)
     try:
-        yield
+        try:
+            sock = await bind_socket(host, port)
+        except Unavailable:
+            if not any_port or port == 0:
+                raise
+            sock = await bind_socket(host, 0)
+        with contextlib.closing(sock):
+            async with Runtime(settings, background=True) as runtime:
+                await ensure_admin_token(runtime, files)
+                server = ApiServer(create_app(runtime), host, int(sock.getsockname()[1]))
+                async with server.serving(sock):
+                    info = DaemonInfo(
+                        url=url_of(sock),
+                        pid=os.getpid(),
+                        version=__version__,
+                        started_at=datetime.now(UTC),
+                        kind=kind,
+                    )
+                    await asyncio.to_thread(write_private, files.state, info.model_dump_json())
+                    try:
+                        yield Hosted(runtime, info)
+                    finally:
+                        files.state.unlink(missing_ok=True)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        lock.release()
+
+
+async def _until_signalled() -> None:
+    """Wait for SIGTERM or SIGINT (forever, off the main thread, where none arrive)."""
+    stop = asyncio.Event()
+    if threading.current_thread() is not threading.main_thread():
+        await stop.wait()
+        return
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def serve(settings: Settings, *, ready: Callable[[DaemonInfo], None] | None = None) -> None:
@@ -215,37 +332,12 @@ async def serve(settings: Settings, *, ready: Callable[[DaemonInfo], None] | Non
         ready: called with the daemon's URL and pid once the API listens.
 
     Raises:
-        Conflict: a daemon already runs on this data dir.
+        Conflict: a daemon or a console already hosts this data dir.
         Unavailable: the address cannot be bound.
     """
-    # FastAPI and uvicorn load only here: every CLI command reads the daemon's state files.
-    from mcp_console.backend.api import create_app
-    from mcp_console.backend.api.server import ApiServer, bind_socket, url_of
-
-    files = DaemonFiles(settings.data_dir)
-    await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True, mode=0o700)
-    lock = PidLock(files)
-    await asyncio.to_thread(lock.acquire)
-    try:
-        sock = await bind_socket(settings.bind_host, settings.api_port)
-        with contextlib.closing(sock):
-            async with Runtime(settings, background=True) as runtime:
-                await ensure_admin_token(runtime, files)
-                port = int(sock.getsockname()[1])
-                server = ApiServer(create_app(runtime), settings.bind_host, port)
-                info = DaemonInfo(
-                    url=url_of(sock),
-                    pid=os.getpid(),
-                    version=__version__,
-                    started_at=datetime.now(UTC),
-                )
-                await asyncio.to_thread(write_private, files.state, info.model_dump_json())
-                try:
-                    if ready is not None:
-                        ready(info)
-                    with _graceful_signals():
-                        await server.serve(sockets=[sock])
-                finally:
-                    files.state.unlink(missing_ok=True)
-    finally:
-        lock.release()
+    async with hosting(
+        settings, HostKind.DAEMON, host=settings.bind_host, port=settings.api_port
+    ) as hosted:
+        if ready is not None:
+            ready(hosted.info)
+        await _until_signalled()

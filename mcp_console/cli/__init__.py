@@ -112,7 +112,8 @@ def console(
         "of the process list.",
     ),
 ) -> None:
-    """With no command, start the terminal console on the embedded backend."""
+    """With no command, start the terminal console: on the backend a daemon (or another
+    console) hosts for this data dir, or else on its own, embedded."""
     with reported_errors():
         if ctx.invoked_subcommand is not None:
             if connect is not None or token is not None:

@@ -122,9 +122,10 @@ async def _endpoint_of(
 
 
 async def _locate(settings: Settings, owner: str | None, name: str) -> tuple[str, str | None, bool]:
-    """Find the deployment through the daemon when one answers, else an embedded backend.
+    """Find the deployment through the backend hosted for this data dir (the daemon, or the
+    console running it), else a short-lived one.
 
-    The endpoint comes back only from a daemon: its gateway recorded it where it is bound.
+    The endpoint comes back only from a host: its gateway recorded it where it is bound.
     Without one no gateway serves, so the configured address is what clients will reach.
     """
     remote = await daemon_client(settings)
@@ -177,8 +178,8 @@ def connect(
 ) -> None:
     """Print a ready MCP client configuration for a deployment's gateway endpoint.
 
-    The deployment must exist. The URL is the one the running daemon's gateway serves it
-    at; without a daemon, the configured gateway address (or ``--gateway-url``).
+    The deployment must exist. The URL is the one the gateway of the running daemon (or
+    console) serves it at; without one, the configured gateway address (or ``--gateway-url``).
     """
     settings = load_settings()
     with reported_errors():

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DAEMON_HEALTH_TIMEOUT = 2.0
+# How long a command waits for a daemon or console that is still starting its backend.
+HOST_START_TIMEOUT = 30.0
+HOST_POLL_SECONDS = 0.2
 # A daemon reached through a tunnel may be slow to answer, but not this slow.
 REMOTE_CHECK_TIMEOUT = 10.0
 
@@ -48,29 +51,43 @@ async def acting_user(runtime: Runtime, settings: Settings) -> Principal:
 
 
 async def daemon_client(settings: Settings) -> RemoteClient | None:
-    """A client of the daemon serving this data dir if one answers, else ``None``.
+    """A client of the backend hosted for this data dir, or ``None`` if nothing hosts it.
 
-    It acts as ``MCP_CONSOLE_API_KEY``'s user when that is set, else as the local admin
-    (whose key the daemon keeps in ``admin.token``).
+    The host is the daemon, or a console running its backend embedded: either way there is
+    one backend per data dir, and commands go to it. One still starting is waited for. The
+    client acts as ``MCP_CONSOLE_API_KEY``'s user when that is set, else as the local admin
+    (whose key the host keeps in ``admin.token``).
+
+    Raises:
+        Unavailable: a process holds the data dir but its API does not answer.
     """
-    from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
+    from mcp_console.backend.daemon import DaemonFiles, holder_of, read_token
 
     files = DaemonFiles(settings.data_dir)
-    info = await asyncio.to_thread(read_info, files)
-    if info is None:
-        return None
-    # httpx loads only when a daemon may be there.
-    from mcp_console.client.remote import RemoteClient
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HOST_START_TIMEOUT
+    while True:
+        holder = await asyncio.to_thread(holder_of, files)
+        if holder is None:
+            return None
+        if holder.info is not None:
+            # httpx loads only when a backend is there.
+            from mcp_console.client.remote import RemoteClient
 
-    token = settings.api_key or await asyncio.to_thread(read_token, files)
-    client = RemoteClient(info.url, token)
-    try:
-        async with asyncio.timeout(DAEMON_HEALTH_TIMEOUT):
-            await client.health()
-    except (Unavailable, TimeoutError):
-        await client.aclose()
-        return None
-    return client
+            token = settings.api_key or await asyncio.to_thread(read_token, files)
+            client = RemoteClient(holder.info.url, token)
+            try:
+                async with asyncio.timeout(DAEMON_HEALTH_TIMEOUT):
+                    await client.health()
+                return client
+            except (Unavailable, TimeoutError):
+                await client.aclose()
+        if loop.time() > deadline:
+            raise Unavailable(
+                f"{holder.describe()} holds {settings.data_dir} but does not answer; "
+                "wait until it has started, or end it"
+            )
+        await asyncio.sleep(HOST_POLL_SECONDS)
 
 
 async def remote_client(url: str, token: str | None) -> RemoteClient:

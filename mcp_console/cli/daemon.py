@@ -14,7 +14,15 @@ from typing import Any
 
 import typer
 
-from mcp_console.backend.daemon import DaemonFiles, DaemonInfo, read_info, running_pid, serve
+from mcp_console.backend.daemon import (
+    DaemonFiles,
+    DaemonInfo,
+    HostKind,
+    holder_of,
+    read_info,
+    running_pid,
+    serve,
+)
 from mcp_console.cli.context import JSON_OPTION, emit, load_settings, reported_errors
 from mcp_console.schemas.errors import Conflict, Unavailable
 from mcp_console.settings import Settings
@@ -47,21 +55,17 @@ def _log_tail(files: DaemonFiles) -> str:
     return "\n".join(lines[-LOG_TAIL_LINES:])
 
 
-def _refuse_if_running(files: DaemonFiles) -> None:
-    pid = running_pid(files)
-    if pid is None:
-        return
-    info = read_info(files)
-    where = f" at {info.url}" if info else ""
-    raise Conflict(
-        f"a daemon is already running{where} (pid {pid}); stop it with 'mcp-console daemon stop'"
-    )
+def start_detached(settings: Settings, host: str | None, port: int | None) -> DaemonInfo:
+    """Start ``python -m mcp_console daemon`` in its own session and wait until it answers.
 
-
-def _start_detached(settings: Settings, host: str | None, port: int | None) -> DaemonInfo:
-    """Start ``python -m mcp_console daemon`` in its own session and wait until it answers."""
+    Raises:
+        Conflict: a daemon or a console already hosts the data dir.
+        Unavailable: the daemon exited, or did not answer in time.
+    """
     files = DaemonFiles(settings.data_dir)
-    _refuse_if_running(files)
+    holder = holder_of(files)
+    if holder is not None:
+        raise Conflict(holder.busy())
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     env = {**os.environ, "MCP_CONSOLE_DATA_DIR": str(settings.data_dir)}
     if host is not None:
@@ -129,7 +133,7 @@ def daemon(
     settings = settings.model_copy(update=overrides)
     with reported_errors():
         if detach:
-            info = _start_detached(settings, host, port)
+            info = start_detached(settings, host, port)
             _announce(info)
             typer.echo(f"log: {DaemonFiles(settings.data_dir).log}")
         else:
@@ -139,21 +143,29 @@ def daemon(
 
 @app.command()
 def status(as_json: bool = JSON_OPTION) -> None:
-    """Whether a daemon runs on this data dir, where, and whether it answers."""
-    files = DaemonFiles(load_settings().data_dir)
-    pid = running_pid(files)
-    info = read_info(files) if pid is not None else None
-    url = info.url if info is not None else None
+    """Whether a daemon (or a console hosting the backend) runs on this data dir, where, and
+    whether it answers."""
+    holder = holder_of(DaemonFiles(load_settings().data_dir))
+    pid = holder.pid if holder is not None else None
+    url = holder.info.url if holder is not None and holder.info is not None else None
     answering = url is not None and _answers(url)
-    result = {"running": pid is not None, "pid": pid, "url": url, "answering": answering}
+    result = {
+        "running": holder is not None,
+        "kind": holder.kind.value if holder is not None else None,
+        "pid": pid,
+        "url": url,
+        "answering": answering,
+    }
 
     def human() -> None:
-        if pid is None:
+        if holder is None:
             typer.echo("stopped: no daemon is running")
-        elif url is None:
-            typer.echo(f"starting (pid {pid})")
+            return
+        what = "the console runs the backend" if holder.kind is HostKind.CONSOLE else "running"
+        if url is None:
+            typer.echo(f"starting: {what} (pid {pid})")
         else:
-            state = "running" if answering else "running but not answering"
+            state = what if answering else f"{what} but does not answer"
             typer.echo(f"{state} at {url} (pid {pid})")
 
     emit(result, as_json, human)
@@ -164,10 +176,15 @@ def stop() -> None:
     """Stop the daemon with SIGTERM and wait until it has finished."""
     files = DaemonFiles(load_settings().data_dir)
     with reported_errors():
-        pid = running_pid(files)
-        if pid is None:
+        holder = holder_of(files)
+        if holder is None:
             typer.echo("no daemon is running")
             return
+        if holder.kind is HostKind.CONSOLE:
+            raise Conflict(
+                f"no daemon is running: {holder.describe()} runs the backend; quit it there"
+            )
+        pid = holder.pid
         if pid < 0:
             raise Unavailable(f"a daemon holds {files.pid} but its pid cannot be read")
         with contextlib.suppress(ProcessLookupError):  # it ended by itself meanwhile

@@ -27,7 +27,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     RuntimeChoice,
 )
-from mcp_console.schemas.errors import Invalid, Unavailable
+from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
 from mcp_console.settings import Settings
 
 T = TypeVar("T")
@@ -41,23 +41,28 @@ async def _on_daemon(settings: Settings, action: Callable[[ConsoleClient], Await
     client = await daemon_client(settings)
     if client is None:
         # Instances need a backend that stays up after this command returns.
-        from mcp_console.cli.daemon import _start_detached
+        from mcp_console.cli.daemon import start_detached
 
-        info = await asyncio.to_thread(_start_detached, settings, None, None)
-        typer.echo(
-            f"started the mcp-console daemon at {info.url} (pid {info.pid}) to run deployments; "
-            "stop it with 'mcp-console daemon stop'",
-            err=True,
-        )
+        try:
+            info = await asyncio.to_thread(start_detached, settings, None, None)
+        except Conflict:
+            pass  # a console or a daemon took the data dir meanwhile: it runs them too
+        else:
+            typer.echo(
+                f"started the mcp-console daemon at {info.url} (pid {info.pid}) to run "
+                "deployments; stop it with 'mcp-console daemon stop'",
+                err=True,
+            )
         client = await daemon_client(settings)
         if client is None:
-            raise Unavailable(f"the daemon started at {info.url} does not answer")
+            raise Unavailable("the backend started for this data dir does not answer")
     async with client:
         return await action(client)
 
 
 def on_daemon(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
-    """Run ``action`` on the daemon, starting one in the background if none answers."""
+    """Run ``action`` on the data dir's backend (a daemon, or the console hosting it),
+    starting a daemon in the background if none runs."""
     with reported_errors():
         return asyncio.run(_on_daemon(load_settings(), action))
 

@@ -8,19 +8,30 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 
 from mcp_console.app import ConsoleApp
 from mcp_console.cli.context import acting_user, daemon_client, remote_client
+from mcp_console.cli.departure import Say, hand_over, left_running, running_work, stop_running
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.errors import ConsoleError, Unavailable
+from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
+from mcp_console.screens.modals.quit import QuitChoice, RunningWork
 from mcp_console.settings import Settings
+
+# The backend loads once the first frame is up.
+if TYPE_CHECKING:
+    from mcp_console.backend.daemon import Holder
+    from mcp_console.backend.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 STARTING = "starting the backend…"
+# A console's API is for the commands on its own machine.
+LOOPBACK = "127.0.0.1"
+# Hosting the backend, or using the one that took the data dir first (once more, in a race).
+HOST_ATTEMPTS = 2
 
 # Every operation of the protocol, and whether it is a coroutine (``events`` is the one that
 # is not: it opens a stream as an async context manager).
@@ -109,24 +120,48 @@ class PendingClient:
 class ConsoleBackend:
     """The console's backend, started once the first frame is up and stopped at the end.
 
-    A daemon serving the data dir is used when one answers; otherwise an embedded runtime
-    runs on the console's loop, with its controller and gateway, until the console quits.
+    A data dir has one backend. When a daemon or another console hosts it, this console
+    uses it. Otherwise this console hosts it: it claims the data dir as a daemon does, runs
+    the runtime with its controller and gateway on the console's loop, and serves the HTTP
+    API on loopback, so that commands on the same data dir reach it. What becomes of the
+    deployments it runs when it quits is the departure given to ``aclose``.
+
+    Args:
+        settings: loaded once by the caller.
+        say: where the console tells what it did on the way out (the terminal is back by
+            then).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, say: Say = print) -> None:
         self.settings = settings
         self.client = PendingClient()
+        self._say = say
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.error: ConsoleError | None = None  # why it could not start
+        self._runtime: Runtime | None = None  # while this console hosts the backend
+        self._departure: QuitChoice | None = None
+        self.joined: Holder | None = None  # the daemon or console whose backend it uses
+        self.error: ConsoleError | None = None  # why it could not start (or hand over)
 
     def start(self) -> None:
         """Start the backend in the background (once)."""
         if self._task is None:
             self._task = asyncio.create_task(self._serve(), name="console-backend")
 
-    async def aclose(self) -> None:
-        """Stop the backend and wait until it has released everything."""
+    async def running(self) -> RunningWork | None:
+        """What runs on the backend this console hosts (``None``: it hosts none)."""
+        if self._runtime is None:
+            return None
+        return await running_work(self._runtime)
+
+    async def aclose(self, departure: QuitChoice | None = None) -> None:
+        """Stop the backend and wait until it has released everything.
+
+        Args:
+            departure: what becomes of the deployments a hosted backend runs; without
+                one they are left as they are, and the console says so.
+        """
+        self._departure = departure
         self._stop.set()
         if self._task is not None:
             await self._task
@@ -134,29 +169,22 @@ class ConsoleBackend:
     async def _serve(self) -> None:
         try:
             await asyncio.to_thread(preload, DAEMON_MODULES)
-            remote = await daemon_client(self.settings)
-            if remote is not None:
-                async with remote:
-                    self.client.resolve(remote)
-                    await self._stop.wait()
-                return
-            await asyncio.to_thread(preload, EMBEDDED_MODULES)
-            if self._stop.is_set():
-                return
-            from mcp_console.backend.daemon import DaemonFiles, ensure_admin_token
-            from mcp_console.backend.runtime import Runtime
-            from mcp_console.client.local import LocalClient
-
-            async with Runtime(self.settings, background=True) as runtime:
-                actor = await acting_user(runtime, self.settings)
-                if self.settings.api_key is None:
-                    # As with the daemon: `mcp-console connect` gives MCP clients this key
-                    # for the gateway the console serves.
-                    await ensure_admin_token(runtime, DaemonFiles(self.settings.data_dir))
-                self.client.resolve(LocalClient(runtime, actor))
-                await self._stop.wait()
+            for _ in range(HOST_ATTEMPTS):
+                if await self._join():
+                    return
+                await asyncio.to_thread(preload, EMBEDDED_MODULES)
+                if self._stop.is_set():
+                    return
+                try:
+                    await self._host()
+                    return
+                except Conflict:
+                    if self.client.ready:
+                        raise
+                    # Another console or a daemon claimed the data dir first: use theirs.
+            raise Unavailable("the backend of this data dir changed hands while starting")
         except Exception as error:
-            if self.client.ready:  # it served, and failed on the way out
+            if self.client.ready and not isinstance(error, ConsoleError):
                 logger.exception("the console's backend did not stop cleanly")
                 return
             if not isinstance(error, ConsoleError):
@@ -166,13 +194,56 @@ class ConsoleBackend:
             self.error = error
             self.client.fail(error)
 
+    async def _join(self) -> bool:
+        """Use the backend a daemon or another console hosts, if one does."""
+        remote = await daemon_client(self.settings)
+        if remote is None:
+            return False
+        from mcp_console.backend.daemon import DaemonFiles, holder_of
+
+        self.joined = await asyncio.to_thread(holder_of, DaemonFiles(self.settings.data_dir))
+        async with remote:
+            self.client.resolve(remote)
+            await self._stop.wait()
+        return True
+
+    async def _host(self) -> None:
+        """Host the data dir's backend until the console quits, then see to its deployments."""
+        from mcp_console.backend.daemon import HostKind, hosting
+        from mcp_console.client.local import LocalClient
+
+        async with hosting(
+            self.settings,
+            HostKind.CONSOLE,
+            host=LOOPBACK,
+            port=self.settings.api_port,
+            any_port=True,
+        ) as hosted:
+            runtime = hosted.runtime
+            self.client.resolve(LocalClient(runtime, await acting_user(runtime, self.settings)))
+            self._runtime = runtime
+            try:
+                await self._stop.wait()
+                work = await running_work(runtime)
+                if work.deployments and self._departure is QuitChoice.STOP:
+                    await stop_running(runtime, self._say)
+            finally:
+                self._runtime = None
+        # The data dir, the API and the gateway's port are free again.
+        if not work.deployments or self._departure is QuitChoice.STOP:
+            return
+        if self._departure is QuitChoice.HAND_OVER:
+            await hand_over(self.settings, work, self._say)
+        else:
+            self._say(left_running(work))
+
 
 class StartingConsole(ConsoleApp):
     """The console on a backend that starts once the first frame is on the screen."""
 
     def __init__(self, backend: ConsoleBackend) -> None:
         # PendingClient answers every operation of the protocol, by delegation.
-        super().__init__(cast(ConsoleClient, backend.client))
+        super().__init__(cast(ConsoleClient, backend.client), running=backend.running)
         self.backend = backend
         self.sub_title = STARTING  # until the signed-in user replaces it
 
@@ -188,21 +259,35 @@ class StartingConsole(ConsoleApp):
             await self.backend.client.client()
         except ConsoleError:
             self.exit(return_code=1)
+            return
+        from mcp_console.backend.daemon import HostKind  # loaded with the backend
+
+        joined = self.backend.joined
+        if joined is not None and joined.kind is HostKind.CONSOLE:
+            self.notify(
+                f"The console running as pid {joined.pid} hosts this data dir's backend; "
+                "this one uses it, and stops working when that one quits.",
+                title="Sharing a backend",
+                timeout=10,
+            )
 
 
 async def run_console(settings: Settings) -> None:
-    """Run the console on the daemon serving this data dir when one answers; otherwise on an
-    embedded backend sharing the app's event loop, with its controller running so that what
-    the console deploys converges while it is open. Either starts after the first frame.
+    """Run the console on the backend of this data dir: the one a daemon or another console
+    hosts, or else its own, embedded on the app's event loop with its controller running so
+    that what the console deploys converges while it is open, and its API served so that
+    commands on the same data dir reach it. Either starts after the first frame.
 
     Raises:
-        ConsoleError: the backend could not start (the console ends when it knows).
+        ConsoleError: the backend could not start (the console ends when it knows), or the
+            deployments could not be handed to a daemon on the way out.
     """
     backend = ConsoleBackend(settings)
+    app = StartingConsole(backend)
     try:
-        await StartingConsole(backend).run_async()
+        await app.run_async()
     finally:
-        await backend.aclose()
+        await backend.aclose(app.quit_choice)
     if backend.error is not None:
         raise backend.error  # said on stderr once the terminal is back
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mcp_console.backend.daemon import DaemonFiles, running_pid
 from tests.contract.documents import server_json
 
 NAME = "io.github.acme/weather"
@@ -68,9 +69,9 @@ def console(tmp_path: Path) -> Iterator[Console]:
         yield console
     finally:
         console.run("daemon", "stop")
-        pid_file = console.data_dir / "daemon.pid"
-        if pid_file.exists():  # the stop failed: do not leave a process behind
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        pid = running_pid(DaemonFiles(console.data_dir))
+        if pid is not None and pid > 0:  # the stop failed: do not leave a process behind
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_daemon_serves_the_cli_and_stops(console: Console) -> None:
@@ -78,6 +79,7 @@ def test_daemon_serves_the_cli_and_stops(console: Console) -> None:
     assert started.returncode == 0, started.stderr
     status = console.status()
     assert status["running"] is True
+    assert status["kind"] == "daemon"
     assert status["answering"] is True
     assert status["url"].startswith("http://127.0.0.1:")
     assert not status["url"].endswith(":0")
@@ -106,7 +108,13 @@ def test_daemon_serves_the_cli_and_stops(console: Console) -> None:
     stopped = console.run("daemon", "stop")
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped the daemon (pid {status['pid']})" in stopped.stdout
-    assert console.status() == {"running": False, "pid": None, "url": None, "answering": False}
+    assert console.status() == {
+        "running": False,
+        "kind": None,
+        "pid": None,
+        "url": None,
+        "answering": False,
+    }
     assert "stopped" in console.run("daemon", "status").stdout
     assert not (console.data_dir / "daemon.json").exists()
     assert not (console.data_dir / "daemon.pid").exists()

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
+
+from mcp_console.backend.daemon import DaemonFiles, running_pid
+
+STOP_SECONDS = 30.0
 
 
 class Cli:
@@ -54,3 +60,16 @@ class Cli:
     def json(self, *args: str) -> Any:
         """A command's ``--json`` answer."""
         return json.loads(self(*args, "--json").stdout)
+
+
+def stop_daemon(data_dir: Path) -> None:
+    """Stop whatever daemon the commands started on ``data_dir``, as 'daemon stop' does,
+    whatever happened in the test, and wait until it has."""
+    files = DaemonFiles(data_dir)
+    pid = running_pid(files)
+    if pid is None or pid < 0:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    while running_pid(files) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)

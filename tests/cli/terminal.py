@@ -53,7 +53,10 @@ class Terminal:
 
     def __enter__(self) -> Terminal:
         width, height = (str(n) for n in self.size)
-        self._tmux("new-session", "-d", "-s", self.session, "-x", width, "-y", height, self.command)
+        start = ["new-session", "-d", "-s", self.session, "-x", width, "-y", height, self.command]
+        # The pane stays once the console has ended: what it printed on the way out shows.
+        keep = ["set-option", "-t", self.session, "remain-on-exit", "on"]
+        self._tmux(*start, ";", *keep)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -64,6 +67,11 @@ class Terminal:
     def screen(self) -> str:
         """What the terminal shows now."""
         return self._tmux("capture-pane", "-p", "-t", self.session)
+
+    def transcript(self) -> str:
+        """Everything the terminal has shown outside the console's own screen (what was
+        printed once it ended, say), with wrapped lines joined."""
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", self.session)
 
     def wait_for(self, text: str, seconds: float = 60) -> str:
         """The screen, once ``text`` is on it."""

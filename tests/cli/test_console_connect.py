@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_console.backend.daemon import DaemonFiles, running_pid
 from tests.cli.terminal import Terminal
 from tests.contract.documents import server_json
 
@@ -62,9 +63,9 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         yield Daemon(status["url"], token, data_dir)
     finally:
         _run("daemon", "stop", env=env)
-        pid_file = data_dir / "daemon.pid"
-        if pid_file.exists():  # the stop failed: leave no process behind
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        pid = running_pid(DaemonFiles(data_dir))
+        if pid is not None and pid > 0:  # the stop failed: leave no process behind
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_the_console_runs_on_the_daemon_at_the_url(daemon: Daemon, tmp_path: Path) -> None:

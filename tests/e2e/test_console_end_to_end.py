@@ -94,5 +94,12 @@ def test_import_search_deploy_and_watch_requests_arrive(
         )
         assert "1/1 healthy" in shown
         assert "errors 0.0%" in shown
+        # The console runs the deployment: quitting asks what becomes of it.
         console.keys("q")
+        console.wait_for("Quit? 1 deployment is running here")
+        console.pause()
+        console.keys("Down")  # "Stop it"
+        console.pause()
+        console.keys("Enter")
         assert console.exit_status() == 0
+        assert "stopped 1 deployment" in console.transcript()

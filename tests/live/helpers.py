@@ -1,8 +1,14 @@
-"""Live-figure test helpers: a user with a key, the example server deployed, raw calls."""
+"""Live-figure test helpers: a user with a key, the example server deployed, raw calls, the
+CLI on a catalog with the example server."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -10,6 +16,8 @@ from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.catalog import VersionCreate
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
 from mcp_console.schemas.users import Role, UserCreate
+from mcp_console.settings import Settings
+from tests.cli.commands import Cli, stop_daemon
 from tests.deploy.catalogs import all_healthy, process_version, publish, wait_for
 from tests.gateway.helpers import CLIENT_TIMEOUT, Caller
 
@@ -77,3 +85,19 @@ async def unknown_method(endpoint: str, caller: Caller) -> int:
         response = await http.post(endpoint, json=body, headers=headers)
     assert response.json()["error"]["code"] == -32601
     return response.status_code
+
+
+@contextmanager
+def example_cli(data_dir: Path) -> Iterator[Cli]:
+    """Commands on ``data_dir``, whose catalog has the example server (a local command); a
+    daemon they start (or a console hands its deployments to) is stopped at the end."""
+
+    async def catalog() -> None:
+        async with Runtime(Settings(data_dir=data_dir)) as runtime:
+            await publish(runtime, SERVICE, process_version("1.0.0"))
+
+    asyncio.run(catalog())
+    try:
+        yield Cli(data_dir, "test-" + uuid.uuid4().hex[:10])
+    finally:
+        stop_daemon(data_dir)

@@ -4,45 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mcp import MCPError
 
-from mcp_console.backend.daemon import DaemonFiles, read_token, running_pid
-from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.daemon import DaemonFiles, read_token
 from mcp_console.schemas.users import Principal, Role
-from mcp_console.settings import Settings
 from tests.cli.commands import Cli
-from tests.deploy.catalogs import SETTLE_TIMEOUT, process_version, publish
+from tests.deploy.catalogs import SETTLE_TIMEOUT
 from tests.gateway.helpers import Caller, connect, result_of
 
-from .helpers import SERVICE
+from .helpers import SERVICE, example_cli
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Iterator[Cli]:
     """A CLI whose daemon (started by its first deploy command) is stopped afterwards."""
-    data_dir = tmp_path / "data"
-
-    async def catalog() -> None:
-        async with Runtime(Settings(data_dir=data_dir)) as runtime:
-            await publish(runtime, SERVICE, process_version("1.0.0"))
-
-    asyncio.run(catalog())
-    yield Cli(data_dir, "test-" + uuid.uuid4().hex[:10])
-    files = DaemonFiles(data_dir)
-    pid = running_pid(files)
-    if pid is not None and pid > 0:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while running_pid(files) is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
+    with example_cli(tmp_path / "data") as runner:
+        yield runner
 
 
 def test_live_commands_show_figures_inspect_call_and_end_sessions(cli: Cli, tmp_path: Path) -> None:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,11 +18,10 @@ import docker.errors
 import pytest
 import pytest_asyncio
 
-from mcp_console.backend.daemon import DaemonFiles, running_pid
 from mcp_console.backend.deploy.driver_registry import SCOPE_LABEL
 from mcp_console.backend.runtime import Runtime
 from mcp_console.settings import DeploySettings, Settings
-from tests.cli.commands import Cli
+from tests.cli.commands import Cli, stop_daemon
 
 # Long enough that the scheduled tick never hides what events and health checks do.
 TICK_SECONDS = 60.0
@@ -131,10 +127,4 @@ def cli(tmp_path: Path, scope: str) -> Iterator[Cli]:
     runner = Cli(tmp_path / "data", scope)
     yield runner
     # The daemon the commands started: stopped as 'daemon stop' does, whatever happened.
-    files = DaemonFiles(tmp_path / "data")
-    pid = running_pid(files)
-    if pid is not None and pid > 0:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while running_pid(files) is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
+    stop_daemon(tmp_path / "data")
