@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +17,6 @@ from mcp_console.schemas.catalog import (
     SearchPage,
     ServiceCreate,
     ServiceDetail,
-    ServiceStatus,
     ServiceUpdate,
     ServiceView,
     TagCount,
@@ -31,7 +30,7 @@ from mcp_console.schemas.deploy import (
     HistoryEntry,
     InstanceLogs,
 )
-from mcp_console.schemas.errors import Conflict, ConsoleError, Invalid, NotFound
+from mcp_console.schemas.errors import ConsoleError
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -39,19 +38,20 @@ from mcp_console.schemas.monitor import (
     ToolCallOutcome,
 )
 from mcp_console.schemas.users import Principal, Role, UserCreate, UserCreated, UserView
+from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_inspector import FakeInspector
 from tests.tui.fake_live import FakeLive
-from tests.tui.sample import NOW, service, version
-
-FILTER_KEYS = ("author", "category", "featured", "price", "sort", "status", "tag")
-_TOKEN = re.compile(
-    r'(?P<key>[A-Za-z][A-Za-z_-]*):(?:"(?P<quoted>[^"]*)"?|(?P<value>\S*))|(?P<word>\S+)'
-)
+from tests.tui.fake_users import FakeUsers
 
 
 class FakeClient:
-    """Everything the console asks of a backend, kept in memory.
+    """Everything the console asks of a backend, kept in memory, acting as ``me``.
+
+    The catalog (``tests.tui.fake_catalog``) and users follow the backend's rules, and the
+    contract suite (``tests/contract``) runs over this client as over the real ones, so the
+    two cannot drift apart unnoticed. ``acting_as`` gives a client of the same world acting
+    as another user.
 
     ``failures`` maps a method name to the error it raises (the error states of the
     snapshots); ``ready_after`` is how many ``get_deployment`` calls a new deployment
@@ -71,20 +71,32 @@ class FakeClient:
         estimate_above: int | None = None,
         overestimate: int = 0,
     ) -> None:
-        self.services = {s.name: s for s in services or []}
-        self.estimate_above = estimate_above
-        self.overestimate = overestimate
-        self.reviews = list(reviews or [])
         self.me = me or Principal(user_id=1, name="admin", role=Role.ADMIN)
+        self.catalog = FakeCatalog(
+            services or [],
+            reviews or [],
+            self.emit,
+            estimate_above=estimate_above,
+            overestimate=overestimate,
+        )
+        self.services = self.catalog.services
+        self.reviews = self.catalog.reviews
+        self.imported = self.catalog.imported
+        self.published_texts = self.catalog.published_texts
+        self.users = FakeUsers(self.me)
         self.failures = dict(failures or {})
         self.calls: list[str] = []
-        self.imported: list[CatalogDocument] = []
-        self.published_texts: list[str] = []
-        self.deploys = FakeDeployments(self._get, ready_after)
+        self.deploys = FakeDeployments(self.catalog.stored, ready_after)
         self.deployments = self.deploys.items
         self.inspector = FakeInspector(self.deployments)
         self.live = FakeLive(self.deployments)
         self._queues: list[asyncio.Queue[dict[str, Any]]] = []
+
+    def acting_as(self, principal: Principal) -> FakeClient:
+        """A client of the same services, users and deployments, acting as ``principal``."""
+        other = copy.copy(self)
+        other.me = principal
+        return other
 
     def _enter(self, method: str) -> None:
         self.calls.append(method)
@@ -97,17 +109,7 @@ class FakeClient:
         for queue in self._queues:
             queue.put_nowait(event)
 
-    def _get(self, name: str) -> ServiceDetail:
-        found = self.services.get(name)
-        if found is None:
-            raise NotFound(f"no service named {name!r}", field="name")
-        return found
-
-    def _store(self, detail: ServiceDetail) -> ServiceDetail:
-        self.services[detail.name] = detail
-        return detail
-
-    # --- catalog ------------------------------------------------------------------------
+    # --- catalog (kept by FakeCatalog) --------------------------------------------------
 
     async def whoami(self) -> Principal:
         self._enter("whoami")
@@ -117,228 +119,77 @@ class FakeClient:
         self, query: str, *, page: int = 1, page_size: int = 50
     ) -> SearchPage:
         self._enter("search_services")
-        words, filters = _parse(query)
-        status = ServiceStatus((filters.get("status") or ["published"])[0].upper())
-        found = [s for s in self.services.values() if s.status is status]
-        for word in words:
-            found = [s for s in found if word in _haystack(s)]
-        if "category" in filters:
-            found = [
-                s for s in found if (s.category or "").lower() == filters["category"][0].lower()
-            ]
-        for tag in filters.get("tag", []):
-            found = [s for s in found if tag.lower() in (t.lower() for t in s.tags)]
-        if "price" in filters:
-            prices = {p.upper() for p in filters["price"][0].split("|")}
-            found = [s for s in found if s.price_model.value in prices]
-        if "featured" in filters:
-            found = [s for s in found if s.featured is (filters["featured"][0] == "yes")]
-        if "author" in filters:
-            found = [s for s in found if s.author == filters["author"][0]]
-        sort = (filters.get("sort") or ["relevance" if words else "downloads"])[0]
-        keys = {
-            "rating": lambda s: (-s.rating_average, s.name),
-            "downloads": lambda s: (-s.downloads_count, s.name),
-            "new": lambda s: (-s.created_at.timestamp(), s.name),
-            "name": lambda s: (s.name,),
-            "relevance": lambda s: (-s.downloads_count, s.name),
-        }
-        found.sort(key=keys[sort])
-        start = (page - 1) * page_size
-        items = [
-            ServiceView.model_validate(s.model_dump()) for s in found[start : start + page_size]
-        ]
-        estimated = (
-            self.estimate_above is not None
-            and len(found) > self.estimate_above
-            and len(items) == page_size
-        )
-        return SearchPage(
-            query=query,
-            items=items,
-            total=len(found) + self.overestimate if estimated else len(found),
-            total_exact=not estimated,
-            page=page,
-            page_size=page_size,
-        )
+        return self.catalog.search(self.me, query, page, page_size)
 
     async def get_service(self, name: str) -> ServiceDetail:
         self._enter("get_service")
-        return self._get(name)
+        return self.catalog.visible(self.me, name)
 
     async def list_categories(self) -> list[CategoryCount]:
         self._enter("list_categories")
-        counts: dict[str, int] = {}
-        for s in self.services.values():
-            if s.category and s.status is ServiceStatus.PUBLISHED:
-                counts[s.category] = counts.get(s.category, 0) + 1
-        return [CategoryCount(name=k, count=v) for k, v in sorted(counts.items())]
+        return self.catalog.categories()
 
     async def list_tags(self, limit: int = 200) -> list[TagCount]:
         self._enter("list_tags")
-        counts: dict[str, int] = {}
-        for s in self.services.values():
-            if s.status is ServiceStatus.PUBLISHED:
-                for tag in s.tags:
-                    counts[tag] = counts.get(tag, 0) + 1
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [TagCount(name=k, count=v) for k, v in ranked]
+        return self.catalog.tags(limit)
 
     async def featured_services(self, limit: int = 20) -> list[ServiceView]:
         self._enter("featured_services")
-        chosen = [s for s in self.services.values() if s.featured][:limit]
-        return [ServiceView.model_validate(s.model_dump()) for s in chosen]
+        return self.catalog.featured(limit)
 
     async def my_services(self) -> list[ServiceView]:
         self._enter("my_services")
-        mine = [s for s in self.services.values() if s.author == self.me.name]
-        return [ServiceView.model_validate(s.model_dump()) for s in mine]
+        return self.catalog.by_author(self.me)
 
     async def register_service(self, new: ServiceCreate) -> ServiceDetail:
         self._enter("register_service")
-        if new.name in self.services:
-            raise Conflict(f"the name {new.name!r} is taken", field="name")
-        return self._store(
-            service(
-                new.name,
-                description=new.description,
-                author=self.me.name,
-                versions=[],
-                status=ServiceStatus.DRAFT,
-            )
-        )
+        return self.catalog.register(self.me, new)
 
     async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
         self._enter("update_service")
-        current = self._get(name)
-        updates = {k: v for k, v in changes.model_dump().items() if v is not None}
-        return self._store(current.model_copy(update=updates))
+        return self.catalog.update(self.me, name, changes)
 
     async def add_version(self, name: str, new: VersionCreate) -> VersionView:
         self._enter("add_version")
-        current = self._get(name)
-        if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", new.version):
-            raise Invalid(f"{new.version!r} is not an exact semantic version", field="version")
-        if any(v.version == new.version for v in current.versions):
-            raise Conflict(f"{name} {new.version} exists", field="version")
-        added = version(new.version, latest=True, changelog=new.changelog, days_ago=0)
-        older = [v.model_copy(update={"is_latest": False}) for v in current.versions]
-        self._store(
-            current.model_copy(update={"versions": [added, *older], "latest_version": new.version})
-        )
-        return added
+        return self.catalog.add_version(self.me, name, new)
 
     async def publish_service(self, name: str) -> ServiceDetail:
         self._enter("publish_service")
-        current = self._get(name)
-        if not current.versions:
-            raise Conflict(f"{name} has no version to publish", field="versions")
-        return self._store(current.model_copy(update={"status": ServiceStatus.PUBLISHED}))
+        return self.catalog.publish(self.me, name)
 
     async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
         self._enter("publish_server_json")
-        import json
-
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise Invalid(f"malformed JSON at line {error.lineno}", field="document") from None
-        for key in ("name", "description", "version"):
-            if key not in document:
-                raise Invalid(f"not a valid server.json: {key}: required", field=key)
-        self.published_texts.append(text)
-        return self._store(
-            service(
-                document["name"],
-                description=document["description"],
-                author=self.me.name,
-                versions=[version(document["version"], latest=True, days_ago=0)],
-                index=len(self.services),
-            )
-        )
+        return self.catalog.publish_document(self.me, text, origin)
 
     async def deprecate_service(self, name: str, message: str) -> ServiceDetail:
         self._enter("deprecate_service")
-        current = self._get(name)
-        changes = {"status": ServiceStatus.DEPRECATED, "deprecation_message": message}
-        return self._store(current.model_copy(update=changes))
+        return self.catalog.deprecate(self.me, name, message)
 
     async def import_catalog(self, documents: list[CatalogDocument]) -> ImportReport:
         self._enter("import_catalog")
-        self.imported.extend(documents)
-        import json
-
-        created = []
-        for i, document in enumerate(documents):
-            data = json.loads(document.text)
-            ours = data.get("_meta", {}).get("io.mcp-console/catalog", {})
-            name = ours.get("name") or data["name"]
-            self._store(
-                service(
-                    name,
-                    display_name=data.get("title"),
-                    description=data["description"],
-                    category=ours.get("category"),
-                    tags=ours.get("tags"),
-                    index=i,
-                )
-            )
-            created.append(f"{name}@{data['version']}")
-        return ImportReport(created=created)
+        return self.catalog.import_documents(self.me, documents)
 
     async def export_server_json(self, name: str, version: str | None = None) -> dict[str, Any]:
         self._enter("export_server_json")
-        current = self._get(name)
-        return {"name": current.name, "description": current.description, "version": version}
+        return self.catalog.export(self.me, name, version)
 
     async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
         self._enter("add_review")
-        current = self._get(name)
-        if current.status is not ServiceStatus.PUBLISHED:
-            raise NotFound(f"no published service named {name!r}", field="name")
-        mine = next((r for r in self.reviews if r.service == name and r.user == self.me.name), None)
-        if mine is not None:
-            self.reviews.remove(mine)
-        saved = ReviewView(
-            id=len(self.reviews) + 1,
-            service=name,
-            user=self.me.name,
-            rating=review.rating,
-            comment=review.comment,
-            created_at=mine.created_at if mine else NOW,
-            updated_at=NOW,
-        )
-        self.reviews.insert(0, saved)
-        histogram = dict.fromkeys(range(1, 6), 0)
-        for r in self.reviews:
-            if r.service == name:
-                histogram[r.rating] += 1
-        count = sum(histogram.values())
-        average = sum(k * v for k, v in histogram.items()) / count
-        self._store(
-            current.model_copy(
-                update={
-                    "rating_histogram": histogram,
-                    "rating_count": count,
-                    "rating_average": average,
-                }
-            )
-        )
-        return saved
+        return self.catalog.add_review(self.me, name, review)
 
     async def list_reviews(self, name: str) -> list[ReviewView]:
         self._enter("list_reviews")
-        self._get(name)
-        return [r for r in self.reviews if r.service == name]
+        return self.catalog.list_reviews(self.me, name)
+
+    # --- users (kept by FakeUsers) ------------------------------------------------------
 
     async def create_user(self, new: UserCreate) -> UserCreated:
         self._enter("create_user")
-        user = UserView(id=2, name=new.name, role=new.role, created_at=NOW)
-        return UserCreated(user=user, api_key="mcpc_fake")
+        return self.users.create(self.me, new)
 
     async def list_users(self) -> list[UserView]:
         self._enter("list_users")
-        return [UserView(id=1, name=self.me.name, role=self.me.role, created_at=NOW)]
+        return self.users.listed(self.me)
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -437,26 +288,3 @@ class FakeClient:
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     while True:
         yield await queue.get()
-
-
-def _parse(query: str) -> tuple[list[str], dict[str, list[str]]]:
-    words: list[str] = []
-    filters: dict[str, list[str]] = {}
-    for match in _TOKEN.finditer(query):
-        key = match["key"]
-        if key is None:
-            words.append(match["word"].lower())
-            continue
-        key = key.lower()
-        if key not in FILTER_KEYS:
-            raise Invalid(
-                f"unknown filter {key + ':'!r}; valid filters are {', '.join(FILTER_KEYS)}",
-                field="query",
-            )
-        value = match["quoted"] if match["quoted"] is not None else match["value"]
-        filters.setdefault(key, []).append(value)
-    return words, filters
-
-
-def _haystack(s: ServiceDetail) -> str:
-    return " ".join([s.name, s.display_name, s.description, *s.tags]).lower()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConsoleError(Exception):
@@ -73,3 +77,18 @@ def error_from_dict(payload: dict[str, object]) -> ConsoleError:
     cls = ERRORS_BY_CODE.get(str(payload.get("code")), ConsoleError)
     field = payload.get("field")
     return cls(str(payload.get("message", "")), field=str(field) if field else None)
+
+
+def revalidated(dto: M) -> M:
+    """``dto`` validated again, as the API validates a request body, so that every client
+    refuses the same input (a DTO built with ``model_construct`` skipped its checks).
+
+    Raises:
+        Invalid: naming the first wrong field.
+    """
+    try:
+        return type(dto).model_validate(dto.model_dump())
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise Invalid(f"{field}: {first['msg']}", field=field) from None

@@ -165,6 +165,9 @@ class MarketScreen(ConsoleScreen):
         self.request(SearchRequest(self.search_box.value, 1, self._page_size()))
 
     def _page_size(self) -> int:
+        if not self.table.display and self._shown is not None:
+            # Hidden while nothing matches, the table has no height: keep the last screenful.
+            return self._shown.page_size
         return max(MIN_PAGE_SIZE, min(MAX_PAGE_SIZE, self.table.visible_rows))
 
     # --- searching ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The contract's fixture: the same ConsoleClient assertions over LocalClient and RemoteClient."""
+"""The contract's fixture: the same ConsoleClient assertions over LocalClient, RemoteClient and
+the TUI's FakeClient, so the fake the console's tests run on keeps the backend's rules."""
 
 from __future__ import annotations
 
@@ -14,6 +15,28 @@ from mcp_console.client.protocol import ConsoleClient
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.users import Role, UserCreate
 from tests.api.live import serving
+from tests.fakes import FakeClient
+
+TRANSPORTS = ("local", "remote", "fake")
+# A test of behaviour FakeClient does not model says why; it then runs over the real clients
+# only (it is not generated for the fake at all, so nothing is skipped).
+NOT_MODELLED = "not_modelled_by_fake"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{NOT_MODELLED}(reason): a contract test FakeClient does not run (why)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "clients" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker(NOT_MODELLED)
+    if marker is not None and not (marker.args and str(marker.args[0]).strip()):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: say what the fake does not model")
+    transports = [t for t in TRANSPORTS if marker is None or t != "fake"]
+    metafunc.parametrize("clients", transports, indirect=True)
 
 
 @pytest.fixture
@@ -25,17 +48,34 @@ def database_url(sqlite_url: str) -> str:
 class Clients:
     """Clients of one backend over one transport, each acting as some user."""
 
-    def __init__(self, runtime: Runtime, url: str | None) -> None:
-        self.runtime = runtime
-        self.url = url
-        self._remotes: list[RemoteClient] = []
-
-    @property
-    def transport(self) -> str:
-        return "local" if self.url is None else "remote"
+    transport: str
 
     async def connect(self, api_key: str) -> ConsoleClient:
         """A client acting as the owner of ``api_key``."""
+        raise NotImplementedError
+
+    async def user(self, name: str, role: Role) -> ConsoleClient:
+        """A new user and a client acting as them."""
+        raise NotImplementedError
+
+    async def admin(self) -> ConsoleClient:
+        """A client acting as the local admin."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close what the clients hold open."""
+
+
+class BackendClients(Clients):
+    """Clients of a real backend: embedded (``url`` is None) or through its API."""
+
+    def __init__(self, runtime: Runtime, url: str | None) -> None:
+        self.runtime = runtime
+        self.url = url
+        self.transport = "local" if url is None else "remote"
+        self._remotes: list[RemoteClient] = []
+
+    async def connect(self, api_key: str) -> ConsoleClient:
         if self.url is None:
             return LocalClient(self.runtime, await self.runtime.users.authenticate(api_key))
         remote = RemoteClient(self.url, api_key)
@@ -43,12 +83,10 @@ class Clients:
         return remote
 
     async def user(self, name: str, role: Role) -> ConsoleClient:
-        """A new user and a client acting as them."""
         created = await self.runtime.users.create_user(None, UserCreate(name=name, role=role))
         return await self.connect(created.api_key)
 
     async def admin(self) -> ConsoleClient:
-        """A client acting as the local admin."""
         admin = self.runtime.local_admin
         assert admin is not None
         return await self.connect(await self.runtime.users.create_key(admin, admin.name))
@@ -58,14 +96,37 @@ class Clients:
             await remote.aclose()
 
 
-@pytest_asyncio.fixture(params=["local", "remote"])
+class FakeClients(Clients):
+    """Clients of one FakeClient's world, each acting as some user."""
+
+    transport = "fake"
+
+    def __init__(self) -> None:
+        self.fake = FakeClient()
+
+    async def connect(self, api_key: str) -> ConsoleClient:
+        return self.fake.acting_as(self.fake.users.authenticate(api_key))
+
+    async def user(self, name: str, role: Role) -> ConsoleClient:
+        created = self.fake.users.create(self.fake.me, UserCreate(name=name, role=role))
+        return await self.connect(created.api_key)
+
+    async def admin(self) -> ConsoleClient:
+        return await self.connect(self.fake.users.key_for(self.fake.me.name))
+
+
+@pytest_asyncio.fixture
 async def clients(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIterator[Clients]:
-    """Clients over the embedded backend, then over its API on a real loopback socket."""
+    """Clients over the embedded backend, over its API on a real loopback socket, and over
+    the TUI's fake (parametrized by ``pytest_generate_tests``)."""
+    if request.param == "fake":
+        yield FakeClients()
+        return
     if request.param == "local":
-        yield Clients(runtime, None)
+        yield BackendClients(runtime, None)
         return
     async with serving(create_app(runtime)) as live:
-        clients = Clients(runtime, live.url)
+        clients = BackendClients(runtime, live.url)
         try:
             yield clients
         finally:

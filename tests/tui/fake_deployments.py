@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
@@ -62,19 +62,16 @@ class FakeDeployments:
     def create(self, new: DeploymentCreate) -> DeploymentDetail:
         service = self._service(new.service)
         chosen = _version(service, new.version)
-        schema = chosen.config_schema
-        for key in schema.get("required", []):
-            if key not in new.config and key not in new.secrets:
-                raise Invalid(f"config.{key}: required", field=f"config.{key}")
-        for key, value in new.config.items():
-            prop = schema.get("properties", {}).get(key, {})
-            if prop.get("type") == "integer" and not re.fullmatch(r"-?\d+", str(value)):
-                raise Invalid(
-                    f"config.{key}: must be an integer, got {value!r}", field=f"config.{key}"
-                )
+        # The backend's own check: types, required fields and which fields are secret.
+        resolved = resolve_config(dict(chosen.config_schema), new.config, new.secrets)
         if new.name in self.items:
             raise Conflict(f"you already have a deployment named {new.name!r}", field="name")
-        detail = _deployment(new, chosen.version)
+        detail = _deployment(new, chosen.version).model_copy(
+            update={
+                "config": masked_config(resolved.values, resolved.secrets),
+                "secret_names": sorted(resolved.secrets),
+            }
+        )
         self.items[new.name] = detail
         self._polls[new.name] = 0
         self._record(new.name, "create", {"version": chosen.version})
@@ -193,6 +190,7 @@ def _deployment(new: DeploymentCreate, number: str) -> DeploymentDetail:
     return DeploymentDetail(
         id=1,
         name=new.name,
+        address=new.name,  # the viewer's own
         owner="admin",
         service=new.service,
         version=number,

@@ -89,6 +89,7 @@ def deployment(
     return DeploymentDetail(
         id=index,
         name=name,
+        address=name,  # the viewer's own
         owner="admin",
         service=service,
         version=version,

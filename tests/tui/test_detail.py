@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Select, TabbedContent, TextArea
 
+from mcp_console.backend.security.secrets import MASK
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentStatus, RuntimeChoice
 from mcp_console.schemas.errors import NotFound
 from mcp_console.screens.deploy import DeployScreen
@@ -144,7 +145,8 @@ async def test_deploy_wizard_names_the_bad_field_then_deploys_until_healthy() ->
         deployed = client.deployments["weather-eu"]
         assert deployed.status is DeploymentStatus.RUNNING
         assert (deployed.replicas, deployed.runtime) == (2, RuntimeChoice.AUTO)
-        assert deployed.config == {"UNITS": "metric", "CACHE_SECONDS": "300"}
+        # Typed and masked as the backend shows them (the default's text became a number).
+        assert deployed.config == {"UNITS": "metric", "CACHE_SECONDS": 300, "API_KEY": MASK}
         assert deployed.secret_names == ["API_KEY"]
         await pilot.press("1")
         assert app.screen is detail

@@ -22,11 +22,22 @@ DOCUMENT = {
     "name": "io.github.admin/clock",
     "description": "Tells the time",
     "version": "1.0.0",
+    "packages": [
+        {
+            "registryType": "oci",
+            "identifier": "ghcr.io/admin/clock:1.0.0",
+            "transport": {"type": "stdio"},
+        }
+    ],
 }
 
 
 def _names(screen: DeveloperScreen) -> list[str]:
     return [str(k.value) for k in screen.query_one("#dev-table", DataTable).rows]
+
+
+def _highlight(screen: DeveloperScreen, name: str) -> None:
+    screen.query_one("#dev-table", DataTable).move_cursor(row=_names(screen).index(name))
 
 
 async def _developer(pilot: object, app: object) -> DeveloperScreen:
@@ -55,7 +66,7 @@ async def test_publish_from_a_path_reports_problems_in_place_then_publishes(tmp_
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _developer(pilot, app)
-        assert _names(screen) == ["pg/postgres", "old/fetcher", "admin/notes"]
+        assert _names(screen) == ["admin/notes", "old/fetcher", "pg/postgres"]
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, PublishModal), "the dialog")
         path = app.screen.query_one("#publish-path", Input)
@@ -81,11 +92,12 @@ async def test_add_a_version_starting_from_the_latest() -> None:
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _developer(pilot, app)
-        await pilot.press("a")  # on pg/postgres, the first row
+        _highlight(screen, "pg/postgres")
+        await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, VersionModal), "the form")
         modal = app.screen
         await pilot.press(*"1.1", "ctrl+s")
-        await wait_until(pilot, lambda: "not an exact" in text_of(pilot, "#version-error"), "why")
+        await wait_until(pilot, lambda: "not a semantic" in text_of(pilot, "#version-error"), "why")
         assert modal.query_one("#version-version", Input).has_class("-invalid")
         modal.query_one("#version-version", Input).value = "1.1.0"
         await pilot.press("ctrl+s")
@@ -100,6 +112,7 @@ async def test_deprecate_asks_for_a_message_then_a_confirmation() -> None:
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _developer(pilot, app)
+        _highlight(screen, "pg/postgres")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptModal), "the prompt")
         await pilot.press("enter")
