@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mcp_console.schemas.deploy import DeploymentView, DesiredState, RuntimeChoice
-from mcp_console.schemas.errors import ConsoleError, Unavailable
+from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
 from mcp_console.schemas.users import Principal
 from mcp_console.screens.modals.quit import RunningWork, agreeing, counted
 from mcp_console.settings import Settings
@@ -101,13 +101,21 @@ async def hand_over(settings: Settings, work: RunningWork, say: Say) -> None:
     Raises:
         Unavailable: the daemon did not start (the containers keep running, unserved).
     """
-    # Loaded only here: the daemon's CLI brings the backend's state files with it.
+    # Loaded only here: the console's first frame does without the backend's state files.
+    from mcp_console.backend.daemon import DaemonFiles, HostKind, holder_of
     from mcp_console.cli.daemon import start_detached
 
     count = counted(len(work.deployments), "deployment")
     say(f"starting a background daemon for {count}")
     try:
         info = await asyncio.to_thread(start_detached, settings, None, None)
+    except Conflict as error:
+        holder = await asyncio.to_thread(holder_of, DaemonFiles(settings.data_dir))
+        if holder is None or holder.kind is not HostKind.DAEMON:
+            raise Unavailable(f"{count} not handed over: {error.message}") from None
+        # A command started one on the data dir meanwhile: it adopts them just the same.
+        say(f"{count} went to {holder.describe()}, started meanwhile by another command")
+        return
     except ConsoleError as error:
         raise Unavailable(
             f"{count} not handed over: {error.message}. "

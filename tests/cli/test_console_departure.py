@@ -1,5 +1,6 @@
 """What quitting a console hosting its own backend does to its containers: left running
-unserved until the next start adopts them, or stopped for good."""
+unserved until the next start adopts them, or stopped for good; handed over to a daemon that
+a command started meanwhile."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import docker
 import pytest
 
 from mcp_console.backend.daemon import DaemonFiles, holder_of
+from mcp_console.cli.departure import hand_over
 from mcp_console.cli.tui import ConsoleBackend
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.catalog import ServiceCreate
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
 from mcp_console.screens.modals.quit import QuitChoice, RunningWork
 from mcp_console.settings import Settings
+from tests.cli.commands import Cli, stop_daemon
 from tests.deploy.catalogs import SETTLE_TIMEOUT, all_healthy, image_version
 from tests.deploy.conftest import base_image, example_image  # noqa: F401
 from tests.deploy.running.conftest import (  # noqa: F401
@@ -97,3 +100,22 @@ async def test_leaving_keeps_the_container_unserved_until_the_next_console_adopt
         "('mcp-console deploy start NAME')",
     ]
     assert _running(docker_client, docker_scope) == []
+
+
+async def test_handing_over_to_a_daemon_a_command_started_meanwhile_says_so(
+    tmp_path: Path,
+) -> None:
+    cli = Cli(tmp_path / "data", "test-hand-over")
+    await anyio.to_thread.run_sync(cli, "daemon", "--detach")
+    try:
+        daemon = await anyio.to_thread.run_sync(cli.json, "daemon", "status")
+        said: list[str] = []
+        settings = Settings(data_dir=tmp_path / "data")
+        await hand_over(settings, RunningWork(("calc",), processes=1), said.append)
+    finally:
+        await anyio.to_thread.run_sync(stop_daemon, tmp_path / "data")
+    assert said == [
+        "starting a background daemon for 1 deployment",
+        f"1 deployment went to a daemon (pid {daemon['pid']}) at {daemon['url']}, started "
+        "meanwhile by another command",
+    ]
