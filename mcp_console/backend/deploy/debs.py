@@ -72,9 +72,10 @@ class DebCache:
             read_status: reads the base image's ``/var/lib/dpkg/status`` (on a miss only).
 
         Raises:
-            Invalid: a name is no Debian package name, or apt knows no such package (the
-                message names it); ``field`` is ``system_packages``.
-            Unavailable: apt is missing on this machine, or the download failed.
+            Invalid: a name is no Debian package name, apt knows no such package (the
+                message names it), or this machine has no apt; ``field`` is
+                ``system_packages``.
+            Unavailable: the package lists or files could not be downloaded (worth a retry).
         """
         names = checked_names(packages)
         target = self.path_for(names, base_id)
@@ -196,9 +197,11 @@ class DebCache:
                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"},
             )
         except FileNotFoundError:
-            raise Unavailable(
+            # Not worth retrying (unlike a failed download): say so at once.
+            raise Invalid(
                 f"system packages are downloaded with {program}, which this machine lacks; "
-                "build on a Debian-based machine or deploy on the process runtime"
+                "build on a Debian-based machine or deploy on the process runtime",
+                field="system_packages",
             ) from None
         output, _ = await proc.communicate()
         return proc.returncode or 0, output.decode("utf-8", "replace")
