@@ -37,7 +37,7 @@ from mcp_console.backend.db.models import (
 from mcp_console.backend.deploy.drivers.base import InstanceSpec
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import Gateway
-from mcp_console.backend.gateway.metering import UsageMeter
+from mcp_console.backend.gateway.meter import UsageMeter
 from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 from mcp_console.backend.gateway.server import GatewayServer
 from mcp_console.backend.security.users import UserService

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.bridge.load import GatewayLoad
     from mcp_console.backend.bridge.route_feed import RouteFeed
     from mcp_console.backend.bridge.session_instances import SessionInstances
-    from mcp_console.backend.gateway.metering import UsageMeter
+    from mcp_console.backend.gateway.meter import UsageMeter
     from mcp_console.backend.gateway.server import GatewayServer
 
 
@@ -186,14 +186,15 @@ class Runtime:
         from mcp_console.backend.bridge.mux_probe import probe_mux
         from mcp_console.backend.bridge.route_feed import RouteFeed
         from mcp_console.backend.bridge.session_instances import SessionInstances
-        from mcp_console.backend.gateway.metering import UsageMeter
+        from mcp_console.backend.gateway.live_stats import LiveStats
+        from mcp_console.backend.gateway.meter import UsageMeter
         from mcp_console.backend.gateway.pricing import PriceBook
         from mcp_console.backend.gateway.server import GatewayServer
-        from mcp_console.backend.gateway.stats import LiveStats
+        from mcp_console.backend.gateway.usage_ledger import UsageLedger
 
         prices = PriceBook()
         self.meter = UsageMeter(
-            self.engine, prices=prices, live=LiveStats(history_s=LIVE_HISTORY_S)
+            self.engine, ledger=UsageLedger(prices), live=LiveStats(history_s=LIVE_HISTORY_S)
         )
         self.meter.start()
         self._session_instances = SessionInstances(

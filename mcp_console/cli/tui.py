@@ -50,7 +50,7 @@ EMBEDDED_MODULES = (
     "mcp_console.client.local",
     "apscheduler.schedulers.asyncio",
     "mcp_console.backend.bridge.route_feed",
-    "mcp_console.backend.gateway.metering",
+    "mcp_console.backend.gateway.meter",
     "mcp_console.backend.bridge.mux_probe",
     "mcp_console.backend.gateway.server",
     "mcp",

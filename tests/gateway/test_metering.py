@@ -1,4 +1,4 @@
-"""Metering: usage rows count every billable request exactly, and live figures follow load."""
+"""Metering: usage rows count every billable request exactly; the raw log keeps every request."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mcp_console.backend.bridge.load import GatewayLoad
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.models import (
     McpService,
@@ -25,15 +24,14 @@ from mcp_console.backend.db.models import (
     ServiceVersion,
     User,
 )
-from mcp_console.backend.deploy.autoscaler import AutoscalePolicy, Autoscaler
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import Gateway
-from mcp_console.backend.gateway.metering import UsageMeter, is_error
-from mcp_console.backend.gateway.records import Meter, RequestRecord
+from mcp_console.backend.gateway.meter import UsageMeter
+from mcp_console.backend.gateway.records import Meter, RequestRecord, is_error
+from mcp_console.backend.gateway.request_log import RequestLogWriter
 from mcp_console.backend.gateway.routing import DeploymentRoute
 from mcp_console.backend.gateway.server import GatewayServer
-from mcp_console.backend.gateway.stats import LiveStats
-from mcp_console.backend.ports import LoadSource
+from mcp_console.backend.gateway.usage_ledger import UsageLedger
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.users import Role, UserCreate
 from tests.conftest import DATABASES, _postgres_database
@@ -207,7 +205,7 @@ def prices(deployment_id: int, world: World) -> Decimal:
 async def test_thousand_calls_become_exact_daily_usage_with_errors_apart(
     engine: AsyncEngine, world: World
 ) -> None:
-    meter = UsageMeter(engine, prices=lambda d: prices(d, world))
+    meter = UsageMeter(engine, ledger=UsageLedger(lambda d: prices(d, world)))
     records = thousand_calls(world)
     assert isinstance(meter, Meter)
 
@@ -319,6 +317,29 @@ async def test_closing_the_meter_writes_what_is_pending(engine: AsyncEngine, wor
     assert await count(engine, RequestLog) == 25
 
 
+async def test_a_long_outage_keeps_the_newest_raw_records_and_all_usage(
+    engine: AsyncEngine, world: World
+) -> None:
+    meter = UsageMeter(engine, log=RequestLogWriter(limit=100))
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE request_log RENAME TO request_log_away"))
+    for i in range(150):
+        meter.record(call(world.paid, world.users[0], MIDNIGHT + timedelta(seconds=i)))
+    with pytest.raises(Exception, match="request_log"):
+        await meter.flush()
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE request_log_away RENAME TO request_log"))
+
+    await meter.aclose()
+
+    # The raw log is bounded: the oldest 50 are gone. Usage is never dropped: it is billed.
+    assert (meter.pending_records, meter.raw_dropped) == (0, 50)
+    async with engine.connect() as conn:
+        ats = (await conn.execute(select(RequestLog.at).order_by(RequestLog.at))).scalars().all()
+    assert [int((at - MIDNIGHT).total_seconds()) for at in ats] == list(range(50, 150))
+    assert await billed(engine) == (150, 0)
+
+
 async def test_a_deleted_deployment_does_not_hold_back_the_others(
     engine: AsyncEngine, world: World
 ) -> None:
@@ -336,7 +357,7 @@ async def test_a_deleted_deployment_does_not_hold_back_the_others(
 
 
 async def test_purge_removes_raw_records_past_retention(engine: AsyncEngine, world: World) -> None:
-    meter = UsageMeter(engine, retention=timedelta(days=7))
+    meter = UsageMeter(engine, log=RequestLogWriter(retention=timedelta(days=7)))
     now = MIDNIGHT + timedelta(days=30)
     for age_days in (0, 1, 6, 8, 10, 29):
         meter.record(call(world.paid, world.users[0], now - timedelta(days=age_days, hours=1)))
@@ -350,118 +371,12 @@ async def test_purge_removes_raw_records_past_retention(engine: AsyncEngine, wor
     assert (await billed(engine))[0] == 6
 
 
-# --- live figures ----------------------------------------------------------------------------
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_refused_standalone_stream_is_no_error_but_a_failed_one_is() -> None:
     at = MIDNIGHT
     assert not is_error(call(1, 1, at, method="GET", status=405))
     assert is_error(call(1, 1, at, method="GET", status=502, error=True))
     assert is_error(call(1, 1, at, method="tools/call", status=405))
     assert not is_error(call(1, 1, at, status=499))
-
-
-def test_live_figures_follow_a_driven_sequence() -> None:
-    clock = Clock()
-    live = LiveStats(window_s=10, clock=clock)
-    base = clock.now + 30  # the gateway has been up for a while
-    for second in range(10):
-        for i in range(10):  # 10 requests/s: 9 fast on instance a, 1 slow on instance b
-            clock.now = base + second + i * 0.09
-            slow = i == 9
-            live.request_done(7, "b" if slow else "a", 40.0 if slow else 1.8, slow and second < 5)
-    clock.now = base + 9.9
-
-    figures = live.deployment(7)
-    assert figures is not None
-    assert (figures.requests, figures.errors) == (100, 5)
-    assert figures.rps == pytest.approx(100 / 9.9)  # over the 9.9 s since the window began
-    assert figures.error_rate == pytest.approx(0.05)
-    assert figures.p50_ms is not None
-    assert 1.5 < figures.p50_ms <= 2.0
-    assert figures.p95_ms is not None
-    assert 30.0 < figures.p95_ms <= 50.0
-    a, b = live.instance(7, "a"), live.instance(7, "b")
-    assert a is not None
-    assert b is not None
-    assert (a.requests, a.errors, b.requests, b.errors) == (90, 0, 10, 5)
-    assert set(live.instances(7)) == {"a", "b"}
-    assert live.deployment(8) is None
-    assert list(live.deployments()) == [7]
-
-    # Past the window the figures empty out, and idle instances are forgotten.
-    clock.now += 11
-    later = live.deployment(7)
-    assert later is not None
-    assert (later.requests, later.rps, later.p50_ms, later.error_rate) == (0, 0.0, None, 0.0)
-    assert live.prune() == 2
-    assert live.instances(7) == {}
-
-
-def test_in_flight_counts_now_and_on_average_over_the_window() -> None:
-    clock = Clock()
-    live = LiveStats(window_s=10, clock=clock)
-    clock.now += 60
-    for _ in range(4):
-        live.inflight_changed(3, "a", +1)
-    live.inflight_changed(3, "b", +1)
-    clock.now += 5
-    assert (f := live.deployment(3)) is not None
-    assert f.inflight == 5
-    for _ in range(4):
-        live.inflight_changed(3, "a", -1)
-    clock.now += 4.5
-
-    figures = live.deployment(3)
-    assert figures is not None
-    assert figures.inflight == 1
-    # 5 in flight for 5 s, then 1 for 4.5 s: averaged over the 9.5 s the window spans.
-    assert figures.inflight_avg == pytest.approx((5 * 5 + 1 * 4.5) / 9.5)
-    a = live.instance(3, "a")
-    assert a is not None
-    assert a.inflight == 0
-    assert a.inflight_avg == pytest.approx(4 * 5 / 9.5)
-    assert live.prune() == 0  # instance a still has history in the window
-
-
-def test_load_source_samples_drive_the_autoscaler() -> None:
-    clock = Clock()
-    healthy = {5: 2}
-    live = LiveStats(window_s=10, clock=clock)
-    source: LoadSource = GatewayLoad(live, lambda d: healthy.get(d, 0))
-    assert source.sample(5) is None  # nothing seen yet: the autoscaler keeps what it has
-
-    scaler = Autoscaler(confirm_samples=2)
-    policy = AutoscalePolicy(min_replicas=1, max_replicas=8, target_rps=20.0)
-    decisions = []
-    for _tick in range(3):
-        for _ in range(10 * 70):  # 70 requests/s for 10 s, one at a time
-            live.inflight_changed(5, "a", +1)
-            clock.now += 1 / 70
-            live.inflight_changed(5, "a", -1)
-            live.request_done(5, "a", 3.0, error=False)
-        sample = source.sample(5)
-        assert sample is not None
-        assert sample.rps == pytest.approx(70.0, rel=0.02)
-        assert sample.inflight == pytest.approx(1.0, rel=0.05)
-        assert sample.healthy_instances == 2
-        assert sample.at == clock.now
-        decisions.append(scaler.evaluate(5, policy, 2, source, clock.now))
-
-    # 70 requests/s over a target of 20 per instance: 4 instances, once confirmed.
-    assert decisions[0] is None
-    assert decisions[1] is not None
-    assert decisions[1].replicas == 4
 
 
 # --- through the gateway ---------------------------------------------------------------------
@@ -498,7 +413,7 @@ async def test_a_thousand_calls_through_the_gateway_are_a_thousand_in_usage(
 ) -> None:
     alice, bob = await caller(runtime, "alice"), await caller(runtime, "bob")
     (deployment_id,) = await deployment_rows(runtime.engine, alice.principal.user_id, "echo")
-    meter = UsageMeter(runtime.engine, prices=lambda d: PRICE, flush_interval=0.2)
+    meter = UsageMeter(runtime.engine, ledger=UsageLedger(lambda d: PRICE), flush_interval=0.2)
     gateway = Gateway(runtime.users.authenticate, meter=meter)
     server = GatewayServer(gateway)
     url = await server.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_console.backend.gateway.stats import LiveStats
+from mcp_console.backend.gateway.live_stats import LiveStats
 
 
 class Clock:

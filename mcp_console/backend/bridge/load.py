@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mcp_console.backend.gateway.stats import LiveStats
+from mcp_console.backend.gateway.live_stats import LiveStats
 from mcp_console.backend.ports import LoadSample
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from mcp_console.backend.gateway.records import Meter, RequestRecord
+from mcp_console.backend.gateway.records import CLIENT_CLOSED, Meter, RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ NOT_FOUND = -32015  # 404: no such deployment
 INVALID_REQUEST = -32600  # 400/404/413: missing or unknown session, body too large
 PARSE_ERROR = -32700
 INTERNAL_ERROR = -32603
-CLIENT_CLOSED = 499  # nginx's status for "the client went away before the response"
 # Seconds a request runs before the gateway starts watching for its client to leave.
 WATCH_DELAY = 0.02
 

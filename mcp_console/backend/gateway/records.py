@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+CLIENT_CLOSED = 499  # nginx's status for "the client went away before the response"
+NO_STREAM = 405  # a server's answer to a GET when it offers no standalone stream
+
 
 @dataclass(slots=True)
 class RequestRecord:
@@ -43,6 +46,18 @@ class RequestRecord:
     bytes_in: int
     bytes_out: int
     at: float
+
+
+def is_error(record: RequestRecord) -> bool:
+    """Whether a request failed: the gateway flagged it, or its HTTP status is 400 or more.
+
+    A client that left before any reply (499) is not a failure of the deployment, nor is
+    405 to a GET: that is how a server says it offers no standalone stream, and legacy
+    clients ask for one with every session.
+    """
+    if record.method == "GET" and record.status == NO_STREAM:
+        return False
+    return record.error is not False or (record.status >= 400 and record.status != CLIENT_CLOSED)
 
 
 @runtime_checkable

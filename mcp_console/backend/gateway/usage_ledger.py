@@ -1,0 +1,201 @@
+"""The usage ledger: billable requests per deployment, user and UTC day, added to their rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
+from typing import cast as typed
+
+from sqlalchemy import Float, Table, case, cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mcp_console.backend.db.models import ServiceUsage
+from mcp_console.backend.gateway.records import RequestRecord
+
+PriceLookup = Callable[[int], Decimal]
+"""The price of one request to a deployment; called on the request path, so a dict lookup."""
+
+# The calls a user is billed for; the protocol around them (initialize, discovery, lists,
+# notifications, streams, session ends) goes to the request log and the live figures only.
+BILLABLE_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
+BYTES_PER_MB = 1_000_000
+SECONDS_PER_DAY = 86400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_USAGE = typed(Table, ServiceUsage.__table__)
+_ZERO = Decimal(0)
+
+
+def no_price(deployment_id: int) -> Decimal:
+    """The default price lookup: every request is free."""
+    return _ZERO
+
+
+class UsageKey(NamedTuple):
+    """The row a request counts in: one per deployment, user and UTC day."""
+
+    deployment_id: int
+    user_id: int
+    day: int  # days since 1970-01-01 (UTC)
+
+    @property
+    def utc_date(self) -> date:
+        """The day as a date."""
+        return date.fromordinal(_EPOCH_ORDINAL + self.day)
+
+
+@dataclass(slots=True)
+class DailyUsage:
+    """What one user did with one deployment on one UTC day, not yet written.
+
+    Attributes:
+        requests: Billable requests, failed ones included.
+        errors: How many of those failed (they cost nothing).
+        latency_us: Their latencies added up, in microseconds (exact across batches).
+        transfer_bytes: Request and response bodies added up.
+        cost: The price of every successful request added up.
+    """
+
+    requests: int = 0
+    errors: int = 0
+    latency_us: int = 0
+    transfer_bytes: int = 0
+    cost: Decimal = _ZERO
+
+    def merge(self, other: DailyUsage) -> None:
+        """Add ``other`` to this."""
+        self.requests += other.requests
+        self.errors += other.errors
+        self.latency_us += other.latency_us
+        self.transfer_bytes += other.transfer_bytes
+        self.cost += other.cost
+
+
+UsageBatch = dict[UsageKey, DailyUsage]
+"""Usage taken from the ledger to be written together."""
+
+
+class UsageLedger:
+    """Counts billable requests in memory until they are taken to be written.
+
+    A request counts when it has a user and a billable method; a failed one counts among
+    ``errors`` and is not charged, so cost is the price per request times the successful
+    requests. ``take()`` hands the pending usage over, ``restore()`` takes back what could
+    not be written, and ``write()`` adds a batch to the ``service_usage`` rows.
+
+    Args:
+        prices: The price of one request per deployment (free by default).
+        billable_methods: The JSON-RPC methods that count.
+    """
+
+    def __init__(
+        self,
+        prices: PriceLookup = no_price,
+        *,
+        billable_methods: Collection[str] = BILLABLE_METHODS,
+    ) -> None:
+        self._prices = prices
+        self._billable = frozenset(billable_methods)
+        self._pending: UsageBatch = {}
+        self.dropped = 0
+        """Requests discarded because their deployment or user was deleted before writing."""
+
+    def add(self, record: RequestRecord, error: bool) -> None:
+        """Count one finished request if it is billable: O(1), no I/O."""
+        if record.user_id is None or record.method not in self._billable:
+            return
+        key = UsageKey(record.deployment_id, record.user_id, int(record.at // SECONDS_PER_DAY))
+        usage = self._pending.get(key)
+        if usage is None:
+            usage = self._pending[key] = DailyUsage()
+        usage.requests += 1
+        usage.latency_us += round(record.latency_ms * 1000)
+        usage.transfer_bytes += record.bytes_in + record.bytes_out
+        if error:
+            usage.errors += 1
+        else:
+            usage.cost += self._prices(record.deployment_id)
+
+    @property
+    def pending_requests(self) -> int:
+        """Billable requests counted and not yet written."""
+        return sum(u.requests for u in self._pending.values())
+
+    def take(self) -> UsageBatch:
+        """Everything pending, which is pending no more."""
+        batch, self._pending = self._pending, {}
+        return batch
+
+    def restore(self, batch: UsageBatch) -> None:
+        """Make a batch that could not be written pending again (merged with newer usage)."""
+        for key, taken in batch.items():
+            pending = self._pending.get(key)
+            if pending is None:
+                self._pending[key] = taken
+            else:
+                pending.merge(taken)
+
+    def drop_orphans(
+        self, batch: UsageBatch, deployments: Collection[int], users: Collection[int]
+    ) -> int:
+        """Remove from ``batch`` the rows of deployments or users not in those that exist.
+
+        Returns:
+            How many rows were removed (their requests count in ``dropped``).
+        """
+        gone = [k for k in batch if k.deployment_id not in deployments or k.user_id not in users]
+        for key in gone:
+            self.dropped += batch.pop(key).requests
+        return len(gone)
+
+    async def write(self, conn: AsyncConnection, batch: UsageBatch) -> None:
+        """Add ``batch`` to its days' rows (created where missing), in ``conn``'s transaction."""
+        if batch:
+            await conn.execute(_upsert(conn.dialect.name), usage_rows(batch))
+
+
+def usage_rows(batch: Mapping[UsageKey, DailyUsage]) -> list[dict[str, Any]]:
+    """``service_usage`` rows of ``batch``, in key order (so concurrent writers never deadlock)."""
+    return [_row(key, batch[key]) for key in sorted(batch)]
+
+
+def _row(key: UsageKey, u: DailyUsage) -> dict[str, Any]:
+    return {
+        "deployment_id": key.deployment_id,
+        "user_id": key.user_id,
+        "date": key.utc_date,
+        "request_count": u.requests,
+        "error_count": u.errors,
+        "response_time_total_us": u.latency_us,
+        "response_time_avg": u.latency_us / u.requests / 1000 if u.requests else 0.0,
+        "data_transfer_bytes": u.transfer_bytes,
+        "data_transfer_mb": u.transfer_bytes / BYTES_PER_MB,
+        "cost": u.cost,
+    }
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (deployment, user, date) DO UPDATE adding the batch to the row."""
+    table = _USAGE
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    new, col = stmt.excluded, table.c
+    requests = col.request_count + new.request_count
+    latency = col.response_time_total_us + new.response_time_total_us
+    transfer = col.data_transfer_bytes + new.data_transfer_bytes
+    return stmt.on_conflict_do_update(
+        index_elements=[col.deployment_id, col.user_id, col.date],
+        set_={
+            "request_count": requests,
+            "error_count": col.error_count + new.error_count,
+            "response_time_total_us": latency,
+            "response_time_avg": case(
+                (requests > 0, cast(latency, Float) / requests / 1000.0), else_=0.0
+            ),
+            "data_transfer_bytes": transfer,
+            "data_transfer_mb": cast(transfer, Float) / BYTES_PER_MB,
+            "cost": col.cost + new.cost,
+        },
+    )
