@@ -21,7 +21,10 @@ from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.service import DeploymentService
 from mcp_console.backend.events import EventBus
-from mcp_console.backend.monitor.service import LIVE_HISTORY_S, MonitorService
+from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
+from mcp_console.backend.monitor.inspector import InspectorService
+from mcp_console.backend.monitor.live_figures import LIVE_HISTORY_S, LiveFiguresService
+from mcp_console.backend.monitor.resource_sampler import ResourceSampler
 from mcp_console.backend.ports import GatewayLink
 from mcp_console.backend.security.api_keys import KeyService
 from mcp_console.backend.security.internal_keys import InternalKeys
@@ -125,13 +128,14 @@ class Runtime:
         self.teams = TeamService(self.sessions, self.events)
         # The inspector's own keys: the gateway accepts them besides users' API keys.
         self.internal_keys = InternalKeys(self.users.authenticate)
-        self.monitor = MonitorService(
+        self.live_figures = LiveFiguresService(
             self.sessions,
-            self.drivers,
+            ResourceSampler(self.drivers),
             lambda: self.gateway,
             lambda: self.meter.live if self.meter is not None else None,
-            self.internal_keys,
         )
+        self.gateway_sessions = GatewaySessionService(self.sessions, lambda: self.gateway)
+        self.inspector = InspectorService(self.sessions, lambda: self.gateway, self.internal_keys)
         if self._background:
             try:
                 await self._start_background()

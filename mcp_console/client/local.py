@@ -134,11 +134,11 @@ class LocalClient:
 
     async def list_deployments(self) -> list[DeploymentView]:
         views = await self._runtime.deployments.list_deployments(self._actor)
-        return self._runtime.monitor.live_views(views)
+        return self._runtime.live_figures.live_views(views)
 
     async def get_deployment(self, name: str) -> DeploymentDetail:
         detail = await self._runtime.deployments.get(self._actor, name)
-        return self._runtime.monitor.live_view(detail)
+        return self._runtime.live_figures.live_view(detail)
 
     async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
         return await self._runtime.deployments.scale(self._actor, name, replicas)
@@ -172,22 +172,22 @@ class LocalClient:
     # -- live: figures, sessions, inspection ---------------------------------------------------
 
     async def deployment_metrics(self, name: str) -> DeploymentMetrics:
-        return await self._runtime.monitor.deployment_metrics(self._actor, name)
+        return await self._runtime.live_figures.deployment_metrics(self._actor, name)
 
     async def list_sessions(self, name: str) -> list[SessionView]:
-        return await self._runtime.monitor.list_sessions(self._actor, name)
+        return await self._runtime.gateway_sessions.list_sessions(self._actor, name)
 
     async def drain_session(self, name: str, session_id: str) -> SessionView:
-        return await self._runtime.monitor.drain_session(self._actor, name, session_id)
+        return await self._runtime.gateway_sessions.drain_session(self._actor, name, session_id)
 
     async def kill_session(self, name: str, session_id: str) -> None:
-        await self._runtime.monitor.kill_session(self._actor, name, session_id)
+        await self._runtime.gateway_sessions.kill_session(self._actor, name, session_id)
 
     async def inspect_deployment(self, name: str) -> InspectReport:
-        return await self._runtime.monitor.inspect(self._actor, name)
+        return await self._runtime.inspector.inspect(self._actor, name)
 
     async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
-        return await self._runtime.monitor.call_tool(self._actor, name, tool, arguments)
+        return await self._runtime.inspector.call_tool(self._actor, name, tool, arguments)
 
 
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:

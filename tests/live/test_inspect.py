@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from mcp_console.backend.db.models import RequestLog
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
-from mcp_console.schemas.errors import Forbidden, Invalid, NotFound, Unavailable
+from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
 from mcp_console.schemas.monitor import RpcDirection, RpcMessage
 from tests.deploy.catalogs import process_version, publish
 
@@ -41,7 +41,7 @@ def answer(exchange: list[RpcMessage], request: dict[str, Any]) -> dict[str, Any
 async def test_inspect_lists_what_the_server_offers_with_the_exchange(
     backend: Runtime, deployed: Deployed
 ) -> None:
-    report = await backend.monitor.inspect(deployed.owner.principal, "calc")
+    report = await backend.inspector.inspect(deployed.owner.principal, "calc")
 
     assert (report.deployment, report.server_name, report.server_version) == (
         "calc",
@@ -68,7 +68,7 @@ async def test_call_tool_returns_the_result_and_its_exchange(
     backend: Runtime, deployed: Deployed
 ) -> None:
     owner = deployed.owner.principal
-    outcome = await backend.monitor.call_tool(owner, "calc", "add", {"a": 2, "b": 40})
+    outcome = await backend.inspector.call_tool(owner, "calc", "add", {"a": 2, "b": 40})
 
     assert (outcome.tool, outcome.is_error, outcome.structured) == ("add", False, {"result": 42})
     assert outcome.content == [{"type": "text", "text": "42"}]
@@ -78,7 +78,7 @@ async def test_call_tool_returns_the_result_and_its_exchange(
     response = answer(outcome.exchange, request)
     assert response["result"]["structuredContent"] == {"result": 42}
 
-    failed = await backend.monitor.call_tool(owner, "calc", "sleep", {"seconds": 100})
+    failed = await backend.inspector.call_tool(owner, "calc", "sleep", {"seconds": 100})
     assert failed.is_error
     assert "between 0 and 60" in failed.content[0]["text"]
     assert len(backend.internal_keys) == 0
@@ -98,7 +98,7 @@ async def test_bad_arguments_are_refused_before_the_call_naming_the_field(
 ) -> None:
     calls_before = await _tool_calls(backend, deployed)
     with pytest.raises(Invalid) as refused:
-        await backend.monitor.call_tool(deployed.owner.principal, "calc", tool, arguments)
+        await backend.inspector.call_tool(deployed.owner.principal, "calc", tool, arguments)
     assert refused.value.field == field
     assert (tool if field == "tool" else field) in refused.value.message
     assert await _tool_calls(backend, deployed) == calls_before
@@ -119,18 +119,23 @@ async def _tool_calls(backend: Runtime, deployed: Deployed) -> int:
     return int(count or 0)
 
 
-async def test_only_the_owner_may_inspect_or_call(backend: Runtime, deployed: Deployed) -> None:
+async def test_a_stranger_may_not_inspect_or_call_but_an_admin_may(
+    backend: Runtime, deployed: Deployed
+) -> None:
     stranger = deployed.stranger.principal
     with pytest.raises(NotFound):
-        await backend.monitor.inspect(stranger, "calc")
+        await backend.inspector.inspect(stranger, "calc")
     with pytest.raises(NotFound):
-        await backend.monitor.call_tool(stranger, "calc", "add", {"a": 1, "b": 2})
-    # An admin finds it, but the inspector acts as its caller: the endpoint is not theirs.
+        await backend.inspector.call_tool(stranger, "calc", "add", {"a": 1, "b": 2})
+    assert await _tool_calls(backend, deployed) == 0
+    # An admin reaches every deployment, through its endpoint as any caller would.
     admin = backend.local_admin
     assert admin is not None
-    with pytest.raises(Forbidden, match="not shared"):
-        await backend.monitor.inspect(admin, "alice/calc")
-    assert await _tool_calls(backend, deployed) == 0
+    report = await backend.inspector.inspect(admin, "alice/calc")
+    assert report.deployment == "alice/calc"
+    outcome = await backend.inspector.call_tool(admin, "alice/calc", "add", {"a": 1, "b": 2})
+    assert outcome.structured == {"result": 3}
+    assert await _tool_calls(backend, deployed) == 1
 
 
 async def test_nothing_healthy_to_answer_is_unavailable(
@@ -142,9 +147,9 @@ async def test_nothing_healthy_to_answer_is_unavailable(
         while (await backend.deployments.get(owner, "calc")).instances:
             await anyio.sleep(0.1)
     with pytest.raises(Unavailable, match="no healthy instance"):
-        await backend.monitor.inspect(owner, "calc")
+        await backend.inspector.inspect(owner, "calc")
     with pytest.raises(Unavailable, match="no healthy instance"):
-        await backend.monitor.call_tool(owner, "calc", "add", {"a": 1, "b": 2})
+        await backend.inspector.call_tool(owner, "calc", "add", {"a": 1, "b": 2})
 
 
 async def test_without_a_gateway_the_inspector_cannot_connect(runtime: Runtime) -> None:
@@ -155,4 +160,4 @@ async def test_without_a_gateway_the_inspector_cannot_connect(runtime: Runtime) 
         DeploymentCreate(service=SERVICE, name="calc", runtime=RuntimeChoice.PROCESS),
     )
     with pytest.raises(Unavailable, match="daemon"):
-        await runtime.monitor.inspect(owner.principal, "calc")
+        await runtime.inspector.inspect(owner.principal, "calc")

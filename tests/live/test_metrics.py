@@ -26,7 +26,7 @@ async def test_calls_and_errors_through_the_gateway_show_in_the_figures(
     for _ in range(FAILURES):
         assert await unknown_method(deployed.endpoint, deployed.owner) == 404
 
-    metrics = await backend.monitor.deployment_metrics(deployed.owner.principal, "calc")
+    metrics = await backend.live_figures.deployment_metrics(deployed.owner.principal, "calc")
 
     assert metrics.deployment == "calc"
     assert metrics.window_s == 60
@@ -67,10 +67,10 @@ async def test_another_user_sees_no_figures_and_an_admin_sees_them_by_owner(
     backend: Runtime, deployed: Deployed
 ) -> None:
     with pytest.raises(NotFound):
-        await backend.monitor.deployment_metrics(deployed.stranger.principal, "calc")
+        await backend.live_figures.deployment_metrics(deployed.stranger.principal, "calc")
     admin = backend.local_admin
     assert admin is not None
-    figures = await backend.monitor.deployment_metrics(admin, "alice/calc")
+    figures = await backend.live_figures.deployment_metrics(admin, "alice/calc")
     assert figures.deployment == "alice/calc"
     assert [i.instance for i in figures.instances] == [deployed.detail.instances[0].name]
 
@@ -84,12 +84,12 @@ async def test_without_a_gateway_the_figures_are_empty(runtime: Runtime) -> None
         DeploymentCreate(service=SERVICE, name="calc", runtime=RuntimeChoice.PROCESS),
     )
 
-    metrics = await runtime.monitor.deployment_metrics(owner.principal, "calc")
+    metrics = await runtime.live_figures.deployment_metrics(owner.principal, "calc")
     assert (metrics.requests_per_s, metrics.points, metrics.instances) == (0.0, [], [])
     (row,) = await LocalClient(runtime, owner.principal).list_deployments()
     assert (row.requests_per_s, row.error_rate) == (None, None)
     with pytest.raises(NotFound):
-        await runtime.monitor.deployment_metrics(owner.principal, "nope")
+        await runtime.live_figures.deployment_metrics(owner.principal, "nope")
 
 
 async def test_a_container_reports_its_cpu_and_memory(
@@ -102,7 +102,7 @@ async def test_a_container_reports_its_cpu_and_memory(
         for i in range(CALLS):
             assert await result_of(client, "add", {"a": i, "b": 2}) == i + 2
 
-    metrics = await docker_backend.monitor.deployment_metrics(deployed.owner.principal, "calc")
+    metrics = await docker_backend.live_figures.deployment_metrics(deployed.owner.principal, "calc")
 
     (instance,) = metrics.instances
     assert instance.requests_per_s > 0
@@ -112,5 +112,5 @@ async def test_a_container_reports_its_cpu_and_memory(
     assert instance.cpu_percent is not None
     assert 0 <= instance.cpu_percent <= 200
     # The next reading compares with this one: still a figure, never a gap.
-    again = await docker_backend.monitor.deployment_metrics(deployed.owner.principal, "calc")
+    again = await docker_backend.live_figures.deployment_metrics(deployed.owner.principal, "calc")
     assert again.instances[0].cpu_percent is not None

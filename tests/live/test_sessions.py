@@ -22,10 +22,10 @@ async def test_a_session_is_listed_and_killing_it_ends_it(
     backend: Runtime, deployed: Deployed
 ) -> None:
     owner = deployed.owner.principal
-    assert await backend.monitor.list_sessions(owner, "calc") == []
+    assert await backend.gateway_sessions.list_sessions(owner, "calc") == []
     async with connect(deployed.endpoint, deployed.owner, "legacy") as client:
         assert await result_of(client, "counter") == 1
-        (session,) = await backend.monitor.list_sessions(owner, "calc")
+        (session,) = await backend.gateway_sessions.list_sessions(owner, "calc")
         assert session.deployment == "calc"
         assert session.instance == deployed.detail.instances[0].name
         assert (session.state, session.user, session.in_flight) == (
@@ -39,25 +39,26 @@ async def test_a_session_is_listed_and_killing_it_ends_it(
         assert session.requests >= 2  # initialize, initialized, the call...
 
         # Nobody else can see or end it; an admin sees it under the owner's name.
+        sessions, stranger = backend.gateway_sessions, deployed.stranger.principal
         for act in (
-            lambda: backend.monitor.list_sessions(deployed.stranger.principal, "calc"),
-            lambda: backend.monitor.kill_session(deployed.stranger.principal, "calc", session.id),
-            lambda: backend.monitor.drain_session(deployed.stranger.principal, "calc", session.id),
+            lambda: sessions.list_sessions(stranger, "calc"),
+            lambda: sessions.kill_session(stranger, "calc", session.id),
+            lambda: sessions.drain_session(stranger, "calc", session.id),
         ):
             with pytest.raises(NotFound):
                 await act()
         admin = backend.local_admin
         assert admin is not None
-        (seen,) = await backend.monitor.list_sessions(admin, "alice/calc")
+        (seen,) = await backend.gateway_sessions.list_sessions(admin, "alice/calc")
         assert (seen.id, seen.deployment) == (session.id, "alice/calc")
 
-        await backend.monitor.kill_session(owner, "calc", session.id)
-        assert await backend.monitor.list_sessions(owner, "calc") == []
+        await backend.gateway_sessions.kill_session(owner, "calc", session.id)
+        assert await backend.gateway_sessions.list_sessions(owner, "calc") == []
         with pytest.raises(MCPError, match=SESSION_GONE):
             await client.call_tool("counter", {})
 
     with pytest.raises(NotFound) as gone:
-        await backend.monitor.kill_session(owner, "calc", session.id)
+        await backend.gateway_sessions.kill_session(owner, "calc", session.id)
     assert gone.value.field == "session"
 
 
@@ -65,15 +66,15 @@ async def test_a_drained_session_ends_once_idle(backend: Runtime, deployed: Depl
     owner = deployed.owner.principal
     async with connect(deployed.endpoint, deployed.owner, "legacy") as client:
         assert await result_of(client, "counter") == 1
-        (session,) = await backend.monitor.list_sessions(owner, "calc")
+        (session,) = await backend.gateway_sessions.list_sessions(owner, "calc")
 
-        drained = await backend.monitor.drain_session(owner, "calc", session.id)
+        drained = await backend.gateway_sessions.drain_session(owner, "calc", session.id)
         assert (drained.id, drained.state) == (session.id, SessionState.DRAINING)
         with anyio.fail_after(DRAIN_WAIT):
-            while await backend.monitor.list_sessions(owner, "calc"):
+            while await backend.gateway_sessions.list_sessions(owner, "calc"):
                 await anyio.sleep(0.1)
         with pytest.raises(MCPError, match=SESSION_GONE):
             await client.call_tool("counter", {})
 
     with pytest.raises(NotFound):
-        await backend.monitor.drain_session(owner, "calc", "no-such-session")
+        await backend.gateway_sessions.drain_session(owner, "calc", "no-such-session")

@@ -58,7 +58,7 @@ class AutoscaleBody(BaseModel):
 @router.get("/deployments")
 async def list_deployments(rt: RuntimeDep, actor: Actor) -> list[DeploymentView]:
     """The caller's deployments (an admin sees everyone's), with live figures."""
-    return rt.monitor.live_views(await rt.deployments.list_deployments(actor))
+    return rt.live_figures.live_views(await rt.deployments.list_deployments(actor))
 
 
 @router.post("/deployments", status_code=status.HTTP_201_CREATED)
@@ -137,7 +137,7 @@ async def deployment_logs(
 @router.get("/deployments/{name:path}")
 async def get_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> DeploymentDetail:
     """A deployment with its instances, their health and live figures."""
-    return rt.monitor.live_view(await rt.deployments.get(actor, name))
+    return rt.live_figures.live_view(await rt.deployments.get(actor, name))
 
 
 @router.delete("/deployments/{name:path}", status_code=status.HTTP_204_NO_CONTENT)

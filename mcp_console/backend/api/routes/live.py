@@ -35,13 +35,13 @@ async def deployment_metrics(
     rt: RuntimeDep, actor: Actor, name: DeploymentName
 ) -> DeploymentMetrics:
     """The last minute of gateway traffic, second by second, and each instance now."""
-    return await rt.monitor.deployment_metrics(actor, name)
+    return await rt.live_figures.deployment_metrics(actor, name)
 
 
 @router.get("/deployments/{name:path}/sessions")
 async def list_sessions(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> list[SessionView]:
     """The client sessions the gateway holds for the deployment, newest first."""
-    return await rt.monitor.list_sessions(actor, name)
+    return await rt.gateway_sessions.list_sessions(actor, name)
 
 
 @router.post("/deployments/{name:path}/sessions/{session_id}/drain")
@@ -49,7 +49,7 @@ async def drain_session(
     rt: RuntimeDep, actor: Actor, name: DeploymentName, session_id: SessionId
 ) -> SessionView:
     """Let a session finish what it is doing, then end it."""
-    return await rt.monitor.drain_session(actor, name, session_id)
+    return await rt.gateway_sessions.drain_session(actor, name, session_id)
 
 
 @router.delete(
@@ -59,13 +59,13 @@ async def kill_session(
     rt: RuntimeDep, actor: Actor, name: DeploymentName, session_id: SessionId
 ) -> None:
     """End a session now, cancelling its requests in flight."""
-    await rt.monitor.kill_session(actor, name, session_id)
+    await rt.gateway_sessions.kill_session(actor, name, session_id)
 
 
 @router.get("/deployments/{name:path}/inspect")
 async def inspect_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> InspectReport:
     """Connect through the deployment's endpoint as the caller and list what it offers."""
-    return await rt.monitor.inspect(actor, name)
+    return await rt.inspector.inspect(actor, name)
 
 
 @router.post("/deployments/{name:path}/tools/call")
@@ -73,4 +73,4 @@ async def call_tool(
     rt: RuntimeDep, actor: Actor, name: DeploymentName, body: ToolCallBody
 ) -> ToolCallOutcome:
     """Call one tool through the deployment's endpoint as the caller."""
-    return await rt.monitor.call_tool(actor, name, body.tool, body.arguments)
+    return await rt.inspector.call_tool(actor, name, body.tool, body.arguments)

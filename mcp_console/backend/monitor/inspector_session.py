@@ -1,4 +1,4 @@
-"""The inspector: an MCP client session through a deployment's endpoint, every message recorded."""
+"""The inspector's MCP client session through an endpoint, every JSON-RPC message recorded."""
 
 from __future__ import annotations
 

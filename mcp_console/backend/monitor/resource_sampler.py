@@ -30,14 +30,14 @@ Target = tuple[str, str]  # (driver, ref)
 
 
 @dataclass(frozen=True, slots=True)
-class Usage:
-    """What one instance costs the machine now; ``None`` where the runtime cannot tell."""
+class ResourceUse:
+    """The CPU and memory one instance uses now; ``None`` where the runtime cannot tell."""
 
     cpu_percent: float | None
     memory_mb: float | None
 
 
-UNKNOWN = Usage(None, None)
+UNKNOWN = ResourceUse(None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class ResourceSampler:
     """Turns successive readings of each instance into CPU % (of one core) and memory.
 
     CPU % is the CPU time used between two readings over the time between them, so the
-    first reading of an instance only sets a baseline; ``usage`` then reads once more
+    first reading of an instance only sets a baseline; ``sample`` then reads once more
     ``PRIME_SECONDS`` later. Engine calls and /proc reads run in threads.
 
     Args:
@@ -129,8 +129,8 @@ class ResourceSampler:
         self._baseline: dict[Target, tuple[Reading, float]] = {}
         self._percent: dict[Target, float] = {}
 
-    async def usage(self, targets: Sequence[Target]) -> dict[Target, Usage]:
-        """The usage of each target now (``UNKNOWN`` where it cannot be read)."""
+    async def sample(self, targets: Sequence[Target]) -> dict[Target, ResourceUse]:
+        """What each target uses now (``UNKNOWN`` where it cannot be read)."""
         self._forget_stale()
         readings = await self._read(targets)
         fresh = {t: r for t, r in readings.items() if r is not None and t not in self._baseline}
@@ -139,9 +139,9 @@ class ResourceSampler:
             self._baseline.update((t, (r, now)) for t, r in fresh.items())
             await asyncio.sleep(PRIME_SECONDS)
             readings.update(await self._read(fresh))
-        return {t: self._usage(t, readings.get(t)) for t in targets}
+        return {t: self._use(t, readings.get(t)) for t in targets}
 
-    def _usage(self, target: Target, reading: Reading | None) -> Usage:
+    def _use(self, target: Target, reading: Reading | None) -> ResourceUse:
         if reading is None:
             self._baseline.pop(target, None)
             self._percent.pop(target, None)
@@ -152,14 +152,14 @@ class ResourceSampler:
             # A new container or process under the same name: start again.
             self._baseline[target] = (reading, now)
             self._percent.pop(target, None)
-            return Usage(None, reading.memory_mb)
+            return ResourceUse(None, reading.memory_mb)
         gap = reading.at_s - previous[0].at_s
         if gap >= MIN_GAP_SECONDS:
             self._percent[target] = max(0.0, (reading.cpu_s - previous[0].cpu_s) / gap * 100)
             self._baseline[target] = (reading, now)
         else:
             self._baseline[target] = (previous[0], now)
-        return Usage(self._percent.get(target), reading.memory_mb)
+        return ResourceUse(self._percent.get(target), reading.memory_mb)
 
     def _forget_stale(self) -> None:
         horizon = self._clock() - STALE_SECONDS
