@@ -9,20 +9,22 @@ from rich.text import Text
 
 from mcp_console.schemas.deploy import DeploymentView
 from mcp_console.widgets.badges import deployment_badge, percent, rate
+from mcp_console.widgets.columns import Column
 from mcp_console.widgets.live_table import Row
 from mcp_console.widgets.timefmt import ago
 
 DEPLOYMENT_COLUMNS = (
-    ("Deployment", "name"),
-    ("Status", "status"),
-    ("Version", "version"),
-    ("Ready", "ready"),
-    ("Req/s", "rps"),
-    ("Errors", "errors"),
-    ("Service", "service"),
-    ("Runtime", "runtime"),
-    ("Owner", "owner"),
-    ("Updated", "updated"),
+    Column("Deployment", "name", least=10),
+    Column("Status", "status", cut=False),
+    Column("Version", "version", least=7),
+    Column("Ready", "ready", cut=False),
+    Column("Req/s", "rps", cut=False),
+    Column("Errors", "errors", cut=False),
+    Column("Service", "service", least=7),
+    # The monitor says both; a narrow list keeps room for who owns what.
+    Column("Runtime", "runtime", cut=False, hide=1),
+    Column("Owner", "owner", least=5),
+    Column("Updated", "updated", cut=False, hide=2),
 )
 
 

@@ -20,32 +20,34 @@ from mcp_console.widgets.badges import (
     rate,
     session_badge,
 )
+from mcp_console.widgets.columns import Column
 from mcp_console.widgets.live_table import Row
 from mcp_console.widgets.timefmt import ago
 
 INSTANCE_COLUMNS = (
-    ("Instance", "instance"),
-    ("Status", "status"),
-    ("Health", "health"),
-    ("Req/s", "rps"),
-    ("Errors", "errors"),
-    ("In flight", "inflight"),
-    ("CPU", "cpu"),
-    ("Memory", "memory"),
-    ("Restarts", "restarts"),
-    ("Version", "version"),
-    ("Last error", "error"),
+    Column("Instance", "instance", least=16),
+    Column("Status", "status", cut=False),
+    Column("Health", "health", cut=False),
+    Column("Req/s", "rps", cut=False),
+    Column("Errors", "errors", cut=False),
+    Column("In flight", "inflight", cut=False, hide=4),
+    Column("CPU", "cpu", cut=False),
+    Column("Memory", "memory", cut=False),
+    # The panel under the table tells these of the highlighted instance.
+    Column("Restarts", "restarts", cut=False, hide=2),
+    Column("Version", "version", least=7, hide=3),
+    Column("Last error", "error", least=10, hide=1),
 )
 SESSION_COLUMNS = (
-    ("Session", "id"),
-    ("State", "state"),
-    ("Instance", "instance"),
-    ("Client", "client"),
-    ("User", "user"),
-    ("Requests", "requests"),
-    ("In flight", "inflight"),
-    ("Last seen", "seen"),
-    ("Started", "started"),
+    Column("Session", "id", cut=False),
+    Column("State", "state", cut=False),
+    Column("Instance", "instance", least=12),
+    Column("Client", "client", least=8),
+    Column("User", "user", least=5),
+    Column("Requests", "requests", cut=False),
+    Column("In flight", "inflight", cut=False, hide=2),
+    Column("Last seen", "seen", cut=False, hide=3),
+    Column("Started", "started", cut=False, hide=1),
 )
 STDERR_LINES = 6
 _ERROR_WIDTH = 48

@@ -8,7 +8,6 @@ arrives on every keystroke, and DataTable renders every cell through Rich again 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -25,10 +24,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from mcp_console.schemas.catalog import PriceModel, SearchPage, ServiceStatus, ServiceView
+from mcp_console.widgets.columns import Column, Justify, fit_widths
 from mcp_console.widgets.stars import stars
 
 CursorAt = Literal["top", "bottom", "keep"]
-Justify = Literal["left", "right"]
 _STATUS_STYLES = {
     ServiceStatus.PUBLISHED: "green",
     ServiceStatus.DRAFT: "yellow",
@@ -36,24 +35,16 @@ _STATUS_STYLES = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    """A column: its header, width in cells (0: what the others leave) and alignment."""
-
-    label: str
-    width: int
-    justify: Justify = "left"
-
-
 COLUMNS = (
-    Column("Service", 0),
-    Column("Category", 12),
-    Column("Rating", 6),
-    Column("Downloads", 9, "right"),
-    Column("Price", 9),
-    Column("Status", 10),
+    # The name matters most: it takes what the others leave, and they give up room first.
+    Column("Service", least=12, grow=True),
+    Column("Category", least=8, most=16),
+    Column("Rating", cut=False),
+    Column("Downloads", justify="right", cut=False),
+    Column("Price", least=5),
+    # Said by the status line for the usual search (published services only).
+    Column("Status", least=6, hide=1),
 )
-_MIN_NAME_WIDTH = 12
 _PADDING = 1
 
 
@@ -190,6 +181,7 @@ class ServiceTable(Widget, can_focus=True):
         self._items: list[ServiceView] = []
         self._rows: list[tuple[Cell, ...]] = []
         self._strips: dict[int, Strip] = {}
+        self._widths: list[int] = []
 
     @property
     def names(self) -> list[str]:
@@ -218,6 +210,7 @@ class ServiceTable(Widget, can_focus=True):
         self.page, self.page_size, self.total = result.page, result.page_size, result.total
         self._items = list(result.items)
         self._rows = [_cells(s) for s in self._items]
+        self._widths = []
         last = max(0, len(self._items) - 1)
         row = {"top": 0, "bottom": last, "keep": min(self.cursor_row, last)}[cursor]
         self.set_reactive(ServiceTable.cursor_row, row)
@@ -239,6 +232,7 @@ class ServiceTable(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self._strips.clear()
+        self._widths = []
 
     def on_focus(self) -> None:
         self._redraw()
@@ -253,13 +247,18 @@ class ServiceTable(Widget, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------
 
-    def _widths(self) -> list[int]:
-        fixed = sum(c.width + 2 * _PADDING for c in COLUMNS if c.width)
-        flexible = max(_MIN_NAME_WIDTH, self.size.width - fixed - 2 * _PADDING)
-        return [c.width or flexible for c in COLUMNS]
+    def widths(self) -> list[int]:
+        """Each column's width for this page and this size (0: hidden)."""
+        if not self._widths:
+            contents = [
+                max((cell_len(row[i][0]) for row in self._rows), default=0)
+                for i in range(len(COLUMNS))
+            ]
+            self._widths = fit_widths(COLUMNS, contents, self.size.width, 2 * _PADDING)
+        return self._widths
 
     def render_line(self, y: int) -> Strip:
-        widths = self._widths()
+        widths = self.widths()
         base = self.rich_style
         if y == 0:
             style = base + self.get_component_rich_style("service-table--header")
@@ -286,6 +285,8 @@ class ServiceTable(Widget, can_focus=True):
         pad = " " * _PADDING
         segments = []
         for (text, cell_style), width, column in zip(cells, widths, COLUMNS, strict=True):
+            if not width:
+                continue
             # On the cursor row the cursor's colours win, so the row reads as one bar.
             extra = _BOLD if cursor and cell_style is _BOLD else None if cursor else cell_style
             segments.append(Segment(pad, style))

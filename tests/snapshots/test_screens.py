@@ -28,7 +28,7 @@ from mcp_console.screens.modals.version import VersionModal
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from tests.fakes import FakeClient
 from tests.tui.helpers import console, plain, wait_until
-from tests.tui.sample import sample_catalog, sample_reviews
+from tests.tui.sample import sample_catalog, sample_reviews, starter_like_catalog
 
 Compare = Callable[..., bool]
 Steps = Callable[[Pilot[None]], Awaitable[None]]
@@ -86,6 +86,13 @@ def test_market_loaded_80x24(snap_compare: Compare) -> None:
         await pilot.press("escape")  # the cursor goes to the table
 
     assert snap_compare(_app(), terminal_size=SMALL, run_before=steps)
+
+
+def test_market_starter_catalog_100x30(snap_compare: Compare) -> None:
+    # With the browse list beside it, the table still shows "Example server" whole.
+    assert snap_compare(
+        _app(services=starter_like_catalog()), terminal_size=(100, 30), run_before=_market_ready
+    )
 
 
 def test_market_first_run_offers_the_starter_catalog(snap_compare: Compare) -> None:

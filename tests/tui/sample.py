@@ -301,3 +301,17 @@ def sample_reviews() -> list[ReviewView]:
             updated_at=NOW - timedelta(days=20),
         ),
     ]
+
+
+def starter_like_catalog() -> list[ServiceDetail]:
+    """Services named like the starter catalog's: one long name, no downloads nor ratings."""
+    return [
+        service(
+            "io.mcp-console/example",
+            display_name="Example server",
+            category="developer-tools",
+            index=0,
+        ),
+        service("io.mcp-console/git", display_name="Git", category="developer-tools", index=1),
+        service("io.mcp-console/time", display_name="Time", category="utilities", index=2),
+    ]
