@@ -55,6 +55,7 @@ def test_deployments_are_found_by_owner_and_name_and_follow_renames() -> None:
     assert table.lookup("alice", "calc") is None
     assert table.lookup("alice", "calculator") is route
     assert set(route.instances) == {"a"}  # instances survive an update
+
     def who(user_id: int, **fields: Any) -> Principal:
         return Principal(user_id=user_id, name=f"u{user_id}", role=Role.USER, **fields)
 

@@ -105,6 +105,7 @@ class Exchange:
         "headers",
         "http_method",
         "instance_id",
+        "key_id",
         "message_cache",
         "method",
         "modern",
@@ -115,7 +116,6 @@ class Exchange:
         "status",
         "tool_name",
         "user_id",
-        "key_id",
         "values",
     )
 
