@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.catalog import (
@@ -32,7 +30,7 @@ from mcp_console.schemas.deploy import (
     HistoryEntry,
     InstanceLogs,
 )
-from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.errors import revalidated
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -40,18 +38,6 @@ from mcp_console.schemas.monitor import (
     ToolCallOutcome,
 )
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _checked(dto: M) -> M:
-    """Validate a DTO again at the boundary, as the HTTP API does, so both transports agree."""
-    try:
-        return type(dto).model_validate(dto.model_dump())
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise Invalid(f"{field}: {first['msg']}", field=field) from None
 
 
 class LocalClient:
@@ -87,13 +73,13 @@ class LocalClient:
         return await self._runtime.catalog.services_by_author(self._actor)
 
     async def register_service(self, new: ServiceCreate) -> ServiceDetail:
-        return await self._runtime.catalog.register(self._actor, _checked(new))
+        return await self._runtime.catalog.register(self._actor, revalidated(new))
 
     async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
-        return await self._runtime.catalog.update(self._actor, name, _checked(changes))
+        return await self._runtime.catalog.update(self._actor, name, revalidated(changes))
 
     async def add_version(self, name: str, new: VersionCreate) -> VersionView:
-        return await self._runtime.catalog.add_version(self._actor, name, _checked(new))
+        return await self._runtime.catalog.add_version(self._actor, name, revalidated(new))
 
     async def publish_service(self, name: str) -> ServiceDetail:
         return await self._runtime.catalog.publish(self._actor, name)
@@ -111,13 +97,13 @@ class LocalClient:
         return await self._runtime.catalog.export(self._actor, name, version)
 
     async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
-        return await self._runtime.catalog.add_review(self._actor, name, _checked(review))
+        return await self._runtime.catalog.add_review(self._actor, name, revalidated(review))
 
     async def list_reviews(self, name: str) -> list[ReviewView]:
         return await self._runtime.catalog.list_reviews(self._actor, name)
 
     async def create_user(self, new: UserCreate) -> UserCreated:
-        return await self._runtime.users.create_user(self._actor, _checked(new))
+        return await self._runtime.users.create_user(self._actor, revalidated(new))
 
     async def list_users(self) -> list[UserView]:
         return await self._runtime.users.list_users(self._actor)
@@ -130,7 +116,7 @@ class LocalClient:
     # -- deployments ---------------------------------------------------------------------------
 
     async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
-        return await self._runtime.deployments.create(self._actor, _checked(new))
+        return await self._runtime.deployments.create(self._actor, revalidated(new))
 
     async def list_deployments(self) -> list[DeploymentView]:
         views = await self._runtime.deployments.list_deployments(self._actor)
