@@ -29,19 +29,34 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    ShareCreate,
 )
-from mcp_console.schemas.errors import ConsoleError
+from mcp_console.schemas.errors import ConsoleError, NotFound
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
     SessionView,
     ToolCallOutcome,
 )
-from mcp_console.schemas.users import Principal, Role, UserCreate, UserCreated, UserView
+from mcp_console.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyView,
+    Principal,
+    Role,
+    TeamCreate,
+    TeamRole,
+    TeamView,
+    UserCreate,
+    UserCreated,
+    UserView,
+)
 from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_inspector import FakeInspector
+from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
+from tests.tui.fake_teams import FakeShares, FakeTeams
 from tests.tui.fake_users import FakeUsers
 
 
@@ -90,6 +105,9 @@ class FakeClient:
         self.deployments = self.deploys.items
         self.inspector = FakeInspector(self.deployments)
         self.live = FakeLive(self.deployments)
+        self.teams = FakeTeams(self._user_exists)
+        self.shares = FakeShares(self._user_exists, self.teams)
+        self.keys = FakeKeys(self._user_exists, self._address)
         self._queues: list[asyncio.Queue[dict[str, Any]]] = []
 
     def acting_as(self, principal: Principal) -> FakeClient:
@@ -97,6 +115,34 @@ class FakeClient:
         other = copy.copy(self)
         other.me = principal
         return other
+
+    def authenticate(self, api_key: str) -> Principal:
+        """The principal of a key this world minted (a user's own, or one from
+        ``create_key``), with the user's teams.
+
+        Raises:
+            Unauthorized: no such key, or it was revoked.
+        """
+        owner = self.keys.owner_of(api_key)
+        if owner is None:
+            principal = self.users.authenticate(api_key)
+        else:
+            user = self.users.views[owner]
+            principal = Principal(user_id=user.id, name=user.name, role=user.role)
+        return principal.model_copy(update={"team_ids": self.teams.ids_of(principal.name)})
+
+    def _user_exists(self, name: str) -> bool:
+        return name in self.users.views
+
+    def _address(self, name: str) -> str:
+        """The deployment a key may be limited to, as its owner names it."""
+        return self._deployment(name).address
+
+    def _deployment(self, name: str) -> DeploymentDetail:
+        found = self.deployments.get(name)
+        if found is None:
+            raise NotFound(f"no deployment named {name!r}", field="name")
+        return found
 
     def _enter(self, method: str) -> None:
         self.calls.append(method)
@@ -191,6 +237,48 @@ class FakeClient:
         self._enter("list_users")
         return self.users.listed(self.me)
 
+    # --- API keys (kept by FakeKeys) -----------------------------------------------------
+
+    async def list_keys(self, user: str | None = None) -> list[KeyView]:
+        self._enter("list_keys")
+        return self.keys.listed(self.me, user)
+
+    async def create_key(self, new: KeyCreate) -> KeyCreated:
+        self._enter("create_key")
+        return self.keys.create(self.me, new)
+
+    async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
+        self._enter("revoke_key")
+        return self.keys.revoke(self.me, ref, user)
+
+    # --- teams (kept by FakeTeams) -------------------------------------------------------
+
+    async def list_teams(self) -> list[TeamView]:
+        self._enter("list_teams")
+        return self.teams.listed(self.me)
+
+    async def get_team(self, name: str) -> TeamView:
+        self._enter("get_team")
+        return self.teams.get(self.me, name)
+
+    async def create_team(self, new: TeamCreate) -> TeamView:
+        self._enter("create_team")
+        return self.teams.create(self.me, new)
+
+    async def delete_team(self, name: str) -> None:
+        self._enter("delete_team")
+        self.teams.delete(self.me, name)
+
+    async def add_team_member(
+        self, team: str, user: str, role: TeamRole = TeamRole.MEMBER
+    ) -> TeamView:
+        self._enter("add_team_member")
+        return self.teams.add_member(self.me, team, user, TeamRole(role))
+
+    async def remove_team_member(self, team: str, user: str) -> TeamView:
+        self._enter("remove_team_member")
+        return self.teams.remove_member(self.me, team, user)
+
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -255,6 +343,20 @@ class FakeClient:
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         self._enter("set_autoscale")
         return self.deploys.autoscale(name, policy)
+
+    async def share_deployment(self, name: str, share: ShareCreate) -> DeploymentDetail:
+        self._enter("share_deployment")
+        shared = self.shares.share(self.me, self._deployment(name), share)
+        self.deployments[name] = shared
+        return shared
+
+    async def unshare_deployment(
+        self, name: str, *, user: str | None = None, team: str | None = None
+    ) -> DeploymentDetail:
+        self._enter("unshare_deployment")
+        unshared = self.shares.unshare(self.me, self._deployment(name), user, team)
+        self.deployments[name] = unshared
+        return unshared
 
     # --- inspector (kept by FakeInspector) -----------------------------------------------
 

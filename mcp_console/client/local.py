@@ -29,6 +29,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    ShareCreate,
 )
 from mcp_console.schemas.errors import revalidated
 from mcp_console.schemas.monitor import (
@@ -37,7 +38,18 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
-from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+from mcp_console.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyView,
+    Principal,
+    TeamCreate,
+    TeamRole,
+    TeamView,
+    UserCreate,
+    UserCreated,
+    UserView,
+)
 
 
 class LocalClient:
@@ -108,6 +120,39 @@ class LocalClient:
     async def list_users(self) -> list[UserView]:
         return await self._runtime.users.list_users(self._actor)
 
+    # -- API keys ------------------------------------------------------------------------------
+
+    async def list_keys(self, user: str | None = None) -> list[KeyView]:
+        return await self._runtime.keys.list_keys(self._actor, user)
+
+    async def create_key(self, new: KeyCreate) -> KeyCreated:
+        return await self._runtime.keys.create(self._actor, revalidated(new))
+
+    async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
+        return await self._runtime.keys.revoke(self._actor, ref, user)
+
+    # -- teams ---------------------------------------------------------------------------------
+
+    async def list_teams(self) -> list[TeamView]:
+        return await self._runtime.teams.list_teams(self._actor)
+
+    async def get_team(self, name: str) -> TeamView:
+        return await self._runtime.teams.get(self._actor, name)
+
+    async def create_team(self, new: TeamCreate) -> TeamView:
+        return await self._runtime.teams.create(self._actor, revalidated(new))
+
+    async def delete_team(self, name: str) -> None:
+        await self._runtime.teams.delete(self._actor, name)
+
+    async def add_team_member(
+        self, team: str, user: str, role: TeamRole = TeamRole.MEMBER
+    ) -> TeamView:
+        return await self._runtime.teams.add_member(self._actor, team, user, TeamRole(role))
+
+    async def remove_team_member(self, team: str, user: str) -> TeamView:
+        return await self._runtime.teams.remove_member(self._actor, team, user)
+
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         async with self._runtime.events.subscribe() as queue:
@@ -154,6 +199,14 @@ class LocalClient:
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         return await self._runtime.deployments.set_autoscale(self._actor, name, policy)
+
+    async def share_deployment(self, name: str, share: ShareCreate) -> DeploymentDetail:
+        return await self._runtime.deployments.share(self._actor, name, revalidated(share))
+
+    async def unshare_deployment(
+        self, name: str, *, user: str | None = None, team: str | None = None
+    ) -> DeploymentDetail:
+        return await self._runtime.deployments.unshare(self._actor, name, user=user, team=team)
 
     # -- live: figures, sessions, inspection ---------------------------------------------------
 

@@ -27,6 +27,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    ShareCreate,
 )
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -34,7 +35,18 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
-from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+from mcp_console.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyView,
+    Principal,
+    TeamCreate,
+    TeamRole,
+    TeamView,
+    UserCreate,
+    UserCreated,
+    UserView,
+)
 
 
 class ConsoleClient(Protocol):
@@ -176,6 +188,142 @@ class ConsoleClient(Protocol):
         """Every user (admins only)."""
         ...
 
+    # -- API keys ------------------------------------------------------------------------------
+
+    async def list_keys(self, user: str | None = None) -> list[KeyView]:
+        """API keys, newest first, with their state, expiry and scope; never a secret.
+
+        Args:
+            user: whose keys (default: the caller's; only an admin may name another user).
+
+        Returns:
+            Each key with the prefix that identifies it.
+
+        Raises:
+            Forbidden: ``user`` is someone else and the caller is not an admin.
+            NotFound: no such user.
+        """
+        ...
+
+    async def create_key(self, new: KeyCreate) -> KeyCreated:
+        """Mint an API key for the caller; its secret is returned this once.
+
+        Args:
+            new: its name, how long it works (``30d``, ``12h``, ...; ``None``: until
+                revoked) and the deployments it is limited to (empty: not limited).
+
+        Returns:
+            The key as listed, and its secret.
+
+        Raises:
+            Invalid: the expiry is not a positive duration (``field`` is ``expires``).
+            NotFound: the caller may not see one of the deployments named.
+        """
+        ...
+
+    async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
+        """Revoke an API key; it stops working at once, at the gateway too (open sessions
+        opened with it end).
+
+        Args:
+            ref: the key's id, prefix or name.
+            user: whose key (default: the caller's; only an admin may name another user).
+
+        Returns:
+            The key, now revoked (revoking twice is harmless).
+
+        Raises:
+            NotFound: no such key.
+            Conflict: several keys have that name (give the id or prefix).
+            Forbidden: ``user`` is someone else and the caller is not an admin.
+        """
+        ...
+
+    # -- teams ---------------------------------------------------------------------------------
+
+    async def list_teams(self) -> list[TeamView]:
+        """The caller's teams (an admin sees all), by name, with their members."""
+        ...
+
+    async def get_team(self, name: str) -> TeamView:
+        """One team with its members.
+
+        Args:
+            name: the team's name.
+
+        Returns:
+            The team.
+
+        Raises:
+            NotFound: no such team among those the caller may see (its members' and,
+                for admins, all).
+        """
+        ...
+
+    async def create_team(self, new: TeamCreate) -> TeamView:
+        """Create a team; the caller becomes its first maintainer.
+
+        Args:
+            new: its name and description.
+
+        Returns:
+            The new team.
+
+        Raises:
+            Conflict: the name is taken.
+            Invalid: the name is not a valid name (``field`` is ``name``).
+        """
+        ...
+
+    async def delete_team(self, name: str) -> None:
+        """Delete a team; what was shared with it is no longer shared.
+
+        Args:
+            name: the team's name.
+
+        Raises:
+            NotFound: no such team among the caller's.
+            Forbidden: the caller maintains neither it nor the console.
+        """
+        ...
+
+    async def add_team_member(
+        self, team: str, user: str, role: TeamRole = TeamRole.MEMBER
+    ) -> TeamView:
+        """Add a user to a team, or change their role in it.
+
+        Args:
+            team: the team's name.
+            user: the user's name.
+            role: member, or maintainer (maintainers add and remove members).
+
+        Returns:
+            The team with its members.
+
+        Raises:
+            NotFound: no such team or user.
+            Forbidden: the caller maintains neither the team nor the console.
+            Conflict: it would leave the team without a maintainer.
+        """
+        ...
+
+    async def remove_team_member(self, team: str, user: str) -> TeamView:
+        """Take a user out of a team (anyone may leave a team themselves).
+
+        Args:
+            team: the team's name.
+            user: the user's name.
+
+        Returns:
+            The team with the members that remain.
+
+        Raises:
+            NotFound: no such team or user, or the user is not in it.
+            Forbidden: the caller maintains neither the team nor the console.
+            Conflict: the user is its last maintainer.
+        """
+        ...
+
     def events(self) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """Live backend events, e.g. ``{"type": "service.published", "service": "x"}``.
 
@@ -211,17 +359,20 @@ class ConsoleClient(Protocol):
         ...
 
     async def list_deployments(self) -> list[DeploymentView]:
-        """The caller's deployments (an admin's list holds everyone's)."""
+        """The deployments the caller may see: their own, those shared with them or their
+        teams (``address`` is ``owner/name`` for those), and for an admin everyone's."""
         ...
 
     async def get_deployment(self, name: str) -> DeploymentDetail:
-        """A deployment with its instances, their health, last errors and stderr tails.
+        """A deployment with its instances, their health, last errors and stderr tails, and
+        who it is shared with.
 
         Args:
-            name: the deployment's name (an admin may write ``owner/name``).
+            name: the deployment's address: ``name`` for the caller's own, ``owner/name`` for
+                one shared with them (or, for an admin, anyone's).
 
         Raises:
-            NotFound: no such deployment.
+            NotFound: no such deployment the caller may see.
         """
         ...
 
@@ -305,6 +456,47 @@ class ConsoleClient(Protocol):
         Raises:
             NotFound: no such deployment.
             Invalid: the policy is wrong (``field`` is ``autoscale.<key>``).
+        """
+        ...
+
+    async def share_deployment(self, name: str, share: ShareCreate) -> DeploymentDetail:
+        """Share a deployment with one user or one team; sharing again changes the role.
+
+        Callers may use its endpoint and see it; operators may also scale, update, roll
+        back, stop and start it and read its logs, history and gateway sessions.
+
+        Args:
+            name: the deployment's address (``name``, or ``owner/name`` for an admin).
+            share: exactly one of ``user`` and ``team``, and the ``role`` they get.
+
+        Returns:
+            The deployment with its shares.
+
+        Raises:
+            NotFound: no such deployment, user or team.
+            Forbidden: the caller is neither its owner nor an admin.
+            Invalid: neither or both of user and team, or the user owns it.
+        """
+        ...
+
+    async def unshare_deployment(
+        self, name: str, *, user: str | None = None, team: str | None = None
+    ) -> DeploymentDetail:
+        """Stop sharing a deployment with a user or a team; the gateway refuses their next
+        request, in open sessions too.
+
+        Args:
+            name: the deployment's address.
+            user: the user to take access from (give this or ``team``).
+            team: the team to take access from.
+
+        Returns:
+            The deployment with the shares that remain.
+
+        Raises:
+            NotFound: no such deployment, user or team, or it is not shared with them.
+            Forbidden: the caller is neither its owner nor an admin.
+            Invalid: neither or both of user and team.
         """
         ...
 

@@ -33,6 +33,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    ShareCreate,
 )
 from mcp_console.schemas.errors import (
     Conflict,
@@ -50,7 +51,18 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
-from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
+from mcp_console.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyView,
+    Principal,
+    TeamCreate,
+    TeamRole,
+    TeamView,
+    UserCreate,
+    UserCreated,
+    UserView,
+)
 
 API_PREFIX = "/api/v1"
 CONNECT_TIMEOUT = 5.0
@@ -66,6 +78,11 @@ _ERRORS_BY_STATUS: dict[int, type[ConsoleError]] = {
 def _path(name: str) -> str:
     # '/' inside a name is sent as %2F so the name is one segment (the API decodes it).
     return quote(name, safe="")
+
+
+def _only(**params: str | None) -> dict[str, str]:
+    """The query parameters that were given."""
+    return {key: value for key, value in params.items() if value is not None}
 
 
 def _error_of(response: httpx.Response) -> ConsoleError:
@@ -232,6 +249,42 @@ class RemoteClient:
     async def list_users(self) -> list[UserView]:
         return await self._models(UserView, "GET", "/users")
 
+    # -- API keys ------------------------------------------------------------------------------
+
+    async def list_keys(self, user: str | None = None) -> list[KeyView]:
+        return await self._models(KeyView, "GET", "/keys", params=_only(user=user))
+
+    async def create_key(self, new: KeyCreate) -> KeyCreated:
+        return await self._model(KeyCreated, "POST", "/keys", body=self._dump(new))
+
+    async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
+        path = f"/keys/{_path(ref)}/revoke"
+        return await self._model(KeyView, "POST", path, params=_only(user=user))
+
+    # -- teams ---------------------------------------------------------------------------------
+
+    async def list_teams(self) -> list[TeamView]:
+        return await self._models(TeamView, "GET", "/teams")
+
+    async def get_team(self, name: str) -> TeamView:
+        return await self._model(TeamView, "GET", f"/teams/{_path(name)}")
+
+    async def create_team(self, new: TeamCreate) -> TeamView:
+        return await self._model(TeamView, "POST", "/teams", body=self._dump(new))
+
+    async def delete_team(self, name: str) -> None:
+        await self._delete(f"/teams/{_path(name)}")
+
+    async def add_team_member(
+        self, team: str, user: str, role: TeamRole = TeamRole.MEMBER
+    ) -> TeamView:
+        path = f"/teams/{_path(team)}/members/{_path(user)}"
+        return await self._model(TeamView, "PUT", path, body={"role": TeamRole(role).value})
+
+    async def remove_team_member(self, team: str, user: str) -> TeamView:
+        path = f"/teams/{_path(team)}/members/{_path(user)}"
+        return await self._model(TeamView, "DELETE", path)
+
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """The daemon's live events over SSE; see ``ConsoleClient.events``."""
@@ -308,6 +361,17 @@ class RemoteClient:
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/autoscale"
         return await self._model(DeploymentDetail, "PUT", path, body={"policy": policy})
+
+    async def share_deployment(self, name: str, share: ShareCreate) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/shares"
+        return await self._model(DeploymentDetail, "POST", path, body=self._dump(share))
+
+    async def unshare_deployment(
+        self, name: str, *, user: str | None = None, team: str | None = None
+    ) -> DeploymentDetail:
+        path = f"/deployments/{_path(name)}/shares"
+        params = _only(user=user, team=team)
+        return await self._model(DeploymentDetail, "DELETE", path, params=params)
 
     # -- live: figures, sessions, inspection ---------------------------------------------------
 

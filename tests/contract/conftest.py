@@ -105,7 +105,7 @@ class FakeClients(Clients):
         self.fake = FakeClient()
 
     async def connect(self, api_key: str) -> ConsoleClient:
-        return self.fake.acting_as(self.fake.users.authenticate(api_key))
+        return self.fake.acting_as(self.fake.authenticate(api_key))
 
     async def user(self, name: str, role: Role) -> ConsoleClient:
         created = self.fake.users.create(self.fake.me, UserCreate(name=name, role=role))
