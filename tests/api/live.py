@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ async def serving(app: FastAPI) -> AsyncIterator[Live]:
     finally:
         await live.stop()
         sock.close()
+
+
+def example_url(path: str, name: str = "io.github.acme%2Fweather") -> str:
+    """An OpenAPI path template filled in: ``{name}`` with ``name`` (a slashed name, sent as
+    one segment by default), every other parameter with its own name."""
+    return re.sub(r"\{(\w+)\}", lambda m: name if m[1] == "name" else m[1], path)
 
 
 def auth(token: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tests.api.conftest import Api
-from tests.api.live import auth, error_of
+from tests.api.live import auth, error_of, example_url
 
 PUBLIC = {("get", "/api/v1/health")}
 
@@ -28,8 +28,7 @@ async def test_every_other_route_refuses_a_missing_key(api: Api) -> None:
     ]
     assert len(operations) >= 20
     for method, path in operations:
-        url = path.replace("{name}", "io.github.acme/weather")
-        response = await api.http.request(method.upper(), url, json={})
+        response = await api.http.request(method.upper(), example_url(path), json={})
         assert response.status_code == 401, (method, path, response.text)
         assert error_of(response)["code"] == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"

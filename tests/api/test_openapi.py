@@ -9,6 +9,11 @@ ROUTES = {
     "/api/v1/me": {"get"},
     "/api/v1/me/services": {"get"},
     "/api/v1/users": {"get", "post"},
+    "/api/v1/teams": {"get", "post"},
+    "/api/v1/teams/{name}": {"get", "delete"},
+    "/api/v1/teams/{name}/members/{user}": {"put", "delete"},
+    "/api/v1/keys": {"get", "post"},
+    "/api/v1/keys/{ref}/revoke": {"post"},
     "/api/v1/services": {"get", "post"},
     "/api/v1/services/{name}": {"get", "patch"},
     "/api/v1/services/{name}/versions": {"post"},
@@ -32,6 +37,7 @@ ROUTES = {
     "/api/v1/deployments/{name}/autoscale": {"put"},
     "/api/v1/deployments/{name}/history": {"get"},
     "/api/v1/deployments/{name}/logs": {"get"},
+    "/api/v1/deployments/{name}/shares": {"post", "delete"},
     "/api/v1/deployments/{name}/metrics": {"get"},
     "/api/v1/deployments/{name}/sessions": {"get"},
     "/api/v1/deployments/{name}/sessions/{session_id}": {"delete"},
@@ -63,6 +69,21 @@ async def test_request_and_response_bodies_are_the_schemas(api: Api) -> None:
     review = document["paths"]["/api/v1/services/{name}/reviews"]["post"]
     body = review["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ReviewCreate")
+    for path, method, body, answer in (
+        ("/api/v1/deployments/{name}/shares", "post", "ShareCreate", "DeploymentDetail"),
+        ("/api/v1/keys", "post", "KeyCreate", "KeyCreated"),
+        ("/api/v1/teams", "post", "TeamCreate", "TeamView"),
+        ("/api/v1/teams/{name}/members/{user}", "put", "MemberBody", "TeamView"),
+    ):
+        operation = document["paths"][path][method]
+        sent = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert sent["$ref"].endswith(f"/{body}"), (path, sent)
+        answered = next(r for status, r in operation["responses"].items() if status < "300")
+        assert answered["content"]["application/json"]["schema"]["$ref"].endswith(f"/{answer}")
+    listed = document["paths"]["/api/v1/keys"]["get"]["responses"]["200"]["content"]
+    assert listed["application/json"]["schema"]["items"]["$ref"].endswith("/KeyView")
+    unshare = document["paths"]["/api/v1/deployments/{name}/shares"]["delete"]
+    assert {p["name"] for p in unshare["parameters"]} == {"name", "user", "team"}
     events = document["paths"]["/api/v1/events"]["get"]
     assert "text/event-stream" in events["responses"]["200"]["content"]
 

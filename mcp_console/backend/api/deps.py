@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.errors import Unauthorized
+from mcp_console.schemas.errors import Forbidden, Unauthorized
 from mcp_console.schemas.users import Principal
 
 bearer = HTTPBearer(
@@ -23,11 +23,12 @@ def runtime_of(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-async def current_principal(
+async def key_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The user owning the bearer token.
+    """The user owning the bearer token, whatever the key may reach: a key limited to some
+    deployments (scoped) included. Only routes that keep to a scope take it as is.
 
     Raises:
         Unauthorized: no bearer token, or one that matches no live API key.
@@ -35,6 +36,25 @@ async def current_principal(
     if credentials is None:
         raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
     return await runtime_of(request).users.authenticate(credentials.credentials)
+
+
+async def current_principal(principal: Annotated[Principal, Depends(key_principal)]) -> Principal:
+    """The user owning the bearer token, whose key is not limited to some deployments.
+
+    Every route takes this one unless it keeps to a key's scope by itself: a scoped key is
+    for an agent using its deployments, never for managing users, keys, teams, shares or
+    the catalog.
+
+    Raises:
+        Unauthorized: no bearer token, or one that matches no live API key.
+        Forbidden: the key is scoped.
+    """
+    if principal.scope is not None:
+        raise Forbidden(
+            "this API key is limited to some deployments: it may use and run only those, "
+            "read the catalog and /me; use a key without a scope for this"
+        )
+    return principal
 
 
 def service_name(
@@ -53,4 +73,7 @@ def service_name(
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 Actor = Annotated[Principal, Depends(current_principal)]
+# The caller of a route that keeps to a scoped key's deployments (deployment and live routes,
+# catalog reads, /me): the services refuse what lies outside the scope.
+ScopedActor = Annotated[Principal, Depends(key_principal)]
 ServiceName = Annotated[str, Depends(service_name)]

@@ -8,15 +8,17 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_console import __version__
-from mcp_console.backend.api.deps import current_principal
+from mcp_console.backend.api.deps import key_principal
 from mcp_console.backend.api.errors import install_error_handlers
 from mcp_console.backend.api.routes import (
     catalog,
     deployments,
     events,
     health,
+    keys,
     live,
     reviews,
+    teams,
     users,
 )
 from mcp_console.backend.api.routes.events import STOPPING_EVENT
@@ -55,7 +57,8 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     app = FastAPI(
         title="mcp-console",
         version=__version__,
-        description="The mcp-console daemon: catalog, reviews, users and live events.",
+        description="The mcp-console daemon: catalog, reviews, deployments and their live "
+        "figures, users, teams, API keys and live events.",
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
@@ -66,10 +69,20 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     app.add_middleware(EncodedSlashes)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
-    authenticated = [Depends(current_principal)]
+    # Every route wants a key; each route's own actor decides whether a key limited to some
+    # deployments will do (``deps.Actor`` refuses one, ``deps.ScopedActor`` keeps to it).
+    authenticated = [Depends(key_principal)]
     # Reviews first: their ``/services/{name:path}/reviews`` must win over the bare
     # ``/services/{name:path}`` of the catalog; live routes before deployments likewise.
-    routers = (users.router, reviews.router, catalog.router, events.router, live.router)
+    routers = (
+        users.router,
+        teams.router,
+        keys.router,
+        reviews.router,
+        catalog.router,
+        events.router,
+        live.router,
+    )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
     return app

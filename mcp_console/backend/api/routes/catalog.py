@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, status
 
 from mcp_console.backend.api.bodies import DeprecationBody, ServerJsonBody
-from mcp_console.backend.api.deps import Actor, RuntimeDep, ServiceName
+from mcp_console.backend.api.deps import Actor, RuntimeDep, ScopedActor, ServiceName
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -31,7 +31,7 @@ router = APIRouter(tags=["catalog"])
 @router.get("/services")
 async def search_services(
     rt: RuntimeDep,
-    actor: Actor,
+    actor: ScopedActor,
     q: Annotated[str, Query(description='Words and filters, e.g. "git tag:vcs sort:rating".')] = "",
     page: Annotated[int, Query(description="1-based page.")] = 1,
     page_size: Annotated[int, Query(description="Results per page, 1..500.")] = 50,
@@ -47,14 +47,14 @@ async def register_service(rt: RuntimeDep, actor: Actor, new: ServiceCreate) -> 
 
 
 @router.get("/categories")
-async def list_categories(rt: RuntimeDep, actor: Actor) -> list[CategoryCount]:
+async def list_categories(rt: RuntimeDep, actor: ScopedActor) -> list[CategoryCount]:
     """Categories of published services with counts."""
     return await rt.catalog.categories(actor)
 
 
 @router.get("/tags")
 async def list_tags(
-    rt: RuntimeDep, actor: Actor, limit: Annotated[int, Query(ge=1, le=10_000)] = 200
+    rt: RuntimeDep, actor: ScopedActor, limit: Annotated[int, Query(ge=1, le=10_000)] = 200
 ) -> list[TagCount]:
     """The most used tags of published services with counts."""
     return await rt.catalog.tags(actor, limit)
@@ -62,14 +62,14 @@ async def list_tags(
 
 @router.get("/featured")
 async def featured_services(
-    rt: RuntimeDep, actor: Actor, limit: Annotated[int, Query(ge=1, le=500)] = 20
+    rt: RuntimeDep, actor: ScopedActor, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> list[ServiceView]:
     """Featured published services."""
     return await rt.catalog.featured(limit)
 
 
 @router.get("/me/services")
-async def my_services(rt: RuntimeDep, actor: Actor) -> list[ServiceView]:
+async def my_services(rt: RuntimeDep, actor: ScopedActor) -> list[ServiceView]:
     """The caller's own services, drafts included."""
     return await rt.catalog.services_by_author(actor)
 
@@ -113,7 +113,7 @@ async def deprecate_service(
 @router.get("/services/{name:path}/export")
 async def export_server_json(
     rt: RuntimeDep,
-    actor: Actor,
+    actor: ScopedActor,
     name: ServiceName,
     version: Annotated[str | None, Query(description="Default: the latest version.")] = None,
 ) -> dict[str, Any]:
@@ -130,6 +130,6 @@ async def update_service(
 
 
 @router.get("/services/{name:path}")
-async def get_service(rt: RuntimeDep, actor: Actor, name: ServiceName) -> ServiceDetail:
+async def get_service(rt: RuntimeDep, actor: ScopedActor, name: ServiceName) -> ServiceDetail:
     """A service with its versions and rating histogram."""
     return await rt.catalog.get_service(actor, name)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
-from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.backend.api.deps import RuntimeDep, ScopedActor
 from mcp_console.backend.api.routes.deployments import DeploymentName
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -32,21 +32,23 @@ class ToolCallBody(BaseModel):
 
 @router.get("/deployments/{name:path}/metrics")
 async def deployment_metrics(
-    rt: RuntimeDep, actor: Actor, name: DeploymentName
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName
 ) -> DeploymentMetrics:
     """The last minute of gateway traffic, second by second, and each instance now."""
     return await rt.live_figures.deployment_metrics(actor, name)
 
 
 @router.get("/deployments/{name:path}/sessions")
-async def list_sessions(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> list[SessionView]:
+async def list_sessions(
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName
+) -> list[SessionView]:
     """The client sessions the gateway holds for the deployment, newest first."""
     return await rt.gateway_sessions.list_sessions(actor, name)
 
 
 @router.post("/deployments/{name:path}/sessions/{session_id}/drain")
 async def drain_session(
-    rt: RuntimeDep, actor: Actor, name: DeploymentName, session_id: SessionId
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, session_id: SessionId
 ) -> SessionView:
     """Let a session finish what it is doing, then end it."""
     return await rt.gateway_sessions.drain_session(actor, name, session_id)
@@ -56,21 +58,23 @@ async def drain_session(
     "/deployments/{name:path}/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT
 )
 async def kill_session(
-    rt: RuntimeDep, actor: Actor, name: DeploymentName, session_id: SessionId
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, session_id: SessionId
 ) -> None:
     """End a session now, cancelling its requests in flight."""
     await rt.gateway_sessions.kill_session(actor, name, session_id)
 
 
 @router.get("/deployments/{name:path}/inspect")
-async def inspect_deployment(rt: RuntimeDep, actor: Actor, name: DeploymentName) -> InspectReport:
+async def inspect_deployment(
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName
+) -> InspectReport:
     """Connect through the deployment's endpoint as the caller and list what it offers."""
     return await rt.inspector.inspect(actor, name)
 
 
 @router.post("/deployments/{name:path}/tools/call")
 async def call_tool(
-    rt: RuntimeDep, actor: Actor, name: DeploymentName, body: ToolCallBody
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, body: ToolCallBody
 ) -> ToolCallOutcome:
     """Call one tool through the deployment's endpoint as the caller."""
     return await rt.inspector.call_tool(actor, name, body.tool, body.arguments)

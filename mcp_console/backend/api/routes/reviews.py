@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from mcp_console.backend.api.deps import Actor, RuntimeDep, ServiceName
+from mcp_console.backend.api.deps import Actor, RuntimeDep, ScopedActor, ServiceName
 from mcp_console.schemas.catalog import ReviewCreate, ReviewView
 
 router = APIRouter(tags=["reviews"])
 
 
 @router.get("/services/{name:path}/reviews")
-async def list_reviews(rt: RuntimeDep, actor: Actor, name: ServiceName) -> list[ReviewView]:
+async def list_reviews(rt: RuntimeDep, actor: ScopedActor, name: ServiceName) -> list[ReviewView]:
     """Reviews of a service, newest first."""
     return await rt.catalog.list_reviews(actor, name)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.backend.api.deps import Actor, RuntimeDep, ScopedActor
 from mcp_console.schemas.users import Principal, UserCreate, UserCreated, UserView
 
 router = APIRouter(tags=["users"])
 
 
 @router.get("/me")
-async def whoami(actor: Actor) -> Principal:
+async def whoami(actor: ScopedActor) -> Principal:
     """The user the bearer token belongs to."""
     return actor
 
