@@ -292,7 +292,9 @@ class FakeClient:
 
     async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
         self._enter("create_deployment")
-        return self.deploys.create(new)
+        created = self.deploys.create(new).model_copy(update={"owner": self.me.name})
+        self.deployments[created.name] = created
+        return created
 
     async def list_deployments(self) -> list[DeploymentView]:
         self._enter("list_deployments")

@@ -54,9 +54,13 @@ class Clients:
         """A client acting as the owner of ``api_key``."""
         raise NotImplementedError
 
+    async def new_user(self, name: str, role: Role) -> str:
+        """A new user; returns their API key."""
+        raise NotImplementedError
+
     async def user(self, name: str, role: Role) -> ConsoleClient:
         """A new user and a client acting as them."""
-        raise NotImplementedError
+        return await self.connect(await self.new_user(name, role))
 
     async def admin(self) -> ConsoleClient:
         """A client acting as the local admin."""
@@ -82,9 +86,9 @@ class BackendClients(Clients):
         self._remotes.append(remote)
         return remote
 
-    async def user(self, name: str, role: Role) -> ConsoleClient:
+    async def new_user(self, name: str, role: Role) -> str:
         created = await self.runtime.users.create_user(None, UserCreate(name=name, role=role))
-        return await self.connect(created.api_key)
+        return created.api_key
 
     async def admin(self) -> ConsoleClient:
         admin = self.runtime.local_admin
@@ -107,9 +111,8 @@ class FakeClients(Clients):
     async def connect(self, api_key: str) -> ConsoleClient:
         return self.fake.acting_as(self.fake.authenticate(api_key))
 
-    async def user(self, name: str, role: Role) -> ConsoleClient:
-        created = self.fake.users.create(self.fake.me, UserCreate(name=name, role=role))
-        return await self.connect(created.api_key)
+    async def new_user(self, name: str, role: Role) -> str:
+        return self.fake.users.create(self.fake.me, UserCreate(name=name, role=role)).api_key
 
     async def admin(self) -> ConsoleClient:
         return await self.connect(self.fake.users.key_for(self.fake.me.name))
