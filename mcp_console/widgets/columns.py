@@ -62,10 +62,16 @@ def fit_widths(
     def spare() -> int:
         return width - sum(least[i] + padding for i in shown)
 
+    hidden: list[int] = []
     for i in sorted((i for i, c in enumerate(columns) if c.hide), key=lambda i: columns[i].hide):
         if spare() >= 0:
             break
         shown.remove(i)
+        hidden.append(i)
+    # Hiding a later column may have made room for one hidden before it.
+    for i in reversed(hidden[:-1]):
+        if spare() >= least[i] + padding:
+            shown = sorted([*shown, i])
     widths = [least[i] if i in shown else 0 for i in range(len(columns))]
     left = spare()
     hungry = [i for i in shown if widths[i] < wanted[i]]

@@ -27,6 +27,14 @@ class LiveTable(DataTable[Cell]):
     ellipsis and, on a narrow terminal, minor columns are hidden until it is wider again.
     """
 
+    # The columns fit the width, so there is nothing to scroll sideways to (and no scrollbar
+    # to appear while the first rows are laid out).
+    DEFAULT_CSS = """
+    LiveTable {
+        overflow-x: hidden;
+    }
+    """
+
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._columns = list(columns)

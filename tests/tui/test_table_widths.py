@@ -128,3 +128,10 @@ def test_room_goes_first_to_what_is_short_and_growing_columns_take_the_rest() ->
     assert fit_widths(columns, [20, 6, 5], 30, 2) == [13, 6, 5]
     # Not even the least widths fit: the state column is hidden.
     assert fit_widths(columns, [20, 6, 5], 14, 2) == [5, 5, 0]
+    # Hiding a wide column makes room for a narrow one hidden before it.
+    hiding = [
+        Column("Name", least=4),
+        Column("Narrow", cut=False, hide=1),
+        Column("Wide", cut=False, hide=2),
+    ]
+    assert fit_widths(hiding, [4, 6, 20], 20, 2) == [4, 6, 0]
