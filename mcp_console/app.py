@@ -389,14 +389,14 @@ class ConsoleApp(App[None]):
         if isinstance(deployments, DeploymentsScreen) and self.section("monitor") is not None:
             for deployment in deployments.deployments:
                 yield PaletteCommand(
-                    f"Monitor {deployment.name}",
-                    partial(self.post_message, DeploymentOpenRequested(deployment.name)),
+                    f"Monitor {deployment.address}",
+                    partial(self.post_message, DeploymentOpenRequested(deployment.address)),
                     f"{deployment.service} {deployment.version} · {deployment.status.value}",
                 )
                 yield PaletteCommand(
-                    f"Logs of {deployment.name}",
+                    f"Logs of {deployment.address}",
                     partial(
-                        self.post_message, DeploymentOpenRequested(deployment.name, pane="logs")
+                        self.post_message, DeploymentOpenRequested(deployment.address, pane="logs")
                     ),
                     "the monitor's log pane",
                 )

@@ -305,7 +305,7 @@ class DeployScreen(ConsoleScreen):
             self._show_step("review")
             self.report(error, f"deploy {draft.service}")
             return
-        self.deployment_name = created.name
+        self.deployment_name = created.address
         self._show_step("progress")
         progress = self.query_one(DeploymentProgress)
         progress.show(created)
@@ -313,7 +313,7 @@ class DeployScreen(ConsoleScreen):
         while not (is_healthy(current) or has_failed(current)):
             await asyncio.sleep(POLL_SECONDS)
             try:
-                current = await self.client.get_deployment(created.name)
+                current = await self.client.get_deployment(created.address)
             except Exception as error:
                 self.report(error, f"follow {created.name}")
                 return
@@ -322,7 +322,7 @@ class DeployScreen(ConsoleScreen):
             if self.is_current:
                 self.notify(f"{current.name} is healthy.", title="Deployed")
                 # The app swaps the finished wizard for the deployment's monitor.
-                self.post_message(DeploymentOpenRequested(current.name))
+                self.post_message(DeploymentOpenRequested(current.address))
             else:  # the user went elsewhere meanwhile: tell, do not pull them away
                 self.notify(
                     f"{current.name} is healthy; the monitor (3) shows it live.", title="Deployed"

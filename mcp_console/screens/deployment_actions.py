@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
+from textual.widgets import Input
 
 from mcp_console.schemas.deploy import (
     DeploymentDetail,
     DeploymentStatus,
     DeploymentView,
     DesiredState,
+    ShareCreate,
+    ShareView,
 )
+from mcp_console.screens.access import NEEDS, allows, refusal
 from mcp_console.screens.base import ConsoleScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.history import HistoryModal
 from mcp_console.screens.modals.scale import ScaleModal
+from mcp_console.screens.modals.share import ShareModal
 from mcp_console.screens.modals.update import UpdateModal
 
 DEPLOYMENT_ACTIONS = frozenset(
-    {"scale", "update", "rollback", "stop", "start", "delete", "history"}
+    {"scale", "update", "rollback", "stop", "start", "delete", "history", "share"}
 )
 
 # Screens list these after their own keys, so what is special to a screen comes first.
@@ -30,6 +35,7 @@ DEPLOYMENT_BINDINGS: list[BindingType] = [
     Binding("x", "start", "Start", id="start"),
     Binding("ctrl+d", "delete", "Delete", id="delete"),
     Binding("h", "history", "History", id="history"),
+    Binding("a", "share", "Share", id="share"),
 ]
 
 # A rollout sends a burst of events: screens reload once, this long after the last.
@@ -49,12 +55,25 @@ def can_stop(deployment: DeploymentView) -> bool:
     )
 
 
+def applies(deployment: DeploymentView, verb: str) -> bool:
+    """Whether ``verb`` makes sense for the deployment as it is, whoever asks."""
+    if verb == "rollback":
+        return deployment.previous_version is not None or deployment.target_version is not None
+    if verb == "stop":
+        return can_stop(deployment)
+    if verb == "start":
+        return not can_stop(deployment)
+    return True
+
+
 class DeploymentActionsScreen(ConsoleScreen):
     """A screen showing one deployment at a time under the cursor, with the verbs on it.
 
     Subclasses say which deployment that is (``selected_deployment``) and what to do when
     it changed (``deployment_changed``), and list ``DEPLOYMENT_BINDINGS`` among their keys;
-    every mutation asks first where it cannot be undone.
+    every mutation asks first where it cannot be undone. Every call names the deployment by
+    its address (``owner/name`` when it is someone else's). A verb the viewer's access does
+    not allow is left out of the footer, and its key says why instead.
     """
 
     def selected_deployment(self) -> DeploymentView | None:
@@ -71,22 +90,31 @@ class DeploymentActionsScreen(ConsoleScreen):
         chosen = self.selected_deployment()
         if chosen is None:
             return False
-        if action == "rollback":
-            return chosen.previous_version is not None or chosen.target_version is not None
-        if action == "stop":
-            return can_stop(chosen)
-        if action == "start":
-            return not can_stop(chosen)
-        return True
+        return applies(chosen, action) and allows(chosen, action)
 
-    def _chosen_name(self) -> str | None:
+    def on_key(self, event: events.Key) -> None:
+        """The key of a verb kept from the viewer says why (the footer does not offer it)."""
         chosen = self.selected_deployment()
-        return chosen.name if chosen else None
+        if chosen is None or isinstance(self.focused, Input):
+            return
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action not in NEEDS:
+                continue
+            verb = binding.action
+            keys = binding.key.split(",")
+            if event.key in keys and applies(chosen, verb) and not allows(chosen, verb):
+                event.stop()
+                self.notify(refusal(chosen, verb), title="Not yours to do", severity="warning")
+                return
+
+    def _chosen_address(self) -> str | None:
+        chosen = self.selected_deployment()
+        return chosen.address if chosen else None
 
     # --- scale ----------------------------------------------------------------------------
 
     def action_scale(self) -> None:
-        if (name := self._chosen_name()) is not None:
+        if (name := self._chosen_address()) is not None:
             self.scale(name)
 
     @work(group="deployment-action", exit_on_error=False)
@@ -113,7 +141,7 @@ class DeploymentActionsScreen(ConsoleScreen):
     def action_update(self) -> None:
         chosen = self.selected_deployment()
         if chosen is not None:
-            self.update_version(chosen.name, chosen.service, chosen.version)
+            self.update_version(chosen.address, chosen.service, chosen.version)
 
     @work(group="deployment-action", exit_on_error=False)
     async def update_version(self, name: str, service: str, running: str) -> None:
@@ -145,7 +173,7 @@ class DeploymentActionsScreen(ConsoleScreen):
     @work(group="deployment-action", exit_on_error=False)
     async def rollback(self, chosen: DeploymentView) -> None:
         """Cancel the update in progress, or roll out the previous version again."""
-        name = chosen.name
+        name = chosen.address
         if chosen.target_version is not None and chosen.target_version != chosen.version:
             question = f"Cancel the update of {name} to {chosen.target_version}?"
             detail = f"{name} keeps running {chosen.version}."
@@ -170,7 +198,7 @@ class DeploymentActionsScreen(ConsoleScreen):
     def action_stop(self) -> None:
         chosen = self.selected_deployment()
         if chosen is not None:
-            self.stop(chosen.name, chosen.replicas)
+            self.stop(chosen.address, chosen.replicas)
 
     @work(group="deployment-action", exit_on_error=False)
     async def stop(self, name: str, replicas: int) -> None:
@@ -193,7 +221,7 @@ class DeploymentActionsScreen(ConsoleScreen):
         self.deployment_changed(name, stopped)
 
     def action_start(self) -> None:
-        if (name := self._chosen_name()) is not None:
+        if (name := self._chosen_address()) is not None:
             self.start(name)
 
     @work(group="deployment-action", exit_on_error=False)
@@ -208,7 +236,7 @@ class DeploymentActionsScreen(ConsoleScreen):
         self.deployment_changed(name, started)
 
     def action_delete(self) -> None:
-        if (name := self._chosen_name()) is not None:
+        if (name := self._chosen_address()) is not None:
             self.delete(name)
 
     @work(group="deployment-action", exit_on_error=False)
@@ -235,7 +263,7 @@ class DeploymentActionsScreen(ConsoleScreen):
     # --- history --------------------------------------------------------------------------
 
     def action_history(self) -> None:
-        if (name := self._chosen_name()) is not None:
+        if (name := self._chosen_address()) is not None:
             self.history(name)
 
     @work(group="deployment-action", exit_on_error=False)
@@ -247,3 +275,32 @@ class DeploymentActionsScreen(ConsoleScreen):
             self.report(error, f"load the history of {name}")
             return
         await self.app.push_screen_wait(HistoryModal(name, entries, self.context.clock()))
+
+    # --- who has access ---------------------------------------------------------------------
+
+    def action_share(self) -> None:
+        if (name := self._chosen_address()) is not None:
+            self.share(name)
+
+    @work(group="deployment-action", exit_on_error=False)
+    async def share(self, name: str) -> None:
+        """Show who has access; its owner (or an admin) adds and removes users and teams."""
+        try:
+            detail = await self.client.get_deployment(name)
+        except Exception as error:
+            self.report(error, f"load {name}")
+            return
+
+        async def add(share: ShareCreate) -> DeploymentDetail:
+            return await self.client.share_deployment(name, share)
+
+        async def remove(share: ShareView) -> DeploymentDetail:
+            if share.kind == "team":
+                return await self.client.unshare_deployment(name, team=share.name)
+            return await self.client.unshare_deployment(name, user=share.name)
+
+        changed = await self.app.push_screen_wait(
+            ShareModal(detail, add, remove, self.context.clock)
+        )
+        if changed is not None:
+            self.deployment_changed(name, changed)

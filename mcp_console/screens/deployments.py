@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mcp_console.messages import BackendEventReceived, DeploymentOpenRequested
 from mcp_console.schemas.deploy import DeploymentDetail, DeploymentStatus, DeploymentView
+from mcp_console.screens.access import access_line, allows
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deployment_actions import (
     DEPLOYMENT_BINDINGS,
@@ -20,7 +21,11 @@ from mcp_console.screens.deployment_actions import (
     DeploymentActionsScreen,
     is_deployment_event,
 )
-from mcp_console.widgets.deployment_rows import DEPLOYMENT_COLUMNS, deployment_rows
+from mcp_console.widgets.deployment_rows import (
+    DEPLOYMENT_COLUMNS,
+    deployment_rows,
+    listing_order,
+)
 from mcp_console.widgets.live_table import LiveTable
 
 # The list's req/s and error columns are the gateway's last minute: refresh them now and then.
@@ -77,7 +82,7 @@ class DeploymentsScreen(DeploymentActionsScreen):
 
     def selected_deployment(self) -> DeploymentView | None:
         key = self.table.highlighted_key
-        return next((d for d in self.deployments if d.name == key), None)
+        return next((d for d in self.deployments if d.address == key), None)
 
     def deployment_changed(self, name: str, detail: DeploymentDetail | None) -> None:
         self.load()
@@ -101,14 +106,16 @@ class DeploymentsScreen(DeploymentActionsScreen):
         finally:
             self._loading = False
         self.failed = None
-        self.deployments = sorted(deployments, key=lambda d: d.name)
+        self.deployments = sorted(deployments, key=listing_order)
         self.loaded = True
         self._fill()
 
     def _fill(self) -> None:
         needle = self.query_one("#deployments-filter", Input).value.strip().lower()
         shown = [
-            d for d in self.deployments if needle in d.name.lower() or needle in d.service.lower()
+            d
+            for d in self.deployments
+            if needle in d.address.lower() or needle in d.service.lower()
         ]
         self.table.show(deployment_rows(shown, self.context.clock()))
         self._status(shown, needle)
@@ -142,7 +149,9 @@ class DeploymentsScreen(DeploymentActionsScreen):
         if chosen is None:
             line.update("")
             return
-        text = Text(f"{chosen.name}: ", style="bold")
+        text = Text(f"{chosen.address}: ", style="bold")
+        if (reach := access_line(chosen)) is not None:
+            text.append(f"{reach} · ", style="italic")
         if chosen.status_reason:
             style = "red" if chosen.status in _NEEDS_ATTENTION else ""
             text.append(chosen.status_reason, style=style)
@@ -178,23 +187,26 @@ class DeploymentsScreen(DeploymentActionsScreen):
             self._event_timer = self.set_timer(EVENT_DELAY, self.load)
 
     def show_deployment(self, name: str) -> None:
-        """Put the cursor on ``name`` (used when another screen points at it)."""
+        """Put the cursor on ``name``, an address (used when another screen points at it)."""
         self.table.select(name)
 
     # --- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("monitor", "logs"):
-            return self.selected_deployment() is not None
+        chosen = self.selected_deployment()
+        if action == "monitor":
+            return chosen is not None
+        if action == "logs":
+            return chosen is not None and allows(chosen, "logs")
         return super().check_action(action, parameters)
 
     def action_monitor(self) -> None:
         if (chosen := self.selected_deployment()) is not None:
-            self.post_message(DeploymentOpenRequested(chosen.name))
+            self.post_message(DeploymentOpenRequested(chosen.address))
 
     def action_logs(self) -> None:
         if (chosen := self.selected_deployment()) is not None:
-            self.post_message(DeploymentOpenRequested(chosen.name, pane="logs"))
+            self.post_message(DeploymentOpenRequested(chosen.address, pane="logs"))
 
     def action_focus_filter(self) -> None:
         self.query_one("#deployments-filter", Input).focus()

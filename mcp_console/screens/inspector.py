@@ -21,10 +21,10 @@ from mcp_console.widgets.tool_pane import ToolPane
 
 
 def deployment_label(deployment: DeploymentView) -> str:
-    """A deployment as the picker lists it: name, what it runs, its status."""
+    """A deployment as the picker lists it: its address, what it runs, its status."""
     version = f" {deployment.version}" if deployment.version else ""
     status = deployment.status.value.lower()
-    return f"{deployment.name} · {deployment.service}{version} · {status}"
+    return f"{deployment.address} · {deployment.service}{version} · {status}"
 
 
 class InspectorScreen(ConsoleScreen):
@@ -145,10 +145,10 @@ class InspectorScreen(ConsoleScreen):
             return
         self.deployments = deployments
         self.loaded = True
-        names = [d.name for d in deployments]
+        names = [d.address for d in deployments]
         keep = self.deployment or self.wanted
         with self.prevent(Select.Changed):
-            self.picker.set_options([(deployment_label(d), d.name) for d in deployments])
+            self.picker.set_options([(deployment_label(d), d.address) for d in deployments])
             if keep in names:
                 self.picker.value = keep
         empty = self.query_one("#inspector-empty", Static)

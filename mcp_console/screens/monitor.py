@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +16,7 @@ from mcp_console.messages import BackendEventReceived, SectionRequested
 from mcp_console.schemas.deploy import DeploymentDetail, DeploymentView, InstanceLogs
 from mcp_console.schemas.errors import NotFound
 from mcp_console.schemas.monitor import DeploymentMetrics, SessionState, SessionView
+from mcp_console.screens.access import access_line, allows, refusal
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deployment_actions import (
     DEPLOYMENT_BINDINGS,
@@ -26,10 +27,13 @@ from mcp_console.screens.deployment_actions import (
 from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.pick_deployment import PickDeploymentModal
 from mcp_console.widgets.charts import UsageHistory
+from mcp_console.widgets.deployment_rows import listing_order
 from mcp_console.widgets.live_table import LiveTable
 from mcp_console.widgets.log_view import FILTER_HELP, LogView
 from mcp_console.widgets.monitor_head import headline
 from mcp_console.widgets.monitor_panes import MonitorPanes
+
+T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 LOG_TAIL = 200
@@ -63,6 +67,7 @@ class MonitorScreen(DeploymentActionsScreen):
     def __init__(self, context: ConsoleContext, name: str | None = None) -> None:
         super().__init__(context)
         self.title = "Monitor"
+        # The watched deployment's address: ``owner/name`` when it is someone else's.
         self.deployment_name = name
         self.detail: DeploymentDetail | None = None
         self.metrics: DeploymentMetrics | None = None
@@ -119,7 +124,7 @@ class MonitorScreen(DeploymentActionsScreen):
     # --- which deployment ---------------------------------------------------------------
 
     def show_deployment(self, name: str | None, pane: str | None = None) -> None:
-        """Watch ``name`` (``None``: the first deployment there is), showing ``pane``."""
+        """Watch ``name``, an address (``None``: the first deployment), showing ``pane``."""
         if pane is not None:
             self._pane = pane
             if self.is_mounted:
@@ -152,7 +157,7 @@ class MonitorScreen(DeploymentActionsScreen):
                 if not listed:
                     self._nothing_to_watch()
                     return
-                name = self.deployment_name = sorted(d.name for d in listed)[0]
+                name = self.deployment_name = min(listed, key=listing_order).address
             detail = await self.client.get_deployment(name)
         except NotFound:
             self._gone(name or "")
@@ -201,7 +206,7 @@ class MonitorScreen(DeploymentActionsScreen):
 
     def _show_detail(self, detail: DeploymentDetail) -> None:
         self.detail = detail
-        self.title = f"Monitor · {detail.name}"
+        self.title = f"Monitor · {detail.address}"
         self._render_head()
         self._render_instances()
         self.refresh_bindings()
@@ -209,7 +214,13 @@ class MonitorScreen(DeploymentActionsScreen):
     def _render_head(self) -> None:
         if self.detail is not None:
             self.query_one("#monitor-head", Static).update(
-                headline(self.detail, self.metrics, len(self.sessions), self.problem)
+                headline(
+                    self.detail,
+                    self.metrics,
+                    len(self.sessions) if allows(self.detail, "sessions") else None,
+                    self.problem,
+                    access_line(self.detail),
+                )
             )
 
     def _render_instances(self) -> None:
@@ -230,11 +241,15 @@ class MonitorScreen(DeploymentActionsScreen):
         if name is None or self._polling:
             return
         self._polling = True
+        # A caller sees the figures; sessions and logs are for its operators.
+        operating = self.detail is None or allows(self.detail, "logs")
         try:
             metrics, sessions, logs = await asyncio.gather(
                 self.client.deployment_metrics(name),
-                self.client.list_sessions(name),
-                self.client.deployment_logs(name, tail=LOG_TAIL),
+                self.client.list_sessions(name) if operating else _withheld(SessionView),
+                self.client.deployment_logs(name, tail=LOG_TAIL)
+                if operating
+                else _withheld(InstanceLogs),
                 return_exceptions=True,
             )
         finally:
@@ -247,6 +262,8 @@ class MonitorScreen(DeploymentActionsScreen):
             return
         if isinstance(metrics, DeploymentMetrics):
             self._show_metrics(metrics)
+        if not operating and self.detail is not None and self.polls == 0:
+            self.panes.withhold(refusal(self.detail, "logs"))
         if isinstance(sessions, list):
             self._show_sessions(sessions)
         if isinstance(logs, list):
@@ -277,8 +294,7 @@ class MonitorScreen(DeploymentActionsScreen):
     def on_backend_event_received(self, event: BackendEventReceived) -> None:
         if not is_deployment_event(event.kind):
             return
-        named = event.event.get("deployment")
-        if self.deployment_name is None or named == self.deployment_name:
+        if self.detail is None or _about(event, self.detail):
             if self._event_timer is not None:
                 self._event_timer.stop()
             self._event_timer = self.set_timer(EVENT_DELAY, self.load)
@@ -414,10 +430,23 @@ class MonitorScreen(DeploymentActionsScreen):
             self.notify("There are no deployments to watch.", severity="warning")
             return
         chosen = await self.app.push_screen_wait(
-            PickDeploymentModal(sorted(listed, key=lambda d: d.name), self.deployment_name)
+            PickDeploymentModal(sorted(listed, key=listing_order), self.deployment_name)
         )
         if chosen is not None:
             self.show_deployment(chosen)
 
     def action_refresh(self) -> None:
         self.load()
+
+
+def _about(event: BackendEventReceived, detail: DeploymentDetail) -> bool:
+    """Whether ``event`` concerns ``detail``: by id where it has one (a name alone is not
+    unique across owners)."""
+    if "deployment_id" in event.event:
+        return bool(event.event["deployment_id"] == detail.id)
+    return bool(event.event.get("deployment") == detail.name)
+
+
+async def _withheld(kind: type[T]) -> list[T]:
+    """What the monitor does not ask for: the viewer may not see it."""
+    return []

@@ -28,6 +28,11 @@ DEPLOYMENT_COLUMNS = (
 )
 
 
+def listing_order(deployment: DeploymentView) -> tuple[bool, str]:
+    """How deployments are listed: the viewer's own first, then others' (``owner/name``)."""
+    return (deployment.address != deployment.name, deployment.address)
+
+
 def version_text(deployment: DeploymentView) -> Text:
     """The running version, and the one being rolled out when there is one."""
     text = Text(deployment.version)
@@ -45,12 +50,12 @@ def ready_text(deployment: DeploymentView) -> Text:
 
 
 def deployment_rows(deployments: Sequence[DeploymentView], now: datetime) -> list[Row]:
-    """One row per deployment, keyed by its name."""
+    """One row per deployment, keyed by its address (``owner/name`` when someone else's)."""
     return [
         (
-            d.name,
+            d.address,
             (
-                Text(d.name, style="bold"),
+                Text(d.address, style="bold"),
                 deployment_badge(d.status),
                 version_text(d),
                 ready_text(d),

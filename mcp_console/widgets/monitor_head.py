@@ -35,9 +35,11 @@ def headline(
     metrics: DeploymentMetrics | None,
     sessions: int | None,
     problem: str | None = None,
+    reach: str | None = None,
 ) -> RenderableType:
-    """Who, what state, which version, how many healthy, the endpoint, the figures, and why."""
-    first = Text(detail.name, style="bold")
+    """Who, what state, which version, how many healthy, the endpoint, the figures, how the
+    viewer comes to reach it (``reach``, for someone else's), and why it is not well."""
+    first = Text(detail.address, style="bold")
     first.append("  ")
     first.append_text(deployment_badge(detail.status))
     first.append(f"  {detail.service} ")
@@ -48,6 +50,8 @@ def headline(
     if detail.endpoint_url:
         first.append(f" · {detail.endpoint_url}", style="cyan")
     lines: list[RenderableType] = [first, figures(metrics, sessions)]
+    if reach:
+        lines.append(Text(reach, style="italic"))
     if detail.status_reason:
         why = Text("why: ", style="bold")
         why.append(detail.status_reason, style="red" if detail.status in _ATTENTION else "")

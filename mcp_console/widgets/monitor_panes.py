@@ -192,3 +192,14 @@ class MonitorPanes(Vertical):
             )
         )
         self.query_one("#pane-sessions").border_title = f"Sessions ({len(sessions)})"
+
+    def withhold(self, why: str) -> None:
+        """Sessions and logs are not the viewer's to see: say so where they would be."""
+        self.sessions_table.show([])
+        self.sessions_table.display = False
+        empty = self.query_one("#sessions-empty", Static)
+        empty.display = True
+        empty.update(Text(why, style="dim"))
+        self.query_one("#pane-sessions").border_title = PANE_TITLES["sessions"]
+        self.logs.reset()
+        self.logs.output.write(Text(why, style="dim"))

@@ -19,7 +19,7 @@ from mcp_console.widgets.badges import deployment_badge
 
 
 class PickDeploymentModal(ModalScreen[str | None]):
-    """Dismisses with the chosen deployment's name, or ``None`` on ``esc``."""
+    """Dismisses with the chosen deployment's address, or ``None`` on ``esc``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
@@ -33,10 +33,10 @@ class PickDeploymentModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for d in self.deployments:
-            label = Text(f"{d.name}  ", style="bold")
+            label = Text(f"{d.address}  ", style="bold")
             label.append_text(deployment_badge(d.status))
             label.append(f"  {d.service} {d.version}", style="dim")
-            options.append(Option(label, id=d.name))
+            options.append(Option(label, id=d.address))
         with Vertical(id="pick-dialog", classes="dialog"):
             yield Label("Watch which deployment?", classes="dialog-title")
             yield OptionList(*options, id="pick-deployments")
@@ -44,7 +44,7 @@ class PickDeploymentModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
-        names = [d.name for d in self.deployments]
+        names = [d.address for d in self.deployments]
         options.highlighted = names.index(self.current) if self.current in names else 0
         options.focus()
 
