@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("mcp_console.cli.catalog", "app"),
     "review": ("mcp_console.cli.reviews", "app"),
     "user": ("mcp_console.cli.users", "app"),
+    "team": ("mcp_console.cli.teams", "app"),
+    "key": ("mcp_console.cli.keys", "app"),
     "db": ("mcp_console.cli.db", "app"),
     "daemon": ("mcp_console.cli.daemon", "app"),
     "deploy": ("mcp_console.cli.deploy", "app"),

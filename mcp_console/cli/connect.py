@@ -7,7 +7,6 @@ import json
 from enum import StrEnum
 from typing import Any
 
-import httpx
 import typer
 
 from mcp_console.backend.daemon import DaemonFiles, read_token
@@ -15,12 +14,11 @@ from mcp_console.backend.runtime import Runtime
 from mcp_console.cli.context import acting_user, daemon_client, load_settings, reported_errors
 from mcp_console.client.local import LocalClient
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.errors import Invalid, NotFound
+from mcp_console.schemas.errors import Invalid
 from mcp_console.settings import Settings
 
 KEY_PLACEHOLDER = "<YOUR_API_KEY>"
 VSCODE_INPUT = "mcp-console-api-key"
-GATEWAY_CHECK_TIMEOUT = 5.0
 
 
 class ClientKind(StrEnum):
@@ -105,23 +103,20 @@ def _split(deployment: str) -> tuple[str | None, str]:
 
 async def _endpoint_of(
     client: ConsoleClient, owner: str | None, name: str
-) -> tuple[str, str | None, bool]:
-    """The deployment's owner, its endpoint as last recorded, and whether it was checked.
+) -> tuple[str, str | None]:
+    """The deployment's owner and its endpoint as last recorded.
 
     Raises:
-        NotFound: the caller (or, for an admin, ``owner``) has no such deployment.
+        NotFound: the caller may not see such a deployment (theirs, shared with them or,
+            for an admin, anyone's).
     """
     me = await client.whoami()
     owner = owner or me.name
-    if owner == me.name:
-        return owner, (await client.get_deployment(name)).endpoint_url, True
-    if me.is_admin:
-        return owner, (await client.get_deployment(f"{owner}/{name}")).endpoint_url, True
-    # Someone else's deployment shared with the caller: only its gateway can tell.
-    return owner, None, False
+    address = name if owner == me.name else f"{owner}/{name}"
+    return owner, (await client.get_deployment(address)).endpoint_url
 
 
-async def _locate(settings: Settings, owner: str | None, name: str) -> tuple[str, str | None, bool]:
+async def _locate(settings: Settings, owner: str | None, name: str) -> tuple[str, str | None]:
     """Find the deployment through the backend hosted for this data dir (the daemon, or the
     console running it), else a short-lived one.
 
@@ -134,23 +129,7 @@ async def _locate(settings: Settings, owner: str | None, name: str) -> tuple[str
             return await _endpoint_of(remote, owner, name)
     async with Runtime(settings) as runtime:
         local = LocalClient(runtime, await acting_user(runtime, settings))
-        owner, _, checked = await _endpoint_of(local, owner, name)
-        return owner, None, checked
-
-
-def _check_at_gateway(url: str, deployment: str) -> None:
-    """Ask the gateway whether it routes ``url`` (it says so before asking for a key).
-
-    Raises:
-        NotFound: the gateway has no such deployment.
-    """
-    try:
-        answer = httpx.post(url, json={}, timeout=GATEWAY_CHECK_TIMEOUT)
-    except httpx.HTTPError:
-        typer.echo(f"note: no gateway answers at {url}; {deployment} was not checked", err=True)
-        return
-    if answer.status_code == 404:
-        raise NotFound(f"the gateway has no deployment {deployment}", field="deployment")
+        return (await _endpoint_of(local, owner, name))[0], None
 
 
 def _own_key(settings: Settings) -> str:
@@ -184,13 +163,11 @@ def connect(
     settings = load_settings()
     with reported_errors():
         owner, name = _split(deployment)
-        owner, served, checked = asyncio.run(_locate(settings, owner, name))
+        owner, served = asyncio.run(_locate(settings, owner, name))
         if gateway_url:
             url = f"{gateway_url.rstrip('/')}/mcp/{owner}/{name}"
         else:
             url = served or f"{gateway_base(settings)}/mcp/{owner}/{name}"
-        if not checked:
-            _check_at_gateway(url, f"{owner}/{name}")
         key = _own_key(settings) if with_key else None
     config = client_config(client, name, url, key)
     typer.echo(json.dumps(config, indent=2))

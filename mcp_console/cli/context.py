@@ -14,7 +14,13 @@ import typer
 from pydantic import BaseModel
 
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.errors import ConsoleError, Invalid, Unauthorized, Unavailable
+from mcp_console.schemas.errors import (
+    ConsoleError,
+    Invalid,
+    Unauthorized,
+    Unavailable,
+    revalidated,
+)
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from mcp_console.client.remote import RemoteClient
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 DAEMON_HEALTH_TIMEOUT = 2.0
 # How long a command waits for a daemon or console that is still starting its backend.
@@ -168,6 +175,15 @@ def run(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
     """Run ``action`` on the running daemon if one answers, else on an embedded backend."""
     with reported_errors():
         return asyncio.run(_with_client(load_settings(), action))
+
+
+def validated(model: type[M], **fields: Any) -> M:
+    """A request built from command-line values, checked as the API checks a body.
+
+    Raises:
+        Invalid: naming the first wrong field.
+    """
+    return revalidated(model.model_construct(**fields))
 
 
 def to_jsonable(value: Any) -> Any:

@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 
-from mcp_console.cli import live
+from mcp_console.cli import live, shares
 from mcp_console.cli.context import (
     JSON_OPTION,
     daemon_client,
@@ -17,6 +16,7 @@ from mcp_console.cli.context import (
     load_settings,
     reported_errors,
     run,
+    validated,
 )
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.deploy import (
@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 app = typer.Typer(help="Deploy services and keep them running.", no_args_is_help=True)
 
-NAME = typer.Argument(..., help="The deployment's name.")
+NAME = typer.Argument(..., help="The deployment: NAME (yours) or OWNER/NAME (shared with you).")
 
 
 async def _on_daemon(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
@@ -87,17 +87,20 @@ def _print_list(items: list[DeploymentView]) -> None:
     if not items:
         typer.echo("no deployments")
         return
-    typer.echo(f"{'NAME':<24} {'SERVICE':<32} {'VERSION':<12} {'STATUS':<10} READY  RUNTIME")
+    # NAME is the address to type back: OWNER/NAME for one shared with you.
+    typer.echo(
+        f"{'NAME':<24} {'SERVICE':<32} {'VERSION':<12} {'STATUS':<10} READY  {'RUNTIME':<8} ACCESS"
+    )
     for d in items:
         version = d.version + (f"→{d.target_version}" if d.target_version else "")
         typer.echo(
-            f"{d.name:<24} {d.service:<32} {version:<12} {d.status.value:<10} "
-            f"{d.ready_replicas}/{d.replicas:<4} {d.driver or d.runtime.value}"
+            f"{d.address:<24} {d.service:<32} {version:<12} {d.status.value:<10} "
+            f"{d.ready_replicas}/{d.replicas:<4} {d.driver or d.runtime.value:<8} {d.access.value}"
         )
 
 
 def _print_detail(d: DeploymentDetail) -> None:
-    typer.echo(f"{d.name}  ({d.service} {d.version})  [{d.status.value}]  owner: {d.owner}")
+    typer.echo(f"{d.address}  ({d.service} {d.version})  [{d.status.value}]  owner: {d.owner}")
     if d.status_reason:
         typer.echo(f"  why: {d.status_reason}")
     if d.target_version:
@@ -123,6 +126,7 @@ def _print_detail(d: DeploymentDetail) -> None:
         )
     if d.config:
         typer.echo("  config: " + ", ".join(f"{k}={v}" for k, v in sorted(d.config.items())))
+    shares.print_access(d)
     for i in d.instances:
         where = i.url or i.ref or "-"
         typer.echo(
@@ -179,19 +183,15 @@ def create(
             "cpu_limit": cpus,
             "memory_limit_mb": memory,
         }
-        try:
-            new = DeploymentCreate.model_validate(fields)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            raise Invalid(f"{field}: {first['msg']}", field=field) from None
+        new = validated(DeploymentCreate, **fields)
     detail = on_daemon(lambda c: c.create_deployment(new))
     emit(detail, as_json, lambda: _print_detail(detail))
 
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
-    """Your deployments with their status and ready instances."""
+    """Your deployments and those shared with you (by the name to type back: OWNER/NAME for
+    another's), with their status, ready instances and your access."""
     items = run(lambda c: c.list_deployments())
     emit(items, as_json, lambda: _print_list(items))
 
@@ -301,3 +301,4 @@ def autoscale(
 
 
 live.register(app)
+shares.register(app)

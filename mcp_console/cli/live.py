@@ -24,7 +24,7 @@ from mcp_console.schemas.monitor import (
 
 T = TypeVar("T")
 
-NAME = typer.Argument(..., help="The deployment's name.")
+NAME = typer.Argument(..., help="The deployment: NAME (yours) or OWNER/NAME (shared with you).")
 SESSION = typer.Argument(..., help="The session's id (as 'deploy sessions' lists it).")
 _BARS = " ▁▂▃▄▅▆▇█"
 

@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.runtime import Runtime
 from mcp_console.cli.connect import KEY_PLACEHOLDER, ClientKind, client_config
-from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
+from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate
 from mcp_console.settings import Settings
 from tests.deploy.catalogs import process_version, publish
 
@@ -114,45 +114,48 @@ async def test_other_clients_placeholders_and_unknown_deployments(
     assert (mine.returncode, mine.stdout) == (1, "")
     assert mine.stderr == "error: no deployment named 'nosuch' (name)\n"
     assert (theirs.returncode, theirs.stdout) == (1, "")
-    assert theirs.stderr == "error: no deployment named 'calc' (name)\n"
+    assert theirs.stderr == "error: no deployment named 'bob/calc' (name)\n"
 
 
-async def test_a_deployment_shared_with_the_caller_is_checked_at_the_gateway(
+async def test_a_deployment_shared_with_the_caller_is_reached_as_owner_slash_name(
     env: GatewayEnv,
     runtime: Runtime,
     process_manager: ProcessManager,
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    # Bob may not read Alice's deployments through the console; the gateway knows them.
     await deployment_row(runtime, env.owner, "calc")
     env.deploy(await http_process(process_manager, "one"), name="calc")
     db = settings.resolved_database_url
-    shared = await mcp_console(
-        tmp_path, "alice/calc", "--gateway-url", env.url, database_url=db, api_key=env.friend.key
-    )
-    missing = await mcp_console(
-        tmp_path, "alice/none", "--gateway-url", env.url, database_url=db, api_key=env.friend.key
-    )
-    unchecked = await mcp_console(
-        tmp_path,
-        "alice/calc",
-        "--gateway-url",
-        "http://127.0.0.1:9",
-        database_url=db,
-        api_key=env.friend.key,
-    )
 
+    async def as_bob(deployment: str) -> subprocess.CompletedProcess[str]:
+        return await mcp_console(
+            tmp_path,
+            deployment,
+            "--with-key",
+            "--gateway-url",
+            env.url,
+            database_url=db,
+            api_key=env.friend.key,
+        )
+
+    hidden = await as_bob("alice/calc")
+    assert (hidden.returncode, hidden.stdout) == (1, "")
+    assert hidden.stderr == "error: no deployment named 'alice/calc' (name)\n"
+
+    await runtime.deployments.share(env.owner.principal, "calc", ShareCreate(user="bob"))
+    shared = await as_bob("alice/calc")
+    missing = await as_bob("alice/none")
     assert shared.returncode == 0, shared.stderr
-    assert json.loads(shared.stdout)["url"] == f"{env.url}/mcp/alice/calc"
+    config = json.loads(shared.stdout)
+    assert config["url"] == f"{env.url}/mcp/alice/calc"
+    async with (
+        httpx2.AsyncClient(headers=config["headers"]) as http,
+        Client(streamable_http_client(config["url"], http_client=http)) as client,
+    ):
+        assert await result_of(client, "add", {"a": 2, "b": 3}) == 5
     assert (missing.returncode, missing.stdout) == (1, "")
-    assert missing.stderr == "error: the gateway has no deployment alice/none (deployment)\n"
-    # Nothing answers there: printed, with a note that it could not be checked.
-    assert unchecked.returncode == 0, unchecked.stderr
-    assert unchecked.stderr == (
-        "note: no gateway answers at http://127.0.0.1:9/mcp/alice/calc; "
-        "alice/calc was not checked\n"
-    )
+    assert missing.stderr == "error: no deployment named 'alice/none' (name)\n"
 
 
 def test_claude_desktop_bridges_to_the_endpoint_with_the_key_in_its_environment() -> None:
