@@ -24,7 +24,7 @@ from mcp_console.screens.modals.update import UpdateModal
 from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.widgets.log_view import LogView
 from tests.fakes import FakeClient
-from tests.tui.helpers import console, wait_until
+from tests.tui.helpers import console, open_deployments, wait_until
 from tests.tui.sample import sample_catalog
 from tests.tui.sample_deployments import live_client
 
@@ -34,12 +34,7 @@ HUGE = (200, 60)
 
 
 async def _deployments(pilot: Pilot[None], cursor: str | None = "weather-eu") -> DeploymentsScreen:
-    app = pilot.app
-    await pilot.press("escape", "2")
-    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
-    screen = app.screen
-    assert isinstance(screen, DeploymentsScreen)
-    await wait_until(pilot, lambda: screen.loaded, "the deployments")
+    screen = await open_deployments(pilot)
     if cursor is not None:
         screen.table.select(cursor)
     await pilot.pause(0.2)

@@ -13,6 +13,9 @@ from textual.widgets import Static
 
 from mcp_console.app import ConsoleApp
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.screens.deploy import DeployScreen
+from mcp_console.screens.deployments import DeploymentsScreen
+from mcp_console.screens.service_detail import ServiceDetailScreen
 from tests.tui.sample import frozen_clock
 
 SIZE = (120, 36)
@@ -55,3 +58,31 @@ def text_of(pilot: Pilot[None], selector: str) -> str:
 def screen_text(pilot: Pilot[None]) -> str:
     """Everything the active screen's visible Static widgets show (labels included)."""
     return "\n".join(plain(w) for w in pilot.app.screen.query(Static) if w.display)
+
+
+async def open_deployments(pilot: Pilot[None]) -> DeploymentsScreen:
+    """Leave the market's search box, press 2, and wait for the deployments to load."""
+    app = pilot.app
+    await pilot.press("escape", "2")
+    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
+    screen = app.screen
+    assert isinstance(screen, DeploymentsScreen)
+    await wait_until(pilot, lambda: screen.loaded, "the deployments")
+    return screen
+
+
+async def open_wizard(pilot: Pilot[None], service: str = "acme/weather") -> DeployScreen:
+    """Open ``service``'s page, press d, and wait for the deploy wizard's form."""
+    app = pilot.app
+    assert isinstance(app, ConsoleApp)
+    app.open_service(service)
+    await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen), "the detail")
+    detail = app.screen
+    assert isinstance(detail, ServiceDetailScreen)
+    await wait_until(pilot, lambda: detail.service is not None, "the service")
+    await pilot.press("d")
+    await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen), "the wizard")
+    wizard = app.screen
+    assert isinstance(wizard, DeployScreen)
+    await wait_until(pilot, lambda: wizard.ready, "the form")
+    return wizard

@@ -10,17 +10,12 @@ from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
 from tests.fakes import FakeClient
-from tests.tui.helpers import SIZE, console, wait_until
+from tests.tui.helpers import SIZE, console, open_deployments, wait_until
 from tests.tui.sample_deployments import live_client
 
 
 async def _deployments(pilot: Pilot[None], name: str) -> DeploymentsScreen:
-    app = pilot.app
-    await pilot.press("escape", "2")
-    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
-    screen = app.screen
-    assert isinstance(screen, DeploymentsScreen)
-    await wait_until(pilot, lambda: screen.loaded, "the deployments")
+    screen = await open_deployments(pilot)
     screen.table.select(name)
     await pilot.pause()
     return screen

@@ -8,15 +8,12 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from mcp_console.app import ConsoleApp
 from mcp_console.schemas.deploy import DeploymentCreate
 from mcp_console.schemas.errors import Invalid
 from mcp_console.screens.deploy import DeployScreen, free_name
-from mcp_console.screens.market import MarketScreen
-from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.deploy_settings import DeploySettings
 from tests.fakes import FakeClient
-from tests.tui.helpers import console, plain, wait_until
+from tests.tui.helpers import console, open_wizard, plain, wait_until
 from tests.tui.sample import sample_catalog
 
 SMALL = (80, 24)
@@ -38,23 +35,6 @@ async def _client(refusal: Invalid | None = None) -> FakeClient:
     return client
 
 
-async def _wizard(pilot: Pilot[None]) -> DeployScreen:
-    app = pilot.app
-    assert isinstance(app, ConsoleApp)
-    await wait_until(pilot, lambda: isinstance(app.screen, MarketScreen), "the market")
-    app.open_service("acme/weather")
-    await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen), "the detail")
-    detail = app.screen
-    assert isinstance(detail, ServiceDetailScreen)
-    await wait_until(pilot, lambda: detail.service is not None, "the service")
-    await pilot.press("d")
-    await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen), "the wizard")
-    wizard = app.screen
-    assert isinstance(wizard, DeployScreen)
-    await wait_until(pilot, lambda: wizard.ready, "the form")
-    return wizard
-
-
 async def _submit(pilot: Pilot[None], wizard: DeployScreen) -> None:
     """Review, deploy, and wait to be sent back to the form."""
     await pilot.press("ctrl+s")
@@ -70,7 +50,7 @@ async def test_a_taken_name_is_named_at_the_field_with_a_free_one_to_take() -> N
     await client.create_deployment(weather_2)
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        wizard = await _wizard(pilot)
+        wizard = await open_wizard(pilot)
         wizard.query_one("#cfg-0", Input).value = "sk-123"
         await _submit(pilot, wizard)
 
@@ -100,7 +80,7 @@ async def test_a_refused_field_below_the_fold_is_scrolled_into_view_and_focused(
     client = await _client(refusal)
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        wizard = await _wizard(pilot)
+        wizard = await open_wizard(pilot)
         memory = wizard.query_one("#deploy-memory", Input)
         assert not on_screen(memory)  # the runtime settings start below the fold
         wizard.query_one("#cfg-0", Input).value = "sk-123"
@@ -121,7 +101,7 @@ async def test_a_refused_config_value_is_named_under_its_input_on_screen() -> No
     client = await _client()
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        wizard = await _wizard(pilot)
+        wizard = await open_wizard(pilot)
         wizard.query_one("#cfg-0", Input).value = "sk-123"
         wizard.query_one("#deploy-name", Input).value = "weather-eu"
         cache = wizard.query_one("#cfg-2", Input)
@@ -139,7 +119,7 @@ async def test_a_refusal_without_a_field_shows_atop_the_form() -> None:
     client = await _client(Invalid("the catalog withdrew this version a moment ago"))
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        wizard = await _wizard(pilot)
+        wizard = await open_wizard(pilot)
         wizard.query_one("#cfg-0", Input).value = "sk-123"
         wizard.query_one(DeploySettings).scroll_end(animate=False)
         await _submit(pilot, wizard)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from mcp_console.app import ConsoleApp
 from mcp_console.schemas.deploy import DeploymentStatus, DesiredState, HealthState, InstanceStatus
 from mcp_console.schemas.errors import Unavailable
-from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.error import ErrorModal
@@ -19,19 +17,17 @@ from mcp_console.screens.modals.update import UpdateModal
 from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from tests.fakes import FakeClient
-from tests.tui.helpers import SIZE, console, screen_text, text_of, wait_until
+from tests.tui.helpers import (
+    SIZE,
+    console,
+    open_deployments,
+    open_wizard,
+    screen_text,
+    text_of,
+    wait_until,
+)
 from tests.tui.sample import sample_catalog
 from tests.tui.sample_deployments import live_client
-
-
-async def _deployments(pilot: Pilot[None]) -> DeploymentsScreen:
-    app = pilot.app
-    await pilot.press("escape", "2")  # out of the market's search box, then the section key
-    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
-    screen = app.screen
-    assert isinstance(screen, DeploymentsScreen)
-    await wait_until(pilot, lambda: screen.loaded, "the deployments")
-    return screen
 
 
 def _row(screen: DeploymentsScreen, name: str) -> list[str]:
@@ -48,7 +44,7 @@ async def _choose(pilot: Pilot[None], screen: DeploymentsScreen, name: str) -> N
 async def test_the_list_shows_every_status_with_versions_replicas_and_live_figures() -> None:
     app = console(live_client())
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         assert screen.table.keys == ["github", "postgres", "slack", "weather", "weather-eu"]
         weather = _row(screen, "weather")
         assert weather[:4] == ["weather", "● RUNNING", "2.1.0", "2/2"]
@@ -73,7 +69,7 @@ async def test_scale_refuses_a_bad_count_in_place_then_scales_and_rollback_rolls
     client = live_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         await _choose(pilot, screen, "weather")
 
         await pilot.press("s")
@@ -119,7 +115,7 @@ async def test_scale_refuses_a_bad_count_in_place_then_scales_and_rollback_rolls
 async def test_rollback_is_offered_only_with_a_previous_version() -> None:
     app = console(live_client())
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         await _choose(pilot, screen, "github")
         assert screen.check_action("rollback", ()) is False
         await pilot.press("r")
@@ -132,7 +128,7 @@ async def test_update_offers_the_published_versions_and_rolls_out_the_chosen_one
     client = live_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         await _choose(pilot, screen, "weather")
         await pilot.press("u")
         await wait_until(pilot, lambda: isinstance(app.screen, UpdateModal), "the versions")
@@ -150,7 +146,7 @@ async def test_stop_asks_first_start_does_not_and_delete_asks_then_removes() -> 
     client = live_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         await _choose(pilot, screen, "weather")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
@@ -185,7 +181,7 @@ async def test_backend_events_refresh_the_rows() -> None:
     client = live_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         eu = client.deployments["weather-eu"]
         healed = [
             i.model_copy(update={"status": InstanceStatus.RUNNING, "health": HealthState.HEALTHY})
@@ -223,7 +219,7 @@ async def test_an_unreachable_backend_opens_the_error_dialog_and_says_so_in_the_
 async def test_enter_opens_the_monitor_and_l_its_logs() -> None:
     app = console(live_client())
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _deployments(pilot)
+        screen = await open_deployments(pilot)
         await _choose(pilot, screen, "weather-eu")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen), "the monitor")
@@ -243,17 +239,9 @@ async def test_the_wizard_lands_on_the_monitor_of_the_new_deployment() -> None:
     client = FakeClient(sample_catalog(), ready_after=1)
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        assert isinstance(app, ConsoleApp)
-        app.open_service("acme/weather")
-        await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen), "detail")
-        detail = app.screen
+        wizard = await open_wizard(pilot)
+        detail = app.screen_stack[-2]  # the service's page, under the wizard
         assert isinstance(detail, ServiceDetailScreen)
-        await wait_until(pilot, lambda: detail.service is not None, "the service")
-        await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen), "the wizard")
-        wizard = app.screen
-        assert isinstance(wizard, DeployScreen)
-        await wait_until(pilot, lambda: wizard.ready, "the form")
         wizard.query_one("#cfg-0", Input).value = "sk-123"
         await pilot.press("ctrl+s")
         assert wizard.step == "review"

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
-from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.market import MarketScreen
 from mcp_console.widgets.columns import Column, fit_widths
 from mcp_console.widgets.live_table import LiveTable
 from mcp_console.widgets.service_table import ServiceTable
 from tests.fakes import FakeClient
-from tests.tui.helpers import console, wait_until
+from tests.tui.helpers import console, open_deployments, wait_until
 from tests.tui.sample import starter_like_catalog
 from tests.tui.sample_deployments import live_client
 
@@ -65,12 +64,7 @@ async def test_the_market_columns_follow_the_terminal_width() -> None:
 
 
 async def _deployments(pilot: Pilot[None]) -> LiveTable:
-    app = pilot.app
-    await pilot.press("escape", "2")
-    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
-    screen = app.screen
-    assert isinstance(screen, DeploymentsScreen)
-    await wait_until(pilot, lambda: screen.loaded, "the deployments")
+    screen = await open_deployments(pilot)
     await pilot.pause(0.1)
     return screen.table
 
