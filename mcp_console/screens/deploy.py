@@ -213,11 +213,15 @@ class DeployScreen(ConsoleScreen):
         self.show_error(None, None)
         return draft
 
-    def show_error(self, field: str | None, message: str | None) -> None:
-        """Show ``message`` under ``field`` (or atop the form), focus the field, scroll to it."""
-        if field != "name":
-            self.free_name = None
-            self.refresh_bindings()
+    def show_error(
+        self, field: str | None, message: str | None, *, free_name: str | None = None
+    ) -> None:
+        """Show ``message`` under ``field`` (or atop the form), focus the field, scroll to it;
+        ``free_name`` is a name to offer instead of a taken one (ctrl+n takes it)."""
+        self.free_name = free_name
+        self.refresh_bindings()
+        if free_name is not None and message is not None:
+            message += f"\n{free_name!r} is free: ctrl+n takes it"
         settings = self.query_one(DeploySettings)
         widget = settings.show_error(field, message)
         if message is None:
@@ -293,13 +297,11 @@ class DeployScreen(ConsoleScreen):
         try:
             created = await self.client.create_deployment(draft)
         except ConsoleError as error:
-            message = describe(error)
+            offer = None
             if isinstance(error, Conflict) and error.field == "name":
-                self.free_name = await self._untaken(draft.name)
-                if self.free_name is not None:
-                    message += f"\n{self.free_name!r} is free: ctrl+n takes it"
+                offer = await self._untaken(draft.name)
             self._show_step("form")
-            self.show_error(error.field, message)
+            self.show_error(error.field, describe(error), free_name=offer)
             return
         except Exception as error:
             self._show_step("review")

@@ -75,6 +75,26 @@ async def test_a_taken_name_is_named_at_the_field_with_a_free_one_to_take() -> N
         await wait_until(pilot, lambda: "weather-3" in client.deployments, "the deployment")
 
 
+async def test_the_offer_goes_with_the_complaint_it_answers() -> None:
+    client = await _client()
+    app = console(client)
+    async with app.run_test(size=SMALL) as pilot:
+        wizard = await open_wizard(pilot)
+        wizard.query_one("#cfg-0", Input).value = "sk-123"
+        await _submit(pilot, wizard)
+        assert wizard.check_action("free_name", ())
+
+        name = wizard.query_one("#deploy-name", Input)
+        name.value = "Weather EU"
+        await pilot.press("ctrl+s")
+        error = plain(wizard.query_one("#deploy-name-error", Static))
+        assert "name: String should match pattern" in error
+        assert "ctrl+n" not in error
+        assert not wizard.check_action("free_name", ())
+        await pilot.press("ctrl+n")
+        assert name.value == "Weather EU"
+
+
 async def test_a_refused_field_below_the_fold_is_scrolled_into_view_and_focused() -> None:
     refusal = Invalid("memory_limit_mb: more than this host has (2048 MB)", field="memory_limit_mb")
     client = await _client(refusal)
