@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -58,6 +59,39 @@ from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
 from tests.tui.fake_teams import FakeShares, FakeTeams
 from tests.tui.fake_users import FakeUsers
+
+# What a key limited to some deployments may do, as the API and LocalClient allow it: use
+# and run deployments, read the catalog, say who it is.
+SCOPED_KEY_METHODS = frozenset(
+    {
+        "whoami",
+        "search_services",
+        "get_service",
+        "list_categories",
+        "list_tags",
+        "featured_services",
+        "my_services",
+        "export_server_json",
+        "list_reviews",
+        "list_deployments",
+        "get_deployment",
+        "scale_deployment",
+        "update_deployment",
+        "rollback_deployment",
+        "stop_deployment",
+        "start_deployment",
+        "delete_deployment",
+        "deployment_history",
+        "deployment_logs",
+        "set_autoscale",
+        "deployment_metrics",
+        "list_sessions",
+        "drain_session",
+        "kill_session",
+        "inspect_deployment",
+        "call_tool",
+    }
+)
 
 
 class FakeClient:
@@ -123,13 +157,22 @@ class FakeClient:
         Raises:
             Unauthorized: no such key, or it was revoked.
         """
-        owner = self.keys.owner_of(api_key)
-        if owner is None:
+        found = self.keys.owner_of(api_key)
+        if found is None:
             principal = self.users.authenticate(api_key)
         else:
-            user = self.users.views[owner]
-            principal = Principal(user_id=user.id, name=user.name, role=user.role)
+            user = self.users.views[found[0]]
+            scope = found[1].deployments
+            principal = Principal(
+                user_id=user.id,
+                name=user.name,
+                role=user.role,
+                scope=None if scope is None else self._ids(scope),
+            )
         return principal.model_copy(update={"team_ids": self.teams.ids_of(principal.name)})
+
+    def _ids(self, names: list[str]) -> frozenset[int]:
+        return frozenset(self.deployments[n].id for n in names if n in self.deployments)
 
     def _user_exists(self, name: str) -> bool:
         return name in self.users.views
@@ -146,6 +189,8 @@ class FakeClient:
 
     def _enter(self, method: str) -> None:
         self.calls.append(method)
+        if method not in SCOPED_KEY_METHODS:
+            require_unscoped(self.me)
         error = self.failures.get(method)
         if error is not None:
             raise error
@@ -281,6 +326,7 @@ class FakeClient:
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        require_unscoped(self.me)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues.append(queue)
         try:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -59,6 +60,12 @@ class LocalClient:
         self._runtime = runtime
         self._actor = actor
 
+    def _unscoped(self) -> Principal:
+        # As the API: a key limited to some deployments may use and run them, read the
+        # catalog and say who it is, and nothing else.
+        require_unscoped(self._actor)
+        return self._actor
+
     async def whoami(self) -> Principal:
         return self._actor
 
@@ -85,83 +92,84 @@ class LocalClient:
         return await self._runtime.catalog.services_by_author(self._actor)
 
     async def register_service(self, new: ServiceCreate) -> ServiceDetail:
-        return await self._runtime.catalog.register(self._actor, revalidated(new))
+        return await self._runtime.catalog.register(self._unscoped(), revalidated(new))
 
     async def update_service(self, name: str, changes: ServiceUpdate) -> ServiceDetail:
-        return await self._runtime.catalog.update(self._actor, name, revalidated(changes))
+        return await self._runtime.catalog.update(self._unscoped(), name, revalidated(changes))
 
     async def add_version(self, name: str, new: VersionCreate) -> VersionView:
-        return await self._runtime.catalog.add_version(self._actor, name, revalidated(new))
+        return await self._runtime.catalog.add_version(self._unscoped(), name, revalidated(new))
 
     async def publish_service(self, name: str) -> ServiceDetail:
-        return await self._runtime.catalog.publish(self._actor, name)
+        return await self._runtime.catalog.publish(self._unscoped(), name)
 
     async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
-        return await self._runtime.catalog.publish_document(self._actor, text, origin)
+        return await self._runtime.catalog.publish_document(self._unscoped(), text, origin)
 
     async def deprecate_service(self, name: str, message: str) -> ServiceDetail:
-        return await self._runtime.catalog.deprecate(self._actor, name, message)
+        return await self._runtime.catalog.deprecate(self._unscoped(), name, message)
 
     async def import_catalog(self, documents: list[CatalogDocument]) -> ImportReport:
-        return await self._runtime.catalog.import_documents(self._actor, documents)
+        return await self._runtime.catalog.import_documents(self._unscoped(), documents)
 
     async def export_server_json(self, name: str, version: str | None = None) -> dict[str, Any]:
         return await self._runtime.catalog.export(self._actor, name, version)
 
     async def add_review(self, name: str, review: ReviewCreate) -> ReviewView:
-        return await self._runtime.catalog.add_review(self._actor, name, revalidated(review))
+        return await self._runtime.catalog.add_review(self._unscoped(), name, revalidated(review))
 
     async def list_reviews(self, name: str) -> list[ReviewView]:
         return await self._runtime.catalog.list_reviews(self._actor, name)
 
     async def create_user(self, new: UserCreate) -> UserCreated:
-        return await self._runtime.users.create_user(self._actor, revalidated(new))
+        return await self._runtime.users.create_user(self._unscoped(), revalidated(new))
 
     async def list_users(self) -> list[UserView]:
-        return await self._runtime.users.list_users(self._actor)
+        return await self._runtime.users.list_users(self._unscoped())
 
     # -- API keys ------------------------------------------------------------------------------
 
     async def list_keys(self, user: str | None = None) -> list[KeyView]:
-        return await self._runtime.keys.list_keys(self._actor, user)
+        return await self._runtime.keys.list_keys(self._unscoped(), user)
 
     async def create_key(self, new: KeyCreate) -> KeyCreated:
-        return await self._runtime.keys.create(self._actor, revalidated(new))
+        return await self._runtime.keys.create(self._unscoped(), revalidated(new))
 
     async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
-        return await self._runtime.keys.revoke(self._actor, ref, user)
+        return await self._runtime.keys.revoke(self._unscoped(), ref, user)
 
     # -- teams ---------------------------------------------------------------------------------
 
     async def list_teams(self) -> list[TeamView]:
-        return await self._runtime.teams.list_teams(self._actor)
+        return await self._runtime.teams.list_teams(self._unscoped())
 
     async def get_team(self, name: str) -> TeamView:
-        return await self._runtime.teams.get(self._actor, name)
+        return await self._runtime.teams.get(self._unscoped(), name)
 
     async def create_team(self, new: TeamCreate) -> TeamView:
-        return await self._runtime.teams.create(self._actor, revalidated(new))
+        return await self._runtime.teams.create(self._unscoped(), revalidated(new))
 
     async def delete_team(self, name: str) -> None:
-        await self._runtime.teams.delete(self._actor, name)
+        await self._runtime.teams.delete(self._unscoped(), name)
 
     async def add_team_member(
         self, team: str, user: str, role: TeamRole = TeamRole.MEMBER
     ) -> TeamView:
-        return await self._runtime.teams.add_member(self._actor, team, user, TeamRole(role))
+        return await self._runtime.teams.add_member(self._unscoped(), team, user, TeamRole(role))
 
     async def remove_team_member(self, team: str, user: str) -> TeamView:
-        return await self._runtime.teams.remove_member(self._actor, team, user)
+        return await self._runtime.teams.remove_member(self._unscoped(), team, user)
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        self._unscoped()
         async with self._runtime.events.subscribe() as queue:
             yield _drain(queue)
 
     # -- deployments ---------------------------------------------------------------------------
 
     async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
-        return await self._runtime.deployments.create(self._actor, revalidated(new))
+        return await self._runtime.deployments.create(self._unscoped(), revalidated(new))
 
     async def list_deployments(self) -> list[DeploymentView]:
         views = await self._runtime.deployments.list_deployments(self._actor)
@@ -201,12 +209,12 @@ class LocalClient:
         return await self._runtime.deployments.set_autoscale(self._actor, name, policy)
 
     async def share_deployment(self, name: str, share: ShareCreate) -> DeploymentDetail:
-        return await self._runtime.deployments.share(self._actor, name, revalidated(share))
+        return await self._runtime.deployments.share(self._unscoped(), name, revalidated(share))
 
     async def unshare_deployment(
         self, name: str, *, user: str | None = None, team: str | None = None
     ) -> DeploymentDetail:
-        return await self._runtime.deployments.unshare(self._actor, name, user=user, team=team)
+        return await self._runtime.deployments.unshare(self._unscoped(), name, user=user, team=team)
 
     # -- live: figures, sessions, inspection ---------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
+from mcp_console.schemas.catalog import ServiceCreate
+from mcp_console.schemas.deploy import ShareCreate
 from mcp_console.schemas.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from mcp_console.schemas.users import KeyCreate, KeyState, Role
+from mcp_console.schemas.users import KeyCreate, KeyState, Role, TeamCreate
 from tests.contract.conftest import Clients
-from tests.contract.sharing import create_deployment, published
+from tests.contract.sharing import SERVICE, create_deployment, published
 
 
 async def test_a_key_is_shown_once_listed_by_prefix_and_refused_once_revoked(
@@ -104,3 +107,35 @@ async def test_a_key_limited_to_deployments_names_them(clients: Clients) -> None
     assert created.key.deployments == ["web"]
     [listed] = [k for k in await alice.list_keys() if k.name == "agent"]
     assert listed.deployments == ["web"]
+
+
+async def test_a_key_limited_to_deployments_manages_nothing(clients: Clients) -> None:
+    alice = await clients.user("alice", Role.AUTHOR)
+    await published(alice)
+    await alice.create_deployment(create_deployment("web"))
+    agent = await clients.connect(
+        (await alice.create_key(KeyCreate(name="agent", deployments=["web"]))).api_key
+    )
+    refused: list[Callable[[], Awaitable[object]]] = [
+        lambda: agent.create_team(TeamCreate(name="agents")),
+        agent.list_teams,
+        lambda: agent.create_key(KeyCreate(name="wider")),
+        agent.list_keys,
+        lambda: agent.revoke_key("agent"),
+        lambda: agent.share_deployment("web", ShareCreate(user="alice")),
+        lambda: agent.create_deployment(create_deployment("more")),
+        lambda: agent.register_service(ServiceCreate(name="sneaky", description="no")),
+        lambda: agent.publish_service(SERVICE),
+        agent.list_users,
+    ]
+    for attempt in refused:
+        with pytest.raises(Forbidden, match="limited to some deployments"):
+            await attempt()
+
+    me = await agent.whoami()
+    assert (me.name, me.scope is not None) == ("alice", True)
+    assert (await agent.get_deployment("web")).shares == []
+    assert [s.name for s in (await agent.search_services(SERVICE)).items] == [SERVICE]
+    assert await alice.list_teams() == []
+    assert [d.name for d in await alice.list_deployments()] == ["web"]
+    assert {k.name: k.state for k in await alice.list_keys()}["agent"] == KeyState.ACTIVE

@@ -82,8 +82,9 @@ class FakeKeys:
             key.view = key.view.model_copy(update={"state": KeyState.REVOKED, "revoked_at": NOW})
         return key.view
 
-    def owner_of(self, secret: str) -> str | None:
-        """The user a live key of this fake's belongs to (``None``: not one of these keys).
+    def owner_of(self, secret: str) -> tuple[str, KeyView] | None:
+        """The user a live key of this fake's belongs to, and the key (``None``: not one of
+        these keys).
 
         Raises:
             Unauthorized: the key was revoked.
@@ -92,7 +93,7 @@ class FakeKeys:
             if key.secret == secret:
                 if key.view.state is not KeyState.ACTIVE:
                     raise Unauthorized("the API key is not valid")
-                return key.owner
+                return key.owner, key.view
         return None
 
     def _owner(self, actor: Principal, user: str | None) -> str:

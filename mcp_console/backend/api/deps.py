@@ -9,7 +9,8 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.errors import Forbidden, Unauthorized
+from mcp_console.backend.security.principals import require_unscoped
+from mcp_console.schemas.errors import Unauthorized
 from mcp_console.schemas.users import Principal
 
 bearer = HTTPBearer(
@@ -49,11 +50,7 @@ async def current_principal(principal: Annotated[Principal, Depends(key_principa
         Unauthorized: no bearer token, or one that matches no live API key.
         Forbidden: the key is scoped.
     """
-    if principal.scope is not None:
-        raise Forbidden(
-            "this API key is limited to some deployments: it may use and run only those, "
-            "read the catalog and /me; use a key without a scope for this"
-        )
+    require_unscoped(principal)
     return principal
 
 

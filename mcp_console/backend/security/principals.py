@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.db.models import ApiKey, ApiKeyDeployment, TeamMember, User
+from mcp_console.schemas.errors import Forbidden
 from mcp_console.schemas.users import Principal, Role
 
 
@@ -31,3 +32,18 @@ async def principal_for(session: AsyncSession, user: User, key: ApiKey | None = 
         scope=scope,
         team_ids=teams,
     )
+
+
+def require_unscoped(actor: Principal) -> None:
+    """Refuse a key limited to some deployments where it does not belong: such a key is for
+    an agent using those deployments, never for managing users, keys, teams, shares or the
+    catalog.
+
+    Raises:
+        Forbidden: the actor's key is scoped.
+    """
+    if actor.scope is not None:
+        raise Forbidden(
+            "this API key is limited to some deployments: it may use and run only those, "
+            "read the catalog and /me; use a key without a scope for this"
+        )
