@@ -3,9 +3,7 @@ protocol eras, and a revoked key is refused on its very next request, open sessi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import httpx2
@@ -21,33 +19,21 @@ from mcp_console.client.local import LocalClient
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate
 from mcp_console.schemas.users import KeyCreate, KeyState, Role, TeamCreate, UserCreate
-from mcp_console.settings import Settings
 from tests.api.live import serving
 from tests.deploy.catalogs import all_healthy, process_version, publish, wait_for
-from tests.deploy.running.conftest import fast_deploy_settings
+from tests.live import conftest as live
 
 from .helpers import CLIENT_TIMEOUT, Caller, connect, result_of
 from .test_auth import ADD, MODERN
+
+# A backend as the daemon runs it (controller and gateway), on local processes.
+backend = live.backend
 
 
 @pytest.fixture
 def database_url(sqlite_url: str) -> str:
     """Who reaches what is decided the same on either database: SQLite keeps this quick."""
     return sqlite_url
-
-
-@pytest_asyncio.fixture
-async def backend(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Runtime]:
-    """A backend as the daemon runs it (controller and gateway), on local processes."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=sqlite_url,
-        gateway_port=0,
-        runtime="process",
-        deploy=fast_deploy_settings("share-" + tmp_path.name),
-    )
-    async with Runtime(settings, migrate=False, background=True) as runtime:
-        yield runtime
 
 
 @dataclass
