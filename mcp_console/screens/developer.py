@@ -1,5 +1,5 @@
 """DeveloperScreen: my services, drafts included; publish, add versions, deprecate; the
-inspector on my deployments."""
+inspector on my deployments; my API keys."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from mcp_console.schemas.catalog import (
 )
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.screens.inspector import InspectorScreen
+from mcp_console.screens.keys import KeysScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.prompt import PromptModal
 from mcp_console.screens.modals.publish import PublishModal
@@ -40,6 +41,7 @@ class DeveloperScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="focus-filter"),
         Binding("i", "inspector", "Inspector", id="open-inspector"),
+        Binding("k", "keys", "API keys", id="open-keys"),
         Binding("n", "publish_file", "Publish server.json", id="publish-file"),
         Binding("a", "add_version", "Add version", id="add-version"),
         Binding("p", "publish_draft", "Publish draft", id="publish-draft"),
@@ -172,6 +174,10 @@ class DeveloperScreen(ConsoleScreen):
     def action_inspector(self) -> None:
         """Open the inspector: list and call the tools of a deployment."""
         self.app.push_screen(InspectorScreen(self.context))
+
+    def action_keys(self) -> None:
+        """Open my API keys: list, create (the secret shown once), revoke."""
+        self.app.push_screen(KeysScreen(self.context))
 
     def action_focus_table(self) -> None:
         self.table.focus()

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from mcp_console.schemas.deploy import DeploymentStatus, HealthState, InstanceStatus
 from mcp_console.schemas.monitor import SessionState
+from mcp_console.schemas.users import KeyState
 
 _DEPLOYMENT = {
     DeploymentStatus.RUNNING: ("●", "green"),
@@ -28,6 +29,11 @@ _HEALTH = {
     HealthState.UNKNOWN: ("?", "yellow"),
 }
 _SESSION = {SessionState.ACTIVE: ("●", "green"), SessionState.DRAINING: ("◑", "yellow")}
+_KEY = {
+    KeyState.ACTIVE: ("●", "green"),
+    KeyState.EXPIRED: ("◌", "yellow"),
+    KeyState.REVOKED: ("✗", "red"),
+}
 
 
 def deployment_badge(status: DeploymentStatus) -> Text:
@@ -51,6 +57,12 @@ def health_badge(health: HealthState) -> Text:
 def session_badge(state: SessionState) -> Text:
     """A gateway session's state with its glyph."""
     glyph, style = _SESSION[state]
+    return Text(f"{glyph} {state.value}", style=style)
+
+
+def key_badge(state: KeyState) -> Text:
+    """``● active``, ``◌ expired`` or ``✗ revoked``."""
+    glyph, style = _KEY[state]
     return Text(f"{glyph} {state.value}", style=style)
 
 

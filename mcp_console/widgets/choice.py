@@ -1,9 +1,27 @@
-"""Choice: a row of exclusive options where the arrows pick, and enter confirms the form."""
+"""Pickers whose glyph, not only its colour, says what is picked: Choice (one of a row, the
+arrows pick, enter confirms the form) and CheckList (any of a list, space or enter ticks)."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from textual.message import Message
-from textual.widgets import RadioButton, RadioSet
+from textual.strip import Strip
+from textual.widgets import RadioButton, RadioSet, SelectionList
+
+
+class ChoiceButton(RadioButton):
+    """A radio button whose glyph, not only its colour, says whether it is the one picked."""
+
+    def __init__(self, label: str, *, value: bool, name: str) -> None:
+        super().__init__(label, value=value, name=name)
+        self.BUTTON_INNER = _GLYPHS[value]
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = _GLYPHS[self.value]
+        super().watch_value()
+
+
+_GLYPHS = {True: "●", False: " "}
 
 
 class Choice(RadioSet):
@@ -45,7 +63,7 @@ class Choice(RadioSet):
     ) -> None:
         self._values = [v for v, _ in options]
         picked = value if value in self._values else self._values[0]
-        buttons = [RadioButton(label, value=v == picked, name=v) for v, label in options]
+        buttons = [ChoiceButton(label, value=v == picked, name=v) for v, label in options]
         super().__init__(*buttons, id=id, compact=True)
 
     @property
@@ -75,3 +93,17 @@ class Choice(RadioSet):
 
     def action_toggle_button(self) -> None:
         self.post_message(self.Confirmed(self))
+
+
+class CheckList(SelectionList[str]):
+    """A SelectionList whose ticked options show ``✓`` (its own box differs by colour only)."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        segments = list(line)
+        index = self.scroll_offset.y + y
+        if len(segments) < 3 or not 0 <= index < self.option_count:
+            return line
+        ticked = self.get_option_at_index(index).value in self.selected
+        segments[1] = Segment("✓" if ticked else " ", segments[1].style)
+        return Strip(segments, line.cell_length)

@@ -15,6 +15,8 @@ from mcp_console.app import ConsoleApp
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.deployments import DeploymentsScreen
+from mcp_console.screens.developer import DeveloperScreen
+from mcp_console.screens.keys import KeysScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from tests.tui.sample import frozen_clock
 
@@ -86,3 +88,17 @@ async def open_wizard(pilot: Pilot[None], service: str = "acme/weather") -> Depl
     assert isinstance(wizard, DeployScreen)
     await wait_until(pilot, lambda: wizard.ready, "the form")
     return wizard
+
+
+async def open_keys(pilot: Pilot[None]) -> KeysScreen:
+    """Leave the market's search box, go to the developer console, press k, and wait for
+    the keys to load."""
+    app = pilot.app
+    await pilot.press("escape", "4")
+    await wait_until(pilot, lambda: isinstance(app.screen, DeveloperScreen), "the console")
+    await pilot.press("k")
+    await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen), "the keys")
+    screen = app.screen
+    assert isinstance(screen, KeysScreen)
+    await wait_until(pilot, lambda: screen.loaded, "my keys")
+    return screen

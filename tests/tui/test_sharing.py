@@ -13,19 +13,14 @@ from mcp_console.screens.modals.scale import ScaleModal
 from mcp_console.screens.modals.share import ShareModal
 from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.widgets.choice import Choice
-from tests.tui.helpers import SIZE, console, screen_text, text_of, wait_until
+from tests.tui.helpers import SIZE, console, open_deployments, screen_text, text_of, wait_until
 from tests.tui.sample_sharing import sharing_client
 
 SMALL = (80, 24)
 
 
 async def _deployments(pilot: Pilot[None], cursor: str) -> DeploymentsScreen:
-    app = pilot.app
-    await pilot.press("escape", "2")
-    await wait_until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), "the list")
-    screen = app.screen
-    assert isinstance(screen, DeploymentsScreen)
-    await wait_until(pilot, lambda: screen.loaded, "the deployments")
+    screen = await open_deployments(pilot)
     screen.table.select(cursor)
     await pilot.pause()
     assert screen.table.highlighted_key == cursor

@@ -91,13 +91,13 @@ class ShareModal(ModalScreen[DeploymentDetail | None]):
             yield Label(self._hint(), id="share-hint", classes="dialog-hint")
 
     def _form(self) -> ComposeResult:
-        yield Label("Share with", classes="field-label")
         with Horizontal(classes="share-row"):
+            yield Label("Share with", classes="share-label")
             yield Choice([("user", "User"), ("team", "Team")], id="share-kind")
             yield Input(placeholder="a user name", id="share-name", max_length=100, compact=True)
         yield Static("", id="share-error", classes="field-error")
         with Horizontal(classes="share-row"):
-            yield Label("as ", classes="share-as")
+            yield Label("as", classes="share-label")
             yield Choice([("caller", "Caller"), ("operator", "Operator")], id="share-role")
             yield Button("Share", id="share-add", compact=True)
         yield Static("", id="share-done")
@@ -105,7 +105,7 @@ class ShareModal(ModalScreen[DeploymentDetail | None]):
     def _hint(self) -> str:
         if not self.may_change:
             return "esc: close    ↑/↓: move in the list"
-        return "enter: share    del: remove the highlighted one    tab: next    esc: close"
+        return "enter: share    del: remove the highlighted    tab: next    esc: close"
 
     def on_mount(self) -> None:
         self._show_shares()
