@@ -47,8 +47,8 @@ async def _call_through_gateway(config: dict[str, Any]) -> list[str]:
 def test_import_search_deploy_and_watch_requests_arrive(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    # With a Docker engine answering, the console's default runtime is Docker; the example
-    # server is a command, so it runs as a local process beside it.
+    # With a Docker engine answering, the console's default runtime is Docker, and the example
+    # server runs in a container of its image, built on first use.
     assert docker_client.ping()
     cli = Cli(
         tmp_path / "data",
@@ -73,10 +73,11 @@ def test_import_search_deploy_and_watch_requests_arrive(
         console.keys("Enter")  # open the highlighted row
         console.wait_for("mcp-console's own example server")
         console.keys("d")
-        console.wait_for("Review")
+        # The form, once the version is loaded (the wizard's steps show from the start).
+        console.wait_for("Deployment name")
         console.pause()
         console.keys("C-s")  # the form's defaults, to the review page
-        console.wait_for("Deploy")
+        console.wait_for("Check the deployment")
         console.pause()
         console.keys("C-s")
         # Healthy, the wizard gives way to the monitor of the new deployment.
