@@ -1,1 +1,1 @@
-"""Developer tools that need no UI: the example MCP server, templates, inspector helpers."""
+"""Developer tools that need no UI: the example MCP server."""

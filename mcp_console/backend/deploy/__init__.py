@@ -1,1 +1,1 @@
-"""Deployments: runtime drivers (Docker, processes), image builds, and the services on top."""
+"""Deployments: the controller, runtime drivers (Docker, processes), image builds, sharing."""

@@ -1,1 +1,1 @@
-"""The MCP gateway: one Streamable HTTP endpoint per deployment."""
+"""The MCP gateway: one Streamable HTTP endpoint per deployment; auth, routing, metering."""

@@ -1,1 +1,1 @@
-"""Users, API keys and roles; secret encryption at rest."""
+"""Users, teams, API keys (expiring, scoped, revocable) and roles; secret encryption at rest."""
