@@ -92,7 +92,7 @@ class Controller:
     async def start(self) -> None:
         """Watch the drivers, adopt what runs, remove orphans, converge every deployment."""
         self.running = True
-        self.drivers.on_connect = self._watch_driver
+        self.drivers.follow_connections(self._watch_driver)
         self._watch_driver(self.drivers.process)
         # Containers of any deployment may be running: look whatever the default runtime.
         if await self.drivers.docker_available():
@@ -108,7 +108,7 @@ class Controller:
         """Stop reconciling and probing (containers keep running; processes stop with the
         drivers)."""
         self.running = False
-        self.drivers.on_connect = None
+        self.drivers.follow_connections(None)
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

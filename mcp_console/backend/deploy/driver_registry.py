@@ -68,7 +68,11 @@ class Drivers:
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
         # Told when the Docker driver appears (the controller follows its events).
-        self.on_connect: Callable[[RuntimeDriver], None] | None = None
+        self._on_connect: Callable[[RuntimeDriver], None] | None = None
+
+    def follow_connections(self, on_connect: Callable[[RuntimeDriver], None] | None) -> None:
+        """Call ``on_connect`` with each driver that appears from now on (``None``: stop)."""
+        self._on_connect = on_connect
 
     async def docker(self) -> DockerManager:
         """The Docker driver.
@@ -93,8 +97,8 @@ class Drivers:
                     raise Unavailable(self._docker_error) from None
                 self._docker_error = None
                 self._docker = DockerManager(self.engine, scope_labels={SCOPE_LABEL: self.scope})
-                if self.on_connect is not None:
-                    self.on_connect(self._docker)
+                if self._on_connect is not None:
+                    self._on_connect(self._docker)
         return self._docker
 
     async def docker_available(self) -> bool:
