@@ -44,11 +44,15 @@ def allows(deployment: DeploymentView, verb: str) -> bool:
 
 def refusal(deployment: DeploymentView, verb: str) -> str:
     """Why ``verb`` is not the viewer's to use, in one sentence."""
-    need = NEEDS[verb]
     return (
         f"{deployment.address} is shared with you as {indefinite(deployment.access)}: "
-        f"only {_WHO[need]} and admins may {_DOING[verb]}."
+        f"only {who_may(verb)} may {_DOING[verb]}."
     )
+
+
+def who_may(verb: str) -> str:
+    """``its operators, its owner and admins``: who may use ``verb``."""
+    return f"{_WHO[NEEDS[verb]]} and admins"
 
 
 def access_line(deployment: DeploymentView) -> str | None:

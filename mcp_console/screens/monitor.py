@@ -16,7 +16,7 @@ from mcp_console.messages import BackendEventReceived, SectionRequested
 from mcp_console.schemas.deploy import DeploymentDetail, DeploymentView, InstanceLogs
 from mcp_console.schemas.errors import NotFound
 from mcp_console.schemas.monitor import DeploymentMetrics, SessionState, SessionView
-from mcp_console.screens.access import access_line, allows, refusal
+from mcp_console.screens.access import access_line, allows, who_may
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deployment_actions import (
     DEPLOYMENT_BINDINGS,
@@ -262,12 +262,14 @@ class MonitorScreen(DeploymentActionsScreen):
             return
         if isinstance(metrics, DeploymentMetrics):
             self._show_metrics(metrics)
-        if not operating and self.detail is not None and self.polls == 0:
-            self.panes.withhold(refusal(self.detail, "logs"))
-        if isinstance(sessions, list):
-            self._show_sessions(sessions)
-        if isinstance(logs, list):
-            self.logs.add_tails(i for i in logs if isinstance(i, InstanceLogs))
+        if not operating:
+            if self.polls == 0:
+                self.panes.withhold(f"Only {who_may('logs')} see its sessions and logs.")
+        else:
+            if isinstance(sessions, list):
+                self._show_sessions(sessions)
+            if isinstance(logs, list):
+                self.logs.add_tails(i for i in logs if isinstance(i, InstanceLogs))
         self._problem(problems[0] if problems else None)
         self.polls += 1
 

@@ -68,6 +68,10 @@ async def test_the_owner_shares_with_a_user_and_a_team_and_a_wrong_name_is_named
         assert name.has_class("-invalid")
         assert name.has_focus
         assert len(client.deployments["weather"].shares) == 2  # nothing half-done
+        await pilot.press("backspace")  # fixing the name takes the complaint away
+        await pilot.pause()
+        assert text_of(pilot, "#share-error") == ""
+        assert not name.has_class("-invalid")
 
         # bob as an operator: the role is picked with the arrow, enter there shares.
         name.value = ""
@@ -175,10 +179,12 @@ async def test_a_caller_sees_who_has_access_but_may_not_run_or_share_it() -> Non
         # sessions and logs are for its operators: not asked for, and said so
         assert "list_sessions" not in client.calls
         assert "deployment_logs" not in client.calls
-        assert monitor.logs.shown_lines == [
-            "alice/github is shared with you as a caller: only its operators, its owner and "
-            "admins may read its logs."
-        ]
+        withheld = "Only its operators, its owner and admins see its sessions and logs."
+        assert monitor.logs.shown_lines == [withheld]
+        assert text_of(pilot, "#sessions-empty").strip() == withheld
+        await pilot.pause(1.5)  # the next polls leave the panes as they are
+        assert monitor.polls > 1
+        assert text_of(pilot, "#sessions-empty").strip() == withheld
         assert "shared with you by alice as a caller" in text_of(pilot, "#monitor-head")
 
 

@@ -116,6 +116,11 @@ class NewKeyModal(ModalScreen[KeyCreated | None]):
         deployments = [str(v) for v in chosen.first().selected] if chosen else []
         return KeyCreate(name=name, expires_in=expires, deployments=deployments)
 
+    @on(Input.Changed)
+    def _edited(self) -> None:
+        """A complaint goes as soon as the field is being fixed."""
+        self.show_error(None)
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()

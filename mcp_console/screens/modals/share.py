@@ -155,6 +155,11 @@ class ShareModal(ModalScreen[DeploymentDetail | None]):
         kind = self.query_one("#share-kind", Choice).value
         self.query_one("#share-name", Input).placeholder = f"a {kind} name"
 
+    @on(Input.Changed, "#share-name")
+    def _name_changed(self) -> None:
+        """A complaint about the name goes as soon as it is being fixed."""
+        self.show_error(None)
+
     @on(Input.Submitted, "#share-name")
     @on(Choice.Confirmed, "#share-role")
     @on(Button.Pressed, "#share-add")
@@ -221,7 +226,7 @@ class ShareModal(ModalScreen[DeploymentDetail | None]):
         if not await self.app.push_screen_wait(
             ConfirmModal(
                 f"Remove {who} from {self.detail.address}?",
-                f"{who} loses its {share.role.value} access at once, open sessions included.",
+                f"{who} loses their {share.role.value} access at once, open sessions included.",
                 verb="Remove",
             )
         ):
