@@ -63,7 +63,7 @@ class NewKeyModal(ModalScreen[KeyCreated | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="new-key-dialog", classes="dialog"):
             yield Label("New API key", classes="dialog-title")
-            yield Label("Name (what it is for)", classes="field-label")
+            yield Label("Name (what it is for)", classes="field-label", id="key-first")
             yield Input(placeholder="ci-bot", id="key-name", max_length=100, compact=True)
             yield Static("", id="key-name-error", classes="field-error")
             yield Label("Expires after (empty: when you revoke it)", classes="field-label")
