@@ -7,13 +7,13 @@ import json
 import time
 from typing import Any
 
-from mcp_types import CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY
 from mcp_types.version import LATEST_MODERN_VERSION
 
 from mcp_console.backend.deploy.health import describe
 from mcp_console.backend.gateway.core import Gateway
+from mcp_console.backend.gateway.envelope import modern_envelope
 from mcp_console.backend.gateway.routing import UpstreamInstance
-from mcp_console.backend.gateway.stdio_mux import GATEWAY_INFO, MuxClosed
+from mcp_console.backend.gateway.stdio_mux import MuxClosed
 from mcp_console.backend.ports import ProbeResult
 
 
@@ -36,11 +36,7 @@ async def probe_mux(
             mux = await gateway.mux_ready(instance)
             params: dict[str, Any] = {}
             if mux.era == "modern":
-                params["_meta"] = {
-                    PROTOCOL_VERSION_META_KEY: LATEST_MODERN_VERSION,
-                    CLIENT_CAPABILITIES_META_KEY: {},
-                    CLIENT_INFO_META_KEY: GATEWAY_INFO,
-                }
+                params["_meta"] = modern_envelope()
             message = {"jsonrpc": "2.0", "method": "tools/list", "params": params}
             pending = await mux.request(message, client_id=0)
             await pending.future

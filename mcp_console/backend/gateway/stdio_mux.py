@@ -21,21 +21,17 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from mcp_types import (
-    CLIENT_CAPABILITIES_META_KEY,
-    CLIENT_INFO_META_KEY,
-    PROTOCOL_VERSION_META_KEY,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 
-from mcp_console import __version__
+from mcp_console.backend.gateway.envelope import GATEWAY_INFO, modern_envelope
 from mcp_console.backend.gateway.exchange import scan_error
 from mcp_console.backend.stdio.channel import ChannelClosed, StdioChannel
 
 logger = logging.getLogger(__name__)
 
 Era = Literal["modern", "legacy"]
-GATEWAY_INFO = {"name": "mcp-console-gateway", "version": __version__}
 SUBSCRIPTION_ID_META_KEY = "io.modelcontextprotocol/subscriptionId"
 PROBE_TIMEOUT = 10.0
 _INTERNAL_ERROR = -32603
@@ -152,11 +148,7 @@ class StdioMux:
         await asyncio.shield(self._ready)
 
     async def _open(self, limit: float) -> None:
-        meta = {
-            PROTOCOL_VERSION_META_KEY: LATEST_MODERN_VERSION,
-            CLIENT_CAPABILITIES_META_KEY: {},
-            CLIENT_INFO_META_KEY: GATEWAY_INFO,
-        }
+        meta = modern_envelope()
         discover = {"jsonrpc": "2.0", "method": "server/discover", "params": {"_meta": meta}}
         try:
             async with asyncio.timeout(limit):

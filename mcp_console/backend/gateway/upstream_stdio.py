@@ -18,18 +18,15 @@ from mcp.shared.inbound import (
     classify_inbound_request,
 )
 from mcp_types import (
-    CLIENT_CAPABILITIES_META_KEY,
-    CLIENT_INFO_META_KEY,
-    PROTOCOL_VERSION_META_KEY,
     SERVER_INFO_META_KEY,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from mcp_types.version import (
     HANDSHAKE_PROTOCOL_VERSIONS,
     LATEST_HANDSHAKE_VERSION,
-    LATEST_MODERN_VERSION,
 )
 
+from mcp_console.backend.gateway.envelope import modern_envelope
 from mcp_console.backend.gateway.exchange import (
     INVALID_REQUEST,
     PARSE_ERROR,
@@ -285,10 +282,7 @@ def _add_envelope(message: dict[str, Any], session: GatewaySession) -> None:
     meta = params.get("_meta")
     if not isinstance(meta, dict):
         meta = params["_meta"] = {}
-    meta[PROTOCOL_VERSION_META_KEY] = LATEST_MODERN_VERSION
-    meta[CLIENT_CAPABILITIES_META_KEY] = {}
-    if session.client_info is not None:
-        meta[CLIENT_INFO_META_KEY] = session.client_info
+    meta.update(modern_envelope(session.client_info))
 
 
 async def _mux(gw: Gateway, ex: Exchange, instance: UpstreamInstance) -> StdioMux | None:
