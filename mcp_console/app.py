@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -27,17 +28,25 @@ from mcp_console.messages import (
     ServiceOpenRequested,
 )
 from mcp_console.screens.base import ConsoleContext, describe
-from mcp_console.screens.deploy import DeployScreen
-from mcp_console.screens.deployments import DeploymentsScreen
-from mcp_console.screens.developer import DeveloperScreen
 from mcp_console.screens.help import HelpScreen, KeyHelp
 from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.command_line import CommandLine
 from mcp_console.screens.modals.error import ErrorModal
 from mcp_console.screens.modals.quit import QuitChoice, QuitModal, RunningWork
-from mcp_console.screens.monitor import MonitorScreen
-from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.search_box import quote
+
+# The first frame shows the market: the other screens (charts, markdown, forms) load after
+# the market's first results, on a thread (``ConsoleApp.load_screens``), or when first
+# opened if that comes sooner.
+LATER_SCREENS = (
+    "mcp_console.screens.deployments",
+    "mcp_console.screens.monitor",
+    "mcp_console.screens.developer",
+    "mcp_console.screens.service_detail",
+    "mcp_console.screens.deploy",
+)
+if TYPE_CHECKING:
+    from mcp_console.screens.deployments import DeploymentsScreen
 
 # Backend events kept for a section that is not on screen, delivered when it comes back.
 MAX_MISSED_EVENTS = 50
@@ -47,6 +56,18 @@ DEPLOY_METHODS = ("create_deployment",)
 
 # What runs on the backend the console itself hosts (``None``: it hosts none).
 RunningCheck = Callable[[], Awaitable[RunningWork | None]]
+
+
+def _later(module: str, name: str) -> Callable[[ConsoleContext], Screen[Any]]:
+    """A section's screen factory whose module loads when the section is first built."""
+
+    def build(context: ConsoleContext) -> Screen[Any]:
+        screen: Callable[[ConsoleContext], Screen[Any]] = getattr(
+            importlib.import_module(module), name
+        )
+        return screen(context)
+
+    return build
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ SECTIONS: tuple[Section, ...] = (
         "2",
         "Deployments",
         ("deployments", "deployment", "deploys", "dp"),
-        DeploymentsScreen,
+        _later("mcp_console.screens.deployments", "DeploymentsScreen"),
         needs=("list_deployments", "get_deployment", "deployment_history"),
     ),
     Section(
@@ -85,11 +106,17 @@ SECTIONS: tuple[Section, ...] = (
         "3",
         "Monitor",
         ("monitor", "mon", "live", "watch"),
-        MonitorScreen,
+        _later("mcp_console.screens.monitor", "MonitorScreen"),
         needs=("deployment_metrics", "list_sessions", "deployment_logs", "get_deployment"),
         shows_deployments=True,
     ),
-    Section("dev", "4", "Dev", ("dev", "developer", "console", "d"), DeveloperScreen),
+    Section(
+        "dev",
+        "4",
+        "Dev",
+        ("dev", "developer", "console", "d"),
+        _later("mcp_console.screens.developer", "DeveloperScreen"),
+    ),
 )
 
 
@@ -147,6 +174,7 @@ class ConsoleApp(App[None]):
         for section in self.sections:
             self.add_mode(section.name, partial(self._base_screen, section))
         self._missed: dict[str, _Missed] = {}
+        self._screens_loading = False
 
     def _base_screen(self, section: Section) -> Screen[Any]:
         screen = section.factory(self.context)
@@ -156,6 +184,18 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.load_principal()
         self.follow_events()
+
+    def on_market_screen_query_answered(self, _message: MarketScreen.QueryAnswered) -> None:
+        # Once the first results are drawn, the other sections' screens load.
+        if not self._screens_loading:
+            self._screens_loading = True
+            self.call_after_refresh(self.load_screens)
+
+    @work(thread=True, group="app-screens", exit_on_error=False)
+    def load_screens(self) -> None:
+        """Import the screens the first frame did without (``LATER_SCREENS``), off the loop."""
+        for module in LATER_SCREENS:
+            importlib.import_module(module)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "section":
@@ -244,6 +284,8 @@ class ConsoleApp(App[None]):
         return market
 
     def on_service_open_requested(self, message: ServiceOpenRequested) -> None:
+        from mcp_console.screens.service_detail import ServiceDetailScreen  # LATER_SCREENS
+
         top = self.screen
         if isinstance(top, ServiceDetailScreen) and top.service_name == message.name:
             return
@@ -267,10 +309,16 @@ class ConsoleApp(App[None]):
                 timeout=8,
             )
             return
+        from mcp_console.screens.deploy import DeployScreen  # LATER_SCREENS
+
         self.push_screen(DeployScreen(self.context, message.service, message.version))
 
     def on_deployment_open_requested(self, message: DeploymentOpenRequested) -> None:
         """Show a deployment in the monitor; without one, in the deployments list."""
+        from mcp_console.screens.deploy import DeployScreen  # LATER_SCREENS
+        from mcp_console.screens.deployments import DeploymentsScreen
+        from mcp_console.screens.monitor import MonitorScreen
+
         section = next((s for s in self.sections if s.shows_deployments), None)
         section = section or self.section("deployments")
         if section is None:
@@ -385,8 +433,8 @@ class ConsoleApp(App[None]):
                 partial(self.run_action, binding.action, active.node),
                 f"key {self.get_key_display(binding)}",
             )
-        deployments = self._bases.get("deployments")
-        if isinstance(deployments, DeploymentsScreen) and self.section("monitor") is not None:
+        deployments = self._deployments_base()
+        if deployments is not None and self.section("monitor") is not None:
             for deployment in deployments.deployments:
                 yield PaletteCommand(
                     f"Monitor {deployment.address}",
@@ -408,6 +456,14 @@ class ConsoleApp(App[None]):
                     partial(self.post_message, FilterRequested(f"category:{quote(category.name)}")),
                     "the market, filtered",
                 )
+
+    def _deployments_base(self) -> DeploymentsScreen | None:
+        base = self._bases.get("deployments")
+        if base is None:
+            return None
+        from mcp_console.screens.deployments import DeploymentsScreen  # LATER_SCREENS
+
+        return base if isinstance(base, DeploymentsScreen) else None
 
     def _market_base(self) -> MarketScreen | None:
         base = self._bases.get("market")

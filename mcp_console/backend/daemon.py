@@ -15,16 +15,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
 from mcp_console import __version__
-from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.errors import Conflict, Unauthorized, Unavailable
 from mcp_console.settings import Settings
 
+# The runtime loads only where a backend is hosted: every command reads the state files,
+# and a console claims the data dir before the database and the catalog load.
+if TYPE_CHECKING:
+    from mcp_console.backend.runtime import CatalogReady, Runtime
+
 LOCK_ATTEMPTS = 20
 LOCK_RETRY_SECONDS = 0.05
+# FastAPI and uvicorn load only where a backend is hosted: every CLI command reads the state
+# files, and a console loads them once its first page of results is on the screen.
+API_MODULES = ("mcp_console.backend.api", "mcp_console.backend.api.server")
 
 
 class HostKind(StrEnum):
@@ -251,13 +259,20 @@ class Hosted:
 
 @contextlib.asynccontextmanager
 async def hosting(
-    settings: Settings, kind: HostKind, *, host: str, port: int, any_port: bool = False
+    settings: Settings,
+    kind: HostKind,
+    *,
+    host: str,
+    port: int,
+    any_port: bool = False,
+    catalog_ready: CatalogReady | None = None,
 ) -> AsyncIterator[Hosted]:
     """Host the data dir's backend for as long as the context lasts.
 
-    It claims the data dir (the pid file's lock), starts the Runtime with its controller
-    and gateway, keeps the local admin's key in ``admin.token``, serves the API on
-    ``host:port`` and writes ``daemon.json``, so every command on this data dir finds it.
+    It claims the data dir (the pid file's lock) before anything else, starts the Runtime,
+    binds the API's address, starts the controller and the gateway, keeps the local admin's
+    key in ``admin.token``, serves the API on ``host:port`` and writes ``daemon.json``, so
+    every command on this data dir finds it.
 
     Args:
         settings: the data dir, database and gateway.
@@ -266,28 +281,34 @@ async def hosting(
         port: the API's port (0 picks a free one).
         any_port: take a free port when ``port`` is in use (a console's API is found
             through ``daemon.json``, never by its port).
+        catalog_ready: given to the Runtime: awaited once the catalog answers, before the
+            rest starts (a console shows its first results meanwhile).
 
     Raises:
         Conflict: a daemon or a console already hosts this data dir.
         Unavailable: the address cannot be bound.
     """
-    # FastAPI and uvicorn load only here: every CLI command reads the state files.
-    from mcp_console.backend.api import create_app
-    from mcp_console.backend.api.server import ApiServer, bind_socket, url_of
+    from mcp_console.backend.runtime import Runtime, import_modules
 
     files = DaemonFiles(settings.data_dir)
     await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True, mode=0o700)
     lock = PidLock(files, kind)
     await asyncio.to_thread(lock.acquire)
     try:
-        try:
-            sock = await bind_socket(host, port)
-        except Unavailable:
-            if not any_port or port == 0:
-                raise
-            sock = await bind_socket(host, 0)
-        with contextlib.closing(sock):
-            async with Runtime(settings, background=True) as runtime:
+        async with Runtime(settings, catalog_ready=catalog_ready) as runtime:
+            await import_modules(API_MODULES)
+            from mcp_console.backend.api import create_app
+            from mcp_console.backend.api.server import ApiServer, bind_socket, url_of
+
+            # Bound before the controller starts: a busy address ends the start there.
+            try:
+                sock = await bind_socket(host, port)
+            except Unavailable:
+                if not any_port or port == 0:
+                    raise
+                sock = await bind_socket(host, 0)
+            with contextlib.closing(sock):
+                await runtime.start_background()
                 await ensure_admin_token(runtime, files)
                 server = ApiServer(create_app(runtime), host, int(sock.getsockname()[1]))
                 async with server.serving(sock):

@@ -5,30 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.catalog.search import search_index_for
 from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
-from mcp_console.backend.db.migrate import upgrade
-from mcp_console.backend.deploy.controller import Controller
-from mcp_console.backend.deploy.driver_registry import Drivers
-from mcp_console.backend.deploy.secretstore import DeploymentSecrets
-from mcp_console.backend.deploy.service import DeploymentService
+from mcp_console.backend.db.migrate import upgrade_if_behind
 from mcp_console.backend.events import EventBus
-from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
-from mcp_console.backend.monitor.inspector import InspectorService
-from mcp_console.backend.monitor.live_figures import LIVE_HISTORY_S, LiveFiguresService
-from mcp_console.backend.monitor.resource_sampler import ResourceSampler
 from mcp_console.backend.ports import GatewayLink
-from mcp_console.backend.security.api_keys import KeyService
-from mcp_console.backend.security.internal_keys import InternalKeys
-from mcp_console.backend.security.teams import TeamService
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
@@ -40,13 +32,59 @@ SHUTDOWN_SLACK = 30.0
 
 logger = logging.getLogger(__name__)
 
+# The catalog and the users answer first (a console's first page of results); what
+# deployments, monitoring and the gateway need loads after them, on a thread, so that a
+# console sharing this loop keeps drawing while it does.
+SERVICE_MODULES = (
+    "mcp_console.backend.deploy.controller",
+    "mcp_console.backend.deploy.driver_registry",
+    "mcp_console.backend.deploy.secretstore",
+    "mcp_console.backend.deploy.service",
+    "mcp_console.backend.monitor.gateway_sessions",
+    "mcp_console.backend.monitor.inspector",
+    "mcp_console.backend.monitor.live_figures",
+    "mcp_console.backend.monitor.resource_sampler",
+    "mcp_console.backend.security.api_keys",
+    "mcp_console.backend.security.internal_keys",
+    "mcp_console.backend.security.teams",
+)
+# What runs in the background: the scheduler, the gateway (uvicorn, the MCP SDK) and its feed.
+BACKGROUND_MODULES = (
+    "apscheduler.schedulers.asyncio",
+    "mcp_console.backend.bridge.access_watch",
+    "mcp_console.backend.bridge.load",
+    "mcp_console.backend.bridge.mux_probe",
+    "mcp_console.backend.bridge.route_feed",
+    "mcp_console.backend.bridge.session_instances",
+    "mcp_console.backend.gateway.meter",
+    "mcp_console.backend.gateway.server",
+)
+
 if TYPE_CHECKING:
     from mcp_console.backend.bridge.access_watch import AccessWatch
     from mcp_console.backend.bridge.load import GatewayLoad
     from mcp_console.backend.bridge.route_feed import RouteFeed
     from mcp_console.backend.bridge.session_instances import SessionInstances
+    from mcp_console.backend.deploy.controller import Controller
+    from mcp_console.backend.deploy.driver_registry import Drivers
+    from mcp_console.backend.deploy.service import DeploymentService
     from mcp_console.backend.gateway.meter import UsageMeter
     from mcp_console.backend.gateway.server import GatewayServer
+    from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
+    from mcp_console.backend.monitor.inspector import InspectorService
+    from mcp_console.backend.monitor.live_figures import LiveFiguresService
+    from mcp_console.backend.security.api_keys import KeyService
+    from mcp_console.backend.security.internal_keys import InternalKeys
+    from mcp_console.backend.security.teams import TeamService
+
+# Called once the catalog and the users answer, before the rest of the backend starts.
+CatalogReady = Callable[["Runtime"], Awaitable[None]]
+
+
+async def import_modules(names: tuple[str, ...]) -> None:
+    """Import ``names`` on a worker thread: a module's code runs as it loads, and on the
+    event loop that would stall whatever shares it (a console's screen)."""
+    await asyncio.to_thread(lambda: [importlib.import_module(name) for name in names])
 
 
 class Runtime:
@@ -59,14 +97,23 @@ class Runtime:
             and the MCP gateway (on ``bind_host:gateway_port``) for as long as the runtime is
             open; a daemon or an interactive console wants it, a short-lived CLI command does
             not (it only records desired state).
+        catalog_ready: awaited once the catalog and the users answer, before the rest
+            starts (a console shows its first page of results meanwhile); the runtime goes
+            on when it returns.
     """
 
     def __init__(
-        self, settings: Settings, *, migrate: bool = True, background: bool = False
+        self,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        background: bool = False,
+        catalog_ready: CatalogReady | None = None,
     ) -> None:
         self.settings = settings
         self._migrate = migrate
         self._background = background
+        self._catalog_ready = catalog_ready
         self._engine: AsyncEngine | None = None
         self._scheduler: Any = None
         self.gateway: GatewayServer | None = None
@@ -92,12 +139,30 @@ class Runtime:
         return self.gateway.url if self.gateway is not None else None
 
     async def __aenter__(self) -> Self:
+        try:
+            await self._open_catalog()
+            if self._catalog_ready is not None:
+                await self._catalog_ready(self)
+            await self._open_services()
+            if self._background:
+                await self.start_background()
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def _open_catalog(self) -> None:
+        """The database, the users and the catalog: what a console's first page needs."""
         url = self.settings.resolved_database_url
         if is_sqlite(url):
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self._migrate:
-            await upgrade(url)
+            await asyncio.to_thread(
+                self.settings.data_dir.mkdir, parents=True, exist_ok=True, mode=0o700
+            )
+        # The database's dialect and driver load off the loop too (see import_modules).
+        await asyncio.to_thread(make_url(url).get_dialect)
         self._engine = create_engine(url)
+        if self._migrate:
+            await upgrade_if_behind(self._engine, url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self._engine)
         self.events = EventBus()
         self.users = UserService(self.sessions)
@@ -107,16 +172,32 @@ class Runtime:
         self.local_admin, self.local_admin_new_key = await self.users.ensure_local_admin(
             self.settings.local_admin_name
         )
-        self.drivers = Drivers(self.settings)
+
+    async def _open_services(self) -> None:
+        """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""
+        await import_modules(SERVICE_MODULES)
+        from mcp_console.backend.deploy.controller import Controller
+        from mcp_console.backend.deploy.driver_registry import Drivers
+        from mcp_console.backend.deploy.secretstore import DeploymentSecrets
+        from mcp_console.backend.deploy.service import DeploymentService
+        from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
+        from mcp_console.backend.monitor.inspector import InspectorService
+        from mcp_console.backend.monitor.live_figures import LiveFiguresService
+        from mcp_console.backend.monitor.resource_sampler import ResourceSampler
+        from mcp_console.backend.security.api_keys import KeyService
+        from mcp_console.backend.security.internal_keys import InternalKeys
+        from mcp_console.backend.security.teams import TeamService
+
+        self.drivers: Drivers = Drivers(self.settings)
         secrets_store = DeploymentSecrets(self.settings)
-        self.controller = Controller(
+        self.controller: Controller = Controller(
             self.sessions,
             self.events,
             self.drivers,
             secrets_store,
             self.settings.deploy,
         )
-        self.deployments = DeploymentService(
+        self.deployments: DeploymentService = DeploymentService(
             self.sessions,
             self.events,
             self.controller,
@@ -124,25 +205,31 @@ class Runtime:
             self.settings.deploy,
             self.catalog.record_download,
         )
-        self.keys = KeyService(self.sessions, self.events, self.deployments.key_scope)
-        self.teams = TeamService(self.sessions, self.events)
+        self.keys: KeyService = KeyService(self.sessions, self.events, self.deployments.key_scope)
+        self.teams: TeamService = TeamService(self.sessions, self.events)
         # The inspector's own keys: the gateway accepts them besides users' API keys.
-        self.internal_keys = InternalKeys(self.users.authenticate)
-        self.live_figures = LiveFiguresService(
+        self.internal_keys: InternalKeys = InternalKeys(self.users.authenticate)
+        self.live_figures: LiveFiguresService = LiveFiguresService(
             self.sessions,
             ResourceSampler(self.drivers),
             lambda: self.gateway,
             lambda: self.meter.live if self.meter is not None else None,
         )
-        self.gateway_sessions = GatewaySessionService(self.sessions, lambda: self.gateway)
-        self.inspector = InspectorService(self.sessions, lambda: self.gateway, self.internal_keys)
-        if self._background:
-            try:
-                await self._start_background()
-            except BaseException:
-                await self.__aexit__(None, None, None)
-                raise
-        return self
+        self.gateway_sessions: GatewaySessionService = GatewaySessionService(
+            self.sessions, lambda: self.gateway
+        )
+        self.inspector: InspectorService = InspectorService(
+            self.sessions, lambda: self.gateway, self.internal_keys
+        )
+
+    async def start_background(self) -> None:
+        """Start the gateway, the deployment controller and the scheduler of its passes.
+
+        ``background=True`` does it on entering; a host that must bind its API first calls
+        it itself. Leaving the runtime stops them.
+        """
+        await import_modules(BACKGROUND_MODULES)
+        await self._start_background()
 
     async def _start_background(self) -> None:
         # APScheduler loads only where something runs in the background.
@@ -195,6 +282,7 @@ class Runtime:
         from mcp_console.backend.gateway.pricing import PriceBook
         from mcp_console.backend.gateway.server import GatewayServer
         from mcp_console.backend.gateway.usage_ledger import UsageLedger
+        from mcp_console.backend.monitor.live_figures import LIVE_HISTORY_S
 
         prices = PriceBook()
         self.meter = UsageMeter(

@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -41,20 +41,20 @@ _OPERATIONS: dict[str, bool] = {
     if not name.startswith("_") and callable(member)
 }
 
-# What finding a daemon, and the embedded backend as it starts (its gateway, scheduler and
-# the MCP SDK its health checks use), would otherwise import on the console's loop, each
-# import stalling the screen: they are imported on a thread first.
-DAEMON_MODULES = ("mcp_console.backend.daemon", "mcp_console.client.remote")
-EMBEDDED_MODULES = (
-    "mcp_console.backend.runtime",
-    "mcp_console.client.local",
-    "apscheduler.schedulers.asyncio",
-    "mcp_console.backend.bridge.route_feed",
-    "mcp_console.backend.gateway.meter",
-    "mcp_console.backend.bridge.mux_probe",
-    "mcp_console.backend.gateway.server",
-    "mcp",
+# What the console's first screen asks for: who is signed in, and the market's first page
+# and its facets. A backend this console hosts answers them as soon as its catalog is up;
+# every other call waits until the whole backend is.
+FIRST_READS = frozenset(
+    {"whoami", "search_services", "featured_services", "list_categories", "list_tags"}
 )
+
+# Imported on a thread, each import stalling the screen on the console's loop otherwise:
+# what finds the data dir's backend; what joins one that a daemon or another console hosts;
+# what hosts it up to its catalog (the runtime loads the rest itself, once the first
+# screen's reads are answered).
+FIND_MODULES = ("mcp_console.backend.daemon",)
+JOIN_MODULES = ("mcp_console.client.remote",)
+CATALOG_MODULES = ("mcp_console.backend.runtime", "mcp_console.client.local")
 
 
 def preload(modules: tuple[str, ...]) -> None:
@@ -67,27 +67,41 @@ class PendingClient:
     """A ConsoleClient whose calls wait until the backend behind it is ready.
 
     The console draws its first frame on it; the screens' first calls wait while the backend
-    starts, later ones go straight to the real client. If the backend cannot start, every
-    call raises why (``Unavailable`` unless it was another domain error).
+    starts, later ones go straight to the real client. The first screen's reads
+    (``FIRST_READS``) may be answered earlier, by a backend whose catalog is up. If the
+    backend cannot start, every call raises why (``Unavailable`` unless it was another
+    domain error).
     """
 
     def __init__(self) -> None:
-        self._ready: asyncio.Future[ConsoleClient] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._reads: asyncio.Future[ConsoleClient] = loop.create_future()
+        self._ready: asyncio.Future[ConsoleClient] = loop.create_future()
+        self._waiting_reads = 0
+        self._no_waiting_reads = asyncio.Event()
+        self._no_waiting_reads.set()
 
     @property
     def ready(self) -> bool:
         """Whether a backend answers the calls now."""
-        return self._ready.done() and self._ready.exception() is None
+        return _answers(self._ready)
+
+    def resolve_reads(self, client: ConsoleClient) -> None:
+        """Hand the first screen's reads to ``client`` (its catalog is up)."""
+        if not self._reads.done():
+            self._reads.set_result(client)
 
     def resolve(self, client: ConsoleClient) -> None:
         """Hand every waiting and later call to ``client``."""
+        self.resolve_reads(client)
         if not self._ready.done():
             self._ready.set_result(client)
 
     def fail(self, error: ConsoleError) -> None:
         """Make every waiting and later call raise ``error``."""
-        if not self._ready.done():
-            self._ready.set_exception(error)
+        for future in (self._reads, self._ready):
+            if not future.done():
+                future.set_exception(error)
 
     async def client(self) -> ConsoleClient:
         """The real client, once there is one."""
@@ -95,16 +109,30 @@ class PendingClient:
         # future every other caller waits on.
         return await asyncio.shield(self._ready)
 
+    async def first_reads_answered(self) -> None:
+        """Wait until the reads that waited for the backend have had their answers."""
+        await self._no_waiting_reads.wait()
+
     def __getattr__(self, name: str) -> Any:
         if name not in _OPERATIONS:
             raise AttributeError(name)
         if self.ready:
             return getattr(self._ready.result(), name)
+        first_read = name in FIRST_READS
+        if first_read and _answers(self._reads):
+            return getattr(self._reads.result(), name)
         if _OPERATIONS[name]:
+            answering = self._reads if first_read else self._ready
 
             async def call(*args: Any, **kwargs: Any) -> Any:
-                client = await self.client()
-                return await getattr(client, name)(*args, **kwargs)
+                if first_read:
+                    self._read_waits()
+                try:
+                    client = await asyncio.shield(answering)
+                    return await getattr(client, name)(*args, **kwargs)
+                finally:
+                    if first_read:
+                        self._read_answered()
 
             return call
 
@@ -115,6 +143,20 @@ class PendingClient:
                 yield opened
 
         return stream
+
+    def _read_waits(self) -> None:
+        self._waiting_reads += 1
+        self._no_waiting_reads.clear()
+
+    def _read_answered(self) -> None:
+        self._waiting_reads -= 1
+        if not self._waiting_reads:
+            self._no_waiting_reads.set()
+
+
+def _answers(future: asyncio.Future[ConsoleClient]) -> bool:
+    """Whether ``future`` holds a client (its failure, if any, counts as retrieved)."""
+    return future.done() and future.exception() is None
 
 
 class ConsoleBackend:
@@ -138,13 +180,20 @@ class ConsoleBackend:
         self._say = say
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._settled: Callable[[], Awaitable[None]] | None = None
         self._runtime: Runtime | None = None  # while this console hosts the backend
         self._departure: QuitChoice | None = None
         self.joined: Holder | None = None  # the daemon or console whose backend it uses
         self.error: ConsoleError | None = None  # why it could not start (or hand over)
 
-    def start(self) -> None:
-        """Start the backend in the background (once)."""
+    def start(self, settled: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Start the backend in the background (once).
+
+        Args:
+            settled: awaited once the first screen's reads have their answers, before the
+                rest of a backend this console hosts starts (the screen draws them meanwhile).
+        """
+        self._settled = settled
         if self._task is None:
             self._task = asyncio.create_task(self._serve(), name="console-backend")
 
@@ -168,11 +217,11 @@ class ConsoleBackend:
 
     async def _serve(self) -> None:
         try:
-            await asyncio.to_thread(preload, DAEMON_MODULES)
+            await asyncio.to_thread(preload, FIND_MODULES)
             for _ in range(HOST_ATTEMPTS):
                 if await self._join():
                     return
-                await asyncio.to_thread(preload, EMBEDDED_MODULES)
+                await asyncio.to_thread(preload, CATALOG_MODULES)
                 if self._stop.is_set():
                     return
                 try:
@@ -196,12 +245,17 @@ class ConsoleBackend:
 
     async def _join(self) -> bool:
         """Use the backend a daemon or another console hosts, if one does."""
+        from mcp_console.backend.daemon import DaemonFiles, holder_of
+
+        files = DaemonFiles(self.settings.data_dir)
+        # The HTTP client loads only when there is a backend to join.
+        if await asyncio.to_thread(holder_of, files) is None:
+            return False
+        await asyncio.to_thread(preload, JOIN_MODULES)
         remote = await daemon_client(self.settings)
         if remote is None:
             return False
-        from mcp_console.backend.daemon import DaemonFiles, holder_of
-
-        self.joined = await asyncio.to_thread(holder_of, DaemonFiles(self.settings.data_dir))
+        self.joined = await asyncio.to_thread(holder_of, files)
         async with remote:
             self.client.resolve(remote)
             await self._stop.wait()
@@ -212,15 +266,29 @@ class ConsoleBackend:
         from mcp_console.backend.daemon import HostKind, hosting
         from mcp_console.client.local import LocalClient
 
+        local: LocalClient | None = None
+
+        async def catalog_ready(runtime: Runtime) -> None:
+            nonlocal local
+            local = LocalClient(runtime, await acting_user(runtime, self.settings))
+            self.client.resolve_reads(local)
+            # The rest of the backend loads and starts once the first screen has its
+            # answers: until then it would take turns with them on the loop and the GIL.
+            await self.client.first_reads_answered()
+            if self._settled is not None:
+                await self._settled()
+
         async with hosting(
             self.settings,
             HostKind.CONSOLE,
             host=LOOPBACK,
             port=self.settings.api_port,
             any_port=True,
+            catalog_ready=catalog_ready,
         ) as hosted:
             runtime = hosted.runtime
-            self.client.resolve(LocalClient(runtime, await acting_user(runtime, self.settings)))
+            assert local is not None  # the runtime called catalog_ready on its way up
+            self.client.resolve(local)
             self._runtime = runtime
             try:
                 await self._stop.wait()
@@ -249,8 +317,14 @@ class StartingConsole(ConsoleApp):
 
     def on_ready(self) -> None:
         """The first frame is drawn: now the backend may take its time."""
-        self.backend.start()
+        self.backend.start(settled=self.refreshed)
         self.leave_without_backend()
+
+    async def refreshed(self) -> None:
+        """Return once the screen has drawn what it holds now."""
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        await drawn.wait()
 
     @work(group="console-backend", exit_on_error=False)
     async def leave_without_backend(self) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mcp_console.backend.catalog.formats import ImportEntry
 from mcp_console.backend.catalog.versions import (
     new_version_row,
     recompute_latest,
@@ -22,6 +21,11 @@ from mcp_console.backend.db.models import McpService, ServiceTag, ServiceVersion
 from mcp_console.schemas.catalog import ImportProblem, ImportReport, ServiceCreate, ServiceStatus
 from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden
 from mcp_console.schemas.users import Principal, Role
+
+# The registry formats (and their schema validator) load with an import, not with the
+# catalog: a console's first page of results waits for the catalog only.
+if TYPE_CHECKING:
+    from mcp_console.backend.catalog.formats import ImportEntry
 
 # ServiceCreate fields that are stored on the row as they are.
 _PLAIN_FIELDS = (

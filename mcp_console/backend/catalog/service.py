@@ -7,12 +7,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.catalog import bulk, importer
-from mcp_console.backend.catalog.formats import (
-    export_server_json,
-    parse_document,
-    validate_server_json,
-)
+# The registry formats, their schema validator and the bulk writer load with the first
+# export or import, inside the methods that use them: a console's first page of results
+# waits for the catalog's reads only.
+from mcp_console.backend.catalog import importer
 from mcp_console.backend.catalog.search import (
     SearchIndex,
     category_counts,
@@ -200,6 +198,8 @@ class CatalogService:
         if chosen is None:
             what = f"version {version}" if version else "a latest version"
             raise NotFound(f"{name} has no {what}")
+        from mcp_console.backend.catalog.formats import export_server_json, validate_server_json
+
         document = export_server_json(detail, chosen)
         validate_server_json(document)
         return document
@@ -358,6 +358,9 @@ class CatalogService:
         Each entry is applied in its own savepoint of one transaction: an entry either lands
         whole or not at all, and re-importing the same documents changes nothing.
         """
+        from mcp_console.backend.catalog import bulk
+        from mcp_console.backend.catalog.formats import parse_document
+
         require_author_role(actor)
         report = ImportReport()
         entries = []

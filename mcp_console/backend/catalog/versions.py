@@ -6,8 +6,6 @@ import functools
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +31,9 @@ def validate_config_schema(schema: dict[str, Any]) -> None:
     """
     if not schema:
         return
+    # jsonschema loads with the first schema to check: reading the catalog never needs it.
+    from jsonschema.exceptions import SchemaError
+
     try:
         _check_schema(json.dumps(schema, sort_keys=True))
     except SchemaError as error:
@@ -48,6 +49,8 @@ def validate_config_schema(schema: dict[str, Any]) -> None:
 @functools.lru_cache(maxsize=1024)
 def _check_schema(text: str) -> None:
     """Check a schema given as canonical JSON (cached: catalogs repeat the same schemas)."""
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(json.loads(text))
 
 

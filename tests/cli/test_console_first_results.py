@@ -1,0 +1,159 @@
+"""The console's first page of results waits for the database and the catalog only: the rest
+of its backend (deployments, API, gateway) loads after it, and still comes up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcp_console.backend.runtime import Runtime
+from mcp_console.cli.tui import PendingClient
+from mcp_console.client.local import LocalClient
+from mcp_console.schemas.errors import Unavailable
+from mcp_console.settings import Settings
+from tests.backend.factories import published
+
+ROOT = Path(__file__).resolve().parents[2]
+# None of this loads before the first results: migrations (the schema is current), the
+# container engine, the web stack, the MCP SDK, the scheduler, JSON Schema, the HTTP client,
+# and the backend's deployments, gateway, API and monitoring.
+LATER = (
+    "alembic",
+    "docker",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "mcp",
+    "mcp_types",
+    "apscheduler",
+    "jsonschema",
+    "httpx",
+    "mcp_console.backend.api",
+    "mcp_console.backend.bridge",
+    "mcp_console.backend.deploy",
+    "mcp_console.backend.gateway",
+    "mcp_console.backend.monitor",
+    "mcp_console.client.remote",
+)
+# The console's backend as the console starts it, noting what is loaded and who holds the
+# data dir at the moment its first results are answered.
+PROBE = """
+import asyncio, json, os, sys
+from pathlib import Path
+
+from mcp_console.cli.tui import ConsoleBackend
+from mcp_console.settings import Settings
+
+
+async def main() -> None:
+    settings = Settings(data_dir=Path(sys.argv[1]), api_port=0, gateway_port=0)
+    backend = ConsoleBackend(settings, say=lambda _: None)
+    seen = {}
+
+    async def first_results_answered() -> None:
+        from mcp_console.backend.daemon import DaemonFiles, holder_of
+
+        files = DaemonFiles(settings.data_dir)
+        holder = holder_of(files)
+        seen.update(
+            modules=sorted(sys.modules),
+            holder=[holder.pid, holder.kind.value] if holder else None,
+            api_listed=files.state.exists(),
+        )
+
+    backend.start(settled=first_results_answered)
+    page = await backend.client.search_services("")
+    await backend.client.client()  # the whole backend
+
+    from mcp_console.backend.daemon import DaemonFiles, read_info
+    from mcp_console.client.remote import RemoteClient
+
+    info = read_info(DaemonFiles(settings.data_dir))
+    async with RemoteClient(info.url, None) as remote:
+        health = await remote.health()
+    await backend.aclose()
+    print(json.dumps({
+        **seen,
+        "names": [s.name for s in page.items],
+        "pid": os.getpid(),
+        "api": [info.kind.value, info.pid],
+        "health": health,
+    }))
+
+
+asyncio.run(main())
+"""
+
+
+async def _publish_one(settings: Settings) -> None:
+    async with Runtime(settings, migrate=False) as runtime:
+        assert runtime.local_admin is not None
+        await published(runtime, runtime.local_admin, "io.example/weather")
+
+
+def test_the_first_results_wait_for_the_catalog_only(sqlite_url: str, tmp_path: Path) -> None:
+    # The data dir's own database (``sqlite_url`` is its file), migrated already.
+    settings = Settings(data_dir=tmp_path)
+    assert settings.resolved_database_url == sqlite_url
+    asyncio.run(_publish_one(settings))
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(settings.data_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["names"] == ["io.example/weather"]
+    loaded = seen["modules"]
+    assert "mcp_console.backend.catalog.service" in loaded
+    early = [m for m in loaded if any(m == name or m.startswith(name + ".") for name in LATER)]
+    assert early == [], f"loaded before the first results: {', '.join(early[:10])}"
+    # The data dir was this console's before anything read it; its API came after.
+    assert seen["holder"] == [seen["pid"], "console"]
+    assert seen["api_listed"] is False
+    assert seen["api"] == ["console", seen["pid"]]
+    assert seen["health"]
+
+
+async def test_other_calls_wait_for_the_whole_backend(runtime: Runtime) -> None:
+    assert runtime.local_admin is not None
+    await published(runtime, runtime.local_admin, "io.example/weather")
+    local = LocalClient(runtime, runtime.local_admin)
+    pending = PendingClient()
+    searched = asyncio.create_task(pending.search_services(""))
+    listed = asyncio.create_task(pending.list_deployments())
+
+    pending.resolve_reads(local)  # the catalog is up
+    page = await searched
+    await pending.first_reads_answered()
+    assert [s.name for s in page.items] == ["io.example/weather"]
+    assert not listed.done()
+
+    pending.resolve(local)  # the whole backend is up
+    assert await listed == []
+    assert pending.ready
+
+
+async def test_a_backend_that_fails_after_its_catalog_fails_the_waiting_calls(
+    runtime: Runtime,
+) -> None:
+    assert runtime.local_admin is not None
+    pending = PendingClient()
+    pending.resolve_reads(LocalClient(runtime, runtime.local_admin))
+    listed = asyncio.create_task(pending.list_deployments())
+    await asyncio.sleep(0)
+
+    pending.fail(Unavailable("the gateway cannot listen on 127.0.0.1:8766"))
+    with pytest.raises(Unavailable, match="gateway cannot listen"):
+        await listed
+    assert (await pending.search_services("")).total == 0  # what answered goes on answering
