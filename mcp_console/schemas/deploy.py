@@ -85,6 +85,52 @@ class Access(StrEnum):
 
 _ACCESS_ORDER = (Access.CALLER, Access.OPERATOR, Access.OWNER, Access.ADMIN)
 
+# The least access each verb on a deployment needs, and what the verb does (for refusals):
+# a caller uses the endpoint and sees the deployment; an operator also runs it and reads its
+# logs, history and sessions; its owner (and an admin) also deletes it and decides who has
+# access. The backend enforces it; the console hides and explains what it refuses.
+VERBS: dict[str, tuple[Access, str]] = {
+    "see": (Access.CALLER, "see it"),
+    "call": (Access.CALLER, "call its tools"),
+    "scale": (Access.OPERATOR, "scale it"),
+    "autoscale": (Access.OPERATOR, "change its autoscaling"),
+    "update": (Access.OPERATOR, "update it"),
+    "rollback": (Access.OPERATOR, "roll it back"),
+    "stop": (Access.OPERATOR, "stop it"),
+    "start": (Access.OPERATOR, "start it"),
+    "history": (Access.OPERATOR, "read its history"),
+    "logs": (Access.OPERATOR, "read its logs"),
+    "sessions": (Access.OPERATOR, "see and end its sessions"),
+    "delete": (Access.OWNER, "delete it"),
+    "change_shares": (Access.OWNER, "change who has access"),
+}
+_WHO = {
+    Access.CALLER: "those it is shared with, its owner",
+    Access.OPERATOR: "its operators, its owner",
+    Access.OWNER: "its owner",
+}
+
+
+def allowed(access: Access | None, verb: str) -> bool:
+    """Whether ``access`` is enough for ``verb`` (see ``VERBS``)."""
+    return access is not None and access.rank >= VERBS[verb][0].rank
+
+
+def who_may(verb: str) -> str:
+    """Who may use ``verb``: ``its operators, its owner and admins``."""
+    return f"{_WHO[VERBS[verb][0]]} and admins"
+
+
+def indefinite(role: str) -> str:
+    """``a caller``, ``an operator``."""
+    return f"an {role}" if role[0] in "aeiou" else f"a {role}"
+
+
+def refusal(address: str, access: Access | None, verb: str) -> str:
+    """Why ``verb`` on the deployment at ``address`` is not for someone with ``access``."""
+    held = f"shared with you as {indefinite(access)}" if access else "not shared with you"
+    return f"{address} is {held}: only {who_may(verb)} may {VERBS[verb][1]}."
+
 
 class ShareCreate(BaseModel):
     """Share a deployment with exactly one user or one team."""

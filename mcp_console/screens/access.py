@@ -2,57 +2,30 @@
 
 from __future__ import annotations
 
-from mcp_console.schemas.deploy import Access, DeploymentView
+from mcp_console.schemas.deploy import (
+    VERBS,
+    Access,
+    DeploymentView,
+    allowed,
+    indefinite,
+    who_may,
+)
+from mcp_console.schemas.deploy import refusal as deployment_refusal
 
-# The least access each verb needs, as the backend enforces it: a caller uses the endpoint
-# and sees the deployment; an operator also runs it and reads its logs, history and
-# sessions; its owner (and an admin) also deletes it and decides who has access.
-NEEDS: dict[str, Access] = {
-    "scale": Access.OPERATOR,
-    "update": Access.OPERATOR,
-    "rollback": Access.OPERATOR,
-    "stop": Access.OPERATOR,
-    "start": Access.OPERATOR,
-    "history": Access.OPERATOR,
-    "logs": Access.OPERATOR,
-    "sessions": Access.OPERATOR,
-    "delete": Access.OWNER,
-    "change_shares": Access.OWNER,
-}
+__all__ = ["NEEDS", "access_line", "allows", "indefinite", "refusal", "who_may"]
 
-# What each verb does, for a refusal that says what was refused.
-_DOING = {
-    "scale": "scale it",
-    "update": "update it",
-    "rollback": "roll it back",
-    "stop": "stop it",
-    "start": "start it",
-    "history": "read its history",
-    "logs": "read its logs",
-    "sessions": "see its sessions",
-    "delete": "delete it",
-    "change_shares": "change who has access",
-}
-_WHO = {Access.OPERATOR: "its operators, its owner", Access.OWNER: "its owner"}
+# Verbs the console offers that the backend refuses below some access (``schemas.VERBS``).
+NEEDS = frozenset(VERBS)
 
 
 def allows(deployment: DeploymentView, verb: str) -> bool:
     """Whether the viewer's access to ``deployment`` is enough for ``verb``."""
-    need = NEEDS.get(verb)
-    return need is None or deployment.access.rank >= need.rank
+    return verb not in VERBS or allowed(deployment.access, verb)
 
 
 def refusal(deployment: DeploymentView, verb: str) -> str:
     """Why ``verb`` is not the viewer's to use, in one sentence."""
-    return (
-        f"{deployment.address} is shared with you as {indefinite(deployment.access)}: "
-        f"only {who_may(verb)} may {_DOING[verb]}."
-    )
-
-
-def who_may(verb: str) -> str:
-    """``its operators, its owner and admins``: who may use ``verb``."""
-    return f"{_WHO[NEEDS[verb]]} and admins"
+    return deployment_refusal(deployment.address, deployment.access, verb)
 
 
 def access_line(deployment: DeploymentView) -> str | None:
@@ -62,8 +35,3 @@ def access_line(deployment: DeploymentView) -> str | None:
     if deployment.access is Access.ADMIN:
         return f"{deployment.owner}'s; you reach it as an admin"
     return f"shared with you by {deployment.owner} as {indefinite(deployment.access)}"
-
-
-def indefinite(role: str) -> str:
-    """``a caller``, ``an operator``."""
-    return f"an {role}" if role[0] in "aeiou" else f"a {role}"

@@ -74,7 +74,7 @@ async def test_shares_are_made_and_taken_back_over_http(api: Api) -> None:
         "/api/v1/deployments/admin%2Fcalc/scale", json={"replicas": 2}, headers=zoe
     )
     assert scale.status_code == 403
-    assert "only its operators and admins may scale it" in error_of(scale)["message"]
+    assert "only its operators, its owner and admins may scale it" in error_of(scale)["message"]
 
     both = await api.http.delete(
         "/api/v1/deployments/calc/shares", params={"user": "zoe", "team": "ops"}, headers=api.admin

@@ -57,7 +57,7 @@ async def test_a_caller_sees_and_an_operator_runs_a_shared_deployment(
     [seen] = await deployments.list_deployments(friend)
     assert (seen.address, seen.access) == ("owner/calc", Access.CALLER)
     before = await history_count(runtime)
-    with pytest.raises(Forbidden, match="only its operators and admins may scale it"):
+    with pytest.raises(Forbidden, match="only its operators, its owner and admins may scale it"):
         await deployments.scale(friend, "owner/calc", 3)
     assert (await deployments.get(owner, "calc")).replicas == 1
     assert await history_count(runtime) == before

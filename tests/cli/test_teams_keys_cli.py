@@ -140,7 +140,7 @@ def test_a_deployment_shared_with_a_team_is_used_by_its_members_as_owner_slash_n
     assert "you: caller (address it as admin/calc)" in bob("deploy", "show", "admin/calc").stdout
     called = bob.json("deploy", "call", "admin/calc", "add", "--arg", "a=2", "--arg", "b=40")
     assert (called["is_error"], called["structured"]) == (False, {"result": 42})
-    assert "only its operators and admins may scale it" in refused(
+    assert "only its operators, its owner and admins may scale it" in refused(
         bob, "deploy", "scale", "admin/calc", "2"
     )
     connected = json.loads(bob("connect", "admin/calc").stdout)

@@ -79,7 +79,7 @@ async def test_a_shared_deployment_is_reached_as_owner_slash_name(clients: Clien
     [seen] = await bob.list_deployments()
     assert (seen.address, seen.access, seen.owner) == ("alice/web", Access.CALLER, "alice")
     assert (await bob.get_deployment("alice/web")).name == "web"
-    with pytest.raises(Forbidden, match="only its operators and admins may scale it"):
+    with pytest.raises(Forbidden, match="only its operators, its owner and admins may scale it"):
         await bob.scale_deployment("alice/web", 2)
     with pytest.raises(Forbidden):
         await bob.share_deployment("alice/web", ShareCreate(team="anyone"))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mcp_console.schemas.deploy import DeploymentDetail, ShareCreate, ShareView
+from mcp_console.schemas.deploy import (
+    Access,
+    DeploymentDetail,
+    ShareCreate,
+    ShareView,
+    refusal,
+)
 from mcp_console.schemas.errors import Conflict, Forbidden, Invalid, NotFound, revalidated
 from mcp_console.schemas.users import Principal, TeamCreate, TeamMember, TeamRole, TeamView
 from tests.tui.sample import NOW
@@ -122,7 +128,7 @@ class FakeShares:
     def share(
         self, actor: Principal, detail: DeploymentDetail, share: ShareCreate
     ) -> DeploymentDetail:
-        _require_owner(actor, detail, "share it")
+        _require_owner(actor, detail, "change_shares")
         share = revalidated(share)
         kind, name = self._grantee(detail, share)
         others = [s for s in detail.shares if (s.kind, s.name) != (kind, name)]
@@ -132,7 +138,7 @@ class FakeShares:
     def unshare(
         self, actor: Principal, detail: DeploymentDetail, user: str | None, team: str | None
     ) -> DeploymentDetail:
-        _require_owner(actor, detail, "unshare it")
+        _require_owner(actor, detail, "change_shares")
         kind, name = self._grantee(detail, ShareCreate(user=user, team=team))
         remaining = [s for s in detail.shares if (s.kind, s.name) != (kind, name)]
         if len(remaining) == len(detail.shares):
@@ -154,11 +160,10 @@ class FakeShares:
         return "team", share.team
 
 
-def _require_owner(actor: Principal, detail: DeploymentDetail, doing: str) -> None:
+def _require_owner(actor: Principal, detail: DeploymentDetail, verb: str) -> None:
     if not (actor.is_admin or actor.name == detail.owner):
-        raise Forbidden(
-            f"{detail.owner}/{detail.name}: only its owner and admins may {doing}",
-        )
+        # The fake does not model who reaches what: anyone else counts as a caller.
+        raise Forbidden(refusal(f"{detail.owner}/{detail.name}", Access.CALLER, verb))
 
 
 def _with_shares(detail: DeploymentDetail, shares: list[ShareView]) -> DeploymentDetail:

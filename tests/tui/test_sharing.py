@@ -208,7 +208,8 @@ async def test_an_operator_scales_by_address_and_a_refusal_by_the_backend_is_sho
 
         # alice narrows the share meanwhile: the backend refuses, the dialog says why
         client.failures["scale_deployment"] = Forbidden(
-            "alice/slack: you are a caller of it; only its operators and admins may scale it"
+            "alice/slack is shared with you as a caller: only its operators, its owner and "
+            "admins may scale it."
         )
         await wait_until(pilot, lambda: app.screen is deployments, "the list")
         await pilot.press("s")
@@ -216,7 +217,8 @@ async def test_an_operator_scales_by_address_and_a_refusal_by_the_backend_is_sho
         await pilot.press("enter")
         await wait_until(pilot, lambda: "only its operators" in text_of(pilot, "#scale-error"), "")
         assert text_of(pilot, "#scale-error") == (
-            "✗ alice/slack: you are a caller of it; only its operators and admins may scale it"
+            "✗ alice/slack is shared with you as a caller: only its operators, its owner and "
+            "admins may scale it."
         )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mcp_console.backend.db.models import DeploymentShare
 from mcp_console.backend.deploy.deployment_record import DeploymentState
-from mcp_console.schemas.deploy import Access, ShareRole
+from mcp_console.schemas.deploy import Access, ShareRole, allowed, refusal
 from mcp_console.schemas.errors import Forbidden
 from mcp_console.schemas.users import Principal
 
@@ -63,12 +63,7 @@ async def grant_access(
     return seen
 
 
-def require(actor: Principal, state: DeploymentState, need: Access, doing: str) -> None:
-    """Raise ``Forbidden`` unless the actor's access to ``state`` is at least ``need``."""
-    access = state.access
-    if access is None or access.rank < need.rank:
-        held = f"a {access.value} of it" if access is not None else "not given access"
-        who = {Access.OPERATOR: "its operators", Access.OWNER: "its owner"}.get(need, need.value)
-        raise Forbidden(
-            f"{state.owner}/{state.name}: you are {held}; only {who} and admins may {doing}",
-        )
+def require(state: DeploymentState, verb: str) -> None:
+    """Raise ``Forbidden`` unless the access set on ``state`` is enough for ``verb``."""
+    if not allowed(state.access, verb):
+        raise Forbidden(refusal(f"{state.owner}/{state.name}", state.access, verb))

@@ -12,7 +12,7 @@ from mcp_console.backend.db.models import McpService, ServiceDeployment, Service
 from mcp_console.backend.deploy.access import grant_access, require
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
 from mcp_console.backend.deploy.deployment_record import DeploymentState, load_states
-from mcp_console.schemas.deploy import Access, DesiredState
+from mcp_console.schemas.deploy import DesiredState
 from mcp_console.schemas.errors import Conflict, NotFound
 from mcp_console.schemas.users import Principal
 
@@ -21,8 +21,7 @@ async def find(
     session: AsyncSession,
     actor: Principal,
     name: str,
-    need: Access = Access.CALLER,
-    doing: str = "do that",
+    verb: str = "see",
 ) -> DeploymentState:
     """The deployment the actor names ``name`` (their own) or ``owner/name`` (anyone's they
     may see), with ``access`` set.
@@ -30,7 +29,7 @@ async def find(
     Raises:
         NotFound: there is none the actor may see (deleted ones included): a deployment
             nobody shared with them is not told apart from one that does not exist.
-        Forbidden: the actor sees it but needs ``need`` to ``doing``.
+        Forbidden: the actor sees it but may not ``verb`` it (``schemas.deploy.VERBS``).
     """
     owner_id = actor.user_id
     wanted = name
@@ -47,7 +46,7 @@ async def find(
     if not visible:
         raise NotFound(f"no deployment named {name!r}", field="name")
     state = visible[0]
-    require(actor, state, need, doing)
+    require(state, verb)
     return state
 
 

@@ -38,7 +38,6 @@ from mcp_console.backend.deploy.views import deployment_detail, deployment_view
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
-    Access,
     DeploymentCreate,
     DeploymentDetail,
     DeploymentStatus,
@@ -112,7 +111,7 @@ class DeploymentService:
     async def history(self, actor: Principal, name: str) -> list[HistoryEntry]:
         """Every recorded change of a deployment, newest first."""
         async with self._sessions() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "read its history")
+            state = await find(session, actor, name, "history")
             rows = await session.scalars(
                 select(DeploymentHistory)
                 .where(DeploymentHistory.deployment_id == state.id)
@@ -133,7 +132,7 @@ class DeploymentService:
         if not 1 <= tail <= MAX_LOG_LINES:
             raise Invalid(f"tail must be between 1 and {MAX_LOG_LINES}", field="tail")
         async with self._sessions() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "read its logs")
+            state = await find(session, actor, name, "logs")
         rows = [row for row in state.instances if instance in (None, row.name)]
         if instance is not None and not rows:
             raise NotFound(f"{state.name} has no instance {instance!r}", field="instance")
@@ -227,7 +226,7 @@ class DeploymentService:
         if not 0 <= replicas <= MAX_REPLICAS:
             raise Invalid(f"replicas must be between 0 and {MAX_REPLICAS}", field="replicas")
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "scale it")
+            state = await find(session, actor, name, "scale")
             d = state.deployment
             policy = policy_of(dict(d.autoscale) or None)
             if policy and not policy.min_replicas <= replicas <= policy.max_replicas:
@@ -249,7 +248,7 @@ class DeploymentService:
         """
         policy = policy_of(policy_data)
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "change its autoscaling")
+            state = await find(session, actor, name, "autoscale")
             d = state.deployment
             replicas = clamp(d.replicas, policy)
             await self._change(
@@ -273,7 +272,7 @@ class DeploymentService:
                 runtime, or the deployment's configuration does not fit its schema.
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "update it")
+            state = await find(session, actor, name, "update")
             _, row = await service_version(session, actor, state.service, version)
             state.versions[row.id] = row
             await self._roll(session, state, actor, row, "update")
@@ -286,7 +285,7 @@ class DeploymentService:
             Invalid: there is nothing to roll back to.
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "roll it back")
+            state = await find(session, actor, name, "rollback")
             d = state.deployment
             if d.target_version_id is not None:
                 await rollout.abandon(session, state, f"cancelled by {actor.name}", actor=actor)
@@ -303,14 +302,14 @@ class DeploymentService:
     async def stop(self, actor: Principal, name: str) -> DeploymentDetail:
         """Stop every instance; the deployment and its settings stay."""
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "stop it")
+            state = await find(session, actor, name, "stop")
             await self._change(session, state, actor, "stop", desired_state="STOPPED")
         return await self._after(actor, state, "deployment.stopping")
 
     async def start(self, actor: Principal, name: str) -> DeploymentDetail:
         """Start a stopped deployment, or retry the instances of a running one that failed."""
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "start it")
+            state = await find(session, actor, name, "start")
             d = state.deployment
             if d.desired_state == DesiredState.RUNNING:
                 failed = [r.id for r in state.instances if r.status == InstanceStatus.FAILED]
@@ -330,7 +329,7 @@ class DeploymentService:
         next running controller finishes the job (the name stays taken until then).
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OWNER, "delete it")
+            state = await find(session, actor, name, "delete")
             await self._change(session, state, actor, "delete", desired_state="DELETED")
         self._publish("deployment.deleting", state.deployment)
         if self._controller.running:
@@ -348,7 +347,7 @@ class DeploymentService:
             Invalid: neither or both of user and team, or the user is its owner.
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OWNER, "share it")
+            state = await find(session, actor, name, "change_shares")
             who = await grantee(session, state, share)
             before = await put_share(session, state, who, share.role)
             change = history.change(before, share.role.value)
@@ -369,7 +368,7 @@ class DeploymentService:
             Forbidden: the actor is not its owner (nor an admin).
         """
         async with self._sessions.begin() as session:
-            state = await find(session, actor, name, Access.OWNER, "unshare it")
+            state = await find(session, actor, name, "change_shares")
             who = await grantee(session, state, ShareCreate(user=user, team=team))
             before = await drop_share(session, state, who)
             if before is None:

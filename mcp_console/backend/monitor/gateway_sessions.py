@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.db.models import User
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address
 from mcp_console.backend.deploy.lookup import find
-from mcp_console.schemas.deploy import Access
 from mcp_console.schemas.errors import NotFound
 from mcp_console.schemas.monitor import SessionState, SessionView
 from mcp_console.schemas.users import Principal
@@ -49,7 +48,7 @@ class GatewaySessionService:
             Forbidden: the actor is only a caller of it.
         """
         async with self._sessions() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "see its sessions")
+            state = await find(session, actor, name, "sessions")
             server = self._gateway()
             infos = server.gateway.list_sessions(state.id) if server is not None else []
             users = await _user_names(session, {i.user_id for i in infos})
@@ -86,7 +85,7 @@ class GatewaySessionService:
         self, actor: Principal, name: str, session_id: str
     ) -> tuple[DeploymentState, Gateway, SessionInfo]:
         async with self._sessions() as session:
-            state = await find(session, actor, name, Access.OPERATOR, "end its sessions")
+            state = await find(session, actor, name, "sessions")
         server = self._gateway()
         if server is not None:
             for info in server.gateway.list_sessions(state.id):

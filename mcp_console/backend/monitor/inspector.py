@@ -112,7 +112,7 @@ class InspectorService:
             Unavailable: no gateway serves, or nothing healthy would answer.
         """
         async with self._sessions() as session:
-            state = await find(session, actor, name)
+            state = await find(session, actor, name, "call")
         label = address(actor, state)
         server = self._gateway()
         if server is None:
