@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from mcp_console.backend.deploy.event_audience import EventAudience
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.catalog import (
@@ -162,9 +163,9 @@ class LocalClient:
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        self._unscoped()
+        audience = EventAudience(self._runtime.sessions, self._unscoped())
         async with self._runtime.events.subscribe() as queue:
-            yield _drain(queue)
+            yield _drain(queue, audience)
 
     # -- deployments ---------------------------------------------------------------------------
 
@@ -237,6 +238,10 @@ class LocalClient:
         return await self._runtime.inspector.call_tool(self._actor, name, tool, arguments)
 
 
-async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+async def _drain(
+    queue: asyncio.Queue[dict[str, Any]], audience: EventAudience
+) -> AsyncIterator[dict[str, Any]]:
     while True:
-        yield await queue.get()
+        event = await queue.get()
+        if await audience.allows(event):
+            yield event

@@ -3,6 +3,8 @@ then reaches it as ``owner/name``."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from mcp_console.schemas.deploy import Access, DeploymentDetail, ShareCreate, ShareRole
@@ -143,3 +145,25 @@ async def test_a_scoped_key_reaches_only_its_deployments(clients: Clients) -> No
     with pytest.raises(NotFound):
         await agent.get_deployment("api")
     assert (await alice.get_deployment("api")).replicas == 1
+
+
+@pytest.mark.not_modelled_by_fake(SINGLE_WORLD)
+async def test_an_event_stream_names_only_what_its_user_may_see(clients: Clients) -> None:
+    alice = await clients.user("alice", Role.AUTHOR)
+    bob = await clients.user("bob", Role.USER)
+    await published(alice)
+    async with bob.events() as stream:
+        # Alice's own: bob's stream must not even name it.
+        await alice.create_deployment(create_deployment("private"))
+        await alice.scale_deployment("private", 0)
+        await alice.create_deployment(create_deployment("web"))
+        await alice.share_deployment("web", ShareCreate(user="bob"))
+        await alice.scale_deployment("web", 0)
+        seen = []
+        while not seen or seen[-1].get("type") != "deployment.scaled":
+            seen.append(await asyncio.wait_for(anext(stream), 10))
+    assert {event.get("deployment") for event in seen} == {"web"}
+    assert [e["type"] for e in seen if e["type"].startswith("deployment.")][-2:] == [
+        "deployment.shared",
+        "deployment.scaled",
+    ]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.backend.deploy.event_audience import EventAudience
 
 router = APIRouter(tags=["events"])
 
@@ -19,12 +20,14 @@ STOPPING_EVENT = "daemon.stopping"
 async def stream_events(
     request: Request, rt: RuntimeDep, actor: Actor
 ) -> AsyncIterator[ServerSentEvent]:
-    """Every backend event as it happens; ``event`` is the type, ``data`` the JSON event.
+    """Every backend event the caller may see, as it happens; ``event`` is the type,
+    ``data`` the JSON event (an admin sees all; others only what is theirs or shared).
 
     The stream opens with a ``: subscribed`` comment once no later event can be missed,
     sends a ``: keep-alive`` comment when idle, and ends with a ``daemon.stopping`` event.
     """
     keepalive: float = request.app.state.keepalive_seconds
+    audience = EventAudience(rt.sessions, actor)
     async with rt.events.subscribe() as queue:
         yield ServerSentEvent(comment="subscribed")
         while True:
@@ -34,6 +37,8 @@ async def stream_events(
                 yield ServerSentEvent(comment="keep-alive")
                 continue
             kind = str(event.get("type", "message"))
+            if not await audience.allows(event):
+                continue
             yield ServerSentEvent(event=kind, data=event)
             if kind == STOPPING_EVENT and request.app.state.stopping:
                 return
