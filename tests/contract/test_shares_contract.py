@@ -4,6 +4,7 @@ then reaches it as ``owner/name``."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -159,7 +160,7 @@ async def test_an_event_stream_names_only_what_its_user_may_see(clients: Clients
         await alice.create_deployment(create_deployment("web"))
         await alice.share_deployment("web", ShareCreate(user="bob"))
         await alice.scale_deployment("web", 0)
-        seen = []
+        seen: list[dict[str, Any]] = []
         while not seen or seen[-1].get("type") != "deployment.scaled":
             seen.append(await asyncio.wait_for(anext(stream), 10))
     assert {event.get("deployment") for event in seen} == {"web"}
