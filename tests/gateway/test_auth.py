@@ -107,8 +107,15 @@ async def test_unknown_deployments_and_foreign_sessions_are_not_found(
         unknown = await http.post(
             f"{env.url}/mcp/alice/nothing-here", json=ADD, headers=env.owner.headers
         )
+        # Without a valid key nobody learns which deployments exist: 401 either way.
+        probes = [
+            await http.post(f"{env.url}/mcp/alice/{name}", json=ADD, headers=headers)
+            for name in ("nothing-here", route.name)
+            for headers in ({}, {"Authorization": "Bearer mcpc_not-a-key"})
+        ]
     assert unknown.status_code == 404
     assert error_of(unknown) == {"code": -32015, "message": "no deployment alice/nothing-here"}
+    assert [probe.status_code for probe in probes] == [401, 401, 401, 401]
 
     async with connect(env.endpoint(route), env.owner, "legacy"):
         (session,) = env.gateway.list_sessions()

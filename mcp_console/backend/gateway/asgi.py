@@ -81,8 +81,10 @@ class McpEndpoint:
             )
         route = gw.routes.lookup(owner, name)
         if route is None:
-            # Not metered: there is no deployment to count it against.
-            await ex.reply_error(404, NOT_FOUND, f"no deployment {owner}/{name}")
+            # Not metered: there is no deployment to count it against. Only a caller with a
+            # valid key learns that: anyone else cannot probe which deployments exist.
+            if await self._known_caller(ex):
+                await ex.reply_error(404, NOT_FOUND, f"no deployment {owner}/{name}")
             return
         if ex.http_method == "OPTIONS":
             # A browser's CORS preflight: answered for allowed origins, never metered.
@@ -109,6 +111,26 @@ class McpEndpoint:
                 await ex.reply_error(500, INTERNAL_ERROR, "the gateway failed; see its log")
         finally:
             ex.finish(gw.meter)
+
+    async def _known_caller(self, ex: Exchange) -> bool:
+        """Whether the request carries a valid key; if not, it has been answered 401."""
+        key = bearer_key(ex.authorization)
+        if key is not None:
+            try:
+                self.gw.auth.cached(key) or await self.gw.auth.principal(key)
+            except Unauthorized:
+                pass
+            except Exception as exc:
+                logger.warning("cannot check an API key: %r", exc)
+            else:
+                return True
+        await ex.reply_error(
+            401,
+            UNAUTHORIZED,
+            "Unauthorized: send 'Authorization: Bearer <API key>'",
+            headers=_WWW_AUTHENTICATE,
+        )
+        return False
 
     async def _serve(self, ex: Exchange, route: DeploymentRoute) -> None:
         gw = self.gw
