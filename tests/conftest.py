@@ -1,4 +1,5 @@
-"""Shared fixtures: migrated databases (SQLite and PostgreSQL), settings, a runtime, Docker."""
+"""Shared fixtures: migrated databases (SQLite and PostgreSQL), settings, a runtime, Docker,
+image registries."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -31,6 +33,11 @@ TESTS_DIR = Path(__file__).parent
 POSTGRES_URL_VAR = "MCP_CONSOLE_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VAR = "MCP_CONSOLE_REQUIRE_POSTGRES"
 REQUIRE_DOCKER_VAR = "MCP_CONSOLE_REQUIRE_DOCKER"
+REGISTRY_VAR = "MCP_CONSOLE_TEST_REGISTRY"
+AUTH_REGISTRY_VAR = "MCP_CONSOLE_TEST_AUTH_REGISTRY"
+REGISTRY_USER_VAR = "MCP_CONSOLE_TEST_REGISTRY_USER"
+REGISTRY_PASSWORD_VAR = "MCP_CONSOLE_TEST_REGISTRY_PASSWORD"
+REQUIRE_REGISTRY_VAR = "MCP_CONSOLE_REQUIRE_REGISTRY"
 # Test folders that drive the backend's loop; asyncio debug mode reports slow callbacks there.
 ASYNCIO_DEBUG_DIRS = ("backend", "gateway", "deploy", "api", "contract")
 SLOW_CALLBACK_SECONDS = 0.1
@@ -177,6 +184,47 @@ def docker_client() -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+@dataclass(frozen=True)
+class Registries:
+    """Two image registries on loopback: ``open`` serves anyone, ``auth`` asks for a password."""
+
+    open: str
+    auth: str
+    user: str
+    password: str = field(repr=False)
+
+
+def _registry_answers(address: str, status: int) -> str | None:
+    """Why ``address`` is no registry answering ``/v2/`` with ``status`` (None: it is)."""
+    import httpx
+
+    try:
+        got = httpx.get(f"http://{address}/v2/", timeout=5).status_code
+    except httpx.HTTPError as exc:
+        return f"{address} does not answer: {exc!r}"
+    return None if got == status else f"{address}/v2/ answered {got}, not {status}"
+
+
+@pytest.fixture(scope="session")
+def registries(docker_client: Any) -> Registries:
+    """The image registries started by scripts/test (``MCP_CONSOLE_TEST_REGISTRY`` and
+    ``MCP_CONSOLE_TEST_AUTH_REGISTRY`` with its user and password)."""
+    how = "run scripts/test, which starts Debian's docker-registry (see scripts/lib/services.sh)"
+    values = {
+        var: os.environ.get(var, "").strip()
+        for var in (REGISTRY_VAR, AUTH_REGISTRY_VAR, REGISTRY_USER_VAR, REGISTRY_PASSWORD_VAR)
+    }
+    unset = [var for var, value in values.items() if not value]
+    if unset:
+        _unavailable("An image registry", REQUIRE_REGISTRY_VAR, f"{unset[0]} is not set", how)
+    found = Registries(*values.values())
+    for address, status in ((found.open, 200), (found.auth, 401)):
+        problem = _registry_answers(address, status)
+        if problem is not None:
+            _unavailable("An image registry", REQUIRE_REGISTRY_VAR, problem, how)
+    return found
 
 
 # --- PostgreSQL databases ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The services the test suite needs: a Docker engine and a throwaway PostgreSQL (sourced).
+# The services the test suite needs: a Docker engine, a throwaway PostgreSQL and image
+# registries (sourced).
 
 PG_VERSION="${PG_VERSION:-15}"
 PGBIN="${PGBIN:-/usr/lib/postgresql/$PG_VERSION/bin}"
@@ -106,4 +107,82 @@ start_postgres() {
         || { cat "$PG_DIR/server.log" >&2; die "pg_ctl start"; }
     export MCP_CONSOLE_TEST_POSTGRES_URL="postgresql+asyncpg://postgres@127.0.0.1:$port/postgres"
     note "PostgreSQL $PG_VERSION on 127.0.0.1:$port"
+}
+
+REGISTRY_DIR=""
+REGISTRY_PIDS=()
+
+stop_registries() {
+    local pid
+    for pid in "${REGISTRY_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${REGISTRY_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    REGISTRY_PIDS=()
+    if [ -n "$REGISTRY_DIR" ] && [ -d "$REGISTRY_DIR" ]; then
+        rm -rf "$REGISTRY_DIR"
+        REGISTRY_DIR=""
+    fi
+}
+
+# Serve one registry (config $1, name $2) and wait until /v2/ answers with status $3.
+_serve_registry() {
+    local config="$1" name="$2" expect="$3" port="$4" code
+    docker-registry serve "$config" >"$REGISTRY_DIR/$name.log" 2>&1 </dev/null &
+    REGISTRY_PIDS+=("$!")
+    for _ in $(seq 100); do
+        code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)"
+        if [ "$code" = "$expect" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 20 "$REGISTRY_DIR/$name.log" >&2 || true
+    die "the $name image registry did not answer on 127.0.0.1:$port"
+}
+
+# Two throwaway image registries (Debian's docker-registry, i.e. distribution) on loopback,
+# which the engine trusts over plain HTTP: an open one and one asking for a password
+# (htpasswd, bcrypt). Exports MCP_CONSOLE_TEST_REGISTRY, MCP_CONSOLE_TEST_AUTH_REGISTRY and
+# the latter's MCP_CONSOLE_TEST_REGISTRY_USER and MCP_CONSOLE_TEST_REGISTRY_PASSWORD (made
+# up for this run, never printed). Call stop_registries on exit.
+start_registries() {
+    if ! command -v docker-registry >/dev/null 2>&1; then
+        note "installing docker-registry"
+        apt_install docker-registry || die "apt-get install docker-registry"
+    fi
+    if ! command -v htpasswd >/dev/null 2>&1; then
+        note "installing apache2-utils (htpasswd)"
+        apt_install apache2-utils || die "apt-get install apache2-utils"
+    fi
+    command -v curl >/dev/null 2>&1 || apt_install curl || die "apt-get install curl"
+    local open_port auth_port user="mcp-console-test" password
+    REGISTRY_DIR="$(mktemp -d -t mcp-console-registry.XXXXXX)" || die "mktemp -d"
+    open_port="$(free_port)" || die "could not pick a free port"
+    auth_port="$(free_port)" || die "could not pick a free port"
+    password="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(18))')"
+    htpasswd -Bbn "$user" "$password" >"$REGISTRY_DIR/htpasswd" 2>/dev/null || die "htpasswd"
+    local name port
+    for name in open auth; do
+        port="$open_port"
+        [ "$name" = auth ] && port="$auth_port"
+        {
+            printf '%s\n' 'version: 0.1' 'log: {level: warn}'
+            printf 'storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n' \
+                "$REGISTRY_DIR/$name-data"
+            printf 'http: {addr: "127.0.0.1:%s", secret: %s}\n' "$port" "$name-$port"
+            if [ "$name" = auth ]; then
+                printf 'auth: {htpasswd: {realm: mcp-console-test, path: %s}}\n' \
+                    "$REGISTRY_DIR/htpasswd"
+            fi
+        } >"$REGISTRY_DIR/$name.yml"
+    done
+    _serve_registry "$REGISTRY_DIR/open.yml" open 200 "$open_port"
+    _serve_registry "$REGISTRY_DIR/auth.yml" auth 401 "$auth_port"
+    export MCP_CONSOLE_TEST_REGISTRY="127.0.0.1:$open_port"
+    export MCP_CONSOLE_TEST_AUTH_REGISTRY="127.0.0.1:$auth_port"
+    export MCP_CONSOLE_TEST_REGISTRY_USER="$user" MCP_CONSOLE_TEST_REGISTRY_PASSWORD="$password"
+    note "image registries on 127.0.0.1:$open_port (open) and 127.0.0.1:$auth_port (password)"
 }
