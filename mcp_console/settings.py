@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where the gateway answers by default: loopback only, so that a web page cannot reach it
+# by DNS rebinding (a name of the attacker's that resolves to 127.0.0.1).
+LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+LOOPBACK_ORIGINS = (
+    "http://127.0.0.1:*",
+    "http://localhost:*",
+    "http://[::1]:*",
+    "https://127.0.0.1:*",
+    "https://localhost:*",
+)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOST = r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\*|[0-9]{1,5}))?"
+_HOST_PATTERN = re.compile(f"^{_HOST}$")
+_ORIGIN_PATTERN = re.compile(f"^https?://{_HOST}$")
 
 
 def default_data_dir() -> Path:
@@ -54,6 +70,35 @@ class DeploySettings(BaseModel):
     scope: str | None = None
 
 
+class GatewaySettings(BaseModel):
+    """Who may reach the gateway: the Host names it answers for, the browser origins it serves.
+
+    A pattern is ``host`` or ``host:port`` (``scheme://host[:port]`` for origins); ``:*``
+    stands for any port. Requests naming another Host are refused (403), whatever their key.
+    """
+
+    allowed_hosts: list[str] = Field(default_factory=lambda: list(LOOPBACK_HOSTS))
+    allowed_origins: list[str] = Field(default_factory=lambda: list(LOOPBACK_ORIGINS))
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not _HOST_PATTERN.match(pattern):
+                raise ValueError(f"not a host pattern: {pattern!r} (host, host:port or host:*)")
+        return patterns
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not _ORIGIN_PATTERN.match(pattern.rstrip("/")):
+                raise ValueError(
+                    f"not an origin pattern: {pattern!r} (scheme://host, with :port or :*)"
+                )
+        return patterns
+
+
 class Settings(BaseSettings):
     """Everything configurable about mcp-console."""
 
@@ -72,6 +117,7 @@ class Settings(BaseSettings):
     runtime: str = "auto"
     images: ImageSettings = Field(default_factory=ImageSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     local_admin_name: str = "admin"
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -52,10 +52,10 @@ _CORS_ALLOW_HEADERS = (
 class McpEndpoint:
     """The ASGI handler behind every deployment's endpoint.
 
-    In order: the deployment (404), the browser's Origin (403), the API key (401), the
-    caller's right to this deployment (403), the key's rate and the caller's quota
-    (429), the body's size (413); then the request goes to the session's instance, or
-    to a balanced one, over HTTP or through a stdio multiplexer.
+    In order: the Host header (403), the deployment (404), the browser's Origin (403),
+    the API key (401), the caller's right to this deployment (403), the key's rate and
+    the caller's quota (429), the body's size (413); then the request goes to the
+    session's instance, or to a balanced one, over HTTP or through a stdio multiplexer.
     """
 
     def __init__(self, gateway: Gateway) -> None:
@@ -72,6 +72,12 @@ class McpEndpoint:
         """Serve one request to the endpoint of ``owner/name``."""
         gw = self.gw
         ex = Exchange(scope, receive, send)
+        host = ex.host
+        if host is None or not gw.host_allowed(host):
+            # Before anything else, key or not: a page served under a rebinding DNS name
+            # must learn nothing from a gateway on loopback.
+            await ex.reply_error(403, FORBIDDEN, _host_refused(host))
+            return
         origin = ex.origin
         if origin is not None and gw.origin_allowed(origin):
             ex.extra_headers = (
@@ -321,6 +327,17 @@ class McpEndpoint:
                 (b"access-control-max-age", b"600"),
             ),
         )
+
+
+def _host_refused(host: bytes | None) -> str:
+    """Why a request naming ``host`` is refused, and the setting that would allow it."""
+    if host is None:
+        return "Forbidden: the request has no Host header"
+    shown = host[:100].decode("latin-1")
+    return (
+        f"Forbidden: this gateway does not answer for Host {shown!r}; "
+        "allow it with MCP_CONSOLE_GATEWAY__ALLOWED_HOSTS"
+    )
 
 
 async def _ended_by_gateway(ex: Exchange) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp_console.backend.gateway import upstream_stdio
+from mcp_console.backend.gateway.allow_list import AllowList
 from mcp_console.backend.gateway.auth import Authenticate, KeyAuthenticator, NoQuota, QuotaCheck
 from mcp_console.backend.gateway.balancer import LoadBalancer
 from mcp_console.backend.gateway.exchange import Exchange
@@ -32,6 +33,7 @@ from mcp_console.backend.gateway.sessions import (
 )
 from mcp_console.backend.gateway.stdio_mux import MuxClosed, StdioMux
 from mcp_console.schemas.errors import Unavailable
+from mcp_console.settings import LOOPBACK_HOSTS, LOOPBACK_ORIGINS
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +52,6 @@ IDEMPOTENT_METHODS = frozenset(
         "completion/complete",
     }
 )
-LOOPBACK_ORIGINS = (
-    "http://127.0.0.1:*",
-    "http://localhost:*",
-    "http://[::1]:*",
-    "https://127.0.0.1:*",
-    "https://localhost:*",
-)
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,9 @@ class GatewayConfig:
 
     Attributes:
         max_body_bytes: the largest request body accepted (413 beyond).
+        allowed_hosts: the ``Host`` values the gateway answers for (``host``, ``host:port``
+            or ``host:*`` for any port); any other gets 403, so a page on a rebinding DNS
+            name cannot reach a gateway on loopback.
         allowed_origins: browser origins allowed to call (``scheme://host`` or
             ``scheme://host:*`` for any port); requests without ``Origin`` always pass.
         rate_limit: requests per second per API key (``None``: no limit).
@@ -81,6 +79,7 @@ class GatewayConfig:
     """
 
     max_body_bytes: int = 4 * 1024 * 1024
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS
     rate_limit: float | None = None
     rate_burst: float | None = None
@@ -140,15 +139,9 @@ class Gateway:
         self._muxes: dict[UpstreamInstance, StdioMux] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reaper: asyncio.Task[None] | None = None
-        exact, any_port = set(), []
-        for origin in self.config.allowed_origins:
-            if origin.endswith(":*"):
-                any_port.append(origin[:-2])
-            else:
-                exact.add(origin)
-        self._origins_exact = frozenset(exact)
-        self._origins_any_port = tuple(any_port)
-        self._origin_verdicts: dict[bytes, bool] = {}
+        # Asked on every request: both cache their verdicts.
+        self.host_allowed = AllowList(self.config.allowed_hosts)
+        self.origin_allowed = AllowList(self.config.allowed_origins)
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -195,21 +188,6 @@ class Gateway:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.warning("gateway background task failed: %r", task.exception())
-
-    # --- origins ----------------------------------------------------------------------
-
-    def origin_allowed(self, origin: bytes) -> bool:
-        """Whether a browser at ``origin`` may call the gateway."""
-        verdict = self._origin_verdicts.get(origin)
-        if verdict is None:
-            text = origin.decode("latin-1").rstrip("/")
-            verdict = text in self._origins_exact or any(
-                text == base or (text.startswith(base + ":") and text[len(base) + 1 :].isdigit())
-                for base in self._origins_any_port
-            )
-            if len(self._origin_verdicts) < 1024:
-                self._origin_verdicts[origin] = verdict
-        return verdict
 
     # --- sessions ---------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ SSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 # The request headers the gateway reads, by slot.
-_AUTHORIZATION, _ORIGIN, _LENGTH, _SESSION, _VERSION, _METHOD, _NAME, _ACCEPT = range(8)
+_AUTHORIZATION, _ORIGIN, _LENGTH, _SESSION, _VERSION, _METHOD, _NAME, _ACCEPT, _HOST = range(9)
 _SLOTS = {
     b"authorization": _AUTHORIZATION,
     b"origin": _ORIGIN,
@@ -49,6 +49,7 @@ _SLOTS = {
     b"mcp-method": _METHOD,
     b"mcp-name": _NAME,
     b"accept": _ACCEPT,
+    b"host": _HOST,
 }
 
 _MIRRORED = (("mcp-protocol-version", _VERSION), ("mcp-method", _METHOD), ("mcp-name", _NAME))
@@ -127,7 +128,7 @@ class Exchange:
         self.at = time.time()
         self.http_method: str = scope["method"]
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
-        values: list[bytes | None] = [None] * 8
+        values: list[bytes | None] = [None] * 9
         slots = _SLOTS
         for name, value in self.headers:
             slot = slots.get(name)
@@ -162,6 +163,11 @@ class Exchange:
     def authorization(self) -> bytes | None:
         """The ``Authorization`` header."""
         return self.values[_AUTHORIZATION]
+
+    @property
+    def host(self) -> bytes | None:
+        """The ``Host`` header."""
+        return self.values[_HOST]
 
     @property
     def origin(self) -> bytes | None:

@@ -59,6 +59,19 @@ async def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
+    """The Host patterns the gateway answers for: the settings' and the address it binds.
+
+    A console bound to one address (``192.168.1.5``) is reached by that address; a
+    wildcard bind (``0.0.0.0``) adds nothing, since any name could resolve to it.
+    """
+    patterns = list(settings.gateway.allowed_hosts)
+    host = settings.bind_host.strip("[]")
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104
+        patterns.append(f"[{host}]:*" if ":" in host else f"{host}:*")
+    return tuple(dict.fromkeys(patterns))
+
+
 class GatewayServer:
     """Serves a ``Gateway`` over HTTP until stopped.
 
@@ -86,7 +99,14 @@ class GatewayServer:
         meter: Meter | None = None,
         instance_provider: InstanceProvider | None = None,
     ) -> GatewayServer:
-        """A server on ``settings.bind_host:settings.gateway_port`` with a new Gateway."""
+        """A server on ``settings.bind_host:settings.gateway_port`` with a new Gateway
+        (answering for the hosts and origins ``settings.gateway`` allows, unless ``config``
+        says otherwise)."""
+        if config is None:
+            config = GatewayConfig(
+                allowed_hosts=allowed_hosts(settings),
+                allowed_origins=tuple(settings.gateway.allowed_origins),
+            )
         gateway = Gateway(
             authenticate, config=config, meter=meter, instance_provider=instance_provider
         )
