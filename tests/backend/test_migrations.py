@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, Table, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +19,15 @@ from mcp_console.backend.db.migrate import alembic_config
 from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion, User
 
 OUR_TABLES = frozenset(Base.metadata.tables)
+# Columns added to a table after the revision an older-schema test writes at.
+LATER_COLUMNS = {"service_deployments": ("image_digests",)}
+
+
+def _before_later_columns(table: Table) -> Table:
+    """``table`` as an earlier revision has it: without the columns added since."""
+    later = LATER_COLUMNS.get(table.name, ())
+    columns = [column._copy() for column in table.columns if column.name not in later]
+    return Table(table.name, MetaData(), *columns)
 
 
 async def _tables(url: str) -> set[str]:
@@ -134,8 +143,8 @@ async def test_system_packages_come_and_go_without_touching_versions_or_deployme
             plain = ServiceVersion(service=service, version="0.9.0")
             session.add_all([user, service, needs_git, plain])
             await session.flush()
-            session.add(
-                ServiceDeployment(
+            await session.execute(
+                insert(_before_later_columns(ServiceDeployment.__table__)).values(
                     service_id=service.id,
                     version_id=needs_git.id,
                     user_id=user.id,
@@ -157,3 +166,55 @@ async def test_system_packages_come_and_go_without_touching_versions_or_deployme
     # Versions stored before the column existed need no system packages.
     await asyncio.to_thread(command.upgrade, config, "0007")
     assert await _version_rows(empty_database_url) == [("1.0.0", []), ("0.9.0", []), ("git",)]
+
+
+async def test_image_digests_come_and_go_without_touching_deployments(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0008")
+    engine = create_engine(empty_database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            user = User(name="author", role="author")
+            service = McpService(name="time", display_name="Time", author=user)
+            version = ServiceVersion(service=service, version="1.0.0", docker_image="mcp/time")
+            session.add_all([user, service, version])
+            await session.flush()
+            await session.execute(
+                insert(_before_later_columns(ServiceDeployment.__table__)).values(
+                    service_id=service.id,
+                    version_id=version.id,
+                    user_id=user.id,
+                    deployment_name="time",
+                    uid="d1",
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(command.upgrade, config, "0009")
+    digests = "SELECT deployment_name, image_digests FROM service_deployments"
+    # A deployment made before digests were recorded has pinned nothing yet.
+    assert [(name, _json(value)) for name, value in await _rows(empty_database_url, digests)] == [
+        ("time", {})
+    ]
+    assert "deployment_registry_logins" in await _tables(empty_database_url)
+
+    await asyncio.to_thread(command.downgrade, config, "0008")
+    names = "SELECT deployment_name FROM service_deployments"
+    assert await _rows(empty_database_url, names) == [("time",)]
+    assert "deployment_registry_logins" not in await _tables(empty_database_url)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(row) for row in (await conn.execute(text(query))).all()]
+    finally:
+        await engine.dispose()

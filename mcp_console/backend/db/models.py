@@ -201,6 +201,10 @@ class ServiceDeployment(Base):
     target_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rollout_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The image each version ran first, by digest (``repo@sha256:…``, or the image id of one
+    # that came from no registry), keyed by version id: restarts, scaling and rollbacks run
+    # it again even after its tag moved.
+    image_digests: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -236,6 +240,8 @@ class ServiceInstance(Base):
     health: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
     exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     next_restart_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The image it runs, by digest (Docker instances of a registry image).
+    image_digest: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -297,6 +303,23 @@ class DeploymentSecret(Base):
     ciphertext: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("deployment_id", "name"),)
+
+
+class DeploymentRegistryLogin(Base):
+    """Credentials a deployment pulls its images with from one registry; the password is
+    encrypted like the deployment's secrets."""
+
+    __tablename__ = "deployment_registry_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), index=True
+    )
+    registry: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(255))
+    ciphertext: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("deployment_id", "registry"),)
 
 
 class RequestLog(Base):
