@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mcp_console.backend.db.base import Base
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config
-from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion, User
+from mcp_console.backend.db.models import McpService, ServiceVersion, User
 
 OUR_TABLES = frozenset(Base.metadata.tables)
 # Columns added to a table after the revision an older-schema test writes at.
@@ -144,7 +144,7 @@ async def test_system_packages_come_and_go_without_touching_versions_or_deployme
             session.add_all([user, service, needs_git, plain])
             await session.flush()
             await session.execute(
-                insert(_before_later_columns(ServiceDeployment.__table__)).values(
+                insert(_before_later_columns(Base.metadata.tables["service_deployments"])).values(
                     service_id=service.id,
                     version_id=needs_git.id,
                     user_id=user.id,
@@ -182,7 +182,7 @@ async def test_image_digests_come_and_go_without_touching_deployments(
             session.add_all([user, service, version])
             await session.flush()
             await session.execute(
-                insert(_before_later_columns(ServiceDeployment.__table__)).values(
+                insert(_before_later_columns(Base.metadata.tables["service_deployments"])).values(
                     service_id=service.id,
                     version_id=version.id,
                     user_id=user.id,

@@ -315,7 +315,8 @@ class DeploymentRegistryLogin(Base):
     deployment_id: Mapped[int] = mapped_column(
         ForeignKey("service_deployments.id", ondelete="CASCADE"), index=True
     )
-    registry: Mapped[str] = mapped_column(String(255))
+    # ``registry`` is the declarative base's own attribute: the column keeps the plain name.
+    host: Mapped[str] = mapped_column("registry", String(255))
     username: Mapped[str] = mapped_column(String(255))
     ciphertext: Mapped[str] = mapped_column(Text)
 
