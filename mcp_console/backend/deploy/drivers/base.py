@@ -51,6 +51,11 @@ _LABEL_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,127}$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}$")
+# npm's own rules: an optional @scope, lowercase for new names (older ones may have capitals).
+_NPM_NAME_RE = re.compile(
+    r"^(?:@[A-Za-z0-9~-][A-Za-z0-9._~-]*/)?[A-Za-z0-9~-][A-Za-z0-9._~-]{0,213}$"
+)
+_SEMVER_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 # Values this short ("1", "on") would flag harmless coincidences as leaks.
 _MIN_SECRET_LEN = 4
 
@@ -112,12 +117,51 @@ class PackageSource:
 
 
 @dataclass(frozen=True, slots=True)
+class NpmPackage:
+    """An npm package at an exact version, run by Node.js through one of its executables.
+
+    ``node_args`` are Node.js options that go before the script (the package's runtime
+    arguments); ``bin`` picks an executable when the package has several.
+    """
+
+    name: str
+    version: str
+    bin: str | None = None
+    node_args: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> str:
+        """``name@version`` as npm reads it."""
+        return f"{self.name}@{self.version}"
+
+    def validate(self) -> None:
+        """Raise ``Invalid`` when the name, version, executable or a Node.js option is not one."""
+        if not _NPM_NAME_RE.match(self.name):
+            raise Invalid(f"not a valid npm package name: {self.name!r}", field="package.name")
+        if not _SEMVER_RE.match(self.version):
+            raise Invalid(
+                f"npm package {self.name} needs an exact version to install, not {self.version!r}",
+                field="package.version",
+            )
+        if self.bin is not None and not _NPM_NAME_RE.match(self.bin):
+            raise Invalid(f"not a valid executable name: {self.bin!r}", field="package.bin")
+        for arg in self.node_args:
+            if not arg.startswith("-"):
+                raise Invalid(
+                    f"runtime argument {arg!r} of {self.name} is not a Node.js option "
+                    "(options start with '-'; the script comes after them)",
+                    field="package.runtime_arguments",
+                )
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSpec:
     """Everything a driver needs to run one instance of one deployment version.
 
-    What runs is ``image`` (Docker), ``package`` (a PyPI package in a cached virtualenv) or
-    ``command`` (an argv). ``command`` replaces an image's entry point; ``args`` follow the
-    entry point, package script or command. ``{port}`` in ``command``/``args`` becomes the
+    What runs is ``image`` (Docker), ``package`` (a PyPI package in a cached virtualenv),
+    ``npm`` (an npm package installed once, run by Node.js) or ``command`` (an argv).
+    ``command`` replaces an image's entry point; ``args`` follow the entry point, package
+    script or command. ``{port}`` in ``command``/``args`` becomes the
     port the server must listen on (the container port, or a free loopback port for a
     process); the same number is also passed as ``PORT``.
 
@@ -132,6 +176,7 @@ class InstanceSpec:
     deployment_name: str = ""
     image: str | None = None
     package: PackageSource | None = None
+    npm: NpmPackage | None = None
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -177,6 +222,8 @@ class InstanceSpec:
             )
         if self.package is not None:
             self.package.validate()
+        if self.npm is not None:
+            self.npm.validate()
         self.limits.validate()
         for key in (*self.env, *self.secrets):
             if not _ENV_KEY_RE.match(key):
@@ -192,7 +239,7 @@ class InstanceSpec:
         public = {
             "name": [self.name, self.deployment_name, self.version],
             "labels": [*self.labels.keys(), *self.labels.values()],
-            "command": [*self.command, *self.args],
+            "command": [*self.command, *self.args, *(self.npm.node_args if self.npm else ())],
             "image": [self.image or ""],
         }
         for key, secret in self.secrets.items():
