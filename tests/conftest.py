@@ -91,6 +91,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what tests recorded with ``record_property("summary", ...)`` (such as the
+    conformance suite's results), from xdist workers too."""
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed"):
+        for name, value in report.user_properties:
+            if name == "summary":
+                terminalreporter.write_sep("-", report.head_line or report.nodeid)
+                terminalreporter.write_line(str(value))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run that requires Docker and PostgreSQL (CI) fails on any skipped test at all."""
     if hasattr(session.config, "workerinput"):
