@@ -11,16 +11,19 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mcp_console.backend.db.base import Base
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config
-from mcp_console.backend.db.models import McpService, ServiceVersion, User
+from mcp_console.backend.db.models import McpService, User
 
 OUR_TABLES = frozenset(Base.metadata.tables)
 # Columns added to a table after the revision an older-schema test writes at.
-LATER_COLUMNS = {"service_deployments": ("image_digests",)}
+LATER_COLUMNS = {
+    "service_deployments": ("image_digests",),
+    "service_versions": ("session_mode",),
+}
 
 
 def _before_later_columns(table: Table) -> Table:
@@ -139,14 +142,16 @@ async def test_system_packages_come_and_go_without_touching_versions_or_deployme
         async with session_factory(engine)() as session, session.begin():
             user = User(name="author", role="author")
             service = McpService(name="git", display_name="Git", author=user)
-            needs_git = ServiceVersion(service=service, version="1.0.0", system_packages=["git"])
-            plain = ServiceVersion(service=service, version="0.9.0")
-            session.add_all([user, service, needs_git, plain])
+            session.add_all([user, service])
             await session.flush()
+            needs_git = await _add_version(
+                session, service_id=service.id, version="1.0.0", system_packages=["git"]
+            )
+            await _add_version(session, service_id=service.id, version="0.9.0")
             await session.execute(
                 insert(_before_later_columns(Base.metadata.tables["service_deployments"])).values(
                     service_id=service.id,
-                    version_id=needs_git.id,
+                    version_id=needs_git,
                     user_id=user.id,
                     deployment_name="git",
                     uid="d1",
@@ -178,13 +183,15 @@ async def test_image_digests_come_and_go_without_touching_deployments(
         async with session_factory(engine)() as session, session.begin():
             user = User(name="author", role="author")
             service = McpService(name="time", display_name="Time", author=user)
-            version = ServiceVersion(service=service, version="1.0.0", docker_image="mcp/time")
-            session.add_all([user, service, version])
+            session.add_all([user, service])
             await session.flush()
+            version = await _add_version(
+                session, service_id=service.id, version="1.0.0", docker_image="mcp/time"
+            )
             await session.execute(
                 insert(_before_later_columns(Base.metadata.tables["service_deployments"])).values(
                     service_id=service.id,
-                    version_id=version.id,
+                    version_id=version,
                     user_id=user.id,
                     deployment_name="time",
                     uid="d1",
@@ -205,6 +212,36 @@ async def test_image_digests_come_and_go_without_touching_deployments(
     names = "SELECT deployment_name FROM service_deployments"
     assert await _rows(empty_database_url, names) == [("time",)]
     assert "deployment_registry_logins" not in await _tables(empty_database_url)
+
+
+async def _add_version(session: AsyncSession, **values: Any) -> int:
+    """Insert a version row as an earlier revision has the table; its id."""
+    table = _before_later_columns(Base.metadata.tables["service_versions"])
+    result = await session.execute(insert(table).values(**values))
+    return int(result.inserted_primary_key[0])
+
+
+async def test_a_version_says_nothing_of_sessions_until_its_author_does(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0009")
+    engine = create_engine(empty_database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            user = User(name="author", role="author")
+            service = McpService(name="echo", display_name="Echo", author=user)
+            session.add_all([user, service])
+            await session.flush()
+            await _add_version(session, service_id=service.id, version="1.0.0")
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(command.upgrade, config, "0010")
+    modes = "SELECT version, session_mode FROM service_versions"
+    assert await _rows(empty_database_url, modes) == [("1.0.0", None)]
+    await asyncio.to_thread(command.downgrade, config, "0009")
+    assert await _rows(empty_database_url, "SELECT version FROM service_versions") == [("1.0.0",)]
 
 
 def _json(value: Any) -> Any:

@@ -136,6 +136,9 @@ class ServiceVersion(Base):
     remotes: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     # Debian packages installed into the images built for this version.
     system_packages: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # Whether one connection may serve many clients (``shared``: the server is stateless),
+    # or each needs its own (``per-session``); NULL when the author said nothing.
+    session_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
     is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
     is_prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
