@@ -217,8 +217,8 @@ async def test_image_digests_come_and_go_without_touching_deployments(
 async def _add_version(session: AsyncSession, **values: Any) -> int:
     """Insert a version row as an earlier revision has the table; its id."""
     table = _before_later_columns(Base.metadata.tables["service_versions"])
-    result = await session.execute(insert(table).values(**values))
-    return int(result.inserted_primary_key[0])
+    result = await session.execute(insert(table).values(**values).returning(table.c.id))
+    return int(result.scalar_one())
 
 
 async def test_a_version_says_nothing_of_sessions_until_its_author_does(
