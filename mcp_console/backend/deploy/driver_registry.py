@@ -22,6 +22,7 @@ from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.deploy.images import ImageBuilder
+from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.deploy.plan import (
     DOCKER,
     PROCESS,
@@ -60,9 +61,11 @@ class Drivers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.scope = console_scope(settings)
-        self.process = ProcessManager(settings.data_dir)
+        # One npm install cache and Node.js finder for processes and images alike.
+        self.node = NodeToolchain(settings.node)
+        self.process = ProcessManager(settings.data_dir, node=self.node)
         self.engine = Engine()
-        self.images = ImageBuilder(settings.images, self.engine)
+        self.images = ImageBuilder(settings.images, self.engine, node=self.node)
         self._docker: DockerManager | None = None
         self._docker_error: str | None = None
         self._checked_at = 0.0

@@ -1,4 +1,4 @@
-"""ImageBuilder: offline, cached Docker images for PyPI-packaged MCP servers and our example."""
+"""ImageBuilder: offline, cached Docker images for PyPI and npm MCP servers and our example."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,10 +24,12 @@ import docker.errors
 
 from mcp_console import __version__
 from mcp_console.backend.deploy.debs import DebCache, checked_names
-from mcp_console.backend.deploy.drivers.base import PackageSource
+from mcp_console.backend.deploy.drivers.base import NpmPackage, PackageSource
 from mcp_console.backend.deploy.drivers.engine import Engine
+from mcp_console.backend.deploy.node import NodeToolchain
+from mcp_console.backend.deploy.node_images import NodeBase, NpmImage
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
-from mcp_console.settings import ImageSettings
+from mcp_console.settings import ImageSettings, NodeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ class ImageBuilder:
         python_version: the base image's Python (``X.Y``) the wheels must fit.
         platforms: wheel platform tags acceptable on the base image.
         debs: where Debian packages come from (by default a cache at ``settings.deb_cache``).
+        node: npm installs and the registry's Node.js for npm servers' images (installed
+            on the host, copied in: see ``ensure_npm_image``).
     """
 
     def __init__(
@@ -96,12 +100,14 @@ class ImageBuilder:
         python_version: str = "3.11",
         platforms: Sequence[str] = ("manylinux2014_x86_64", "manylinux_2_36_x86_64"),
         debs: DebCache | None = None,
+        node: NodeToolchain | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.python_version = python_version
         self.platforms = tuple(platforms)
         self.debs = debs or DebCache(settings.deb_cache)
+        self.node = node or NodeToolchain(NodeSettings())
         self._locks: dict[str, asyncio.Lock] = {}
 
     @staticmethod
@@ -139,6 +145,72 @@ class ImageBuilder:
             system_packages=tuple(checked_names(system_packages)),
         )
         return await self._ensure(recipe)
+
+    async def ensure_npm_image(self, service: str, package: NpmPackage) -> BuiltImage:
+        """The image running ``package`` with the registry's Node.js, built unless present.
+
+        The package is installed on the host (``NodeToolchain``) and copied in, onto a layer
+        holding the registry's Node.js binary on the base image: the build needs no network.
+
+        Raises:
+            Invalid: the names cannot form a tag, the package cannot be installed, no Node.js
+                fits it, or the build failed (with the reason).
+            NotFound: the base image is missing.
+            Unavailable: the engine or the npm registry cannot be reached.
+        """
+        installed, node = await self.node.for_image(package)
+        base = await self._ensure_node_base(NodeBase.of(self.settings.base_image, node))
+        image = NpmImage.of(
+            self.package_tag(service, package.version),
+            base.tag,
+            installed,
+            installed.script(package.bin),
+            package.node_args,
+            IMAGE_USER,
+        )
+        labels = {LABEL_REQUIREMENTS: f"{package.spec} node@{node.version_text}"}
+        return await self._ensure_context_image(
+            image.tag, base.image_id, image.content_hash, image.write_context, labels
+        )
+
+    async def _ensure_node_base(self, layer: NodeBase) -> BuiltImage:
+        client = await self.engine.client()
+        try:
+            base = await self.engine.call(client.images.get, self.settings.base_image)
+        except NotFound:
+            raise NotFound(
+                f"base image {self.settings.base_image} is not on the Docker engine; "
+                "build it with scripts/images.sh",
+                field="images.base_image",
+            ) from None
+        return await self._ensure_context_image(
+            layer.tag, base.id, layer.content_hash, layer.write_context, {}
+        )
+
+    async def _ensure_context_image(
+        self,
+        tag: str,
+        base_id: str,
+        content_hash: Callable[[str], str],
+        write_context: Callable[[Path], None],
+        labels: Mapping[str, str],
+    ) -> BuiltImage:
+        """``tag`` built from the context ``write_context`` fills, unless its hash matches."""
+        started = time.monotonic()
+        digest = await asyncio.to_thread(content_hash, base_id)
+        async with self._locks.setdefault(tag, asyncio.Lock()):
+            existing = await self._existing(tag, digest)
+            if existing is not None:
+                return _built(existing, tag, reused=True, started=started)
+            context = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mcp-console-build-"))
+            try:
+                await asyncio.to_thread(write_context, context)
+                logger.info("building image %s", tag)
+                all_labels = {LABEL_IMAGE: "true", LABEL_HASH: digest, **labels}
+                image = await self._build(context, tag, all_labels)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, context, True)
+        return _built(image, tag, reused=False, started=started)
 
     async def ensure_example_image(self, *, system_packages: Sequence[str] = ()) -> BuiltImage:
         """The image of our example MCP server: the installed ``mcp`` version plus one file.

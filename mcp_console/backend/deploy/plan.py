@@ -1,4 +1,4 @@
-"""From a catalog version to what a driver runs: image, PyPI package or command, and transport."""
+"""A catalog version as what a driver runs: image, package (PyPI, npm), command, and transport."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from mcp_console.backend.db.models import ServiceVersion
 from mcp_console.backend.deploy.drivers.base import (
     TRANSPORTS,
     InstanceSpec,
+    NpmPackage,
     PackageSource,
     ResourceLimits,
     Transport,
 )
 from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
+from mcp_console.backend.deploy.npm_plan import NPM, npm_package
 from mcp_console.schemas.errors import Invalid
 
 if TYPE_CHECKING:
@@ -65,6 +67,11 @@ class Recipe:
         return next((p for p in self.packages if p.get("registry_type") == PYPI), None)
 
     @property
+    def npm(self) -> Mapping[str, Any] | None:
+        """The first npm package, if the version has one."""
+        return next((p for p in self.packages if p.get("registry_type") == NPM), None)
+
+    @property
     def example_args(self) -> tuple[str, ...] | None:
         """The arguments given to the console's example server, if that is what runs."""
         if self.docker_image or self.command[: len(EXAMPLE_COMMAND)] != EXAMPLE_COMMAND:
@@ -74,15 +81,15 @@ class Recipe:
     def runs_on(self, driver: str) -> bool:
         """Whether this version can run on ``driver``."""
         if driver == DOCKER:
-            return bool(self.docker_image or self.pypi or self.example_args is not None)
+            return bool(self.docker_image or self.pypi or self.npm or self.example_args is not None)
         # A command next to an image is the image's arguments, not a program of its own.
-        return bool(self.pypi or (self.command and not self.docker_image))
+        return bool(self.pypi or self.npm or (self.command and not self.docker_image))
 
     def why_not(self, driver: str) -> str:
         """Why the version cannot run on ``driver`` (for error messages)."""
         if driver == DOCKER:
             return (
-                f"{self.service} {self.version} has no Docker image and no PyPI package; "
+                f"{self.service} {self.version} has no Docker image and no PyPI or npm package; "
                 "choose the process runtime"
             )
         if self.docker_image:
@@ -94,7 +101,7 @@ class Recipe:
         if kinds:
             return (
                 f"{self.service} {self.version} is packaged as {', '.join(kinds)}; "
-                "only PyPI packages, images and commands can be deployed"
+                "only PyPI and npm packages, images and commands can be deployed"
             )
         return f"{self.service} {self.version} has nothing to run (no image, package or command)"
 
@@ -107,6 +114,7 @@ class Launch:
     transport: Transport
     image: str | None = None
     package: PackageSource | None = None
+    npm: NpmPackage | None = None
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -135,6 +143,7 @@ class Launch:
             deployment_name=deployment_name,
             image=self.image,
             package=self.package,
+            npm=self.npm,
             command=self.command,
             args=self.args,
             env=dict(env),
@@ -205,6 +214,15 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
         # into the images it builds.
         if recipe.docker_image:
             return Launch(DOCKER, transport, image=recipe.docker_image, args=recipe.command)
+        if package is None and recipe.npm is not None:
+            if recipe.system_packages:
+                raise Invalid(
+                    f"{recipe.service} {recipe.version} needs system packages, which the "
+                    "console installs into images of PyPI packages only; choose the process "
+                    "runtime",
+                    field="runtime",
+                )
+            return _npm_launch(DOCKER, transport, recipe.npm)
         if package is None:
             assert recipe.example_args is not None
             return Launch(
@@ -232,6 +250,8 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
             "system packages into the image",
             field="runtime",
         )
+    if package is None and recipe.npm is not None:
+        return _npm_launch(PROCESS, transport, recipe.npm)
     if package is not None:
         return Launch(
             PROCESS,
@@ -240,6 +260,12 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
             args=_strings(package.get("arguments")),
         )
     return Launch(PROCESS, transport, command=recipe.command)
+
+
+def _npm_launch(driver: str, transport: Transport, package: Mapping[str, Any]) -> Launch:
+    return Launch(
+        driver, transport, npm=npm_package(package), args=_strings(package.get("arguments"))
+    )
 
 
 async def with_built_image(launch: Launch, repository: str, images: ImageBuilder) -> Launch:
@@ -257,10 +283,12 @@ async def with_built_image(launch: Launch, repository: str, images: ImageBuilder
         built = await images.ensure_package_image(
             repository, launch.package, system_packages=launch.system_packages
         )
+    elif launch.npm is not None:
+        built = await images.ensure_npm_image(repository, launch.npm)
     elif launch.example:
         built = await images.ensure_example_image(system_packages=launch.system_packages)
     else:
         return launch
     if not built.reused:
         logger.info("built %s in %.1f s", built.tag, built.seconds)
-    return dataclasses.replace(launch, image=built.tag, package=None, example=False)
+    return dataclasses.replace(launch, image=built.tag, package=None, npm=None, example=False)

