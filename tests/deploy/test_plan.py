@@ -75,4 +75,4 @@ def test_the_console_example_server_runs_on_both_runtimes() -> None:
     assert not other.runs_on(DOCKER)
     with pytest.raises(Invalid) as caught:
         launch_for(other, DOCKER)
-    assert "no Docker image and no PyPI package" in caught.value.message
+    assert "no Docker image and no PyPI or npm package" in caught.value.message
