@@ -314,6 +314,7 @@ class Runtime:
             functools.partial(probe_mux, gateway),
             self._session_instances,
             prices,
+            self.drivers.remote.endpoint,
         )
         self.gateway_load = GatewayLoad(self.meter.live, self._routes.healthy_instances)
         self._access_watch = AccessWatch(self.events, gateway, self.keys.revoked_since)

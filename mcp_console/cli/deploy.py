@@ -28,6 +28,7 @@ from mcp_console.schemas.deploy import (
     RuntimeChoice,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
+from mcp_console.schemas.remote import REMOTE_SERVICE
 from mcp_console.settings import Settings
 
 T = TypeVar("T")
@@ -80,6 +81,23 @@ def _pairs(items: list[str], option: str, *, secret: bool = False) -> dict[str, 
             # A secret without a value is asked for, so it stays out of the shell's history.
             value = typer.prompt(f"value of secret {key}", hide_input=True)
         out[key] = value
+    return out
+
+
+def _headers(items: list[str]) -> dict[str, str]:
+    """``NAME: VALUE`` as curl takes them; a NAME alone is asked for, out of the history."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        name = name.strip()
+        if not name or " " in name:
+            # Never quoted back: what was typed may hold the credential.
+            raise Invalid(
+                "--header takes 'NAME: VALUE' (a header name has no spaces)", field="headers"
+            )
+        if not sep:
+            value = typer.prompt(f"value of header {name}", hide_input=True)
+        out[name] = value.strip()
     return out
 
 
@@ -157,7 +175,10 @@ def _print_logs(logs: list[InstanceLogs]) -> None:
 
 @app.command()
 def create(
-    target: str = typer.Argument(..., help="SERVICE or SERVICE@VERSION (default: latest)."),
+    target: str | None = typer.Argument(
+        None,
+        help="SERVICE or SERVICE@VERSION (default: latest); may be left out with --url.",
+    ),
     name: str = typer.Option(..., "--name", "-n", help="A name unique among your deployments."),
     values: list[str] = typer.Option([], "--set", help="A configuration value KEY=VALUE."),
     secrets: list[str] = typer.Option(
@@ -167,11 +188,27 @@ def create(
     runtime: RuntimeChoice = typer.Option(RuntimeChoice.AUTO, "--runtime"),
     cpus: float | None = typer.Option(None, "--cpus", help="CPU limit per instance."),
     memory: int | None = typer.Option(None, "--memory", help="Memory limit per instance, MiB."),
+    urls: list[str] = typer.Option(
+        [],
+        "--url",
+        help="Front the MCP server at this URL instead of running one (repeat to balance "
+        "over several); the gateway adds your keys, sharing, health checks and metering.",
+    ),
+    headers: list[str] = typer.Option(
+        [],
+        "--header",
+        help="A header sent to the --url server, 'NAME: VALUE' (or NAME alone: you are "
+        "asked for it), e.g. 'Authorization: Bearer …'; stored encrypted, never shown.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Deploy a service version; the daemon starts and watches its instances."""
-    service, _, version = target.rpartition("@") if "@" in target else (target, "", "")
+    """Deploy a service version, or front a server running elsewhere (--url); the daemon
+    starts and watches its instances."""
     with reported_errors():
+        if target is None and not urls:
+            raise Invalid("name the SERVICE to deploy (or give the --url of a server)")
+        target = target or REMOTE_SERVICE
+        service, _, version = target.rpartition("@") if "@" in target else (target, "", "")
         fields = {
             "service": service,
             "version": version or None,
@@ -182,6 +219,8 @@ def create(
             "runtime": runtime,
             "cpu_limit": cpus,
             "memory_limit_mb": memory,
+            "urls": urls,
+            "headers": _headers(headers),
         }
         new = validated(DeploymentCreate, **fields)
     detail = on_daemon(lambda c: c.create_deployment(new))

@@ -55,11 +55,13 @@ class HealthState(StrEnum):
 
 
 class RuntimeChoice(StrEnum):
-    """Where instances run: Docker containers, local processes, or whichever is available."""
+    """Where instances run: Docker containers, local processes, whichever is available, or
+    elsewhere (``remote``: the gateway fronts a server at its URLs, nothing runs here)."""
 
     AUTO = "auto"
     DOCKER = "docker"
     PROCESS = "process"
+    REMOTE = "remote"
 
 
 class ShareRole(StrEnum):
@@ -154,6 +156,13 @@ class DeploymentCreate(BaseModel):
 
     ``secrets`` go to the instances' environment only; they are stored encrypted and never
     shown again (views list their names).
+
+    ``urls`` make it a remote deployment: the gateway fronts an MCP server running there
+    (Streamable HTTP), balancing over the URLs, one instance each; without them a version
+    that only has remote endpoints (server.json ``remotes``) is fronted at those. A URL of
+    no catalog entry is deployed as the service ``mcp-console/remote``. ``headers`` are sent
+    upstream on every request (``Authorization: Bearer …``); like secrets they are stored
+    encrypted and never shown again (views list ``header:<name>``).
     """
 
     service: str = Field(min_length=1, max_length=200)
@@ -167,6 +176,8 @@ class DeploymentCreate(BaseModel):
     memory_limit_mb: int | None = Field(default=None, ge=6, le=1_048_576)
     autoscale: dict[str, Any] | None = None
     session_mode: str = Field(default="shared", pattern=r"^(shared|per-session)$")
+    urls: list[str] = Field(default_factory=list, max_length=20)
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
 
 
 class InstanceView(BaseModel):

@@ -26,6 +26,7 @@ from mcp_console.backend.deploy.deployment_record import (
     load_state,
     load_states,
 )
+from mcp_console.backend.deploy.remote import REMOTE, Endpoint
 from mcp_console.backend.gateway.pricing import PriceBook
 from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable, UpstreamInstance
 from mcp_console.backend.ports import ProbeResult, StdioLease
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Probe a routed stdio instance through the gateway's own connection to it.
 MuxProbe = Callable[[UpstreamInstance, float], Awaitable[ProbeResult]]
+# The URL and headers a remote instance is attached to (``None`` once detached).
+RemoteLookup = Callable[[str], Endpoint | None]
 
 _ROUTED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.DRAINING})
 
@@ -114,6 +117,8 @@ class RouteFeed:
         session_instances: the instances of per-session deployments, removed when their
             deployment stops or goes.
         prices: the meter's request prices, set from each deployment's service.
+        remote: where a remote deployment's instance is attached; its URL and headers
+            (credentials) go to the gateway from memory, never from the database.
     """
 
     def __init__(
@@ -125,6 +130,7 @@ class RouteFeed:
         mux_probe: MuxProbe,
         session_instances: SessionInstances,
         prices: PriceBook,
+        remote: RemoteLookup,
     ) -> None:
         self._sessions = sessions
         self.table = table
@@ -133,6 +139,7 @@ class RouteFeed:
         self._mux_probe = mux_probe
         self._session_instances = session_instances
         self._prices = prices
+        self._remote = remote
         self._locks: dict[int, asyncio.Lock] = {}
         # Bumped by each single sync, so a whole pass never overwrites a fresher one.
         self._generation: dict[int, int] = {}
@@ -268,6 +275,19 @@ class RouteFeed:
             return None
         healthy = row.health == HealthState.HEALTHY
         draining = row.status == InstanceStatus.DRAINING
+        if row.driver == REMOTE:
+            endpoint = self._remote(ref)
+            if endpoint is None:
+                return None
+            return UpstreamInstance(
+                row.name,
+                "streamable-http",
+                url=endpoint.url,
+                remote=True,
+                headers=endpoint.headers,
+                healthy=healthy,
+                draining=draining,
+            )
         if row.health_check_url is not None:
             return UpstreamInstance(
                 row.name,

@@ -21,6 +21,7 @@ from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import ManagedInstance, RuntimeDriver
 from mcp_console.backend.deploy.health import HealthMonitor, StdioLeases, probe_instance
 from mcp_console.backend.deploy.instances import STDERR_TAIL_LINES
+from mcp_console.backend.deploy.remote import REMOTE
 from mcp_console.backend.deploy.scaling import autoscale_pass
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact_lines
 from mcp_console.backend.deploy.status_rollup import compute_status
@@ -303,6 +304,9 @@ class Controller:
         if gateway is not None and gateway.routes.holds(ref):
             # The gateway reads this stdio channel now: ask through its connection.
             return await gateway.routes.probe(ref, self.settings.health_timeout)
+        if watched.driver == REMOTE:
+            # With the deployment's headers, at the URL it fronts (not the one shown).
+            return await self.drivers.remote.probe(ref, self.settings.health_timeout)
         driver = await self.drivers.get(watched.driver)
         return await probe_instance(
             driver, ref, watched.url, self.leases, self.settings.health_timeout
@@ -419,7 +423,9 @@ def _needs_work(state: DeploymentState, snapshot: dict[str, ManagedInstance]) ->
             return True
         if row.status in (InstanceStatus.STARTING, InstanceStatus.RUNNING):
             managed = snapshot.get(row.container_id or "")
-            if managed is None or not managed.running or row.health == HealthState.UNHEALTHY:
+            if managed is None or not managed.running:
+                return True
+            if row.health == HealthState.UNHEALTHY and row.driver != REMOTE:
                 return True
     if len(state.slots(d.version_id)) != d.replicas:
         return True

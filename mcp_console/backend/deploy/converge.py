@@ -11,6 +11,7 @@ from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import rollout
 from mcp_console.backend.deploy.deployment_record import DeploymentState, live, load_state
 from mcp_console.backend.deploy.instances import InstanceOps, alive, new_instance_name
+from mcp_console.backend.deploy.remote import REMOTE
 from mcp_console.backend.deploy.status_rollup import compute_status, is_summary
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 
@@ -84,7 +85,9 @@ class Converger(InstanceOps):
                 code = self.exit_codes.pop(row.container_id or "", row.exit_code)
                 reason = f"exited with code {code}" if code is not None else "is not running"
                 await self.failed(state, row, driver, reason, code)
-            elif row.health == HealthState.UNHEALTHY:
+            elif row.health == HealthState.UNHEALTHY and row.driver != REMOTE:
+                # A remote server that stops answering is probed until it answers again:
+                # attaching its URL anew would change nothing there.
                 await self.failed(state, row, driver, f"unhealthy: {row.last_error}", None)
 
     async def _drive_rollout(self, state: DeploymentState) -> str | None:

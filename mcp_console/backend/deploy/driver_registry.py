@@ -1,4 +1,5 @@
-"""The drivers one backend uses: processes always, Docker when an engine answers."""
+"""The drivers one backend uses: processes always, Docker when an engine answers, and the
+remote driver for servers running elsewhere."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mcp_console.backend.deploy.drivers.base import (
 from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.process import ProcessManager
+from mcp_console.backend.deploy.drivers.remote import RemoteDriver
 from mcp_console.backend.deploy.images import ImageBuilder
 from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.deploy.plan import (
@@ -31,6 +33,7 @@ from mcp_console.backend.deploy.plan import (
     image_repository,
     with_built_image,
 )
+from mcp_console.backend.deploy.remote import REMOTE, why_not_remote
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.settings import Settings
@@ -64,6 +67,7 @@ class Drivers:
         # One npm install cache and Node.js finder for processes and images alike.
         self.node = NodeToolchain(settings.node)
         self.process = ProcessManager(settings.data_dir, node=self.node)
+        self.remote = RemoteDriver()
         self.engine = Engine()
         self.images = ImageBuilder(settings.images, self.engine, node=self.node)
         self._docker: DockerManager | None = None
@@ -113,11 +117,13 @@ class Drivers:
         return True
 
     async def get(self, name: str) -> RuntimeDriver:
-        """The driver called ``name`` (``docker`` or ``process``)."""
+        """The driver called ``name`` (``docker``, ``process`` or ``remote``)."""
         if name == DOCKER:
             return await self.docker()
         if name == PROCESS:
             return self.process
+        if name == REMOTE:
+            return self.remote
         raise Invalid(f"unknown runtime {name!r}; use docker or process", field="runtime")
 
     def started(self) -> list[RuntimeDriver]:
@@ -135,7 +141,7 @@ class Drivers:
         unchanged deployments must stay in the tens of milliseconds. Ports and URLs are not
         filled in; the controller only compares names and states.
         """
-        found = await self.process.list_managed()
+        found = await self.process.list_managed() + await self.remote.list_managed()
         if self._docker is not None:
             client = await self.engine.client()
             filters = {"label": [f"{LABEL_MANAGED}=true", f"{SCOPE_LABEL}={self.scope}"]}
@@ -143,14 +149,32 @@ class Drivers:
             found += [_summary(DOCKER, row) for row in rows]
         return found
 
-    async def choose(self, requested: RuntimeChoice, recipe: Recipe) -> str:
-        """The driver a new deployment of ``recipe`` runs on.
+    async def choose(self, requested: RuntimeChoice, recipe: Recipe, *, urls: bool = False) -> str:
+        """The driver a new deployment of ``recipe`` runs on; with ``urls`` (given by hand)
+        it fronts them (``remote``). Left to choose, a version that runs here runs here, and
+        one that only has remote endpoints fronts them.
 
         Raises:
             Invalid: the version cannot run on the requested runtime.
             Unavailable: Docker was asked for (or is the only way to run it) and no engine answers.
         """
         wanted = requested.value
+        if urls or wanted == REMOTE:
+            if wanted not in (REMOTE, RuntimeChoice.AUTO.value):
+                raise Invalid(
+                    f"URLs are fronted where their server runs; they cannot run on {wanted}: "
+                    "leave the runtime out (or choose remote)",
+                    field="runtime",
+                )
+            if not urls and not recipe.runs_on(REMOTE):
+                raise Invalid(
+                    why_not_remote(recipe.service, recipe.version, recipe.remotes),
+                    field="runtime",
+                )
+            return REMOTE
+        local = recipe.runs_on(DOCKER) or recipe.runs_on(PROCESS)
+        if wanted == RuntimeChoice.AUTO.value and not local and recipe.runs_on(REMOTE):
+            return REMOTE
         if wanted == RuntimeChoice.AUTO.value and self.settings.runtime in (DOCKER, PROCESS):
             wanted = self.settings.runtime
         if wanted == DOCKER:
@@ -180,6 +204,7 @@ class Drivers:
     async def close(self) -> None:
         """Release the drivers: processes stop, containers keep running."""
         await self.process.close()
+        await self.remote.close()
         if self._docker is not None:
             await self._docker.close()
         await self.engine.close()

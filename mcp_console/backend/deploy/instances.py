@@ -27,7 +27,8 @@ from mcp_console.backend.deploy.drivers.base import (
     RuntimeDriver,
 )
 from mcp_console.backend.deploy.health import HealthMonitor
-from mcp_console.backend.deploy.plan import launch_for
+from mcp_console.backend.deploy.plan import label_safe, launch_for
+from mcp_console.backend.deploy.remote import REMOTE, endpoints
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import HealthState, InstanceStatus
@@ -98,6 +99,8 @@ class InstanceOps:
         d = state.deployment
         assert row.version_id is not None
         assert d.driver is not None
+        if d.driver == REMOTE:
+            return await self._attach(state, row.version_id, row.name)
         driver = await self._drivers.get(d.driver)
         recipe = state.recipe(row.version_id)
         launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
@@ -114,6 +117,22 @@ class InstanceOps:
         spec.validate()
         await self.discard(driver, spec.name)
         return await driver.start(spec)
+
+    async def _attach(self, state: DeploymentState, version_id: int, name: str) -> InstanceHandle:
+        """A remote deployment's instance: one of its URLs, with the headers sent there."""
+        recipe = state.recipe(version_id)
+        async with self._sessions() as session:
+            stored = await self._secrets.load_all(session, state.id)
+        found = endpoints(
+            recipe.service,
+            recipe.version,
+            recipe.remotes,
+            state.versions[version_id].config_schema,
+            state.deployment.config,
+            stored,
+        )
+        uid = state.deployment.uid
+        return self._drivers.remote.attach(uid, name, label_safe(recipe.version), found)
 
     async def start(self, state: DeploymentState, row: ServiceInstance) -> None:
         """Start (or start again) one instance; a failure is recorded on its row."""

@@ -1,4 +1,5 @@
-"""A catalog version as what a driver runs: image, package (PyPI, npm), command, and transport."""
+"""A catalog version as what a driver runs: image, package (PyPI, npm), command, and transport
+(or, for a remote deployment, the endpoints it fronts: see ``remote``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
 from mcp_console.backend.deploy.npm_plan import NPM, npm_package
+from mcp_console.backend.deploy.remote import REMOTE, streamable_remotes, why_not_remote
 from mcp_console.schemas.errors import Invalid
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Recipe:
     packages: tuple[Mapping[str, Any], ...] = ()
     command: tuple[str, ...] = ()
     system_packages: tuple[str, ...] = ()
+    remotes: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def of(cls, service: str, row: ServiceVersion) -> Recipe:
@@ -59,6 +62,7 @@ class Recipe:
             packages=tuple(dict(p) for p in row.packages),
             command=tuple(str(c) for c in row.command),
             system_packages=tuple(str(p) for p in row.system_packages),
+            remotes=tuple(dict(r) for r in row.remotes),
         )
 
     @property
@@ -79,7 +83,10 @@ class Recipe:
         return self.command[len(EXAMPLE_COMMAND) :]
 
     def runs_on(self, driver: str) -> bool:
-        """Whether this version can run on ``driver``."""
+        """Whether this version can run on ``driver`` (``remote``: it has an endpoint the
+        gateway can front)."""
+        if driver == REMOTE:
+            return bool(streamable_remotes(self.remotes))
         if driver == DOCKER:
             return bool(self.docker_image or self.pypi or self.npm or self.example_args is not None)
         # A command next to an image is the image's arguments, not a program of its own.
@@ -87,6 +94,13 @@ class Recipe:
 
     def why_not(self, driver: str) -> str:
         """Why the version cannot run on ``driver`` (for error messages)."""
+        if driver == REMOTE:
+            return why_not_remote(self.service, self.version, self.remotes)
+        if self.runs_on(REMOTE) and not self.runs_on(DOCKER) and not self.runs_on(PROCESS):
+            return (
+                f"{self.service} {self.version} runs elsewhere (it has a remote endpoint only); "
+                "choose the remote runtime"
+            )
         if driver == DOCKER:
             return (
                 f"{self.service} {self.version} has no Docker image and no PyPI or npm package; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import delete, select
@@ -14,13 +15,23 @@ from mcp_console.settings import Settings
 
 # Shorter values would mask harmless coincidences ("1", "on") all over a log.
 MIN_REDACTED_LENGTH = 4
+# A remote deployment's own upstream, given when it was created rather than configured:
+# its URLs (``url:1``, ``url:2``, … in balancing order) and the headers sent there
+# (``header:Authorization``). Stored like secrets, apart from the version's configuration.
+URL_PREFIX = "url:"
+HEADER_PREFIX = "header:"
+_UPSTREAM_PREFIXES = (URL_PREFIX, HEADER_PREFIX)
+# ``Bearer <token>``: a server echoing the token alone must see it masked too.
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\s+(\S+)$")
 
 
 class DeploymentSecrets:
     """Stores each secret of a deployment as one encrypted row; decrypts for instances only.
 
-    Decrypted values are also remembered per deployment, so that logs, stderr tails and
-    errors can be masked before anyone sees them.
+    Besides the configuration's secrets, a remote deployment keeps its upstream here (see
+    ``URL_PREFIX`` and ``HEADER_PREFIX``): ``load`` returns the configuration's alone,
+    ``load_all`` everything. Decrypted values are also remembered per deployment, so that
+    logs, stderr tails and errors can be masked before anyone sees them.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -52,10 +63,21 @@ class DeploymentSecrets:
                     deployment_id=deployment_id, name=name, ciphertext=box.encrypt(value)
                 )
             )
-        self._known[deployment_id] = tuple(secrets.values())
+        self._known[deployment_id] = masked_values(secrets.values())
 
     async def load(self, session: AsyncSession, deployment_id: int) -> dict[str, str]:
-        """The deployment's secrets in plain text (for an instance's environment only).
+        """The secrets of the deployment's configuration in plain text (for an instance's
+        environment only).
+
+        Raises:
+            Unavailable: a secret cannot be decrypted with the configured key.
+        """
+        secrets = await self.load_all(session, deployment_id)
+        return {k: v for k, v in secrets.items() if not k.startswith(_UPSTREAM_PREFIXES)}
+
+    async def load_all(self, session: AsyncSession, deployment_id: int) -> dict[str, str]:
+        """Every secret of the deployment in plain text: its configuration's and its
+        remote upstream's (for the instances only).
 
         Raises:
             Unavailable: a secret cannot be decrypted with the configured key.
@@ -72,7 +94,7 @@ class DeploymentSecrets:
             return {}
         box = await self.box()
         secrets = {name: box.decrypt(ciphertext) for name, ciphertext in rows}
-        self._known[deployment_id] = tuple(secrets.values())
+        self._known[deployment_id] = masked_values(secrets.values())
         return secrets
 
     async def known(self, session: AsyncSession, deployment_id: int) -> tuple[str, ...]:
@@ -88,6 +110,17 @@ class DeploymentSecrets:
     def forget(self, deployment_id: int) -> None:
         """Drop what is remembered of a deleted deployment."""
         self._known.pop(deployment_id, None)
+
+
+def masked_values(values: Iterable[str]) -> tuple[str, ...]:
+    """What to mask for these secrets: each value, and the token of a ``Bearer <token>``."""
+    out: list[str] = []
+    for value in values:
+        out.append(value)
+        token = _SCHEME_RE.match(value.strip())
+        if token is not None:
+            out.append(token.group(1))
+    return tuple(out)
 
 
 def redact(text: str, values: Iterable[str]) -> str:

@@ -32,6 +32,14 @@ from mcp_console.backend.deploy.lookup import (
     version_label,
 )
 from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
+from mcp_console.backend.deploy.remote import (
+    REMOTE,
+    RemotePlan,
+    endpoints,
+    plan_remote,
+    refuse_for_remote,
+)
+from mcp_console.backend.deploy.remote_service import ensure_remote_service
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.sharing import drop_share, grantee, put_share, shares_of
 from mcp_console.backend.deploy.views import deployment_detail, deployment_view
@@ -49,6 +57,7 @@ from mcp_console.schemas.deploy import (
     ShareCreate,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
+from mcp_console.schemas.remote import REMOTE_SERVICE
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import DeploySettings
 
@@ -163,16 +172,29 @@ class DeploymentService:
             Conflict: the actor already has a deployment of that name.
             Unavailable: the runtime asked for (Docker) cannot be reached.
         """
+        if new.service == REMOTE_SERVICE and new.urls:
+            await ensure_remote_service(self._sessions, actor)
         async with self._sessions() as session:
             service, version = await service_version(session, actor, new.service, new.version)
             recipe = Recipe.of(service.name, version)
-            transport_of(recipe)
             resolved = resolve_config(dict(version.config_schema), new.config, new.secrets)
             policy = policy_of(new.autoscale)
             await refuse_taken(session, actor, new.name)
-        driver = await self._controller.drivers.choose(new.runtime, recipe)
-        launch_for(recipe, driver)
+        driver = await self._controller.drivers.choose(new.runtime, recipe, urls=bool(new.urls))
         replicas = clamp(new.replicas, policy)
+        upstream = RemotePlan()
+        if driver == REMOTE:
+            upstream = plan_remote(recipe, version.config_schema, resolved, new.urls, new.headers)
+            refuse_for_remote(new.session_mode, autoscale=policy is not None)
+            replicas = len(upstream.endpoints)  # one instance per URL, balanced over
+        else:
+            if new.headers:
+                raise Invalid(
+                    "headers are sent to the server a remote deployment fronts: give its --url",
+                    field="headers",
+                )
+            transport_of(recipe)
+            launch_for(recipe, driver)
         row = ServiceDeployment(
             service_id=service.id,
             version_id=version.id,
@@ -194,7 +216,7 @@ class DeploymentService:
             async with self._sessions.begin() as session:
                 session.add(row)
                 await session.flush()
-                await self._secrets.save(session, row.id, resolved.secrets)
+                await self._secrets.save(session, row.id, {**resolved.secrets, **upstream.secrets})
                 changes = {
                     "service": service.name,
                     "version": version.version,
@@ -202,6 +224,7 @@ class DeploymentService:
                     "runtime": driver,
                     "config": masked_config(resolved.values, resolved.secrets),
                     "secrets": sorted(resolved.secrets),
+                    **upstream.changes(),
                 }
                 if policy:
                     changes["autoscale"] = policy.to_dict()
@@ -228,6 +251,12 @@ class DeploymentService:
         async with self._sessions.begin() as session:
             state = await find(session, actor, name, "scale")
             d = state.deployment
+            if d.driver == REMOTE:
+                raise Invalid(
+                    f"{d.deployment_name} fronts {d.replicas} URL(s), one instance each: it "
+                    "cannot be scaled (stop it to stop serving)",
+                    field="replicas",
+                )
             policy = policy_of(dict(d.autoscale) or None)
             if policy and not policy.min_replicas <= replicas <= policy.max_replicas:
                 raise Invalid(
@@ -250,6 +279,8 @@ class DeploymentService:
         async with self._sessions.begin() as session:
             state = await find(session, actor, name, "autoscale")
             d = state.deployment
+            if d.driver == REMOTE:
+                refuse_for_remote(d.session_mode, autoscale=policy is not None)
             replicas = clamp(d.replicas, policy)
             await self._change(
                 session,
@@ -406,11 +437,22 @@ class DeploymentService:
             await rollout.abandon(session, state, f"cancelled by {actor.name}", actor=actor)
             return
         recipe = Recipe.of(state.service, target)
-        transport_of(recipe)
         assert d.driver is not None
-        launch_for(recipe, d.driver)
-        secrets_ = await self._secrets.load(session, d.id)
-        resolve_config(dict(target.config_schema), dict(d.config), secrets_)
+        if d.driver == REMOTE:
+            stored = await self._secrets.load_all(session, d.id)
+            endpoints(
+                state.service,
+                target.version,
+                recipe.remotes,
+                target.config_schema,
+                d.config,
+                stored,
+            )
+        else:
+            transport_of(recipe)
+            launch_for(recipe, d.driver)
+            secrets_ = await self._secrets.load(session, d.id)
+            resolve_config(dict(target.config_schema), dict(d.config), secrets_)
         changes = {"version": history.change(rollout.label(state, d.version_id), target.version)}
         if d.desired_state == DesiredState.STOPPED:
             # Nothing runs, so nothing to roll out: the next start runs the new version.

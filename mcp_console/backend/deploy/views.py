@@ -7,6 +7,7 @@ from typing import Any
 from mcp_console.backend.db.models import ServiceInstance
 from mcp_console.backend.deploy.config import masked_config
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address
+from mcp_console.backend.deploy.remote import REMOTE, STREAMABLE_HTTP
 from mcp_console.schemas.deploy import (
     Access,
     DeploymentDetail,
@@ -27,6 +28,11 @@ def _version_label(state: DeploymentState, version_id: int | None) -> str | None
     return row.version if row is not None else None
 
 
+def _transport(driver: str | None, declared: str | None) -> str:
+    # A remote deployment is reached over Streamable HTTP whatever its packages speak.
+    return STREAMABLE_HTTP if driver == REMOTE else declared or "stdio"
+
+
 def instance_view(state: DeploymentState, row: ServiceInstance) -> InstanceView:
     """The DTO of one instance."""
     version = state.version(row.version_id)
@@ -38,7 +44,7 @@ def instance_view(state: DeploymentState, row: ServiceInstance) -> InstanceView:
         health=HealthState(row.health),
         driver=row.driver,
         ref=row.container_id,
-        transport=version.transport if version is not None else "stdio",
+        transport=_transport(row.driver, version.transport if version is not None else None),
         host=row.host,
         port=row.port,
         url=row.health_check_url,
@@ -67,7 +73,7 @@ def _view_fields(actor: Principal, state: DeploymentState) -> dict[str, Any]:
         "desired_state": DesiredState(d.desired_state),
         "runtime": RuntimeChoice(d.runtime),
         "driver": d.driver,
-        "transport": current.transport if current is not None else "stdio",
+        "transport": _transport(d.driver, current.transport if current is not None else None),
         "replicas": d.replicas,
         "ready_replicas": len(state.healthy(d.version_id)),
         "endpoint_url": d.endpoint_url,

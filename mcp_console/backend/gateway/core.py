@@ -229,16 +229,16 @@ class Gateway:
 
     async def _delete_upstream(self, instance: UpstreamInstance, upstream_id: bytes) -> None:
         data = (
-            (
-                f"DELETE {instance.path} HTTP/1.1\r\nhost: {instance.host}:{instance.port}\r\n"
-                "content-length: 0\r\n"
-            ).encode()
+            f"DELETE {instance.path} HTTP/1.1\r\nhost: ".encode()
+            + instance.authority
+            + b"\r\ncontent-length: 0\r\n"
+            + instance.extra_head
             + b"mcp-session-id: "
             + upstream_id
             + b"\r\n\r\n"
         )
         with contextlib.suppress(UpstreamError):
-            conn = await self.pool.request(instance.host, instance.port, data)
+            conn = await self.pool.request(instance.host, instance.port, data, tls=instance.tls)
             await conn.read_all(1 << 20)
             conn.release()
 
@@ -367,4 +367,4 @@ class Gateway:
         if mux is not None:
             self.background(mux.aclose())
         if instance.transport == "streamable-http":
-            self.pool.close_target(instance.host, instance.port)
+            self.pool.close_target(instance.host, instance.port, tls=instance.tls)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
+from mcp_console.schemas.remote import LOOPBACK_HOSTS, header_problem, url_problem
 from mcp_console.schemas.users import Principal
 
 if TYPE_CHECKING:
@@ -17,16 +18,19 @@ SessionMode = Literal["shared", "per-session"]
 InstanceTransport = Literal["streamable-http", "stdio"]
 
 SESSION_MODES: tuple[SessionMode, ...] = ("shared", "per-session")
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(slots=True, eq=False)
 class UpstreamInstance:
     """One running copy of a deployment's server, as the gateway reaches it.
 
-    An HTTP instance is reached at ``url`` (loopback only: the gateway is the one door
-    to it); a stdio instance through ``channel``, which the gateway then owns (it reads
-    the server's stdout), so nothing else may read that channel while it is routed.
+    An HTTP instance is reached at ``url`` (plain http on loopback: the gateway is the one
+    door to it); a stdio instance through ``channel``, which the gateway then owns (it reads
+    the server's stdout), so nothing else may read that channel while it is routed. Only a
+    ``remote`` instance, a server running elsewhere that a remote deployment fronts, may be
+    reached over https or on another host, with ``headers`` (its credentials) added to
+    every request sent there.
 
     Attributes:
         instance_id: The instance id on the instance's labels.
@@ -37,17 +41,28 @@ class UpstreamInstance:
             get no new sessions and no modern requests.
         draining: Set while it is being retired: no new sessions or modern requests,
             existing sessions stay until they end.
+        remote: A server running elsewhere (a remote deployment's URL).
+        headers: Sent on every request to a remote instance, replacing any the client
+            sent under those names (never shown: they hold credentials).
     """
 
     instance_id: str
     transport: InstanceTransport
-    url: str | None = None
+    # A remote URL may carry a key in its query string: never in a repr.
+    url: str | None = field(default=None, repr=False)
     channel: StdioChannel | None = None
     healthy: bool = True
     draining: bool = False
+    remote: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     host: str = field(default="", init=False)
     port: int = field(default=0, init=False)
     path: str = field(default="", init=False)
+    tls: bool = field(default=False, init=False)
+    # The request head's Host line and credential lines, rendered once.
+    authority: bytes = field(default=b"", init=False)
+    extra_head: bytes = field(default=b"", init=False, repr=False)
+    replaced: frozenset[bytes] = field(default=frozenset(), init=False)
     # Owned by the LoadBalancer: requests in flight here, and until when (monotonic
     # seconds) it is passed over after failing to accept a connection.
     inflight: int = field(default=0, init=False)
@@ -58,8 +73,18 @@ class UpstreamInstance:
         if self.url is not None:
             parts = urlsplit(self.url)
             self.host = parts.hostname or ""
-            self.port = parts.port or 80
+            self.tls = parts.scheme == "https"
+            self.port = parts.port or _DEFAULT_PORTS[parts.scheme]
             self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            # A remote server (behind a proxy, say) expects the URL's authority as written.
+            default = self.remote and parts.port is None
+            self.authority = (host if default else f"{host}:{self.port}").encode()
+        self.headers = dict(self.headers)
+        self.extra_head = b"".join(
+            f"{name}: {value}\r\n".encode() for name, value in self.headers.items()
+        )
+        self.replaced = frozenset(name.lower().encode() for name in self.headers)
 
     @property
     def routable(self) -> bool:
@@ -73,6 +98,8 @@ class UpstreamInstance:
             and self.transport == other.transport
             and self.url == other.url
             and self.channel is other.channel
+            and self.remote == other.remote
+            and self.headers == other.headers
         )
 
     def validate(self) -> None:
@@ -82,15 +109,19 @@ class UpstreamInstance:
         if self.transport == "streamable-http":
             if not self.url:
                 raise Invalid(f"HTTP instance {self.instance_id} has no url", field="url")
-            parts = urlsplit(self.url)
-            if parts.scheme != "http":
-                raise Invalid(
-                    f"instance url must be plain http on loopback, got {self.url!r}", field="url"
-                )
-            if parts.hostname not in LOOPBACK_HOSTS:
-                raise Invalid(
-                    f"instance url must point at 127.0.0.1, got {self.url!r}", field="url"
-                )
+            if self.remote:
+                self._validate_remote(self.url)
+            else:
+                parts = urlsplit(self.url)
+                if parts.scheme != "http":
+                    raise Invalid(
+                        f"instance url must be plain http on loopback, got {self.url!r}",
+                        field="url",
+                    )
+                if parts.hostname not in LOOPBACK_HOSTS:
+                    raise Invalid(
+                        f"instance url must point at 127.0.0.1, got {self.url!r}", field="url"
+                    )
         elif self.transport == "stdio":
             if self.channel is None:
                 raise Invalid(f"stdio instance {self.instance_id} has no channel", field="channel")
@@ -99,6 +130,27 @@ class UpstreamInstance:
                 f"transport must be streamable-http or stdio, got {self.transport!r}",
                 field="transport",
             )
+        if self.remote and self.transport != "streamable-http":
+            raise Invalid(
+                f"remote instance {self.instance_id} must speak streamable-http",
+                field="transport",
+            )
+        if self.headers and not self.remote:
+            raise Invalid(
+                f"instance {self.instance_id} is run by the console: only a remote instance "
+                "takes upstream headers",
+                field="headers",
+            )
+
+    def _validate_remote(self, url: str) -> None:
+        # The URL itself may hold a key: name the instance, never quote the URL.
+        problem = url_problem(url)
+        if problem is not None:
+            raise Invalid(f"remote instance {self.instance_id}'s url {problem}", field="url")
+        for name, value in self.headers.items():
+            problem = header_problem(name, value)
+            if problem is not None:
+                raise Invalid(f"remote instance {self.instance_id}: {problem}", field="headers")
 
 
 @dataclass(slots=True, eq=False)

@@ -68,13 +68,17 @@ def request_bytes(ex: Exchange, instance: UpstreamInstance, upstream_sid: bytes 
         b" ",
         instance.path.encode(),
         b" HTTP/1.1\r\nhost: ",
-        f"{instance.host}:{instance.port}".encode(),
+        instance.authority,
         b"\r\n",
     ]
     drop = _DROP_REQUEST
+    # A remote instance's credentials replace whatever the client sent under their names.
+    replaced = instance.replaced
     for name, value in ex.headers:
-        if name not in drop:
+        if name not in drop and name not in replaced:
             parts += (name, b": ", value, b"\r\n")
+    if instance.extra_head:
+        parts.append(instance.extra_head)
     if upstream_sid is not None:
         parts += (b"mcp-session-id: ", upstream_sid, b"\r\n")
     if body or ex.http_method == "POST":
@@ -111,7 +115,7 @@ async def serve_unpinned(
         try:
             try:
                 conn = await gw.pool.request(
-                    target.host, target.port, request_bytes(ex, target, None)
+                    target.host, target.port, request_bytes(ex, target, None), tls=target.tls
                 )
             except UpstreamError as exc:
                 if not exc.received:
@@ -124,6 +128,8 @@ async def serve_unpinned(
                 await ex.reply_error(
                     502, UNAVAILABLE, f"instance {target.instance_id} failed: {exc}"
                 )
+                return
+            if await refused_credentials(ex, target, conn):
                 return
             session_value: bytes | None = None
             if mint and 200 <= conn.status < 300:
@@ -160,7 +166,10 @@ async def serve_pinned(gw: Gateway, ex: Exchange, session: GatewaySession) -> No
     try:
         try:
             conn = await gw.pool.request(
-                instance.host, instance.port, request_bytes(ex, instance, session.upstream_id)
+                instance.host,
+                instance.port,
+                request_bytes(ex, instance, session.upstream_id),
+                tls=instance.tls,
             )
         except UpstreamError as exc:
             if exc.sent:
@@ -176,6 +185,8 @@ async def serve_pinned(gw: Gateway, ex: Exchange, session: GatewaySession) -> No
                 404, INVALID_REQUEST, "Session not found: its instance is gone; initialize again"
             )
             return
+        if await refused_credentials(ex, instance, conn):
+            return
         ending = conn.status == 404 or ex.http_method == "DELETE"
         if session.upstream_id is None and (sid := _header(conn, SESSION_HEADER)) is not None:
             # Per-session mode minted our id before the instance answered initialize.
@@ -187,6 +198,28 @@ async def serve_pinned(gw: Gateway, ex: Exchange, session: GatewaySession) -> No
                 gw.end_session(session, upstream=False)
     finally:
         gw.balancer.end(deployment_id, instance)
+
+
+async def refused_credentials(
+    ex: Exchange, instance: UpstreamInstance, conn: UpstreamConnection
+) -> bool:
+    """Answer 502 when a remote server refuses the credentials the console sent it.
+
+    The caller's own key was good (the gateway checked it); passing the remote's 401 on
+    would send the client off to authorize against a server it never talks to.
+    """
+    if not instance.remote or conn.status not in (401, 403):
+        return False
+    status = conn.status
+    conn.abort()
+    await ex.reply_error(
+        502,
+        UNAVAILABLE,
+        f"the remote server behind instance {instance.instance_id} refused the console's "
+        f"credentials (HTTP {status}); the deployment's owner must check its headers",
+        request_id=_request_id(ex),
+    )
+    return True
 
 
 async def relay(ex: Exchange, conn: UpstreamConnection, session_value: bytes | None) -> None:

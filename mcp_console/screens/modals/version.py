@@ -10,20 +10,27 @@ from pydantic import ValidationError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
-from mcp_console.schemas.catalog import VersionCreate, VersionView
+from mcp_console.schemas.catalog import Transport, VersionCreate, VersionView
 from mcp_console.schemas.errors import ConsoleError
 
 SubmitVersion = Callable[[VersionCreate], Awaitable[VersionView]]
-_FIELDS = ("version", "changelog", "docker_image", "command")
+_FIELDS = ("version", "changelog", "docker_image", "command", "transport")
+# How the server is reached: over its stdin and stdout, or as an HTTP server.
+_TRANSPORTS = [
+    ("stdio", Transport.STDIO),
+    ("serves HTTP", Transport.STREAMABLE_HTTP),
+    ("HTTP+SSE (old)", Transport.SSE),
+]
 
 
 class VersionModal(ModalScreen[VersionView | None]):
-    """A new version: number, changelog, image and command; packages, transport, config
-    schema, tools and remotes are carried over from ``base`` (the latest version)."""
+    """A new version: number, changelog, image, command and how the command is reached
+    (stdio, or HTTP on ``{port}``/``$PORT``); packages, config schema, tools and remotes are
+    carried over from ``base`` (the latest version)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, id="save"),
@@ -36,6 +43,18 @@ class VersionModal(ModalScreen[VersionView | None]):
         self._submit = submit
         self._base = base
 
+    DEFAULT_CSS = """
+    #version-command-row {
+        height: auto;
+    }
+    #version-command {
+        width: 1fr;
+    }
+    #version-transport {
+        width: 20;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         base = self._base
         with Vertical(id="version-dialog", classes="dialog"):
@@ -46,11 +65,24 @@ class VersionModal(ModalScreen[VersionView | None]):
             yield TextArea("", id="version-changelog", soft_wrap=True)
             yield Label("Docker image (optional)", classes="field-label")
             yield Input((base.docker_image or "") if base else "", id="version-docker_image")
-            yield Label("Command (optional, as a shell would split it)", classes="field-label")
-            yield Input(shlex.join(base.command) if base else "", id="version-command")
+            yield Label(
+                "Command (optional, as a shell would split it) and transport",
+                classes="field-label",
+            )
+            with Horizontal(id="version-command-row"):
+                yield Input(shlex.join(base.command) if base else "", id="version-command")
+                yield Select(
+                    _TRANSPORTS,
+                    value=base.transport if base else Transport.STDIO,
+                    allow_blank=False,
+                    id="version-transport",
+                )
+            yield Static(
+                "An HTTP server listens on {port} in its arguments or on $PORT.",
+                classes="dialog-hint",
+            )
             carried = (
-                f"Carried over from {base.version}: packages, transport, config schema, "
-                "tools and remotes."
+                f"Carried over from {base.version}: packages, config schema, tools and remotes."
                 if base
                 else "The service has no version yet."
             )
@@ -77,11 +109,11 @@ class VersionModal(ModalScreen[VersionView | None]):
             "changelog": self.query_one("#version-changelog", TextArea).text.strip(),
             "docker_image": self.query_one("#version-docker_image", Input).value.strip() or None,
             "command": command,
+            "transport": self.query_one("#version-transport", Select).value,
         }
         if base is not None:
             values |= {
                 "packages": base.packages,
-                "transport": base.transport,
                 "config_schema": base.config_schema,
                 "api_spec": base.api_spec,
                 "remotes": base.remotes,

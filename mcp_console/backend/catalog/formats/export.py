@@ -69,6 +69,9 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
     # A command next to an image is the image's arguments (exported with its package).
     if version.command and not version.docker_image:
         ours["command"] = list(version.command)
+        # Without a package to carry it, a command serving HTTP says so itself.
+        if version.transport != Transport.STDIO and not version.packages:
+            ours["transport"] = version.transport.value
     if version.api_spec.get("tools"):
         ours["tools"] = copy.deepcopy(version.api_spec["tools"])
     if version.system_packages:

@@ -39,6 +39,8 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.errors import Invalid
 
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+# How a command of ours can be reached (``_meta`` ``transport``).
+COMMAND_TRANSPORTS = tuple(t.value for t in Transport)
 _MAX_REPORTED = 3
 
 
@@ -216,7 +218,8 @@ def entry_from_server(
     packages = [package_ref(p) for p in server.get("packages") or []]
     remotes = [copy.deepcopy(dict(r)) for r in server.get("remotes") or []]
     oci = next((p for p in server.get("packages") or [] if p.get("registryType") == "oci"), None)
-    transport = packages[0].transport if packages else None
+    command = _meta_strings(ours, "command")
+    transport = packages[0].transport if packages else _meta_transport(ours, command)
     if transport is None and remotes:
         transport = Transport(remotes[0]["type"])
     repository = server.get("repository")
@@ -237,7 +240,7 @@ def entry_from_server(
         "version": str(server["version"]),
         "docker_image": oci_image(oci) if oci else None,
         "packages": packages,
-        "command": _meta_strings(ours, "command"),
+        "command": command,
         "transport": transport or Transport.STDIO,
         "config_schema": config_schema_for(server),
         "api_spec": _meta_api_spec(ours),
@@ -272,6 +275,20 @@ def _meta_strings(meta: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise EntryError(join_path("_meta", CONSOLE_META_KEY, key), "must be a list of strings")
     return list(value)
+
+
+def _meta_transport(meta: Mapping[str, Any], command: list[str]) -> Transport | None:
+    """Our ``transport``: how the version's ``command`` is reached: ``stdio`` (the default),
+    ``streamable-http`` (it serves HTTP on ``{port}`` in its arguments or on ``$PORT``)."""
+    value = meta.get("transport")
+    if value is None:
+        return None
+    path = join_path("_meta", CONSOLE_META_KEY, "transport")
+    if value not in COMMAND_TRANSPORTS:
+        raise EntryError(path, _one_of(list(COMMAND_TRANSPORTS)))
+    if not command:
+        raise EntryError(path, "says how the command is reached, but there is no command")
+    return Transport(value)
 
 
 def _meta_system_packages(meta: Mapping[str, Any]) -> list[str]:

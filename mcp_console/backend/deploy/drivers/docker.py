@@ -42,6 +42,7 @@ CONTAINER_USER = "65534:65534"
 # The only writable place in a read-only container: a private tmpfs, also its HOME.
 CONTAINER_TMP = "/tmp"  # noqa: S108
 TMPFS_OPTIONS = "rw,nosuid,nodev,size=64m"
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - inside the container; published on loopback
 HTTP_LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "2"}}
 # stdout of a stdio server is the protocol: the json-file driver would store every response.
 STDIO_LOG_CONFIG = {"type": "none", "config": {}}
@@ -135,6 +136,10 @@ class DockerManager:
     def _create_kwargs(self, spec: InstanceSpec) -> dict[str, Any]:
         port = spec.container_port
         env = {"HOME": CONTAINER_TMP}
+        if spec.transport != "stdio":
+            # Inside its container an HTTP server must listen on every interface: the port
+            # is published on the host's loopback only. HOST says so to servers that read it.
+            env["HOST"] = ALL_INTERFACES
         env.update(spec.child_env(port if spec.transport != "stdio" else None))
         labels = spec.managed_labels()
         labels.update(self._scope)
