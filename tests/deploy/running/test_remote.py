@@ -44,7 +44,8 @@ async def whoami(endpoint: str, key: str) -> str:
     ):
         result = await client.call_tool("whoami", {})
     assert not result.is_error, result
-    return str(result.structured_content["result"])  # type: ignore[index]
+    assert result.structured_content is not None
+    return str(result.structured_content["result"])
 
 
 def instance_on(detail: DeploymentDetail, server: Upstream) -> Any:
