@@ -154,12 +154,7 @@ class Runtime:
     async def _open_catalog(self) -> None:
         """The database, the users and the catalog: what a console's first page needs."""
         url = self.settings.resolved_database_url
-        if is_sqlite(url):
-            await asyncio.to_thread(
-                self.settings.data_dir.mkdir, parents=True, exist_ok=True, mode=0o700
-            )
-        # The database's dialect and driver load off the loop too (see import_modules).
-        await asyncio.to_thread(make_url(url).get_dialect)
+        await asyncio.to_thread(self._prepare_database, url)
         self._engine = create_engine(url)
         if self._migrate:
             await upgrade_if_behind(self._engine, url)
@@ -172,6 +167,13 @@ class Runtime:
         self.local_admin, self.local_admin_new_key = await self.users.ensure_local_admin(
             self.settings.local_admin_name
         )
+
+    def _prepare_database(self, url: str) -> None:
+        """Make a SQLite database's data dir, and load the database's dialect and driver
+        (blocking: on a thread, as import_modules does)."""
+        if is_sqlite(url):
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_url(url).get_dialect()
 
     async def _open_services(self) -> None:
         """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""

@@ -44,9 +44,8 @@ _OPERATIONS: dict[str, bool] = {
 # What the console's first screen asks for: who is signed in, and the market's first page
 # and its facets. A backend this console hosts answers them as soon as its catalog is up;
 # every other call waits until the whole backend is.
-FIRST_READS = frozenset(
-    {"whoami", "search_services", "featured_services", "list_categories", "list_tags"}
-)
+FIRST_PAGE = "search_services"
+FIRST_READS = frozenset({FIRST_PAGE, "whoami", "featured_services", "list_categories", "list_tags"})
 
 # Imported on a thread, each import stalling the screen on the console's loop otherwise:
 # what finds the data dir's backend; what joins one that a daemon or another console hosts;
@@ -129,6 +128,10 @@ class PendingClient:
                     self._read_waits()
                 try:
                     client = await asyncio.shield(answering)
+                    if first_read and name != FIRST_PAGE:
+                        # Woken together, the first page goes first: the others' queries
+                        # are built while its query runs on the database's thread.
+                        await asyncio.sleep(0)
                     return await getattr(client, name)(*args, **kwargs)
                 finally:
                     if first_read:
@@ -217,11 +220,12 @@ class ConsoleBackend:
 
     async def _serve(self) -> None:
         try:
-            await asyncio.to_thread(preload, FIND_MODULES)
             for _ in range(HOST_ATTEMPTS):
-                if await self._join():
-                    return
-                await asyncio.to_thread(preload, CATALOG_MODULES)
+                # One trip to a thread: who hosts the data dir, and what comes next loaded.
+                if await asyncio.to_thread(self._find):
+                    if await self._join():
+                        return
+                    await asyncio.to_thread(preload, CATALOG_MODULES)
                 if self._stop.is_set():
                     return
                 try:
@@ -243,19 +247,25 @@ class ConsoleBackend:
             self.error = error
             self.client.fail(error)
 
-    async def _join(self) -> bool:
-        """Use the backend a daemon or another console hosts, if one does."""
+    def _find(self) -> bool:
+        """Whether a daemon or another console hosts the data dir, with what joins it loaded,
+        or else what hosts it (blocking: run it on a thread)."""
+        preload(FIND_MODULES)
         from mcp_console.backend.daemon import DaemonFiles, holder_of
 
-        files = DaemonFiles(self.settings.data_dir)
+        hosted = holder_of(DaemonFiles(self.settings.data_dir)) is not None
         # The HTTP client loads only when there is a backend to join.
-        if await asyncio.to_thread(holder_of, files) is None:
-            return False
-        await asyncio.to_thread(preload, JOIN_MODULES)
+        preload(JOIN_MODULES if hosted else CATALOG_MODULES)
+        return hosted
+
+    async def _join(self) -> bool:
+        """Use the backend a daemon or another console hosts, if one still does."""
+        from mcp_console.backend.daemon import DaemonFiles, holder_of
+
         remote = await daemon_client(self.settings)
         if remote is None:
             return False
-        self.joined = await asyncio.to_thread(holder_of, files)
+        self.joined = await asyncio.to_thread(holder_of, DaemonFiles(self.settings.data_dir))
         async with remote:
             self.client.resolve(remote)
             await self._stop.wait()

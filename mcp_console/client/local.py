@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp_console.backend.deploy.event_audience import EventAudience
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.catalog import (
@@ -52,6 +51,11 @@ from mcp_console.schemas.users import (
     UserCreated,
     UserView,
 )
+
+# The deployments' modules load after a console's first results (they wait for the catalog
+# only); the runtime loads them on a thread by the time events are asked for.
+if TYPE_CHECKING:
+    from mcp_console.backend.deploy.event_audience import EventAudience
 
 
 class LocalClient:
@@ -163,6 +167,8 @@ class LocalClient:
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        from mcp_console.backend.deploy.event_audience import EventAudience
+
         audience = EventAudience(self._runtime.sessions, self._unscoped())
         async with self._runtime.events.subscribe() as queue:
             yield _drain(queue, audience)

@@ -27,6 +27,15 @@ HEAVY = (
     "httpx",
     "mcp",
     "mcp_types",
+    # The other sections' screens, with their charts and markdown: the first frame is the
+    # market's.
+    "mcp_console.screens.deploy",
+    "mcp_console.screens.deployments",
+    "mcp_console.screens.developer",
+    "mcp_console.screens.monitor",
+    "mcp_console.screens.service_detail",
+    "markdown_it",
+    "textual_plotext",
 )
 # Everything ``mcp-console`` imports on its way to the first frame of the console.
 PROBE = """
