@@ -39,12 +39,15 @@ def default_cache_dir() -> Path:
 
 
 class ImageSettings(BaseModel):
-    """Where images for PyPI-packaged services come from."""
+    """Where images for PyPI-packaged services come from, and where Docker Hub's are pulled."""
 
     base_image: str = "mcp-console/python-base:bookworm"
     wheel_dir: Path | None = None
     # Debian packages downloaded for images, kept per package set and base image.
     deb_cache: Path = Field(default_factory=lambda: default_cache_dir() / "debs")
+    # ``host[:port]`` of a registry serving Docker Hub's images (an air-gapped console's own):
+    # ``mcp/time`` not on the engine is pulled as ``<mirror>/mcp/time``.
+    registry_mirror: str | None = None
 
 
 class NodeSettings(BaseModel):

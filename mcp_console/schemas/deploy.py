@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mcp_console.schemas.registry import RegistryLogin
+
 # Deployment names appear in container names, labels and gateway paths: DNS-label style.
 DEPLOYMENT_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 MAX_REPLICAS = 50
@@ -176,6 +178,8 @@ class DeploymentCreate(BaseModel):
     memory_limit_mb: int | None = Field(default=None, ge=6, le=1_048_576)
     autoscale: dict[str, Any] | None = None
     session_mode: str = Field(default="shared", pattern=r"^(shared|per-session)$")
+    # Credentials for the registry the version's image is pulled from (private registries).
+    registry_login: RegistryLogin | None = Field(default=None, repr=False)
     urls: list[str] = Field(default_factory=list, max_length=20)
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
 
@@ -200,6 +204,8 @@ class InstanceView(BaseModel):
     restart_count: int
     exit_code: int | None
     created_at: datetime
+    # The image it runs, by digest (a Docker instance of a registry image).
+    image: str | None = None
 
 
 class DeploymentView(BaseModel):
@@ -245,6 +251,11 @@ class DeploymentDetail(DeploymentView):
     instances: list[InstanceView]
     # Who besides its owner (and the admins) may use it.
     shares: list[ShareView] = Field(default_factory=list)
+    # The image each version ran first, by digest (version → ``repo@sha256:…``): restarts
+    # and rollbacks run it again even after its tag moved.
+    pinned_images: dict[str, str] = Field(default_factory=dict)
+    # ``username@registry`` of each registry login it pulls with (never a password).
+    registry_logins: list[str] = Field(default_factory=list)
 
 
 class HistoryEntry(BaseModel):

@@ -33,6 +33,7 @@ from mcp_console.backend.deploy.plan import (
     image_repository,
     with_built_image,
 )
+from mcp_console.backend.deploy.pull import ImagePuller
 from mcp_console.backend.deploy.remote import REMOTE, why_not_remote
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.errors import Invalid, Unavailable
@@ -70,6 +71,7 @@ class Drivers:
         self.remote = RemoteDriver()
         self.engine = Engine()
         self.images = ImageBuilder(settings.images, self.engine, node=self.node)
+        self.pulls = ImagePuller(self.engine, mirror=settings.images.registry_mirror)
         self._docker: DockerManager | None = None
         self._docker_error: str | None = None
         self._checked_at = 0.0

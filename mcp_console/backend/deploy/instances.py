@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from mcp_console.backend.deploy.drivers.base import (
     RuntimeDriver,
 )
 from mcp_console.backend.deploy.health import HealthMonitor
+from mcp_console.backend.deploy.image_pins import ImagePins, pulls_image
 from mcp_console.backend.deploy.plan import label_safe, launch_for
 from mcp_console.backend.deploy.remote import REMOTE, endpoints
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
@@ -82,6 +84,7 @@ class InstanceOps:
         self._retiring: set[asyncio.Task[None]] = set()
         # Told which deployment's instances changed, so the gateway's routes follow.
         self.routes_changed = routes_changed
+        self.pins = ImagePins(sessions, events, drivers.pulls, secrets_store.box)
 
     # -- one instance --------------------------------------------------------------------------
 
@@ -104,6 +107,12 @@ class InstanceOps:
         driver = await self._drivers.get(d.driver)
         recipe = state.recipe(row.version_id)
         launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
+        if pulls_image(launch, recipe):
+            # The digest this version ran first, pulled now if missing (with progress).
+            assert launch.image is not None
+            image = await self.pins.image(state, row.version_id, launch.image)
+            launch = dataclasses.replace(launch, image=image)
+            await self._save(row, image_digest=image)
         env, secret_env = await self._environment(state, row.version_id)
         spec = launch.spec(
             deployment_uid=d.uid,

@@ -96,7 +96,9 @@ class Recipe:
         """Why the version cannot run on ``driver`` (for error messages)."""
         if driver == REMOTE:
             return why_not_remote(self.service, self.version, self.remotes)
-        if self.runs_on(REMOTE) and not self.runs_on(DOCKER) and not self.runs_on(PROCESS):
+        if self.remotes and not self.runs_on(DOCKER) and not self.runs_on(PROCESS):
+            if not self.runs_on(REMOTE):
+                return why_not_remote(self.service, self.version, self.remotes)
             return (
                 f"{self.service} {self.version} runs elsewhere (it has a remote endpoint only); "
                 "choose the remote runtime"

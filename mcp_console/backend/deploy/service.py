@@ -23,6 +23,7 @@ from mcp_console.backend.deploy.access import grant_access, shares_reaching
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.deploy.controller import Controller
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address, load_states
+from mcp_console.backend.deploy.image_pins import image_ready, with_images
 from mcp_console.backend.deploy.lookup import (
     clamp,
     find,
@@ -32,6 +33,7 @@ from mcp_console.backend.deploy.lookup import (
     version_label,
 )
 from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
+from mcp_console.backend.deploy.registry_logins import save_logins
 from mcp_console.backend.deploy.remote import (
     REMOTE,
     RemotePlan,
@@ -115,7 +117,8 @@ class DeploymentService:
         """
         async with self._sessions() as session:
             state = await find(session, actor, name)
-            return deployment_detail(actor, state, await shares_of(session, state.id))
+            detail = deployment_detail(actor, state, await shares_of(session, state.id))
+            return await with_images(session, state, detail)
 
     async def history(self, actor: Principal, name: str) -> list[HistoryEntry]:
         """Every recorded change of a deployment, newest first."""
@@ -195,6 +198,8 @@ class DeploymentService:
                 )
             transport_of(recipe)
             launch_for(recipe, driver)
+        pulls = self._controller.drivers.pulls
+        login = await image_ready(pulls, recipe, driver, new.registry_login)
         row = ServiceDeployment(
             service_id=service.id,
             version_id=version.id,
@@ -217,6 +222,8 @@ class DeploymentService:
                 session.add(row)
                 await session.flush()
                 await self._secrets.save(session, row.id, {**resolved.secrets, **upstream.secrets})
+                if login is not None:
+                    save_logins(session, await self._secrets.box(), row.id, [login])
                 changes = {
                     "service": service.name,
                     "version": version.version,
@@ -451,6 +458,7 @@ class DeploymentService:
         else:
             transport_of(recipe)
             launch_for(recipe, d.driver)
+            await self._controller.converger.pins.check(session, state, target.id, recipe)
             secrets_ = await self._secrets.load(session, d.id)
             resolve_config(dict(target.config_schema), dict(d.config), secrets_)
         changes = {"version": history.change(rollout.label(state, d.version_id), target.version)}

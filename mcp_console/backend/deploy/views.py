@@ -54,6 +54,7 @@ def instance_view(state: DeploymentState, row: ServiceInstance) -> InstanceView:
         restart_count=row.restart_count,
         exit_code=row.exit_code,
         created_at=row.created_at,
+        image=row.image_digest,
     )
 
 

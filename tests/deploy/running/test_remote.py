@@ -18,13 +18,20 @@ from sqlalchemy import select
 
 from mcp_console.backend.db.models import RequestLog
 from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.secrets import MASK
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, HealthState
+from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.remote import REMOTE_SERVICE
+from mcp_console.settings import Settings
 
-from ..catalogs import SETTLE_TIMEOUT, all_healthy, wait_for
-from ..remote_upstream import Upstream, upstream
+from ..catalogs import SETTLE_TIMEOUT, all_healthy, process_version, publish, wait_for
+from ..remote_upstream import Upstream, make_tls, upstream
+from .conftest import fast_deploy_settings
 
 TOKEN = "upstream-t0ken-5d1e9a7c"
+TENANT = "tenant-key-0b84f2d6"
+FORECAST = "io.example/forecast"
+POLICY = {"min_replicas": 1, "max_replicas": 3, "target_inflight": 4}
 # How many health checks an unreachable server must fail without being restarted.
 PROBES_WHILE_DOWN = 3
 
@@ -46,6 +53,46 @@ async def whoami(endpoint: str, key: str) -> str:
     assert not result.is_error, result
     assert result.structured_content is not None
     return str(result.structured_content["result"])
+
+
+def forecast_document(url: str) -> dict[str, Any]:
+    """A hosted server as the registry lists one: a streamable-http remote whose headers are
+    a bearer token (a template over a secret variable) and a custom secret header, beside an
+    SSE endpoint the gateway cannot front."""
+    return {
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+        "name": FORECAST,
+        "description": "Forecasts, hosted by their author",
+        "version": "1.0.0",
+        "remotes": [
+            {
+                "type": "streamable-http",
+                "url": url,
+                "headers": [
+                    {
+                        "name": "Authorization",
+                        "value": "Bearer {api_token}",
+                        "isRequired": True,
+                        "isSecret": True,
+                        "variables": {
+                            "api_token": {
+                                "description": "Your forecast API token",
+                                "isRequired": True,
+                                "isSecret": True,
+                            }
+                        },
+                    },
+                    {
+                        "name": "X-Tenant-Key",
+                        "description": "Your tenant's key",
+                        "isRequired": True,
+                        "isSecret": True,
+                    },
+                ],
+            },
+            {"type": "sse", "url": url.replace("/mcp", "/sse")},
+        ],
+    }
 
 
 def instance_on(detail: DeploymentDetail, server: Upstream) -> Any:
@@ -173,3 +220,169 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
     assert back.secret_names == ["header:Authorization", "url:1", "url:2"]
     assert history[-1].changes["headers"] == ["Authorization"]
     assert TOKEN.encode() not in database_bytes(database_url)
+
+
+async def test_a_catalog_remote_is_fronted_with_its_declared_headers_after_a_restart_too(
+    live_settings: Settings, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    given = {"api_token": TOKEN, "X-Tenant-Key": TENANT}
+    async with upstream("forecast", TOKEN, tenant=TENANT) as server:
+        async with Runtime(live_settings, migrate=False, background=True) as first:
+            admin = first.local_admin
+            assert admin is not None
+            key = await first.users.create_key(admin, admin.name, label="remote")
+            text = json.dumps(forecast_document(server.url))
+            await first.catalog.publish_document(admin, text, "forecast.json")
+            with pytest.raises(Invalid) as missing:
+                await first.deployments.create(
+                    admin, DeploymentCreate(service=FORECAST, name="forecast")
+                )
+            created = await first.deployments.create(
+                admin, DeploymentCreate(service=FORECAST, name="forecast", secrets=given)
+            )
+            detail = await wait_for(first, admin, "forecast", all_healthy)
+            assert detail.endpoint_url is not None
+            before = await whoami(detail.endpoint_url, key)
+        # A new backend on the same database attaches the instance again, headers included.
+        async with Runtime(live_settings, migrate=False, background=True) as second:
+            again = await wait_for(second, admin, "forecast", all_healthy)
+            assert again.endpoint_url is not None  # the new gateway's address
+            after = await whoami(again.endpoint_url, key)
+
+    assert missing.value.field == "config.api_token"
+    assert (created.driver, created.replicas) == ("remote", 1)  # the SSE endpoint is not fronted
+    assert created.config == {"api_token": MASK, "X-Tenant-Key": MASK}
+    assert [i.url for i in detail.instances] == [server.url]
+    assert (before, after) == ("forecast", "forecast")
+    shown = created.model_dump_json() + again.model_dump_json() + caplog.text
+    assert TOKEN not in shown
+    assert TENANT not in shown
+    stored = database_bytes(database_url)
+    assert TOKEN.encode() not in stored
+    assert TENANT.encode() not in stored
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"urls": ["ftp://example.com/mcp"]}, "urls.0", "must start with https://"),
+        ({"urls": ["https://me:pw@example.com/mcp"]}, "urls.0", "give credentials as a header"),
+        ({"urls": ["https://example.com/mcp"] * 2}, "urls.1", "is given twice"),
+        (
+            {"urls": ["http://mcp.example.com/mcp"], "headers": {"Authorization": TOKEN}},
+            "urls",
+            "would cross the network in clear text; use https",
+        ),
+        (
+            {"urls": ["https://example.com/mcp"], "headers": {"Host": "evil.example.com"}},
+            "headers.Host",
+            "set by the gateway itself",
+        ),
+        (
+            {"urls": ["https://example.com/mcp"], "headers": {"X-Key": "a\r\nInjected: yes"}},
+            "headers.X-Key",
+            "must be one line",
+        ),
+        ({"urls": ["https://example.com/mcp"], "runtime": "process"}, "runtime", "cannot run on"),
+        (
+            {"urls": ["https://example.com/mcp"], "session_mode": "per-session"},
+            "session_mode",
+            "cannot start an instance per session",
+        ),
+        (
+            {"urls": ["https://example.com/mcp"], "autoscale": POLICY},
+            "autoscale",
+            "cannot autoscale",
+        ),
+        ({"service": "svc", "headers": {"Authorization": TOKEN}}, "headers", "give its --url"),
+        ({"service": "svc", "runtime": "remote"}, "runtime", "has no remote endpoint"),
+        ({"service": FORECAST}, "version", "speak sse; the gateway fronts streamable-http"),
+    ],
+)
+async def test_a_remote_deployment_that_cannot_work_is_refused_naming_what_is_wrong(
+    live: Runtime, fields: dict[str, Any], field: str, message: str
+) -> None:
+    admin = await publish(live, "svc", process_version("1.0.0"))
+    sse_only = forecast_document("http://127.0.0.1:9/mcp")
+    sse_only["remotes"] = sse_only["remotes"][1:]
+    await live.catalog.publish_document(admin, json.dumps(sse_only), "sse.json")
+    new = DeploymentCreate(**{"service": REMOTE_SERVICE, "name": "bad", **fields})
+
+    with pytest.raises(Invalid) as refused:
+        await live.deployments.create(admin, new)
+
+    assert refused.value.field == field
+    assert message in refused.value.message
+    assert TOKEN not in refused.value.message
+    assert await live.deployments.list_deployments(admin) == []
+
+
+async def test_a_remote_deployment_is_neither_scaled_nor_autoscaled(live: Runtime) -> None:
+    admin = live.local_admin
+    assert admin is not None
+    new = DeploymentCreate(service=REMOTE_SERVICE, name="far", urls=["http://127.0.0.1:9/mcp"])
+    await live.deployments.create(admin, new)
+
+    with pytest.raises(Invalid) as scaled:
+        await live.deployments.scale(admin, "far", 3)
+    with pytest.raises(Invalid) as autoscaled:
+        await live.deployments.set_autoscale(admin, "far", POLICY)
+
+    assert (scaled.value.field, autoscaled.value.field) == ("replicas", "autoscale")
+    assert "fronts 1 URL(s), one instance each" in scaled.value.message
+    assert (await live.deployments.get(admin, "far")).replicas == 1
+
+
+async def test_a_remote_server_is_reached_over_https_verified_against_the_trusted_authorities(
+    live: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca, cert, tls_key = make_tls(tmp_path)
+    # The authority this console trusts besides the system's (Python reads SSL_CERT_FILE).
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    admin = live.local_admin
+    assert admin is not None
+    key = await live.users.create_key(admin, admin.name, label="remote")
+    async with upstream("secure", TOKEN, cert=cert, key=tls_key) as server:
+        new = DeploymentCreate(
+            service=REMOTE_SERVICE,
+            name="secure",
+            urls=[server.url],
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        await live.deployments.create(admin, new)
+        detail = await wait_for(live, admin, "secure", all_healthy)
+        assert detail.endpoint_url is not None
+        answers = [await whoami(detail.endpoint_url, key) for _ in range(2)]
+
+    assert server.url.startswith("https://127.0.0.1:")
+    assert answers == ["secure", "secure"]
+
+
+async def test_a_remote_server_whose_certificate_does_not_verify_is_never_called(
+    live_settings: Settings, scope: str, tmp_path: Path
+) -> None:
+    _, cert, tls_key = make_tls(tmp_path)
+    # No grace: a server that never answers is unhealthy from its first failed checks.
+    settings = live_settings.model_copy(
+        update={"deploy": fast_deploy_settings(scope, start_grace=0.0)}
+    )
+    async with (
+        upstream("impostor", TOKEN, cert=cert, key=tls_key) as server,
+        Runtime(settings, migrate=False, background=True) as live,
+    ):
+        admin = live.local_admin
+        assert admin is not None
+        new = DeploymentCreate(
+            service=REMOTE_SERVICE,
+            name="impostor",
+            urls=[server.url],
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        await live.deployments.create(admin, new)
+        detail = await wait_for(
+            live, admin, "impostor", lambda d: d.instances[0].health is HealthState.UNHEALTHY
+        )
+
+    assert "CERTIFICATE_VERIFY_FAILED" in (detail.instances[0].last_error or "")
+    assert detail.ready_replicas == 0
