@@ -183,11 +183,14 @@ async def stdio_process(
 
 
 class ProcessProvider:
-    """An InstanceProvider starting one example server process per session."""
+    """An InstanceProvider starting one server process (the example's) per session."""
 
-    def __init__(self, pm: ProcessManager, transport: str) -> None:
+    def __init__(
+        self, pm: ProcessManager, transport: str, command: tuple[str, ...] = EXAMPLE_COMMAND
+    ) -> None:
         self.pm = pm
         self.transport = transport
+        self.command = command
         self.refs: dict[str, str] = {}
         self.released: list[str] = []
         self.started = 0
@@ -198,7 +201,7 @@ class ProcessProvider:
         self.started += 1
         instance_id = f"own-{self.started}"
         start = start_http if self.transport == "http" else start_stdio
-        instance, ref = await start(self.pm, instance_id)
+        instance, ref = await start(self.pm, instance_id, self.command)
         self.refs[session_id] = ref
         return instance
 

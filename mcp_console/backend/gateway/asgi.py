@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mcp_console.backend.gateway import upstream_http, upstream_stdio
+from mcp_console.backend.gateway import owned_stdio, upstream_http, upstream_stdio
 from mcp_console.backend.gateway.auth import bearer_key
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.exchange import (
@@ -245,7 +245,9 @@ class McpEndpoint:
         stream = ex.http_method == "GET"
         gw.sessions.begin(session, ex, stream=stream)
         try:
-            if session.instance.transport == "stdio":
+            if session.outbox is not None:
+                await owned_stdio.serve(gw, ex, session)
+            elif session.instance.transport == "stdio":
                 await upstream_stdio.serve_pinned(gw, ex, session)
             else:
                 await upstream_http.serve_pinned(gw, ex, session)
@@ -297,9 +299,10 @@ class McpEndpoint:
         gw = self.gw
         try:
             if session.instance.transport == "stdio":
-                mux = await gw.mux_ready(session.instance)
+                # Its own server: opened with the client's own initialize.
+                mux = gw.own_mux(session)
                 ex.instance_id = session.instance.instance_id
-                await upstream_stdio.answer_initialize(gw, ex, mux, session, ex.message)
+                await owned_stdio.initialize(gw, ex, mux, session, ex.message)
             else:
                 gw.open_session(session)
                 gw.sessions.begin(session, ex, stream=False)

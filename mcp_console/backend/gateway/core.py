@@ -27,6 +27,7 @@ from mcp_console.backend.gateway.routing import (
 )
 from mcp_console.backend.gateway.sessions import (
     GatewaySession,
+    Outbox,
     SessionInfo,
     SessionTable,
     mint_session_id,
@@ -213,6 +214,8 @@ class Gateway:
             return
         self.sessions.remove(session.id)  # absent when it never opened
         session.state = "closed"
+        if session.outbox is not None:
+            session.outbox.close()
         for request in list(session.requests):
             request.abort()
         instance = session.instance
@@ -344,6 +347,34 @@ class Gateway:
                 self.background(mux.aclose())
             raise
         return mux
+
+    def own_mux(self, session: GatewaySession) -> StdioMux:
+        """A connection to the session's own stdio instance, for this client alone.
+
+        Nothing is said to the server yet: the client's ``initialize`` opens it. What the
+        server says on its own goes to the session's new outbox.
+
+        Raises:
+            MuxClosed: the instance has no stdio channel.
+        """
+        instance = session.instance
+        if instance.channel is None:
+            raise MuxClosed(f"instance {instance.instance_id} has no stdio channel")
+        outbox = session.outbox = Outbox()
+        mux = StdioMux(
+            instance.channel,
+            name=instance.instance_id,
+            on_closed=self._mux_closed,
+            sink=outbox.put,
+        )
+        self._muxes[instance] = mux
+        mux.start_owned()
+        return mux
+
+    def owned_mux(self, instance: UpstreamInstance) -> StdioMux | None:
+        """The open connection to a session's own stdio instance (``None`` once it ended)."""
+        mux = self._muxes.get(instance)
+        return None if mux is None or mux.closed else mux
 
     def _mux_closed(self, mux: StdioMux) -> None:
         for instance, known in list(self._muxes.items()):

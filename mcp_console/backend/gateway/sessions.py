@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +22,68 @@ class Abortable(Protocol):
     def abort(self) -> None:
         """Stop serving the request (its task is cancelled; the reply ends cleanly)."""
         ...
+
+
+class Outbox:
+    """What a server says to one client session on its own (its requests, logs, list
+    changes, resource updates), kept until one of the client's streams takes it.
+
+    The session's standalone GET stream takes them; while none is open, a request in
+    flight in the session carries them on its SSE reply, as Streamable HTTP allows. Past
+    ``limit`` messages waiting, the oldest are dropped (a client that never listens must
+    not grow the gateway without bound); ``dropped`` counts them.
+    """
+
+    __slots__ = ("closed", "dropped", "limit", "messages", "put_count", "streams", "waiters")
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.messages: deque[bytes] = deque()
+        self.limit = limit
+        # Messages ever offered (the number of the next one): numbers messages in the
+        # order the server sent them, as its connection counts them.
+        self.put_count = 0
+        self.dropped = 0
+        self.closed = False
+        # Open GET streams of the session: while there is one, replies leave these alone.
+        self.streams = 0
+        self.waiters: set[asyncio.Future[None]] = set()
+
+    def put(self, data: bytes) -> None:
+        """Keep a message for the client and wake whoever streams to it."""
+        self.put_count += 1
+        if self.closed:
+            return
+        self.messages.append(data)
+        if len(self.messages) > self.limit:
+            self.messages.popleft()
+            self.dropped += 1
+        self.wake()
+
+    def take(self, before: int | None = None) -> bytes | None:
+        """The oldest message waiting, if any (and if it is among the first ``before``)."""
+        if not self.messages:
+            return None
+        if before is not None and self.put_count - len(self.messages) >= before:
+            return None
+        return self.messages.popleft()
+
+    def has_before(self, before: int | None) -> bool:
+        """Whether a message is waiting (among the first ``before``, when given)."""
+        if not self.messages:
+            return False
+        return before is None or self.put_count - len(self.messages) < before
+
+    def close(self) -> None:
+        """The session is over: streams waiting here end."""
+        self.closed = True
+        self.messages.clear()
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake whoever waits here (to look again at the messages and the streams)."""
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 @dataclass(slots=True, eq=False)
@@ -44,6 +108,9 @@ class GatewaySession:
             idle for the gateway's drain grace); ``closed``.
         protocol_version: The version negotiated at ``initialize`` (stdio instances).
         client_info: The client's ``clientInfo`` (stdio instances).
+        outbox: What the server says to this client on its own, for a session that owns
+            its upstream connection (a stdio instance of its own); ``None`` when the
+            connection is shared and such messages cannot be delivered.
     """
 
     id: str
@@ -64,6 +131,7 @@ class GatewaySession:
     requests: set[Abortable] = field(default_factory=set)
     # stdio: the client's ids of its requests in flight, to their mux handles (for cancels).
     upstream_ids: dict[Any, Any] = field(default_factory=dict)
+    outbox: Outbox | None = None
 
     @property
     def open(self) -> bool:

@@ -1,13 +1,19 @@
 """StdioMux: many client requests over one stdio server, each under an id of the gateway's own."""
 
-# One stdio process has one stdin, one stdout and one protocol connection. The mux opens
-# that connection itself (server/discover, or the initialize handshake for servers that
-# predate 2026-07-28) and then forwards each client request under a fresh integer id,
-# routing the reply back by that id and restoring the client's. Progress tokens become
+# One stdio process has one stdin, one stdout and one protocol connection. A shared mux
+# opens that connection itself (server/discover, or the initialize handshake for servers
+# that predate 2026-07-28) and then forwards each client request under a fresh integer
+# id, routing the reply back by that id and restoring the client's. Progress tokens become
 # the forwarded id too, so progress reaches exactly the request that asked for it, and
 # subscriptions/listen notifications are tagged with the listen request's id, which is
-# routed the same way. Nothing a server writes goes to a client it was not meant for:
-# notifications that name no request (logs, list changes) are dropped.
+# routed the same way. Nothing a server writes goes to a client it was not meant for: on a
+# shared connection, notifications that name no request (logs, list changes) are dropped
+# and the server's own requests refused (it was promised no client capabilities).
+#
+# An owned mux serves one client session: the client's own initialize opens the
+# connection, and everything else the server says (its requests, logs, list changes,
+# resource updates) goes to that session's outbox, under the server's own ids; the
+# client's replies go back as they came.
 
 from __future__ import annotations
 
@@ -45,6 +51,28 @@ def dumps(message: Any) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+async def answers_ping(channel: StdioChannel, timeout: float) -> bool:  # noqa: ASYNC109
+    """Whether a stdio server answers ``ping`` within ``timeout`` seconds (any reply counts).
+
+    Used before a client's own ``initialize``: a ping opens no session, and on a dual-era
+    server it opens the handshake era that the client's ``initialize`` then continues.
+    Whatever the server says before the reply is dropped (nobody is connected yet).
+
+    Raises:
+        ChannelClosed: the server's output ended.
+    """
+    warm_id = f"mcp-console-warm-up-{id(channel)}"
+    await channel.send({"jsonrpc": "2.0", "id": warm_id, "method": "ping"})
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await channel.receive()
+                if message.get("id") == warm_id and "method" not in message:
+                    return True
+    except TimeoutError:
+        return False
+
+
 class MuxClosed(ConnectionError):
     """The stdio server's channel ended; requests in flight on it are lost."""
 
@@ -57,7 +85,17 @@ class Pending:
     ``wake`` is set by whoever streams them, to be woken by either.
     """
 
-    __slots__ = ("client_id", "client_id_json", "error", "events", "future", "reply", "uid", "wake")
+    __slots__ = (
+        "client_id",
+        "client_id_json",
+        "error",
+        "events",
+        "future",
+        "reply",
+        "sunk",
+        "uid",
+        "wake",
+    )
 
     def __init__(
         self, uid: int, client_id: Any, future: asyncio.Future[None], streamed: bool
@@ -73,6 +111,8 @@ class Pending:
         self.error: int | None = None
         self.events: deque[bytes] | None = deque() if streamed else None
         self.wake: asyncio.Future[None] | None = None
+        # How many messages the server had sent on its own when the reply came (owned mux).
+        self.sunk = 0
 
     def resolve(self, reply: bytes, error: int | None) -> None:
         self.reply = reply
@@ -99,12 +139,15 @@ class Pending:
 
 
 class StdioMux:
-    """The gateway's one connection to a stdio server, shared by every client request.
+    """The gateway's one connection to a stdio server: shared by every client request, or
+    owned by one client session.
 
     Args:
         channel: the server's JSON-lines channel (the mux becomes its only reader).
         name: for log messages.
         on_closed: called once when the channel ends (the instance is gone).
+        sink: for an owned mux, takes each message the server sends on its own (a request
+            or a notification that answers no request of the gateway's), as JSON bytes.
     """
 
     def __init__(
@@ -113,10 +156,15 @@ class StdioMux:
         *,
         name: str = "",
         on_closed: Callable[[StdioMux], None] | None = None,
+        sink: Callable[[bytes], None] | None = None,
     ) -> None:
         self.channel = channel
         self.name = name
         self.on_closed = on_closed
+        self.sink = sink
+        # Messages handed to the sink so far: replies are stamped with it, so a client is
+        # given what the server said before a reply ahead of it, and the rest after.
+        self.sunk = 0
         self.era: Era | None = None
         # discover's result (modern) or initialize's (legacy).
         self.server_result: dict[str, Any] = {}
@@ -136,6 +184,40 @@ class StdioMux:
             self._reader = asyncio.ensure_future(self._read_loop())
             self._ready = asyncio.ensure_future(self._open(timeout))
         return self._ready
+
+    def start_owned(self) -> None:
+        """Begin reading for one client session; its own ``initialize`` opens the connection."""
+        if self._ready is None:
+            self._reader = asyncio.ensure_future(self._read_loop())
+            self._ready = self._loop.create_future()
+            self._ready.set_result(None)
+
+    async def open_modern(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Open the connection in the 2026-07-28 era (``server/discover``); whether it did.
+
+        For an owned mux whose server refused the client's handshake-era ``initialize``.
+
+        Raises:
+            MuxClosed: the server ended.
+        """
+        discover = {
+            "jsonrpc": "2.0",
+            "method": "server/discover",
+            "params": {"_meta": modern_envelope()},
+        }
+        try:
+            reply = await self._own_request(discover, timeout)
+        except TimeoutError:
+            return False
+        except ChannelClosed as exc:
+            raise MuxClosed(f"{self.name}: {exc}") from None
+        result = reply.get("result")
+        if isinstance(result, dict) and LATEST_MODERN_VERSION in result.get(
+            "supportedVersions", ()
+        ):
+            self.era, self.server_result = "modern", result
+            return True
+        return False
 
     async def ready(self) -> None:
         """Wait until the connection is open.
@@ -271,6 +353,20 @@ class StdioMux:
         }
         self._send_later(notice)
 
+    async def send_raw(self, line: bytes) -> None:
+        """Pass a client's message on as it is (an owned mux: replies, notifications).
+
+        Raises:
+            MuxClosed: the channel has ended.
+        """
+        if self.closed:
+            raise MuxClosed(f"{self.name}: the stdio server has ended")
+        try:
+            await self.channel.send_line(line)
+        except ChannelClosed as exc:
+            self._close(str(exc))
+            raise MuxClosed(f"{self.name}: {exc}") from None
+
     def forget(self, pending: Pending) -> None:
         """Stop tracking a request whose reply has been delivered."""
         self._pending.pop(pending.uid, None)
@@ -300,6 +396,7 @@ class StdioMux:
                         error = None
                         if match.group(2) == b"error":
                             error = scan_error(line) or _INTERNAL_ERROR
+                        pending.sunk = self.sunk
                         pending.resolve(line[:start] + pending.client_id_json + line[end:], error)
                     continue
                 self._dispatch_other(line)
@@ -323,6 +420,10 @@ class StdioMux:
         if method is None:
             self._reply_other_order(message)
         elif "id" in message:
+            if self.sink is not None:
+                self.sunk += 1
+                self.sink(line)  # the owning client answers, under the server's own id
+                return
             # We declared no client capabilities, so the server has no business asking.
             refusal = {
                 "jsonrpc": "2.0",
@@ -330,8 +431,9 @@ class StdioMux:
                 "error": {"code": -32601, "message": f"{method} is not available via the gateway"},
             }
             self._send_later(refusal)
-        else:
-            self._route_notification(message)
+        elif not self._route_notification(message) and self.sink is not None:
+            self.sunk += 1
+            self.sink(line)
 
     def _reply_other_order(self, message: dict[str, Any]) -> None:
         uid = message.get("id")
@@ -341,18 +443,21 @@ class StdioMux:
         message["id"] = pending.client_id
         error = message.get("error")
         code = error.get("code") if isinstance(error, dict) else None
+        pending.sunk = self.sunk
         pending.resolve(dumps(message), code if isinstance(code, int) else None)
 
-    def _route_notification(self, message: dict[str, Any]) -> None:
+    def _route_notification(self, message: dict[str, Any]) -> bool:
+        """Hand a notification to the request it belongs to; whether it was dealt with."""
         params = message.get("params")
         if not isinstance(params, dict):
-            return
+            return False
         pending: Pending | None = None
         token = params.get("progressToken")
         if message.get("method") == "notifications/progress" and isinstance(token, int):
             pending = self._pending.get(token)
-            if pending is not None:
-                params["progressToken"] = pending.client_id
+            if pending is None:
+                return True  # a token of ours, for a request over: nobody awaits it
+            params["progressToken"] = pending.client_id
         else:
             meta = params.get("_meta")
             sub = meta.get(SUBSCRIPTION_ID_META_KEY) if isinstance(meta, dict) else None
@@ -360,5 +465,7 @@ class StdioMux:
                 pending = self._pending.get(sub)
                 if pending is not None:
                     meta[SUBSCRIPTION_ID_META_KEY] = pending.client_id  # type: ignore[index]
-        if pending is not None:
-            pending.push(dumps(message))
+        if pending is None:
+            return False
+        pending.push(dumps(message))
+        return True

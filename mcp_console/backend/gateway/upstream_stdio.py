@@ -43,14 +43,32 @@ if TYPE_CHECKING:
     from mcp_console.backend.gateway.core import Gateway
 
 METHOD_NOT_FOUND = -32601
-_LOCAL_EMPTY = frozenset({"ping", "logging/setLevel"})
-# Handshake-era methods with no 2026-07-28 counterpart on a shared connection.
-_LEGACY_ONLY = frozenset({"resources/subscribe", "resources/unsubscribe"})
+# What a shared connection cannot deliver to one session: the server's logs and resource
+# updates come on their own, naming no request, so nobody could be given them.
+_UNDELIVERABLE = frozenset({"resources/subscribe", "resources/unsubscribe", "logging/setLevel"})
 _ALLOW = ((b"allow", b"POST, DELETE"),)
 
 
-def _sse(data: bytes) -> bytes:
+def sse(data: bytes) -> bytes:
+    """One JSON-RPC message as an SSE event."""
     return b"event: message\r\ndata: " + data + b"\r\n\r\n"
+
+
+def deliverable(capabilities: Any) -> dict[str, Any]:
+    """A server's capabilities as a shared connection can honour them for one session.
+
+    Change notifications, resource subscriptions and logs are notifications the server
+    sends on its own; on a connection shared between sessions they cannot be routed to
+    one client, so they are not advertised (a client would wait for them in vain).
+    """
+    if not isinstance(capabilities, dict):
+        return {}
+    kept = {k: v for k, v in capabilities.items() if k != "logging"}
+    for key in ("tools", "prompts", "resources"):
+        value = kept.get(key)
+        if isinstance(value, dict):
+            kept[key] = {k: v for k, v in value.items() if k not in ("listChanged", "subscribe")}
+    return kept
 
 
 def _result(request_id: Any, result: Any) -> bytes:
@@ -69,7 +87,7 @@ async def serve_unpinned(
         return
     message = ex.message
     if not isinstance(message, dict):
-        await _bad_body(ex)
+        await bad_body(ex)
         return
     ex.instance_id = instance.instance_id
     if ex.modern:
@@ -103,7 +121,7 @@ async def serve_pinned(gw: Gateway, ex: Exchange, session: GatewaySession) -> No
         return
     message = ex.message
     if not isinstance(message, dict):
-        await _bad_body(ex)
+        await bad_body(ex)
         return
     method = message.get("method")
     if "id" not in message or not isinstance(method, str):
@@ -120,14 +138,16 @@ async def serve_pinned(gw: Gateway, ex: Exchange, session: GatewaySession) -> No
         await ex.reply_error(
             400, INVALID_REQUEST, "this session is already initialized", request_id=request_id
         )
-    elif method in _LOCAL_EMPTY:
-        # ping needs no server; a log level cannot be set for one session of a shared one.
-        await ex.reply(200, _result(request_id, {}))
-    elif method in _LEGACY_ONLY and mux.era == "modern":
+    elif method == "ping":
+        await ex.reply(200, _result(request_id, {}))  # needs no server
+    elif method in _UNDELIVERABLE:
+        # Never a pretended success: the notifications it asks for could not be delivered.
         await ex.reply_error(
             200,
             METHOD_NOT_FOUND,
-            f"{method} is not available through the gateway for this server",
+            f"{method} is not available: this deployment shares one server connection "
+            "between sessions, so the notifications it asks for cannot reach one of them "
+            "(a per-session deployment delivers them)",
             request_id=request_id,
         )
     else:
@@ -148,12 +168,13 @@ async def answer_initialize(
     if mux.era == "legacy":
         result = dict(known)
         result["protocolVersion"] = version
+        result["capabilities"] = deliverable(known.get("capabilities"))
     else:
         meta = known.get("_meta")
         server_info = meta.get(SERVER_INFO_META_KEY) if isinstance(meta, dict) else None
         result = {
             "protocolVersion": version,
-            "capabilities": known.get("capabilities") or {},
+            "capabilities": deliverable(known.get("capabilities")),
             "serverInfo": server_info or {"name": mux.name or "mcp-server", "version": "0"},
         }
         if known.get("instructions"):
@@ -174,10 +195,13 @@ async def _serve_modern(
     message: dict[str, Any],
 ) -> None:
     if mux.era != "modern":
+        # Its questions to a client (sampling, elicitation, roots) need a session to go
+        # back on: the client is told to open one rather than have them answered for it.
         await ex.reply_error(
             400,
             UNSUPPORTED_PROTOCOL_VERSION,
-            "this server speaks only the handshake era: send initialize",
+            "this server speaks only the handshake era (2025-11-25 and before): "
+            "connect with initialize",
             data={
                 "supported": list(HANDSHAKE_PROTOCOL_VERSIONS),
                 "requested": (ex.protocol_version or b"").decode("latin-1"),
@@ -256,7 +280,7 @@ async def _stream(ex: Exchange, pending: Pending) -> None:
     await ex.start(200, SSE_HEADERS)
     while True:
         while events:
-            await ex.write(_sse(events.popleft()))
+            await ex.write(sse(events.popleft()))
         if pending.future.done():
             break
         pending.wake = loop.create_future()
@@ -267,7 +291,7 @@ async def _stream(ex: Exchange, pending: Pending) -> None:
     pending.future.result()  # raises MuxClosed when the server ended first
     if pending.error is not None:
         ex.error = pending.error
-    await ex.write(_sse(pending.reply), more=False)
+    await ex.write(sse(pending.reply), more=False)
 
 
 def _add_envelope(message: dict[str, Any], session: GatewaySession) -> None:
@@ -293,7 +317,8 @@ async def _mux(gw: Gateway, ex: Exchange, instance: UpstreamInstance) -> StdioMu
         return None
 
 
-async def _bad_body(ex: Exchange) -> None:
+async def bad_body(ex: Exchange) -> None:
+    """Refuse a body that is not one JSON-RPC message (400)."""
     if ex.message is None:
         await ex.reply_error(400, PARSE_ERROR, "Parse error: the body is not JSON")
     else:
