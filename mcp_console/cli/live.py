@@ -13,11 +13,12 @@ from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.coercion import coerce_or_explain
 from mcp_console.schemas.config_schema import is_secret
-from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.errors import ConsoleError, Invalid
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
     RpcDirection,
+    RpcMessage,
     SessionView,
     ToolCallOutcome,
 )
@@ -95,9 +96,25 @@ def _print_sessions(items: list[SessionView]) -> None:
 
 
 def _print_exchange(report: InspectReport | ToolCallOutcome) -> None:
-    for message in report.exchange:
+    _print_messages(report.exchange)
+
+
+def _print_messages(messages: list[RpcMessage]) -> None:
+    for message in messages:
         arrow = "→" if message.direction is RpcDirection.SENT else "←"
         typer.echo(f"{arrow} {json.dumps(message.payload, ensure_ascii=False)}")
+
+
+async def _showing_exchange(action: Awaitable[T], exchange: bool) -> T:
+    """``action``'s result; when it fails and ``exchange`` is asked for, the messages that
+    went over the wire before it failed are printed first (the error follows on stderr)."""
+    try:
+        return await action
+    except ConsoleError as error:
+        recorded = (error.details or {}).get("exchange") if exchange else None
+        if isinstance(recorded, list):
+            _print_messages([RpcMessage.model_validate(m) for m in recorded])
+        raise
 
 
 def _print_report(r: InspectReport, exchange: bool) -> None:
@@ -208,7 +225,7 @@ def inspect(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect through the deployment's endpoint as you; list its tools, resources, prompts."""
-    report = _on_daemon(lambda c: c.inspect_deployment(name))
+    report = _on_daemon(lambda c: _showing_exchange(c.inspect_deployment(name), exchange))
     emit(report, as_json, lambda: _print_report(report, exchange))
 
 
@@ -224,7 +241,7 @@ def call(
     """Call one tool through the deployment's endpoint; exits 1 if the tool reports an error."""
     with reported_errors():
         _pairs(args)  # a malformed item is refused before a daemon is started for it
-    outcome = _on_daemon(lambda c: _typed_call(c, name, tool, args))
+    outcome = _on_daemon(lambda c: _showing_exchange(_typed_call(c, name, tool, args), exchange))
     emit(outcome, as_json, lambda: _print_outcome(outcome, exchange))
     if outcome.is_error:
         typer.echo(f"error: {tool} reported a failure", err=True)

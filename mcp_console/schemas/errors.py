@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -10,19 +10,29 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ConsoleError(Exception):
-    """Base of every domain error; ``code`` is stable and travels over the API."""
+    """Base of every domain error; ``code`` is stable and travels over the API.
+
+    ``details`` is JSON data that helps to see what happened (the inspector's exchange with
+    a server that failed); it travels with the error when there is some.
+    """
 
     code: ClassVar[str] = "error"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.details = details
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, Any]:
         """The error as the API sends it."""
-        return {"code": self.code, "message": self.message, "field": self.field}
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
 
 
 class NotFound(ConsoleError):
@@ -76,7 +86,12 @@ def error_from_dict(payload: dict[str, object]) -> ConsoleError:
     """Rebuild an error sent over the API."""
     cls = ERRORS_BY_CODE.get(str(payload.get("code")), ConsoleError)
     field = payload.get("field")
-    return cls(str(payload.get("message", "")), field=str(field) if field else None)
+    details = payload.get("details")
+    return cls(
+        str(payload.get("message", "")),
+        field=str(field) if field else None,
+        details=details if isinstance(details, dict) else None,
+    )
 
 
 def revalidated(dto: M) -> M:

@@ -22,6 +22,7 @@ from mcp.types import REQUEST_TIMEOUT, CallToolResult, Implementation, Tool
 from mcp_console import __version__
 from mcp_console.backend.deploy.health import describe
 from mcp_console.backend.gateway.exchange import FORBIDDEN, QUOTA_EXCEEDED
+from mcp_console.backend.monitor.inspector_explain import innermost, nonconforming, spoken_version
 from mcp_console.schemas.errors import ConsoleError, Forbidden, Invalid, Unavailable
 from mcp_console.schemas.monitor import (
     InspectReport,
@@ -251,16 +252,29 @@ def _argument_of(error: ValidationError) -> str:
     return "arguments"
 
 
-def _unavailable(deployment: str, exc: BaseException) -> ConsoleError:
-    """The error to report when the session failed before its work was done."""
-    inner = exc
-    while isinstance(inner, BaseExceptionGroup) and inner.exceptions:
-        inner = inner.exceptions[0]
+def _failed(deployment: str, exc: BaseException, exchange: Exchange) -> ConsoleError:
+    """The error to report when the session failed before its work was done: why, in
+    words (a reply that breaks the protocol is named field by field), with the exchange
+    so far as its details."""
+    inner = innermost(exc)
+    details = {
+        "exchange": [m.model_dump(mode="json") for m in exchange.messages],
+        "protocol_version": spoken_version(exchange.messages),
+    }
     if isinstance(inner, TimeoutError):
-        return Unavailable(f"{deployment} did not answer in time through its endpoint")
+        return Unavailable(
+            f"{deployment} did not answer in time through its endpoint", details=details
+        )
     if isinstance(inner, MCPError) and inner.code in (FORBIDDEN, QUOTA_EXCEEDED):
-        return Forbidden(f"the gateway refused the call to {deployment}: {inner.message}")
-    return Unavailable(f"{deployment} did not answer through its endpoint: {describe(exc)}")
+        return Forbidden(
+            f"the gateway refused the call to {deployment}: {inner.message}", details=details
+        )
+    broken = nonconforming(inner, exchange.messages)
+    if broken is not None:
+        return Unavailable(f"{deployment}: {broken}", details=details)
+    return Unavailable(
+        f"{deployment} did not answer through its endpoint: {describe(exc)}", details=details
+    )
 
 
 async def run_inspect(
@@ -284,7 +298,7 @@ async def run_inspect(
                 resources = await list_resources(client)
                 prompts = await list_prompts(client)
     except Exception as exc:
-        raise _unavailable(deployment, exc) from None
+        raise _failed(deployment, exc, exchange) from None
     return InspectReport(
         deployment=deployment,
         server_name=server.name if server else None,
@@ -337,7 +351,7 @@ async def run_call(
                         result = error  # the server refused the call: a failed call to show
                     elapsed_ms = (time.perf_counter() - started) * 1000
     except Exception as exc:
-        raise _unavailable(deployment, exc) from None
+        raise _failed(deployment, exc, exchange) from None
     if problem is not None:
         raise problem
     if isinstance(result, MCPError):
