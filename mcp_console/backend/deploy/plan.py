@@ -135,8 +135,6 @@ class Launch:
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
-    # Paths of this machine a container sees read-only (what the arguments name).
-    mounts: tuple[str, ...] = ()
     # For the image built on Docker: the Debian packages it installs, and whether it is the
     # console's example server rather than ``package``'s.
     system_packages: tuple[str, ...] = ()
@@ -167,7 +165,6 @@ class Launch:
             args=self.args,
             env=dict(env),
             secrets=dict(secrets),
-            mounts=self.mounts,
             limits=limits,
         )
 
