@@ -57,7 +57,7 @@ class UpstreamInstance:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     host: str = field(default="", init=False)
     port: int = field(default=0, init=False)
-    path: str = field(default="", init=False)
+    path: str = field(default="", init=False, repr=False)
     tls: bool = field(default=False, init=False)
     # The request head's Host line and credential lines, rendered once.
     authority: bytes = field(default=b"", init=False)
