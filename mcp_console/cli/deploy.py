@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from mcp_console.cli import live, shares
+from mcp_console.cli import follow, live, shares
 from mcp_console.cli.context import (
     JSON_OPTION,
     daemon_client,
@@ -131,6 +131,10 @@ def _print_detail(d: DeploymentDetail) -> None:
         typer.echo(f"  endpoint: {d.endpoint_url}")
     if d.previous_version:
         typer.echo(f"  previous version: {d.previous_version}")
+    for version, digest in sorted(d.pinned_images.items()):
+        typer.echo(f"  image of {version}: {digest}")
+    if d.registry_logins:
+        typer.echo("  registry logins: " + ", ".join(d.registry_logins))
     if d.autoscale:
         a = d.autoscale
         target = (
@@ -151,6 +155,8 @@ def _print_detail(d: DeploymentDetail) -> None:
             f"  {i.name:<12} {i.version or '?':<10} {i.status.value:<10} {i.health.value:<9} "
             f"restarts {i.restart_count:<3} {where}"
         )
+        if i.image:
+            typer.echo(f"      image: {i.image}")
         if i.last_error:
             typer.echo(f"      last error: {i.last_error}")
         for line in i.stderr_tail[-5:]:
@@ -200,6 +206,10 @@ def create(
         help="A header sent to the --url server, 'NAME: VALUE' (or NAME alone: you are "
         "asked for it), e.g. 'Authorization: Bearer …'; stored encrypted, never shown.",
     ),
+    registry_user: str | None = follow.REGISTRY_USER,
+    registry_password_stdin: bool = follow.REGISTRY_PASSWORD_STDIN,
+    registry: str | None = follow.REGISTRY,
+    wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Deploy a service version, or front a server running elsewhere (--url); the daemon
@@ -221,9 +231,12 @@ def create(
             "memory_limit_mb": memory,
             "urls": urls,
             "headers": _headers(headers),
+            "registry_login": follow.registry_login(
+                registry_user, registry_password_stdin, registry
+            ),
         }
         new = validated(DeploymentCreate, **fields)
-    detail = on_daemon(lambda c: c.create_deployment(new))
+    detail = on_daemon(follow.then_follow(lambda c: c.create_deployment(new), wait))
     emit(detail, as_json, lambda: _print_detail(detail))
 
 
@@ -257,17 +270,21 @@ def scale(
 def update(
     name: str = NAME,
     version: str = typer.Argument(..., help="The version to roll out."),
+    wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Roll out another version; it rolls back by itself if it does not become healthy."""
-    detail = on_daemon(lambda c: c.update_deployment(name, version))
+    detail = on_daemon(follow.then_follow(lambda c: c.update_deployment(name, version), wait))
     emit(detail, as_json, lambda: _print_detail(detail))
 
 
 @app.command()
-def rollback(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
-    """Cancel an update in progress, or return to the previous version."""
-    detail = on_daemon(lambda c: c.rollback_deployment(name))
+def rollback(
+    name: str = NAME, wait: bool = follow.WAIT_OPTION, as_json: bool = JSON_OPTION
+) -> None:
+    """Cancel an update in progress, or return to the previous version (the image digest it
+    ran before, even if its tag moved since)."""
+    detail = on_daemon(follow.then_follow(lambda c: c.rollback_deployment(name), wait))
     emit(detail, as_json, lambda: _print_detail(detail))
 
 

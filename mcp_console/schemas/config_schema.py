@@ -14,6 +14,11 @@ SECRET_MARKS: dict[str, Any] = {"x-secret": True, "writeOnly": True}
 SECRET_FORMAT = "password"  # noqa: S105 - a format's name, not a credential
 # ``{name}``: server.json's placeholder, filled from the property of that name.
 _PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
+# On a property whose value goes into the server's arguments (a ``{name}`` there), not into
+# its environment.
+ARGUMENT_MARK = "x-argument"
+# On a property holding a path on the machine (server.json's ``format: filepath``).
+PATH_FORMAT = "filepath"
 
 
 def is_secret(prop: Mapping[str, Any]) -> bool:
@@ -47,6 +52,16 @@ def _says_yes(value: object) -> bool:
         word = boolean_word(value)
         return True if word is None else word
     return True
+
+
+def is_argument(prop: Mapping[str, Any]) -> bool:
+    """Whether a property's value is passed as an argument (in place of its ``{name}``)."""
+    return prop.get(ARGUMENT_MARK) is True
+
+
+def is_path(prop: Mapping[str, Any]) -> bool:
+    """Whether a property's value is a path on the machine the server runs on."""
+    return prop.get("x-format") == PATH_FORMAT
 
 
 def placeholder(name: str) -> str:

@@ -313,7 +313,9 @@ def test_server_json_maps_to_the_dtos() -> None:
     assert props["token"]["x-secret"] is True
     assert props["token"]["x-header"] == "Authorization"
     assert props["region"]["enum"] == ["eu", "us"]
-    assert set(ver.config_schema["required"]) == {"ACME_API_KEY", "region", "token"}
+    # The argument the user must supply is an input that fills its placeholder, not a variable.
+    assert props["data_dir"] == {"type": "string", "x-argument": True}
+    assert set(ver.config_schema["required"]) == {"ACME_API_KEY", "region", "token", "data_dir"}
 
 
 def test_round_trip_keeps_name_version_packages_and_env() -> None:

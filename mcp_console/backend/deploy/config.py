@@ -20,7 +20,7 @@ from mcp_console.schemas.coercion import (
     parse_json,
     quote,
 )
-from mcp_console.schemas.config_schema import fill, is_secret, placeholders
+from mcp_console.schemas.config_schema import fill, is_argument, is_secret, placeholders
 from mcp_console.schemas.errors import Invalid
 
 Path = tuple[str, ...]
@@ -62,12 +62,14 @@ class ResolvedConfig:
 
     ``values`` and ``secrets`` are keyed like the input (dotted for nested fields); ``env`` and
     ``secret_env`` are keyed by environment variable name (``x-env``, else the upper-cased key).
+    ``texts`` holds each plain value as text by dotted key, to fill ``{name}`` in arguments.
     """
 
     values: dict[str, Any]
     secrets: dict[str, str] = field(repr=False)
     env: dict[str, str]
     secret_env: dict[str, str] = field(repr=False)
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def resolve_config(
     type first. A schema declaring no ``properties`` takes any key, each an environment variable
     of that name; otherwise unknown keys are refused unless ``additionalProperties`` allows them.
     An empty string for a required property counts as missing; a plain property given as a
-    secret stays secret. An ``x-template`` property not given is rendered into the environment.
+    secret stays secret. An ``x-template`` property not given is rendered into the environment;
+    an argument's property (``is_argument``) stays out of it.
 
     Args:
         schema: the version's ``config_schema`` (a JSON Schema object; ``{}`` takes any key).
@@ -271,7 +274,7 @@ def _split(
         else:
             _set(values, path, value)
         texts[key] = (text, secret)
-        if value is not None:
+        if value is not None and not is_argument(prop):
             target = secret_env if secret else env
             target.setdefault(_env_name(path, prop, declared), text)
     for path, prop, secret in _leaves(schema):
@@ -283,7 +286,8 @@ def _split(
             rendered = fill(template, lambda ref: texts[ref][0])
             leaks = secret or any(texts[ref][1] for ref in refs)
             (secret_env if leaks else env).setdefault(_env_name(path, prop, True), rendered)
-    return ResolvedConfig(values=values, secrets=secrets, env=env, secret_env=secret_env)
+    plain = {key: text for key, (text, secret) in texts.items() if not secret}
+    return ResolvedConfig(values, secrets, env, secret_env, texts=plain)
 
 
 def _walk(

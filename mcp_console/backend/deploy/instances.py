@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy import history
-from mcp_console.backend.deploy.config import resolve_config
+from mcp_console.backend.deploy.arguments import with_arguments
+from mcp_console.backend.deploy.config import ResolvedConfig, resolve_config
 from mcp_console.backend.deploy.deployment_record import DeploymentState
 from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import (
@@ -113,7 +114,10 @@ class InstanceOps:
             image = await self.pins.image(state, row.version_id, launch.image)
             launch = dataclasses.replace(launch, image=image)
             await self._save(row, image_digest=image)
-        env, secret_env = await self._environment(state, row.version_id)
+        config = await self._config(state, row.version_id)
+        schema = state.versions[row.version_id].config_schema
+        launch = with_arguments(launch, schema, config)
+        env, secret_env = config.env, config.secret_env
         spec = launch.spec(
             deployment_uid=d.uid,
             deployment_name=d.deployment_name,
@@ -334,14 +338,11 @@ class InstanceOps:
             await self._save_deployment(state.deployment, status_reason=exc.message)
             return None
 
-    async def _environment(
-        self, state: DeploymentState, version_id: int
-    ) -> tuple[dict[str, str], dict[str, str]]:
+    async def _config(self, state: DeploymentState, version_id: int) -> ResolvedConfig:
         async with self._sessions() as session:
             secrets_ = await self._secrets.load(session, state.id)
         schema = dict(state.versions[version_id].config_schema)
-        resolved = resolve_config(schema, dict(state.deployment.config), secrets_)
-        return resolved.env, resolved.secret_env
+        return resolve_config(schema, dict(state.deployment.config), secrets_)
 
     async def tail(self, state: DeploymentState, driver: RuntimeDriver, ref: str) -> str | None:
         """The last lines an instance wrote to stderr, secret values masked."""

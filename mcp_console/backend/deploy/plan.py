@@ -21,7 +21,6 @@ from mcp_console.backend.deploy.drivers.base import (
     Transport,
 )
 from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
-from mcp_console.backend.deploy.image_ref import oci_arguments, oci_image
 from mcp_console.backend.deploy.npm_plan import NPM, npm_package
 from mcp_console.backend.deploy.remote import REMOTE, streamable_remotes, why_not_remote
 from mcp_console.schemas.errors import Invalid
@@ -59,7 +58,7 @@ class Recipe:
             service=service,
             version=row.version,
             transport=row.transport,
-            docker_image=row.docker_image or oci_image(row.packages),
+            docker_image=row.docker_image,
             packages=tuple(dict(p) for p in row.packages),
             command=tuple(str(c) for c in row.command),
             system_packages=tuple(str(p) for p in row.system_packages),
@@ -135,6 +134,8 @@ class Launch:
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Paths of this machine a container sees read-only (what the arguments name).
+    mounts: tuple[str, ...] = ()
     # For the image built on Docker: the Debian packages it installs, and whether it is the
     # console's example server rather than ``package``'s.
     system_packages: tuple[str, ...] = ()
@@ -165,6 +166,7 @@ class Launch:
             args=self.args,
             env=dict(env),
             secrets=dict(secrets),
+            mounts=self.mounts,
             limits=limits,
         )
 
@@ -230,8 +232,7 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
         # A ready-made image brings its own system packages; the console installs them only
         # into the images it builds.
         if recipe.docker_image:
-            args = recipe.command or oci_arguments(recipe.packages)
-            return Launch(DOCKER, transport, image=recipe.docker_image, args=args)
+            return Launch(DOCKER, transport, image=recipe.docker_image, args=recipe.command)
         if package is None and recipe.npm is not None:
             if recipe.system_packages:
                 raise Invalid(

@@ -20,6 +20,7 @@ from mcp_console.backend.db.models import (
 )
 from mcp_console.backend.deploy import history, rollout
 from mcp_console.backend.deploy.access import grant_access, shares_reaching
+from mcp_console.backend.deploy.arguments import with_arguments
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.deploy.controller import Controller
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address, load_states
@@ -197,7 +198,8 @@ class DeploymentService:
                     field="headers",
                 )
             transport_of(recipe)
-            launch_for(recipe, driver)
+            # A placeholder without its value is refused now, before anything is written.
+            with_arguments(launch_for(recipe, driver), version.config_schema, resolved)
         pulls = self._controller.drivers.pulls
         login = await image_ready(pulls, recipe, driver, new.registry_login)
         row = ServiceDeployment(

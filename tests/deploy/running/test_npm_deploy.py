@@ -8,7 +8,9 @@ session's own, so the first install is a real cold one.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
+from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import NodeSettings, Settings
 
@@ -53,6 +56,18 @@ def live_settings(
         deploy=fast_deploy_settings(scope),
         node=npm_caches,
     )
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory of this machine with one file, readable by other users as a directory
+    given to a server must be (its container runs unprivileged)."""
+    path = Path(tempfile.mkdtemp(prefix="mcp-console-files-"))
+    path.chmod(0o755)
+    (path / "notes.txt").write_text("written on the host\n")
+    (path / "notes.txt").chmod(0o644)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 async def publish_server_json(runtime: Runtime, file: str) -> Principal:
@@ -144,3 +159,103 @@ async def test_server_everything_runs_in_a_hardened_container(
     assert entrypoint[0] == "/usr/local/bin/node"
     assert entrypoint[-1].endswith("server-everything/dist/index.js")
     assert container.attrs["Config"]["Cmd"] == ["stdio"]
+
+
+async def test_server_filesystem_refuses_to_start_without_its_directory(live: Runtime) -> None:
+    admin = await publish_server_json(live, "server-filesystem.json")
+    service = await live.catalog.get_service(admin, FILESYSTEM)
+
+    with pytest.raises(Invalid) as refused:
+        await live.deployments.create(admin, deployment(FILESYSTEM, "files", RuntimeChoice.PROCESS))
+
+    # The server.json's argument placeholder became a required input, never an argument.
+    [version] = service.versions
+    assert version.config_schema["required"] == ["allowed_directory"]
+    assert refused.value.field == "config.allowed_directory"
+    assert await live.deployments.list_deployments(admin) == []
+
+
+async def test_server_filesystem_serves_its_directory_as_a_process(
+    live: Runtime, shared_dir: Path
+) -> None:
+    admin = await publish_server_json(live, "server-filesystem.json")
+
+    await live.deployments.create(
+        admin,
+        deployment(
+            FILESYSTEM,
+            "files",
+            RuntimeChoice.PROCESS,
+            config={"allowed_directory": str(shared_dir)},
+        ),
+    )
+    detail = await wait_for(live, admin, "files", all_healthy)
+
+    async with through_gateway(live, admin, detail) as client:
+        allowed = await client.call_tool("list_allowed_directories", {})
+        read = await client.call_tool("read_text_file", {"path": str(shared_dir / "notes.txt")})
+        written = await client.call_tool(
+            "write_file", {"path": str(shared_dir / "new.txt"), "content": "from the server"}
+        )
+    assert str(shared_dir) in str(allowed.content[0])
+    assert "written on the host" in str(read.content[0])
+    assert not written.is_error, written
+    assert (shared_dir / "new.txt").read_text() == "from the server"
+
+
+async def test_server_filesystem_sees_its_directory_read_only_in_a_container(
+    live_docker: Runtime,
+    docker_client: docker.DockerClient,
+    docker_scope: str,
+    base_image: str,
+    shared_dir: Path,
+) -> None:
+    admin = await publish_server_json(live_docker, "server-filesystem.json")
+
+    await live_docker.deployments.create(
+        admin,
+        deployment(
+            FILESYSTEM,
+            "files",
+            RuntimeChoice.DOCKER,
+            config={"allowed_directory": str(shared_dir)},
+        ),
+    )
+    detail = await wait_for(live_docker, admin, "files", all_healthy)
+
+    async with through_gateway(live_docker, admin, detail) as client:
+        read = await client.call_tool("read_text_file", {"path": str(shared_dir / "notes.txt")})
+        written = await client.call_tool(
+            "write_file", {"path": str(shared_dir / "new.txt"), "content": "from the server"}
+        )
+    assert "written on the host" in str(read.content[0])
+    # The container cannot change the host: the directory is mounted read-only.
+    assert written.is_error
+    assert "read-only file system" in str(written.content[0]).lower()
+    assert not (shared_dir / "new.txt").exists()
+    [container] = await in_thread(scope_containers, docker_client, docker_scope)
+    assert container.attrs["HostConfig"]["Binds"] == [f"{shared_dir}:{shared_dir}:ro"]
+    assert container.attrs["Config"]["Cmd"] == [str(shared_dir)]
+    env_names = {entry.split("=", 1)[0] for entry in container.attrs["Config"]["Env"]}
+    assert not {"allowed_directory", "ALLOWED_DIRECTORY"} & env_names
+
+
+async def test_a_directory_other_users_cannot_read_is_refused_for_a_container(
+    live_docker: Runtime, shared_dir: Path, base_image: str
+) -> None:
+    admin = await publish_server_json(live_docker, "server-filesystem.json")
+    shared_dir.chmod(0o700)
+
+    with pytest.raises(Invalid) as refused:
+        await live_docker.deployments.create(
+            admin,
+            deployment(
+                FILESYSTEM,
+                "files",
+                RuntimeChoice.DOCKER,
+                config={"allowed_directory": str(shared_dir)},
+            ),
+        )
+
+    assert refused.value.field == "config.allowed_directory"
+    assert f"{shared_dir} is not readable by other users" in refused.value.message

@@ -19,7 +19,13 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
 )
 from mcp_console.schemas.coercion import coerce_or_keep
-from mcp_console.schemas.config_schema import SECRET_MARKS, has_placeholder, placeholder
+from mcp_console.schemas.config_schema import (
+    ARGUMENT_MARK,
+    PATH_FORMAT,
+    SECRET_MARKS,
+    has_placeholder,
+    placeholder,
+)
 
 # Our own reverse-DNS `_meta` key: category, tags and (when export had to rewrite it) our name.
 CONSOLE_META_KEY = "io.mcp-console/catalog"
@@ -247,8 +253,8 @@ def input_property(
     json_type = fmt if fmt in ("number", "boolean") else "string"
     prop: dict[str, Any] = {"type": json_type}
     typed = {"type": json_type}  # server.json spells every value as text; we store the type
-    if fmt == "filepath":
-        prop["x-format"] = "filepath"
+    if fmt == PATH_FORMAT:
+        prop["x-format"] = PATH_FORMAT
     if isinstance(spec.get("description"), str) and spec["description"].strip():
         prop["description"] = spec["description"].strip()
     choices = spec.get("choices")
@@ -308,7 +314,18 @@ class ConfigSchemaBuilder:
             self.add(name, prop, required=required)
         self.add_variables(spec.get("variables"), **{"x-header": name})
 
-    def add_variables(self, variables: object, **marks: str) -> None:
+    def add_argument(self, spec: Mapping[str, Any]) -> None:
+        """Add what a server.json ``Argument`` leaves to the user: the value of its
+        ``{valueHint}`` when it has none (as ``render_arguments`` writes it), and the variables
+        in its value; both go into the arguments, not the environment."""
+        hint = spec.get("valueHint")
+        if hint and spec.get("isRequired") and spec.get("value", spec.get("default")) is None:
+            prop, _ = input_property(spec)
+            prop[ARGUMENT_MARK] = True
+            self.add(str(hint), prop, required=True)
+        self.add_variables(spec.get("variables"), **{ARGUMENT_MARK: True})
+
+    def add_variables(self, variables: object, **marks: str | bool) -> None:
         """Add ``{name: Input}`` template variables, each marked with ``marks``."""
         if not isinstance(variables, Mapping):
             return

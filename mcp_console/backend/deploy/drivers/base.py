@@ -56,6 +56,9 @@ _NPM_NAME_RE = re.compile(
     r"^(?:@[A-Za-z0-9~-][A-Za-z0-9._~-]*/)?[A-Za-z0-9~-][A-Za-z0-9._~-]{0,213}$"
 )
 _SEMVER_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+# What no container may see, even read-only: the machine's pseudo-filesystems and runtime
+# state (the engine's socket lives there).
+_UNMOUNTABLE = ("/proc", "/sys", "/dev", "/run", "/var/run")
 # Values this short ("1", "on") would flag harmless coincidences as leaks.
 _MIN_SECRET_LEN = 4
 
@@ -181,6 +184,9 @@ class InstanceSpec:
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Paths of this machine a container sees read-only at the same place (a process sees them
+    # anyway): what its arguments name.
+    mounts: tuple[str, ...] = ()
     container_port: int = 8000
     mcp_path: str = "/mcp"
     limits: ResourceLimits = field(default_factory=ResourceLimits)
@@ -224,6 +230,10 @@ class InstanceSpec:
             self.package.validate()
         if self.npm is not None:
             self.npm.validate()
+        for path in self.mounts:
+            problem = mount_problem(path)
+            if problem is not None:
+                raise Invalid(problem, field="mounts")
         self.limits.validate()
         for key in (*self.env, *self.secrets):
             if not _ENV_KEY_RE.match(key):
@@ -279,6 +289,19 @@ class InstanceSpec:
             }
         )
         return labels
+
+
+def mount_problem(path: str) -> str | None:
+    """Why ``path`` may not be mounted into a container, or ``None`` when it may."""
+    parts = path.split("/")
+    if not path.startswith("/") or ".." in parts:
+        return f"{path!r} is not an absolute path"
+    if path.rstrip("/") == "":
+        return "the whole filesystem of this machine cannot be given to a container"
+    for root in _UNMOUNTABLE:
+        if path == root or path.startswith(root + "/"):
+            return f"{path} is under {root}, which no container may see"
+    return None
 
 
 def substitute_port(argv: tuple[str, ...], port: int) -> list[str]:

@@ -162,6 +162,9 @@ class DockerManager:
             kwargs["nano_cpus"] = int(limits.cpus * 1e9)
         if limits.pids is not None:
             kwargs["pids_limit"] = limits.pids
+        if spec.mounts:
+            # Read-only: the container sees what it was given and still cannot change the host.
+            kwargs["volumes"] = {path: {"bind": path, "mode": "ro"} for path in spec.mounts}
         if spec.command:
             kwargs["entrypoint"] = substitute_port(spec.command, port)
         if spec.args:
