@@ -8,6 +8,9 @@
    process (a minimal legacy-era MCP server, so 200 of them fit on a laptop).
    Target: at most 200 ms (median).
 3. The backend's resident memory per managed instance (RSS growth over those N instances).
+4. Image pulls from a registry on loopback, cold (see ``deploy_pull``): the console's pull
+   against ``docker pull``, and deploy → first call with the pull against ``docker pull`` +
+   ``docker run``. Targets: pull ≤ 1.1 times the engine's own; ≤ 1.0 s of overhead.
 
     python benchmarks/deploy.py                       # everything (Docker needed for part 1)
     python benchmarks/deploy.py --runs 3 --deployments 50
@@ -27,7 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +43,15 @@ from mcp_console.backend.stdio.sdk_transport import stdio_transport
 from mcp_console.schemas.catalog import ServiceCreate, VersionCreate
 from mcp_console.schemas.deploy import DeploymentCreate, InstanceView, RuntimeChoice
 from mcp_console.schemas.users import Principal
-from mcp_console.settings import DeploySettings, Settings
+from mcp_console.settings import DeploySettings, ImageSettings, Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy_pull import bench_pull
 
 FIRST_CALL_TARGET_S = 1.0
 RECONCILE_TARGET_MS = 200.0
 EXAMPLE_IMAGE = f"mcp-console/example-server:{__version__}"
+BASE_IMAGE = ImageSettings().base_image
 SETTLE_TIMEOUT = 300.0
 
 # The smallest honest stdio MCP server: the legacy handshake, tools/list and ping.
@@ -99,6 +106,11 @@ async def backend(
         yield rt, admin
 
 
+def pull_backend(data_dir: Path) -> AbstractAsyncContextManager[tuple[Runtime, Principal]]:
+    """The backend of part 4: Docker, health checks often enough to see the first one."""
+    return backend(data_dir, "docker", health_interval=5.0)
+
+
 async def until(check: Callable[[], Awaitable[Any]], timeout: float = SETTLE_TIMEOUT) -> Any:  # noqa: ASYNC109
     """Poll ``check`` every 10 ms until it returns something true."""
     with anyio.fail_after(timeout):
@@ -126,10 +138,10 @@ async def plain_docker_run(docker: str) -> float:
         return time.perf_counter() - started
 
 
-async def deployed(rt: Runtime, admin: Principal, name: str) -> float:
+async def deployed(rt: Runtime, admin: Principal, name: str, service: str = "example") -> float:
     started = time.perf_counter()
     await rt.deployments.create(
-        admin, DeploymentCreate(service="example", name=name, runtime=RuntimeChoice.DOCKER)
+        admin, DeploymentCreate(service=service, name=name, runtime=RuntimeChoice.DOCKER)
     )
 
     async def instance() -> InstanceView | None:
@@ -243,7 +255,8 @@ async def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="deploys per side in part 1")
     parser.add_argument("--deployments", type=int, default=200, help="deployments in part 2")
     parser.add_argument("--passes", type=int, default=20, help="reconcile passes to time")
-    parser.add_argument("--skip-docker", action="store_true", help="skip part 1")
+    parser.add_argument("--skip-docker", action="store_true", help="skip parts 1 and 4")
+    parser.add_argument("--skip-pull", action="store_true", help="skip part 4")
     parser.add_argument(
         "--reconcile-runtime",
         choices=["process", "docker"],
@@ -255,6 +268,12 @@ async def main() -> int:
     if not args.skip_docker:
         results.append(await bench_first_call(args.runs))
     results.append(await bench_reconcile(args.deployments, args.passes, args.reconcile_runtime))
+    if not (args.skip_docker or args.skip_pull):
+        results.append(
+            await bench_pull(
+                args.runs, EXAMPLE_IMAGE, BASE_IMAGE, pull_backend, deployed, first_call
+            )
+        )
     return 0 if all(results) else 1
 
 
