@@ -284,9 +284,10 @@ class ConsoleBackend:
             self.client.resolve_reads(local)
             # The rest of the backend loads and starts once the first screen has its
             # answers: until then it would take turns with them on the loop and the GIL.
-            await self.client.first_reads_answered()
+            # (A console that ends meanwhile draws nothing more: it is not waited for.)
+            await _unless(self._stop, self.client.first_reads_answered())
             if self._settled is not None:
-                await self._settled()
+                await _unless(self._stop, self._settled())
 
         async with hosting(
             self.settings,
@@ -314,6 +315,18 @@ class ConsoleBackend:
             await hand_over(self.settings, work, self._say)
         else:
             self._say(left_running(work))
+
+
+async def _unless(stop: asyncio.Event, awaited: Awaitable[None]) -> None:
+    """Wait for ``awaited``, or until ``stop`` is set if that comes first."""
+    waited, stopped = asyncio.ensure_future(awaited), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((waited, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waited.cancel()
+        stopped.cancel()
+    if waited.done() and not waited.cancelled():
+        waited.result()  # its error, if it failed
 
 
 class StartingConsole(ConsoleApp):

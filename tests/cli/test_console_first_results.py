@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from mcp_console.backend.daemon import DaemonFiles, holder_of
 from mcp_console.backend.runtime import Runtime
-from mcp_console.cli.tui import PendingClient
+from mcp_console.cli.tui import ConsoleBackend, PendingClient
 from mcp_console.client.local import LocalClient
 from mcp_console.schemas.errors import Unavailable
 from mcp_console.settings import Settings
@@ -157,3 +158,23 @@ async def test_a_backend_that_fails_after_its_catalog_fails_the_waiting_calls(
     with pytest.raises(Unavailable, match="gateway cannot listen"):
         await listed
     assert (await pending.search_services("")).total == 0  # what answered goes on answering
+
+
+async def test_a_console_ending_after_its_first_results_is_not_kept_waiting(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, api_port=0, gateway_port=0)
+    assert settings.resolved_database_url == sqlite_url
+    backend = ConsoleBackend(settings, say=lambda _: None)
+
+    async def drawn() -> None:
+        await asyncio.Event().wait()  # a screen that has ended never draws again
+
+    backend.start(settled=drawn)
+    await backend.client.search_services("")
+
+    # Bounded only so that a hang fails the test instead of stalling the run.
+    async with asyncio.timeout(120):
+        await backend.aclose()
+    assert holder_of(DaemonFiles(tmp_path)) is None  # the data dir is free again
+    assert backend.error is None
