@@ -20,6 +20,21 @@ LOOPBACK_ORIGINS = (
     "https://127.0.0.1:*",
     "https://localhost:*",
 )
+# Host variables a deployment may ask to receive by name: CA bundles and proxies, which
+# servers need behind a TLS-inspecting proxy and which hold no credentials of the console.
+PASSABLE_ENV = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\*|[0-9]{1,5}))?"
 _HOST_PATTERN = re.compile(f"^{_HOST}$")
@@ -88,6 +103,17 @@ class DeploySettings(BaseModel):
     autoscale_window: float = Field(default=60.0, gt=0)
     # Separates consoles sharing one Docker engine; unset: derived from the database URL.
     scope: str | None = None
+    # The host variables a deployment may receive by name (``--pass-env``, a version's
+    # ``passEnv``); anything else of the host's environment never reaches a server.
+    passable_env: list[str] = Field(default_factory=lambda: list(PASSABLE_ENV))
+
+    @field_validator("passable_env")
+    @classmethod
+    def _env_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not ENV_NAME.match(name):
+                raise ValueError(f"not an environment variable name: {name!r}")
+        return names
 
 
 class GatewaySettings(BaseModel):

@@ -148,6 +148,8 @@ def _print_detail(d: DeploymentDetail) -> None:
         )
     if d.config:
         typer.echo("  config: " + ", ".join(f"{k}={v}" for k, v in sorted(d.config.items())))
+    if d.pass_env:
+        typer.echo("  host variables passed: " + ", ".join(d.pass_env))
     shares.print_access(d)
     for i in d.instances:
         where = i.url or i.ref or "-"
@@ -206,6 +208,12 @@ def create(
         help="A header sent to the --url server, 'NAME: VALUE' (or NAME alone: you are "
         "asked for it), e.g. 'Authorization: Bearer …'; stored encrypted, never shown.",
     ),
+    pass_env: list[str] = typer.Option(
+        [],
+        "--pass-env",
+        help="Give the servers this variable of the host's environment by name (a CA bundle "
+        "such as SSL_CERT_FILE, a proxy); repeat for more. Nothing else of it reaches them.",
+    ),
     registry_user: str | None = follow.REGISTRY_USER,
     registry_password_stdin: bool = follow.REGISTRY_PASSWORD_STDIN,
     registry: str | None = follow.REGISTRY,
@@ -231,6 +239,7 @@ def create(
             "memory_limit_mb": memory,
             "urls": urls,
             "headers": _headers(headers),
+            "pass_env": pass_env,
             "registry_login": follow.registry_login(
                 registry_user, registry_password_stdin, registry
             ),

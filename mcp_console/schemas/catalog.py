@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mcp_console.schemas.host_env import pass_env_names
+
 MAX_COMMENT_LENGTH = 2000
 MAX_SYSTEM_PACKAGES = 50
 # Debian Policy 5.6.1: two or more of a-z, 0-9, "+", "-" and ".", starting alphanumeric. The
@@ -130,11 +132,19 @@ class VersionCreate(BaseModel):
     # Debian packages the server needs beside its own (e.g. ``git``): installed into the
     # images the console builds, required on the machine by the process runtime.
     system_packages: list[str] = Field(default_factory=list)
+    # Host variables the server needs by name (a CA bundle such as SSL_CERT_FILE, proxies):
+    # passed when the console allows them and the host has them; nothing else reaches it.
+    pass_env: list[str] = Field(default_factory=list)
 
     @field_validator("system_packages")
     @classmethod
     def _debian_names(cls, names: list[str]) -> list[str]:
         return system_package_names(names)
+
+    @field_validator("pass_env")
+    @classmethod
+    def _env_names(cls, names: list[str]) -> list[str]:
+        return pass_env_names(names)
 
 
 class VersionView(BaseModel):
@@ -151,6 +161,7 @@ class VersionView(BaseModel):
     api_spec: dict[str, Any]
     remotes: list[dict[str, Any]]
     system_packages: list[str] = Field(default_factory=list)
+    pass_env: list[str] = Field(default_factory=list)
     is_latest: bool
     is_prerelease: bool
     published: bool

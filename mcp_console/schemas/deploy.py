@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from mcp_console.schemas.host_env import pass_env_names
 from mcp_console.schemas.registry import RegistryLogin
 
 # Deployment names appear in container names, labels and gateway paths: DNS-label style.
@@ -182,6 +183,14 @@ class DeploymentCreate(BaseModel):
     registry_login: RegistryLogin | None = Field(default=None, repr=False)
     urls: list[str] = Field(default_factory=list, max_length=20)
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Host variables the servers receive by name beside the version's (``--pass-env``): CA
+    # bundles and proxies, as far as the console allows (``deploy.passable_env``).
+    pass_env: list[str] = Field(default_factory=list)
+
+    @field_validator("pass_env")
+    @classmethod
+    def _env_names(cls, names: list[str]) -> list[str]:
+        return pass_env_names(names)
 
 
 class InstanceView(BaseModel):
@@ -251,6 +260,8 @@ class DeploymentDetail(DeploymentView):
     instances: list[InstanceView]
     # Who besides its owner (and the admins) may use it.
     shares: list[ShareView] = Field(default_factory=list)
+    # Host variables its servers receive by name (the deployment's own, beside the version's).
+    pass_env: list[str] = Field(default_factory=list)
     # The image each version ran first, by digest (version → ``repo@sha256:…``): restarts
     # and rollbacks run it again even after its tag moved.
     pinned_images: dict[str, str] = Field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""A version described as a command serving HTTP, in server.json ``_meta``: in, out, and back."""
+"""A version described as a command serving HTTP (and the host variables it needs) in
+server.json ``_meta``: in, out, and back."""
 
 from __future__ import annotations
 
@@ -73,4 +74,38 @@ def test_a_wrong_transport_is_named_by_its_path(meta: dict[str, Any], words: str
     problem = _parse(document)
     assert isinstance(problem, ImportProblem)
     assert problem.reason.startswith(f'_meta["{OURS}"].transport: ')
+    assert words in problem.reason
+
+
+def test_host_variables_a_version_needs_travel_in_our_meta() -> None:
+    document = copy.deepcopy(DOCUMENT)
+    document["_meta"][OURS]["passEnv"] = ["SSL_CERT_FILE", "HTTPS_PROXY", "SSL_CERT_FILE"]
+    entry = _parse(document)
+    assert isinstance(entry, ImportEntry)
+    assert entry.version.pass_env == ["SSL_CERT_FILE", "HTTPS_PROXY"]
+    exported = export_server_json(*stored(entry))
+    assert exported["_meta"][OURS]["passEnv"] == ["SSL_CERT_FILE", "HTTPS_PROXY"]
+    again = _parse(exported)
+    assert isinstance(again, ImportEntry)
+    assert again.version == entry.version
+    # A version that needs none says nothing of them.
+    plain = _parse(DOCUMENT)
+    assert isinstance(plain, ImportEntry)
+    assert "passEnv" not in export_server_json(*stored(plain))["_meta"][OURS]
+
+
+@pytest.mark.parametrize(
+    ("names", "words"),
+    [
+        (["SSL_CERT_FILE", "1BAD"], "'1BAD' is not an environment variable name"),
+        (["A=B"], "'A=B' is not an environment variable name"),
+        ("SSL_CERT_FILE", "must be a list of strings"),
+    ],
+)
+def test_a_bad_host_variable_name_is_named_by_its_path(names: Any, words: str) -> None:
+    document = copy.deepcopy(DOCUMENT)
+    document["_meta"][OURS]["passEnv"] = names
+    problem = _parse(document)
+    assert isinstance(problem, ImportProblem)
+    assert problem.reason.startswith(f'_meta["{OURS}"].passEnv: ')
     assert words in problem.reason

@@ -21,8 +21,8 @@ from mcp_console.backend.db.models import McpService, User
 OUR_TABLES = frozenset(Base.metadata.tables)
 # Columns added to a table after the revision an older-schema test writes at.
 LATER_COLUMNS = {
-    "service_deployments": ("image_digests",),
-    "service_versions": ("session_mode",),
+    "service_deployments": ("image_digests", "pass_env"),
+    "service_versions": ("session_mode", "pass_env"),
 }
 
 
@@ -242,6 +242,54 @@ async def test_a_version_says_nothing_of_sessions_until_its_author_does(
     assert await _rows(empty_database_url, modes) == [("1.0.0", None)]
     await asyncio.to_thread(command.downgrade, config, "0009")
     assert await _rows(empty_database_url, "SELECT version FROM service_versions") == [("1.0.0",)]
+
+
+async def test_versions_and_deployments_pass_no_host_variable_until_asked(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0010")
+    engine = create_engine(empty_database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            user = User(name="author", role="author")
+            service = McpService(name="fetch", display_name="Fetch", author=user)
+            session.add_all([user, service])
+            await session.flush()
+            version = await _add_version(session, service_id=service.id, version="1.0.0")
+            deployments_0010 = Table(
+                "service_deployments",
+                MetaData(),
+                *(
+                    column._copy()
+                    for column in Base.metadata.tables["service_deployments"].columns
+                    if column.name != "pass_env"
+                ),
+            )
+            await session.execute(
+                insert(deployments_0010).values(
+                    service_id=service.id,
+                    version_id=version,
+                    user_id=user.id,
+                    deployment_name="fetch",
+                    uid="d1",
+                    image_digests={},
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(command.upgrade, config, "0011")
+    versions = "SELECT version, pass_env FROM service_versions"
+    deployments = "SELECT deployment_name, pass_env FROM service_deployments"
+    assert [(v, _json(p)) for v, p in await _rows(empty_database_url, versions)] == [("1.0.0", [])]
+    assert [(d, _json(p)) for d, p in await _rows(empty_database_url, deployments)] == [
+        ("fetch", [])
+    ]
+    await asyncio.to_thread(command.downgrade, config, "0010")
+    assert await _rows(empty_database_url, "SELECT version FROM service_versions") == [("1.0.0",)]
+    names = "SELECT deployment_name FROM service_deployments"
+    assert await _rows(empty_database_url, names) == [("fetch",)]
 
 
 def _json(value: Any) -> Any:

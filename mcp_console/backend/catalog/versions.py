@@ -83,6 +83,7 @@ def version_content(new: VersionCreate) -> dict[str, Any]:
         "api_spec": new.api_spec,
         "remotes": new.remotes,
         "system_packages": list(new.system_packages),
+        "pass_env": list(new.pass_env),
     }
 
 
@@ -98,6 +99,7 @@ def row_content(row: ServiceVersion) -> dict[str, Any]:
         "api_spec": row.api_spec,
         "remotes": row.remotes,
         "system_packages": row.system_packages,
+        "pass_env": row.pass_env,
     }
 
 

@@ -34,6 +34,7 @@ def version_view(row: ServiceVersion) -> VersionView:
         api_spec=dict(row.api_spec),
         remotes=list(row.remotes),
         system_packages=list(row.system_packages),
+        pass_env=list(row.pass_env),
         is_latest=row.is_latest,
         is_prerelease=row.is_prerelease,
         published=row.published_at is not None,

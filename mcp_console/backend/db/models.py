@@ -139,6 +139,8 @@ class ServiceVersion(Base):
     # Whether one connection may serve many clients (``shared``: the server is stateless),
     # or each needs its own (``per-session``); NULL when the author said nothing.
     session_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Host environment variables (CA bundles, proxies) the server receives by name.
+    pass_env: Mapped[list[str]] = mapped_column(JsonType, default=list)
     is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
     is_prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -208,6 +210,8 @@ class ServiceDeployment(Base):
     # that came from no registry), keyed by version id: restarts, scaling and rollbacks run
     # it again even after its tag moved.
     image_digests: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    # Host environment variables the owner passes to its servers by name, beside the version's.
+    pass_env: Mapped[list[str]] = mapped_column(JsonType, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ from mcp_console.backend.deploy.drivers.base import (
     RuntimeDriver,
 )
 from mcp_console.backend.deploy.health import HealthMonitor
+from mcp_console.backend.deploy.host_env import files_named, host_values
 from mcp_console.backend.deploy.image_pins import ImagePins, pulls_image
-from mcp_console.backend.deploy.plan import label_safe, launch_for
+from mcp_console.backend.deploy.plan import DOCKER, label_safe, launch_for
 from mcp_console.backend.deploy.remote import REMOTE, endpoints
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
 from mcp_console.backend.events import EventBus
@@ -118,6 +120,13 @@ class InstanceOps:
         schema = state.versions[row.version_id].config_schema
         launch = with_arguments(launch, schema, config)
         env, secret_env = config.env, config.secret_env
+        passed = self._host_env(state, row.version_id)
+        if passed and d.driver == DOCKER:
+            # A CA bundle's path means something in the container only if it is there too.
+            files = await asyncio.to_thread(files_named, passed)
+            launch = dataclasses.replace(launch, mounts=(*launch.mounts, *files))
+        # What the deployment configures wins over what the host passes.
+        env = {**passed, **env}
         spec = launch.spec(
             deployment_uid=d.uid,
             deployment_name=d.deployment_name,
@@ -343,6 +352,12 @@ class InstanceOps:
             secrets_ = await self._secrets.load(session, state.id)
         schema = dict(state.versions[version_id].config_schema)
         return resolve_config(schema, dict(state.deployment.config), secrets_)
+
+    def _host_env(self, state: DeploymentState, version_id: int) -> dict[str, str]:
+        """The host variables the version and the deployment ask for by name, as far as the
+        console passes them and the host has them; nothing else of its environment."""
+        names = [*state.versions[version_id].pass_env, *state.deployment.pass_env]
+        return host_values(names, self.settings.passable_env, os.environ)
 
     async def tail(self, state: DeploymentState, driver: RuntimeDriver, ref: str) -> str | None:
         """The last lines an instance wrote to stderr, secret values masked."""

@@ -24,6 +24,7 @@ from mcp_console.backend.deploy.arguments import with_arguments
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.deploy.controller import Controller
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address, load_states
+from mcp_console.backend.deploy.host_env import refuse_unpassable
 from mcp_console.backend.deploy.image_pins import image_ready, with_images
 from mcp_console.backend.deploy.lookup import (
     clamp,
@@ -185,6 +186,7 @@ class DeploymentService:
             policy = policy_of(new.autoscale)
             await refuse_taken(session, actor, new.name)
         driver = await self._controller.drivers.choose(new.runtime, recipe, urls=bool(new.urls))
+        self._check_pass_env(new, service.name, version, driver)
         replicas = clamp(new.replicas, policy)
         upstream = RemotePlan()
         if driver == REMOTE:
@@ -218,6 +220,7 @@ class DeploymentService:
             session_mode=new.session_mode,
             autoscale=policy.to_dict() if policy else {},
             uid=secrets.token_hex(6),
+            pass_env=list(new.pass_env),
         )
         try:
             async with self._sessions.begin() as session:
@@ -237,6 +240,8 @@ class DeploymentService:
                 }
                 if policy:
                     changes["autoscale"] = policy.to_dict()
+                if new.pass_env:
+                    changes["pass_env"] = list(new.pass_env)
                 history.record(session, row, "create", actor=actor, changes=changes)
         except IntegrityError:
             raise Conflict(
@@ -246,6 +251,21 @@ class DeploymentService:
         self._publish("deployment.created", row, version=version.version, replicas=replicas)
         self._controller.poke(row.id)
         return await self.get(actor, new.name)
+
+    def _check_pass_env(
+        self, new: DeploymentCreate, service: str, version: ServiceVersion, driver: str
+    ) -> None:
+        """Refuse host variables this console never passes, asked by the version or by
+        the deployment, and any for a server that does not run here."""
+        if new.pass_env and driver == REMOTE:
+            raise Invalid(
+                "a remote deployment runs no server here: there is nothing to pass "
+                "host variables to",
+                field="pass_env",
+            )
+        passable = self._settings.passable_env
+        refuse_unpassable(version.pass_env, passable, whose=f"{service} {version.version}")
+        refuse_unpassable(new.pass_env, passable, whose="the deployment (--pass-env)")
 
     # -- changing ------------------------------------------------------------------------------
 

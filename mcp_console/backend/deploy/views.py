@@ -103,6 +103,7 @@ def deployment_detail(
         cpu_limit=d.cpu_limit,
         memory_limit_mb=d.memory_limit_mb,
         session_mode=d.session_mode,
+        pass_env=list(d.pass_env),
         autoscale=dict(d.autoscale) or None,
         rollout_deadline=d.rollout_deadline,
         instances=[instance_view(state, row) for row in state.instances],

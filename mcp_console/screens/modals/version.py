@@ -118,6 +118,7 @@ class VersionModal(ModalScreen[VersionView | None]):
                 "api_spec": base.api_spec,
                 "remotes": base.remotes,
                 "system_packages": base.system_packages,
+                "pass_env": base.pass_env,
             }
         try:
             return VersionCreate.model_validate(values)

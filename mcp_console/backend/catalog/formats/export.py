@@ -76,6 +76,8 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
         ours["tools"] = copy.deepcopy(version.api_spec["tools"])
     if version.system_packages:
         ours["systemPackages"] = list(version.system_packages)
+    if version.pass_env:
+        ours["passEnv"] = list(version.pass_env)
     if ours:
         doc["_meta"] = {CONSOLE_META_KEY: ours}
     validate_server_json(doc)

@@ -37,6 +37,7 @@ from mcp_console.schemas.catalog import (
     system_package_problem,
 )
 from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.host_env import pass_env_names
 
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 # How a command of ours can be reached (``_meta`` ``transport``).
@@ -252,6 +253,7 @@ def entry_from_server(
         "api_spec": _meta_api_spec(ours),
         "remotes": remotes,
         "system_packages": _meta_system_packages(ours),
+        "pass_env": _meta_pass_env(ours),
     }
     status, message = official_status(wrapper_meta, server.get("_meta"))
     paths = {"display_name": "title", "documentation_url": "websiteUrl", "icon_url": "icons[0].src"}
@@ -307,6 +309,16 @@ def _meta_system_packages(meta: Mapping[str, Any]) -> list[str]:
             raise EntryError(join_path(path, index), problem)
     try:
         return system_package_names(names)
+    except ValueError as exc:
+        raise EntryError(path, str(exc)) from None
+
+
+def _meta_pass_env(meta: Mapping[str, Any]) -> list[str]:
+    """Our ``passEnv``: host variables the server needs by name (CA bundles, proxies)."""
+    path = join_path("_meta", CONSOLE_META_KEY, "passEnv")
+    names = _meta_strings(meta, "passEnv")
+    try:
+        return pass_env_names(names)
     except ValueError as exc:
         raise EntryError(path, str(exc)) from None
 
