@@ -117,11 +117,11 @@ def why_not_remote(service: str, version: str, remotes: Sequence[Mapping[str, An
     if kinds:
         return (
             f"{service} {version}'s remote endpoints speak {', '.join(kinds)}; the gateway "
-            "fronts streamable-http endpoints only (give one with --url)"
+            "fronts streamable-http endpoints only: give the URL of one (--url)"
         )
     return (
-        f"{service} {version} has no remote endpoint; give the URL of a server running it "
-        "with --url, or choose another runtime"
+        f"{service} {version} has no remote endpoint: give the URL of a server running it "
+        "(--url), or choose another runtime"
     )
 
 
