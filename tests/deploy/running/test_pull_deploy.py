@@ -34,9 +34,9 @@ def live_settings(live_settings: Settings, registries: Registries) -> Settings:
 
 
 def deployment(service: str, **fields: Any) -> DeploymentCreate:
-    return DeploymentCreate.model_validate(
-        {"service": service, "name": service, "runtime": RuntimeChoice.DOCKER, **fields}
-    )
+    # One shared instance: these tests are about what it runs, not about sessions.
+    values = {"service": service, "name": service, "runtime": RuntimeChoice.DOCKER}
+    return DeploymentCreate.model_validate({**values, "session_mode": "shared", **fields})
 
 
 @asynccontextmanager
@@ -119,6 +119,7 @@ async def test_a_rollback_runs_the_digest_that_ran_before_even_after_its_tag_mov
         await wait_for(live_docker, admin, "moving", on("2.0.0"))
         # The tag the first version names now holds other content, and the engine has
         # neither the old image nor the new one.
+        await until_unused(docker_client, docker_scope, first_id)
         moved_id = await in_thread(build_on, docker_client, example_image, one)
         moved = await in_thread(push, docker_client, one)
         assert moved != first
@@ -140,6 +141,17 @@ async def test_a_rollback_runs_the_digest_that_ran_before_even_after_its_tag_mov
     finally:
         await live_docker.deployments.delete(admin, "moving")
         await in_thread(remove, docker_client, one, two, moved_id or one, first_id, second_id)
+
+
+async def until_unused(client: docker.DockerClient, scope: str, image_id: str) -> None:
+    """Wait until no running container of the scope runs ``image_id`` (retired ones stop in
+    the background)."""
+    for _ in range(300):
+        running = await in_thread(scope_containers, client, scope)
+        if not any(c.status == "running" and c.image.id == image_id for c in running):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"containers of {image_id} still run")
 
 
 async def test_a_private_image_is_pulled_with_the_deployments_login_which_shows_nowhere(
