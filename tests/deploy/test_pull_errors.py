@@ -173,3 +173,14 @@ async def test_a_missing_image_is_found_in_its_registry_without_pulling_it(
         assert listed == []
     finally:
         await asyncio.to_thread(remove, docker_client, reference, image_id)
+
+
+async def test_a_docker_hub_image_without_a_mirror_says_how_to_set_one(
+    puller: ImagePuller, docker_client: docker.DockerClient
+) -> None:
+    # This machine reaches no public registry: Docker Hub is unreachable, as when air-gapped.
+    with pytest.raises(Unavailable) as caught:
+        await puller.resolve(f"mcp/{unique_name('nothing')}")
+
+    assert "registry docker.io cannot be reached" in caught.value.message
+    assert "MCP_CONSOLE_IMAGES__REGISTRY_MIRROR" in caught.value.message

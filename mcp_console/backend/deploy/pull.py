@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
+import requests
 
 from mcp_console.backend.deploy.drivers.engine import Engine
-from mcp_console.backend.deploy.image_ref import ImageRef, RegistryAuth
+from mcp_console.backend.deploy.image_ref import DOCKER_HUB, ImageRef, RegistryAuth
 from mcp_console.schemas.errors import ConsoleError, Forbidden, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 
+# The SDK's default read timeout (the engine's client is made with it).
+ENGINE_TIMEOUT_S = 60.0
 # Progress goes out at most this often (and once more when the pull ends).
 PROGRESS_INTERVAL = 0.5
 _DIGEST_PREFIX = "sha256:"
@@ -274,6 +277,12 @@ class ImagePuller:
             raise registry_error(ref, auth, exc.message, None) from None
         except docker.errors.APIError as exc:
             raise registry_error(ref, auth, _explain(exc), exc.status_code) from None
+        except requests.exceptions.Timeout:
+            # The SDK's read timeout: the engine sent nothing for that long (a stalled pull).
+            raise Unavailable(
+                f"pulling {ref} from registry {ref.registry} stalled: the Docker engine "
+                f"reported no progress for {ENGINE_TIMEOUT_S:.0f} s"
+            ) from None
         except (docker.errors.DockerException, OSError) as exc:
             raise Unavailable(
                 f"the Docker engine is not reachable at {self.engine.where}: {exc}"
@@ -314,7 +323,13 @@ def registry_error(
             f"registry {ref.registry} refused to serve {ref}: {why}; {hint}", field="image"
         )
     if any(mark in text for mark in _UNREACHABLE):
-        return Unavailable(f"registry {ref.registry} cannot be reached to pull {ref}: {why}")
+        hint = (
+            "; an air-gapped console pulls Docker Hub's images from its own registry: set "
+            "images.registry_mirror (MCP_CONSOLE_IMAGES__REGISTRY_MIRROR=host:port)"
+            if ref.registry == DOCKER_HUB
+            else ""
+        )
+        return Unavailable(f"registry {ref.registry} cannot be reached to pull {ref}: {why}{hint}")
     if status == 404 or any(mark in text for mark in _NOT_FOUND):
         return NotFound(
             f"image {ref} was not found in registry {ref.registry}: {why}", field="image"
