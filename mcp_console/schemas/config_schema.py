@@ -1,4 +1,5 @@
-"""What a config schema's marks mean everywhere: secret properties and ``{name}`` templates."""
+"""What a config schema's marks mean everywhere: secret properties, ``{name}`` templates, and
+catalog values that are instructions rather than values."""
 
 from __future__ import annotations
 
@@ -19,6 +20,26 @@ _PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
 ARGUMENT_MARK = "x-argument"
 # On a property holding a path on the machine (server.json's ``format: filepath``).
 PATH_FORMAT = "filepath"
+# The placeholder a driver fills with the port it gives an HTTP server (``{port}``): no
+# property of a catalog's may take the name.
+DRIVER_PORT = "port"
+# On a property the user must give because the catalog's value for it was an instruction
+# (``not_a_value``): the catalog's text, shown as a hint and named when it is missing.
+INSTRUCTION_MARK = "x-instruction"
+# What catalog authors write where they mean "put your own value here": ``<port number>``,
+# ``YOUR_API_KEY_HERE``, ``your-domain.example``, ``/path/to/...``, ``ABSOLUTE/PATH``,
+# ``$REPOSITORY_DIRECTORY``, ``xxx``. (``{name}`` is a template of ours, filled, never this.)
+_INSTRUCTION = re.compile(
+    r"<[^<>]*[A-Za-z][^<>]*>"
+    r"|(?<![A-Za-z])your(?![A-Za-z])"
+    r"|(?:^|[/\\])path[/\\_ -]to(?:[/\\_ -]|$)"
+    r"|absolute[/\\_ -]*path"
+    r"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"
+    r"|^(?:x{3,}|\.{3}|\u2026|changeme|replace[_ -]?me)$",
+    re.IGNORECASE,
+)
+# A Windows path or a macOS home directory: where the author's files were, never ours.
+_FOREIGN_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|/Users/)")
 
 
 def is_secret(prop: Mapping[str, Any]) -> bool:
@@ -87,3 +108,28 @@ def fill(template: str, value_of: Callable[[str], str | None]) -> str:
         return match.group(0) if value is None else value
 
     return _PLACEHOLDER.sub(one, template)
+
+
+def not_a_value(text: str) -> str | None:
+    """Why a catalog's ``text`` cannot be passed to a server as it is, or ``None`` when it can.
+
+    The one rule for the catalog importers (which turn such an argument or variable into a
+    setting the user must give), the deployment checks (which never pass one) and the forms
+    (which show it as a hint). An instruction (``<port number ex. 5672>``,
+    ``YOUR_API_KEY_HERE``, ``/path/to/your/repo``, ``$REPOSITORY_DIRECTORY``) and a path on
+    the author's own machine (``C:\\Users\\...``, ``/Users/alice/...``) are not values.
+    """
+    if _INSTRUCTION.search(text):
+        return "an instruction, not a value"
+    if _FOREIGN_PATH.match(text):
+        return "a path on its author's machine, not a value for this one"
+    return None
+
+
+def instruction_problem(prop: Mapping[str, Any]) -> str | None:
+    """What to say about a missing property whose catalog value was an instruction."""
+    text = prop.get(INSTRUCTION_MARK)
+    if not isinstance(text, str):
+        return None
+    why = not_a_value(text) or "an instruction, not a value"
+    return f"the catalog's value {text!r} is {why}"

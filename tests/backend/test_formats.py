@@ -198,12 +198,13 @@ def test_every_seed_entry_parses(seed_results: Parsed) -> None:
 
 def test_seed_arguments_render_as_argv(seed_results: Parsed) -> None:
     named = by_name(split(seed_results)[0])
-    adfin = named["io.github.adfin-engineering/mcp-server-adfin"].version.packages[0]
-    assert adfin.arguments == [
-        "--directory",
-        "<absolute_path_to_adfin_mcp_folder>",
-        "main_adfin_mcp.py",
-    ]
+    adfin_version = named["io.github.adfin-engineering/mcp-server-adfin"].version
+    adfin = adfin_version.packages[0]
+    # The seed's "<absolute_path_to_adfin_mcp_folder>" is an instruction: a setting to give.
+    assert adfin.arguments == ["--directory", "{directory}", "main_adfin_mcp.py"]
+    directory = adfin_version.config_schema["properties"]["directory"]
+    assert directory["x-instruction"] == "<absolute_path_to_adfin_mcp_folder>"
+    assert "directory" in adfin_version.config_schema["required"]
     dart = next(
         e
         for e in named.values()

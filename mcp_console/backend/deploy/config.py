@@ -20,7 +20,13 @@ from mcp_console.schemas.coercion import (
     parse_json,
     quote,
 )
-from mcp_console.schemas.config_schema import fill, is_argument, is_secret, placeholders
+from mcp_console.schemas.config_schema import (
+    fill,
+    instruction_problem,
+    is_argument,
+    is_secret,
+    placeholders,
+)
 from mcp_console.schemas.errors import Invalid
 
 Path = tuple[str, ...]
@@ -242,7 +248,12 @@ def _problems(error: ValidationError, hidden: set[Path]) -> list[tuple[Path, str
     rule, limit = str(error.validator), error.validator_value
     if rule == "required" and isinstance(limit, list):
         have = error.instance if isinstance(error.instance, dict) else {}
-        return [((*path, str(n)), "required") for n in limit if n not in have]
+        props = _properties(error.schema if isinstance(error.schema, Mapping) else {})
+        return [
+            ((*path, str(n)), _required_message(props.get(str(n), {})))
+            for n in limit
+            if n not in have
+        ]
     if rule == "additionalProperties" and isinstance(error.instance, dict):
         known = set(_properties(error.schema if isinstance(error.schema, Mapping) else {}))
         extra = ", ".join(sorted(str(k) for k in error.instance if k not in known))
@@ -256,6 +267,12 @@ def _problems(error: ValidationError, hidden: set[Path]) -> list[tuple[Path, str
         limit = _FORMAT_NAMES.get(str(limit), limit)
     template = _RULES.get(rule, f"does not satisfy the schema's {rule!r} rule")
     return [(path, template.format(limit=as_text(limit), got=got))]
+
+
+def _required_message(prop: Mapping[str, Any]) -> str:
+    """``required``, saying why when the catalog held an instruction rather than a value."""
+    why = instruction_problem(prop)
+    return f"required: {why}" if why else "required"
 
 
 def _split(

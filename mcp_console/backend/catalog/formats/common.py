@@ -21,9 +21,12 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.coercion import coerce_or_keep
 from mcp_console.schemas.config_schema import (
     ARGUMENT_MARK,
+    DRIVER_PORT,
+    INSTRUCTION_MARK,
     PATH_FORMAT,
     SECRET_MARKS,
     has_placeholder,
+    not_a_value,
     placeholder,
 )
 
@@ -46,6 +49,8 @@ _SECRET_NAME = re.compile(
     r"(?i)(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|PASS|CREDENTIALS?|PAT|AUTH)(?:_|$)"
 )
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NOT_KEY = re.compile(r"[^A-Za-z0-9]+")
+_KEY_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,9 @@ def input_property(
     """A server.json ``Input`` as a JSON Schema property, and whether the user must give it.
 
     ``secret_by_name``: when the input does not say whether it is secret, guess from this name
-    (a credential wrongly shown in clear costs more than a plain value hidden).
+    (a credential wrongly shown in clear costs more than a plain value hidden). A ``value`` or
+    ``default`` that is an instruction (``not_a_value``: ``YOUR_API_KEY_HERE``) is never kept
+    as one: the input becomes required, the catalog's text its hint (``x-instruction``).
     """
     fmt = spec.get("format") or "string"
     json_type = fmt if fmt in ("number", "boolean") else "string"
@@ -260,17 +267,21 @@ def input_property(
     choices = spec.get("choices")
     if isinstance(choices, list) and choices:
         prop["enum"] = [coerce_or_keep(c, typed) for c in choices]
-    if spec.get("default") is not None:
+    instruction = catalog_instruction(spec)
+    if spec.get("default") is not None and instruction is None:
         prop["default"] = coerce_or_keep(spec["default"], typed)
     if isinstance(spec.get("placeholder"), str) and spec["placeholder"]:
         prop["examples"] = [spec["placeholder"]]
-    value = spec.get("value")
+    value = None if instruction is not None else spec.get("value")
     fixed = isinstance(value, str) and not has_placeholder(value)
     if fixed:
         prop["const"] = prop["default"] = coerce_or_keep(value, typed)
         prop["readOnly"] = True
     elif isinstance(value, str):
         prop["x-template"] = value
+    if instruction is not None:
+        prop[INSTRUCTION_MARK] = instruction
+        prop.setdefault("examples", [instruction])
     secret = spec.get("isSecret")
     if secret is None and secret_by_name is not None and not fixed:
         secret = looks_secret(secret_by_name)
@@ -278,7 +289,43 @@ def input_property(
         prop |= SECRET_MARKS
     if env is not None:
         prop["x-env"] = env
-    return prop, bool(spec.get("isRequired")) and not fixed
+    required = bool(spec.get("isRequired")) or instruction is not None
+    return prop, required and not fixed
+
+
+def catalog_instruction(spec: Mapping[str, Any]) -> str | None:
+    """The input's ``value`` (else ``default``) when it is an instruction to the reader rather
+    than a value to pass (``<port number ex. 5672>``), else ``None``."""
+    for key in ("value", "default"):
+        text = spec.get(key)
+        if isinstance(text, str) and text.strip():
+            return text if not_a_value(text) is not None else None
+    return None
+
+
+def argument_input(arg: Mapping[str, Any]) -> str | None:
+    """The configuration key that fills a server.json ``Argument`` the user must give, if any.
+
+    A required argument with no value takes its ``valueHint``; one whose value is an
+    instruction (``--port <port number ex. 5672>``) takes a key made from its flag
+    (``username``), else from its hint or description (``port`` is the driver's own, so
+    ``--port`` takes its description's words): the instruction itself is never passed.
+    """
+    hint = arg.get("valueHint")
+    if catalog_instruction(arg) is None:
+        if arg.get("value", arg.get("default")) is None and arg.get("isRequired") and hint:
+            return str(hint)
+        return None
+    candidates = [str(arg.get("name") or "").lstrip("-")] if arg.get("type") == "named" else []
+    if isinstance(hint, str) and not_a_value(hint) is None:
+        candidates.append(hint)
+    candidates += [str(arg.get("description") or ""), str(arg.get("value") or "")]
+    for text in candidates:
+        words = [w for w in _NOT_KEY.split(text.lower()) if w and w not in ("your", "here")]
+        key = "_".join(words[:_KEY_WORDS])
+        if key and key != DRIVER_PORT:
+            return key
+    return "value"
 
 
 class ConfigSchemaBuilder:
@@ -315,14 +362,15 @@ class ConfigSchemaBuilder:
         self.add_variables(spec.get("variables"), **{"x-header": name})
 
     def add_argument(self, spec: Mapping[str, Any]) -> None:
-        """Add what a server.json ``Argument`` leaves to the user: the value of its
-        ``{valueHint}`` when it has none (as ``render_arguments`` writes it), and the variables
-        in its value; both go into the arguments, not the environment."""
-        hint = spec.get("valueHint")
-        if hint and spec.get("isRequired") and spec.get("value", spec.get("default")) is None:
+        """Add what a server.json ``Argument`` leaves to the user (``argument_input``: the
+        value of its ``{valueHint}`` when it has none, or in place of an instruction, as
+        ``render_arguments`` writes it), and the variables in its value; both go into the
+        arguments, not the environment."""
+        key = argument_input(spec)
+        if key is not None:
             prop, _ = input_property(spec)
             prop[ARGUMENT_MARK] = True
-            self.add(str(hint), prop, required=True)
+            self.add(key, prop, required=True)
         self.add_variables(spec.get("variables"), **{ARGUMENT_MARK: True})
 
     def add_variables(self, variables: object, **marks: str | bool) -> None:
@@ -350,24 +398,21 @@ def render_arguments(arguments: Sequence[Mapping[str, Any]]) -> list[str]:
 
     Named arguments render as two items, ``--flag value`` (the form most CLIs accept); a required
     named argument with neither value nor hint is a bare flag. A value the user must still give
-    renders as ``{valueHint}``, the registry's own placeholder syntax; optional inputs with no
-    value are left out.
+    renders as ``{key}`` (``argument_input``: the registry's own placeholder syntax), so does a
+    value that is an instruction; optional inputs with no value are left out.
     """
     argv: list[str] = []
     for arg in arguments:
-        value = arg.get("value", arg.get("default"))
-        hint = arg.get("valueHint")
-        hole = [placeholder(str(hint))] if hint else []
+        key = argument_input(arg)
+        value = placeholder(key) if key is not None else arg.get("value", arg.get("default"))
         if arg.get("type") == "named":
             name = [str(arg.get("name", ""))]
             if value is not None:
                 argv += [*name, str(value)]
             elif arg.get("isRequired"):
-                argv += name + hole
+                argv += name
         elif value is not None:
             argv.append(str(value))
-        elif arg.get("isRequired"):
-            argv += hole
     return argv
 
 
