@@ -14,7 +14,8 @@ import pytest
 
 from mcp_console.backend.daemon import DaemonFiles, holder_of
 from mcp_console.backend.runtime import Runtime
-from mcp_console.cli.tui import ConsoleBackend, PendingClient
+from mcp_console.cli.pending import PendingClient
+from mcp_console.cli.tui import ConsoleBackend
 from mcp_console.client.local import LocalClient
 from mcp_console.schemas.errors import Unavailable
 from mcp_console.settings import Settings
