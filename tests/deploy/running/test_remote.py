@@ -30,6 +30,7 @@ from .conftest import fast_deploy_settings
 
 TOKEN = "upstream-t0ken-5d1e9a7c"
 TENANT = "tenant-key-0b84f2d6"
+QUERY_KEY = "query-key-93be04c1"
 FORECAST = "io.example/forecast"
 POLICY = {"min_replicas": 1, "max_replicas": 3, "target_inflight": 4}
 # How many health checks an unreachable server must fail without being restarted.
@@ -335,8 +336,13 @@ async def test_a_remote_deployment_is_neither_scaled_nor_autoscaled(live: Runtim
 
 
 async def test_a_remote_server_is_reached_over_https_verified_against_the_trusted_authorities(
-    live: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     ca, cert, tls_key = make_tls(tmp_path)
     # The authority this console trusts besides the system's (Python reads SSL_CERT_FILE).
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))
@@ -347,16 +353,23 @@ async def test_a_remote_server_is_reached_over_https_verified_against_the_truste
         new = DeploymentCreate(
             service=REMOTE_SERVICE,
             name="secure",
-            urls=[server.url],
+            # Hosted servers often take their key in the query string.
+            urls=[f"{server.url}?key={QUERY_KEY}"],
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
         await live.deployments.create(admin, new)
         detail = await wait_for(live, admin, "secure", all_healthy)
         assert detail.endpoint_url is not None
         answers = [await whoami(detail.endpoint_url, key) for _ in range(2)]
+        history = await live.deployments.history(admin, "secure")
 
     assert server.url.startswith("https://127.0.0.1:")
     assert answers == ["secure", "secure"]
+    assert detail.instances[0].url == f"{server.url}?…"
+    assert "HTTP Request: POST" in caplog.text  # the health checks' requests are logged...
+    shown = [detail.model_dump_json(), history[0].model_dump_json(), caplog.text]
+    assert not [text for text in shown if QUERY_KEY in text]  # ...without the key
+    assert QUERY_KEY.encode() not in database_bytes(database_url)
 
 
 async def test_a_remote_server_whose_certificate_does_not_verify_is_never_called(

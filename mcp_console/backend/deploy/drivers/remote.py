@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,25 @@ from mcp_console.backend.deploy.remote import REMOTE, Endpoint
 from mcp_console.backend.ports import ProbeResult
 from mcp_console.backend.stdio.channel import StdioChannel
 from mcp_console.schemas.errors import Invalid, NotFound
+from mcp_console.schemas.remote import display_url
+
+# The loggers of the health checks' HTTP client and MCP transport, which name every URL.
+_URL_LOGGERS = ("httpx2", "mcp.client.streamable_http")
+_URL_WITH_QUERY = re.compile(r"https?://[^\s\"'<>?]+\?[^\s\"'<>]*")
+
+
+class _QueryHidden(logging.Filter):
+    """Logs URLs without their query string, where a remote's key may be."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = _URL_WITH_QUERY.sub(lambda m: display_url(m.group(0)), message)
+            record.args = None
+        return True
+
+
+_QUERY_HIDDEN = _QueryHidden()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,9 @@ class RemoteDriver:
     name = REMOTE
 
     def __init__(self) -> None:
+        # Added once however many drivers there are (a logger keeps one of each filter).
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).addFilter(_QUERY_HIDDEN)
         self._attached: dict[str, _Attached] = {}
         self._closed = asyncio.Event()
         self._tls: ssl.SSLContext | None = None
