@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import shutil
+import tarfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from mcp_console.backend.deploy.node import NodeBinary
-from mcp_console.backend.deploy.npm_cache import MANIFEST, InstalledPackage
+from mcp_console.backend.deploy.npm_cache import InstalledPackage
 
 NODE_BASE_REPOSITORY = "mcp-console/node-base"
 CONTAINER_NODE = "/usr/local/bin/node"
 CONTAINER_APP = PurePosixPath("/opt/app")
-# The files of an install that the image needs (the manifest is the console's own record).
+# The files of an install that the image needs (not the console's own manifest).
 _APP_FILES = ("node_modules", "package.json", "package-lock.json")
 
 
@@ -45,10 +45,10 @@ class NodeBase:
         parts = {"base": base_id, "dockerfile": self.dockerfile, "node": self.node.version_text}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
-    def write_context(self, context: Path) -> None:
-        """The Dockerfile and the binary (a hard link when the cache is on the same disk)."""
-        (context / "Dockerfile").write_text(self.dockerfile)
-        _link_or_copy(self.node.path, context / "node")
+    def write_context(self, archive: tarfile.TarFile) -> None:
+        """The Dockerfile and the binary, into the build context."""
+        _add_text(archive, "Dockerfile", self.dockerfile)
+        archive.add(self.node.path, arcname="node", filter=_for_everyone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,36 +96,30 @@ class NpmImage:
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
-    def write_context(self, context: Path) -> None:
-        """The Dockerfile and a copy of the install, readable by the image's unprivileged user."""
-        (context / "Dockerfile").write_text(self.dockerfile)
-        app = context / "app"
-        app.mkdir()
+    def write_context(self, archive: tarfile.TarFile) -> None:
+        """The Dockerfile and the install, read straight from the cache, owned by root and
+        readable by the image's unprivileged user."""
+        _add_text(archive, "Dockerfile", self.dockerfile)
         for name in _APP_FILES:
             source = self.installed.root / name
-            if source.is_dir():
-                shutil.copytree(source, app / name, symlinks=True)
-            elif source.is_file() and name != MANIFEST:
-                shutil.copy2(source, app / name)
-        _readable(app)
+            if source.exists():
+                archive.add(source, arcname=f"app/{name}", filter=_for_everyone)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        target.hardlink_to(source)
-    except OSError:
-        shutil.copy2(source, target)
+def _add_text(archive: tarfile.TarFile, name: str, text: str) -> None:
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    archive.addfile(info, io.BytesIO(data))
 
 
-def _readable(root: Path) -> None:
-    """Every directory searchable and every file readable by all (the server is not root)."""
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o555)
-        for name in files:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o444)
-    root.chmod(root.stat().st_mode | 0o555)
+def _for_everyone(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Owned by root, readable (directories searchable) by all: the server runs unprivileged."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    if info.isdir():
+        info.mode |= 0o555
+    elif info.isfile():
+        info.mode |= 0o444
+    return info
