@@ -52,9 +52,13 @@ async def puller() -> AsyncIterator[ImagePuller]:
     await engine.close()
 
 
-def create(login: RegistryLogin | None = None) -> DeploymentCreate:
+def create(login: RegistryLogin | None = None, version: str | None = None) -> DeploymentCreate:
     return DeploymentCreate(
-        service="pulled", name="pulled", runtime=RuntimeChoice.DOCKER, registry_login=login
+        service="pulled",
+        version=version,
+        name="pulled",
+        runtime=RuntimeChoice.DOCKER,
+        registry_login=login,
     )
 
 
@@ -184,3 +188,22 @@ async def test_a_docker_hub_image_without_a_mirror_says_how_to_set_one(
 
     assert "registry docker.io cannot be reached" in caught.value.message
     assert "MCP_CONSOLE_IMAGES__REGISTRY_MIRROR" in caught.value.message
+
+
+async def test_an_update_to_an_image_that_cannot_be_pulled_is_refused_and_changes_nothing(
+    runtime: Runtime, registries: Registries, example_image: str
+) -> None:
+    missing = f"{registries.open}/{unique_name('acme/missing')}:2.0.0"
+    admin = await publish(
+        runtime, "pulled", image_version(example_image, "1.0.0"), image_version(missing, "2.0.0")
+    )
+    await runtime.deployments.create(admin, create(version="1.0.0"))
+    before = await runtime.deployments.history(admin, "pulled")
+
+    with pytest.raises(NotFound) as caught:
+        await runtime.deployments.update(admin, "pulled", "2.0.0")
+
+    assert f"was not found in registry {registries.open}" in caught.value.message
+    detail = await runtime.deployments.get(admin, "pulled")
+    assert (detail.version, detail.target_version) == ("1.0.0", None)
+    assert await runtime.deployments.history(admin, "pulled") == before
