@@ -19,10 +19,17 @@ from sqlalchemy import select
 from mcp_console.backend.db.models import RequestLog
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.secrets import MASK
-from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, HealthState
+from mcp_console.schemas.deploy import (
+    DeploymentCreate,
+    DeploymentDetail,
+    HealthState,
+    ShareCreate,
+)
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.remote import REMOTE_SERVICE
+from mcp_console.schemas.users import Role, UserCreate
 from mcp_console.settings import Settings
+from tests.gateway.helpers import innermost
 
 from ..catalogs import SETTLE_TIMEOUT, all_healthy, process_version, publish, wait_for
 from ..remote_upstream import Upstream, make_tls, upstream
@@ -399,3 +406,37 @@ async def test_a_remote_server_whose_certificate_does_not_verify_is_never_called
 
     assert "CERTIFICATE_VERIFY_FAILED" in (detail.instances[0].last_error or "")
     assert detail.ready_replicas == 0
+
+
+async def test_a_remote_deployment_is_shared_and_updated_like_any_other(live: Runtime) -> None:
+    admin = live.local_admin
+    assert admin is not None
+    bob = await live.users.create_user(None, UserCreate(name="bob", role=Role.USER))
+    carol = await live.users.create_user(None, UserCreate(name="carol", role=Role.USER))
+    async with upstream("old", TOKEN, tenant=TENANT) as old, upstream("new", TOKEN) as new:
+        first = forecast_document(old.url)
+        second = forecast_document(new.url)
+        second["version"] = "1.1.0"
+        for doc in (first, second):
+            await live.catalog.publish_document(admin, json.dumps(doc), "forecast.json")
+        secrets = {"api_token": TOKEN, "X-Tenant-Key": TENANT}
+        await live.deployments.create(
+            admin,
+            DeploymentCreate(service=FORECAST, version="1.0.0", name="forecast", secrets=secrets),
+        )
+        await live.deployments.share(admin, "forecast", ShareCreate(user="bob"))
+        detail = await wait_for(live, admin, "forecast", all_healthy)
+        assert detail.endpoint_url is not None
+        before = await whoami(detail.endpoint_url, bob.api_key)
+        with pytest.raises(Exception) as stranger:  # noqa: PT011 - the SDK's error group
+            await whoami(detail.endpoint_url, carol.api_key)
+
+        await live.deployments.update(admin, "forecast", "1.1.0")
+        updated = await wait_for(
+            live, admin, "forecast", lambda d: d.version == "1.1.0" and all_healthy(d)
+        )
+        after = await whoami(detail.endpoint_url, bob.api_key)
+
+    assert (before, after) == ("old", "new")
+    assert "is not shared with carol" in str(innermost(stranger.value))
+    assert [i.url for i in updated.instances] == [new.url]
