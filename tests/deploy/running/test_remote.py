@@ -189,6 +189,7 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
                 ).scalars()
             )
         published = [events.get_nowait() for _ in range(events.qsize())]
+        attached = await live.drivers.remote.list_managed()
         history = await live.deployments.history(admin, "weather")
         logs = await live.deployments.logs(admin, "weather")
         listed = await live.deployments.list_deployments(admin)
@@ -223,7 +224,10 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
         json.dumps(published, default=str),
         caplog.text,
         repr(live.gateway.gateway.routes.routes()) if live.gateway else "",
+        repr(attached),
     ]
+    # Nothing runs here, so nothing carries labels: the instances are attachments to URLs.
+    assert [(a.labels, a.running) for a in attached] == [({}, True), ({}, True)]
     assert not [text for text in shown if TOKEN in text]
     assert back.secret_names == ["header:Authorization", "url:1", "url:2"]
     assert history[-1].changes["headers"] == ["Authorization"]
