@@ -57,6 +57,11 @@ class ImageSettings(BaseModel):
     """Where images for PyPI-packaged services come from, and where Docker Hub's are pulled."""
 
     base_image: str = "mcp-console/python-base:bookworm"
+    # Base images with another Python (``X.Y``: image), for servers whose release requires a
+    # Python the default base (3.11) lacks; scripts/images.sh builds the trixie one.
+    python_bases: dict[str, str] = Field(
+        default_factory=lambda: {"3.13": "mcp-console/python-base:trixie"}
+    )
     wheel_dir: Path | None = None
     # Debian packages downloaded for images, kept per package set and base image.
     deb_cache: Path = Field(default_factory=lambda: default_cache_dir() / "debs")
@@ -80,6 +85,19 @@ class NodeSettings(BaseModel):
     # Node.js binaries and npm packages, one directory per exact version, installed once.
     node_cache: Path = Field(default_factory=lambda: default_cache_dir() / "node")
     package_cache: Path = Field(default_factory=lambda: default_cache_dir() / "npm")
+
+
+class PypiSettings(BaseModel):
+    """Where PyPI servers' releases are read and installed from, and which Pythons run them."""
+
+    # The package index; unset: pip's own (PIP_INDEX_URL, else pip's configuration), else PyPI.
+    index_url: str | None = None
+    # Interpreters the process runtime may run servers on, besides the console's own Python.
+    interpreters: list[Path] = Field(default_factory=list)
+    # Also look for interpreters on this machine: python3.X on PATH, pyenv's, uv's managed ones.
+    discover_interpreters: bool = True
+    # Release metadata (Requires-Python, upload time), kept per version: it never changes.
+    cache: Path = Field(default_factory=lambda: default_cache_dir() / "pypi")
 
 
 class DeploySettings(BaseModel):
@@ -165,6 +183,7 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     node: NodeSettings = Field(default_factory=NodeSettings)
+    pypi: PypiSettings = Field(default_factory=PypiSettings)
     local_admin_name: str = "admin"
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"

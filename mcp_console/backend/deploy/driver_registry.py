@@ -23,6 +23,7 @@ from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.deploy.drivers.remote import RemoteDriver
+from mcp_console.backend.deploy.drivers.venvs import VenvCache
 from mcp_console.backend.deploy.images import ImageBuilder
 from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.deploy.plan import (
@@ -34,6 +35,7 @@ from mcp_console.backend.deploy.plan import (
     with_built_image,
 )
 from mcp_console.backend.deploy.pull import ImagePuller
+from mcp_console.backend.deploy.pypi_release import PypiIndex
 from mcp_console.backend.deploy.remote import REMOTE, why_not_remote
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.errors import Invalid, Unavailable
@@ -67,10 +69,13 @@ class Drivers:
         self.scope = console_scope(settings)
         # One npm install cache and Node.js finder for processes and images alike.
         self.node = NodeToolchain(settings.node)
-        self.process = ProcessManager(settings.data_dir, node=self.node)
+        # One lookup of PyPI releases (Requires-Python, upload time) for venvs and images.
+        self.pypi = PypiIndex(settings.pypi)
+        venvs = VenvCache(settings.data_dir / "venvs", settings.pypi, index=self.pypi)
+        self.process = ProcessManager(settings.data_dir, venvs=venvs, node=self.node)
         self.remote = RemoteDriver()
         self.engine = Engine()
-        self.images = ImageBuilder(settings.images, self.engine, node=self.node)
+        self.images = ImageBuilder(settings.images, self.engine, node=self.node, pypi=self.pypi)
         self.pulls = ImagePuller(self.engine, mirror=settings.images.registry_mirror)
         self._docker: DockerManager | None = None
         self._docker_error: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+from packaging.utils import canonicalize_name
 
 from mcp_console import __version__
 from mcp_console.backend.deploy.debs import DebCache, checked_names
@@ -28,8 +30,11 @@ from mcp_console.backend.deploy.drivers.base import NpmPackage, PackageSource
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.node import NodeBinary, NodeToolchain
 from mcp_console.backend.deploy.node_images import NodeBase, NpmImage
+from mcp_console.backend.deploy.pypi_entry import choose_entry, in_wheel
+from mcp_console.backend.deploy.pypi_release import PypiIndex, Release
+from mcp_console.backend.deploy.uv_runner import UvFailed, run_uv
 from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
-from mcp_console.settings import ImageSettings, NodeSettings
+from mcp_console.settings import ImageSettings, NodeSettings, PypiSettings
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ _REPO_PART_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _PIP_TAIL_LINES = 15
 _BUILD_TAIL_LINES = 20
+VENV_BIN = "/opt/venv/bin"
+# What uv resolves wheels for (glibc 2.36: bookworm; trixie's newer glibc runs them too).
+_UV_PLATFORM = "x86_64-manylinux_2_36"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,12 @@ class BuiltImage:
 @dataclass(frozen=True)
 class ImageRecipe:
     """What goes into one image: pinned requirements, Debian packages, extra files for /app,
-    the entry point."""
+    the entry point.
+
+    ``base``/``python``: the base image and its Python (the settings' default when unset);
+    ``exclude_newer``: dependencies are resolved as of then; ``package``: the distribution
+    whose program is the entry point, chosen from its wheel once downloaded.
+    """
 
     tag: str
     requirements: tuple[str, ...]
@@ -70,6 +83,10 @@ class ImageRecipe:
     files: Mapping[str, bytes] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     system_packages: tuple[str, ...] = ()
+    base: str | None = None
+    python: str | None = None
+    exclude_newer: str | None = None
+    package: PackageSource | None = None
 
 
 class ImageBuilder:
@@ -90,6 +107,7 @@ class ImageBuilder:
         debs: where Debian packages come from (by default a cache at ``settings.deb_cache``).
         node: npm installs and the registry's Node.js for npm servers' images (installed
             on the host, copied in: see ``ensure_npm_image``).
+        pypi: release lookups (Requires-Python, upload time) for PyPI servers' images.
     """
 
     def __init__(
@@ -101,6 +119,7 @@ class ImageBuilder:
         platforms: Sequence[str] = ("manylinux2014_x86_64", "manylinux_2_36_x86_64"),
         debs: DebCache | None = None,
         node: NodeToolchain | None = None,
+        pypi: PypiIndex | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -108,6 +127,7 @@ class ImageBuilder:
         self.platforms = tuple(platforms)
         self.debs = debs or DebCache(settings.deb_cache)
         self.node = node or NodeToolchain(NodeSettings())
+        self.pypi = pypi or PypiIndex(PypiSettings())
         self._locks: dict[str, asyncio.Lock] = {}
 
     @staticmethod
@@ -124,7 +144,12 @@ class ImageBuilder:
     async def ensure_package_image(
         self, service: str, package: PackageSource, *, system_packages: Sequence[str] = ()
     ) -> BuiltImage:
-        """The image running ``package``'s console script, built unless already present.
+        """The image running ``package``'s server, built unless already present.
+
+        The base image is the first whose Python satisfies the release's ``Requires-Python``
+        (the default base, else ``settings.python_bases``); dependencies are resolved as of
+        the release's upload; the entry point is the package's console script (or ``python
+        -m``, see ``choose_entry``).
 
         Args:
             service: names the image (``mcp-console/<service>:<version>``).
@@ -132,19 +157,53 @@ class ImageBuilder:
             system_packages: Debian packages the server needs (e.g. ``git``).
 
         Raises:
-            Invalid: the names cannot form a tag, a system package is unknown, or pip/the
-                build failed (with the reason).
+            Invalid: the names cannot form a tag, no base image has a Python the release
+                accepts, the release has no wheel, a system package is unknown, the package
+                has nothing to run, or the resolution/download/build failed (with the reason).
             NotFound: the base image is missing.
-            Unavailable: the engine cannot be reached, or apt could not download.
+            Unavailable: the engine or the package index cannot be reached, or apt could not
+                download.
         """
         package.validate()
+        release = await self.pypi.release(package.name, package.version)
+        python, base = self.base_for(release)
+        if not release.has_wheel:
+            raise Invalid(
+                f"{package.requirement} is published as source only; images install wheels "
+                "(built with no network): choose the process runtime",
+                field="runtime",
+            )
         recipe = ImageRecipe(
             tag=self.package_tag(service, package.version),
             requirements=(package.requirement,),
-            entrypoint=(f"/opt/venv/bin/{package.script}",),
+            entrypoint=(),
             system_packages=tuple(checked_names(system_packages)),
+            base=base,
+            python=python,
+            exclude_newer=release.exclude_newer,
+            package=package,
         )
         return await self._ensure(recipe)
+
+    def base_for(self, release: Release) -> tuple[str, str]:
+        """``(python, base image)`` for ``release``: the default base when its Python fits,
+        else the oldest configured base whose Python does.
+
+        Raises:
+            Invalid: no base image has a Python the release accepts (both are named).
+        """
+        bases = {self.python_version: self.settings.base_image, **self.settings.python_bases}
+        if release.fits(self.python_version):
+            return self.python_version, self.settings.base_image
+        for python in sorted(bases, key=lambda v: tuple(int(p) for p in v.split("."))):
+            if release.fits(python):
+                return python, bases[python]
+        raise Invalid(
+            f"{release.name}=={release.version} requires Python {release.requires_python}; "
+            f"the base images have Python {', '.join(sorted(bases))}: add a base image with a "
+            "Python that fits (MCP_CONSOLE_IMAGES__PYTHON_BASES)",
+            field="runtime",
+        )
 
     async def ensure_npm_image(self, service: str, package: NpmPackage) -> BuiltImage:
         """The image running ``package`` with the registry's Node.js, built unless present.
@@ -242,7 +301,7 @@ class ImageBuilder:
 
     def dockerfile(self, recipe: ImageRecipe) -> str:
         """The two-stage Dockerfile for ``recipe`` (classic builder: no ``RUN --mount``)."""
-        base = self.settings.base_image
+        base = recipe.base or self.settings.base_image
         requirements = " ".join(shlex.quote(r) for r in recipe.requirements)
         lines = [
             f"FROM {base} AS build",
@@ -275,14 +334,17 @@ class ImageBuilder:
     async def _ensure(self, recipe: ImageRecipe) -> BuiltImage:
         started = time.monotonic()
         client = await self.engine.client()
+        base_tag = recipe.base or self.settings.base_image
         try:
-            base = await self.engine.call(client.images.get, self.settings.base_image)
+            base = await self.engine.call(client.images.get, base_tag)
         except NotFound:
+            setting = "base_image" if base_tag == self.settings.base_image else "python_bases"
             raise NotFound(
-                f"base image {self.settings.base_image} is not on the Docker engine; "
+                f"base image {base_tag} is not on the Docker engine; "
                 "build it with scripts/images.sh",
-                field="images.base_image",
+                field=f"images.{setting}",
             ) from None
+        # Without its entry point: that follows from the rest, once the wheels are here.
         dockerfile = self.dockerfile(recipe)
         content_hash = await asyncio.to_thread(self._content_hash, recipe, dockerfile, base.id)
         lock = self._locks.setdefault(recipe.tag, asyncio.Lock())
@@ -298,7 +360,10 @@ class ImageBuilder:
                         recipe.system_packages, base.id, lambda: self.dpkg_status(base.id)
                     )
                     await asyncio.to_thread(_link_tree, debs, context / "debs")
-                await self._download_wheels(recipe.requirements, context / "wheels")
+                await self._download_wheels(recipe, context / "wheels")
+                if recipe.package is not None:
+                    recipe = await asyncio.to_thread(_with_entry, recipe, context / "wheels")
+                    dockerfile = self.dockerfile(recipe)
                 await asyncio.to_thread(_write_context, context, dockerfile, recipe.files)
                 labels = {
                     LABEL_IMAGE: "true",
@@ -321,7 +386,8 @@ class ImageBuilder:
             "base": base_id,
             "requirements": recipe.requirements,
             "system_packages": sorted(recipe.system_packages),
-            "python": self.python_version,
+            "python": recipe.python or self.python_version,
+            "exclude_newer": recipe.exclude_newer,
             "platforms": self.platforms,
             "files": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(recipe.files.items())},
         }
@@ -358,17 +424,24 @@ class ImageBuilder:
             return None
         return image if (image.labels or {}).get(LABEL_HASH) == content_hash else None
 
-    async def _download_wheels(self, requirements: Sequence[str], target: Path) -> None:
+    async def _download_wheels(self, recipe: ImageRecipe, target: Path) -> None:
+        """The wheels of ``recipe``'s requirements and their dependencies, for its Python.
+
+        uv resolves them (as of ``recipe.exclude_newer``, for the base image's Python and
+        platform) and pip downloads exactly those pins, each with its own configuration.
+        """
+        python = recipe.python or self.python_version
+        pins = await self._resolve(recipe, python)
         argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check"]
-        argv += ["--no-input", "--only-binary=:all:", "--implementation", "cp"]
-        argv += ["--python-version", self.python_version, "-d", str(target)]
+        argv += ["--no-input", "--no-deps", "--only-binary=:all:", "--implementation", "cp"]
+        argv += ["--python-version", python, "-d", str(target)]
         for platform in self.platforms:
             argv += ["--platform", platform]
         if self.settings.wheel_dir is not None:
             argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
         proc = await asyncio.create_subprocess_exec(
             *argv,
-            *requirements,
+            *pins,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -378,10 +451,36 @@ class ImageBuilder:
             lines = output.decode("utf-8", "replace").strip().splitlines()
             errors = [line for line in lines if line.startswith("ERROR")] or lines
             raise Invalid(
-                f"could not download wheels for {' '.join(requirements)}: "
+                f"could not download wheels for {' '.join(recipe.requirements)}: "
                 + " / ".join(errors[-_PIP_TAIL_LINES:]),
                 field="package",
             )
+
+    async def _resolve(self, recipe: ImageRecipe, python: str) -> list[str]:
+        """``name==version`` of every wheel ``recipe`` needs on Python ``python``."""
+        argv = ["pip", "compile", "-", "--no-config", "--quiet", "--no-header"]
+        argv += ["--no-annotate", "--no-strip-extras", "--only-binary", ":all:"]
+        argv += ["--python-version", python, "--python-platform", _UV_PLATFORM]
+        if self.settings.wheel_dir is not None:
+            argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
+        else:
+            argv += ["--default-index", await self.pypi.index_url()]
+        if recipe.exclude_newer is not None:
+            argv += ["--exclude-newer", recipe.exclude_newer]
+        requirements = "\n".join(recipe.requirements) + "\n"
+        try:
+            output = await run_uv(*argv, stdin=requirements)
+        except UvFailed as exc:
+            raise Invalid(
+                f"could not resolve {' '.join(recipe.requirements)} for Python {python}: "
+                f"{exc.reason}",
+                field="package",
+            ) from None
+        return [
+            line.split(";")[0].strip()
+            for line in output.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
 
     async def _build(self, context: Path, tag: str, labels: Mapping[str, str]) -> Any:
         """Build ``tag`` from ``context``: a directory, or an archive of one."""
@@ -433,6 +532,20 @@ def _read_file(client: Any, image: str, path: str) -> bytes:
         if data is None:
             raise NotFound(f"{path} is not a file in {image}")
         return data.read()
+
+
+def _with_entry(recipe: ImageRecipe, wheels: Path) -> ImageRecipe:
+    """``recipe`` with the entry point its package's wheel offers (``choose_entry``)."""
+    assert recipe.package is not None
+    own = canonicalize_name(recipe.package.name)
+    wheel = next(
+        (w for w in sorted(wheels.glob("*.whl")) if canonicalize_name(w.name.split("-")[0]) == own),
+        None,
+    )
+    if wheel is None:
+        raise Invalid(f"no wheel of {recipe.package.requirement} was downloaded", field="package")
+    entry = choose_entry(recipe.package, in_wheel(wheel))
+    return dataclasses.replace(recipe, entrypoint=tuple(entry.argv(VENV_BIN)))
 
 
 def _link_tree(source: Path, target: Path) -> None:

@@ -155,8 +155,8 @@ class ProcessManager:
     async def _argv(self, spec: InstanceSpec) -> tuple[list[str], Path | None]:
         if spec.package is not None:
             venv = await self.venvs.ensure(spec.package)
-            script = self.venvs.script(venv, spec.package)
-            return [str(script), *spec.command, *spec.args], script.parent
+            entry = self.venvs.entry(venv, spec.package)
+            return [*entry, *spec.command, *spec.args], venv / "bin"
         if spec.npm is not None:
             installed, node = await self.node.for_process(spec.npm)
             script = installed.root / installed.script(spec.npm.bin)

@@ -1,0 +1,256 @@
+"""A PyPI release as its index describes it: the Python it requires and when it was published."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import os
+import re
+import ssl
+import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    canonicalize_version,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from mcp_console.schemas.errors import Invalid, Unavailable
+from mcp_console.settings import PypiSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+_JSON_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+_TIMEOUT = 30.0
+_SHOWN_VERSIONS = 5
+_ANCHOR = re.compile(r"<a\s([^>]*)>([^<]+)</a>", re.IGNORECASE)
+_REQUIRES = re.compile(r'data-requires-python="([^"]*)"', re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One version of a distribution: what its files declare and when the last was uploaded."""
+
+    name: str
+    version: str
+    requires_python: str | None
+    uploaded: datetime | None
+    has_wheel: bool
+
+    def fits(self, python: str) -> bool:
+        """Whether a Python of version ``python`` (``3.11.7``) satisfies ``Requires-Python``."""
+        return python_fits(self.requires_python, python)
+
+    @property
+    def exclude_newer(self) -> str | None:
+        """The moment to resolve dependencies as of: just after the release's last upload
+        (``uv --exclude-newer``), so a later breaking release of a dependency stays out."""
+        if self.uploaded is None:
+            return None
+        moment = self.uploaded.replace(microsecond=0) + timedelta(seconds=1)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def python_fits(requires_python: str | None, python: str) -> bool:
+    """Whether ``python`` satisfies a ``Requires-Python`` specifier (an unreadable one: yes,
+    as pip and uv treat it)."""
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True
+
+
+class PypiIndex:
+    """Reads releases from the package index pip uses (PEP 691 JSON, else the HTML page).
+
+    A found release is kept on disk (``settings.cache``): a published version's files and
+    upload times do not change, so deploying it again asks the index nothing.
+    """
+
+    def __init__(self, settings: PypiSettings) -> None:
+        self.settings = settings
+        self._index_url: str | None = settings.index_url
+        self._releases: dict[tuple[str, str], Release] = {}
+
+    async def index_url(self) -> str:
+        """The index: the setting, else pip's (``PIP_INDEX_URL``, its configuration), else PyPI."""
+        if self._index_url is None:
+            self._index_url = os.environ.get("PIP_INDEX_URL") or await _pip_index() or DEFAULT_INDEX
+        return self._index_url
+
+    async def release(self, name: str, version: str) -> Release:
+        """What the index says of ``name`` at exactly ``version``.
+
+        Raises:
+            Invalid: the index has no such project, or no such version of it (the message
+                names the latest it has).
+            Unavailable: the index cannot be reached.
+        """
+        key = (canonicalize_name(name), canonicalize_version(version))
+        found = self._releases.get(key)
+        if found is not None:
+            return found
+        path = self.settings.cache / f"{key[0]}-{key[1]}.json"
+        found = await asyncio.to_thread(_read_cached, path)
+        if found is None:
+            found = await self._fetch(name, version)
+            await asyncio.to_thread(_write_cached, path, found)
+        self._releases[key] = found
+        return found
+
+    async def _fetch(self, name: str, version: str) -> Release:
+        index = (await self.index_url()).rstrip("/")
+        url = f"{index}/{canonicalize_name(name)}/"
+        context = await asyncio.to_thread(_tls_context)
+        try:
+            async with httpx.AsyncClient(verify=context, timeout=_TIMEOUT) as client:
+                response = await client.get(
+                    url, headers={"Accept": _JSON_ACCEPT}, follow_redirects=True
+                )
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"the package index {index} cannot be reached: {exc}") from None
+        if response.status_code == 404:
+            raise Invalid(f"{name} is not a project on the package index {index}", field="package")
+        if response.status_code >= 400:
+            raise Unavailable(
+                f"the package index {index} answered {response.status_code} for {name}"
+            )
+        if "json" in response.headers.get("content-type", ""):
+            files = _json_files(response.json())
+        else:
+            files = _html_files(response.text)
+        return _release(name, version, files, index)
+
+
+def _release(name: str, version: str, files: list[dict[str, Any]], index: str) -> Release:
+    wanted = canonicalize_version(version)
+    versions: dict[str, str] = {}
+    mine: list[dict[str, Any]] = []
+    for entry in files:
+        parsed = _file_version(str(entry.get("filename", "")))
+        if parsed is None:
+            continue
+        versions.setdefault(canonicalize_version(parsed), parsed)
+        if canonicalize_version(parsed) == wanted and not entry.get("yanked"):
+            mine.append(entry)
+    if not mine:
+        latest = sorted(versions.values(), key=_sort_key)[-_SHOWN_VERSIONS:]
+        has = f" (its latest releases: {', '.join(reversed(latest))})" if latest else ""
+        raise Invalid(
+            f"{name}=={version} is not on the package index {index}: no such release{has}",
+            field="package",
+        )
+    requires = next((str(f["requires-python"]) for f in mine if f.get("requires-python")), None)
+    times = [_parse_time(f.get("upload-time")) for f in mine]
+    uploaded = max((t for t in times if t is not None), default=None)
+    wheel = any(str(f["filename"]).endswith(".whl") for f in mine)
+    return Release(name, version, requires, uploaded, wheel)
+
+
+def _file_version(filename: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+        return None
+
+
+def _sort_key(version: str) -> tuple[int, Any]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _json_files(page: Any) -> list[dict[str, Any]]:
+    files = page.get("files") if isinstance(page, dict) else None
+    return [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+
+
+def _html_files(page: str) -> list[dict[str, Any]]:
+    """A PEP 503 page's files: names and ``data-requires-python`` (no upload times)."""
+    files: list[dict[str, Any]] = []
+    for attributes, text in _ANCHOR.findall(page):
+        requires = _REQUIRES.search(attributes)
+        entry: dict[str, Any] = {"filename": html.unescape(text.strip())}
+        if requires and requires.group(1):
+            entry["requires-python"] = html.unescape(requires.group(1))
+        entry["yanked"] = "data-yanked" in attributes
+        files.append(entry)
+    return files
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The machine's trusted authorities, or pip's certificate bundle when it names one."""
+    bundle = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=bundle if bundle and Path(bundle).is_file() else None)
+
+
+async def _pip_index() -> str | None:
+    """pip's configured ``index-url``, if it has one (``pip config get``)."""
+    for key in ("global.index-url", "install.index-url", "download.index-url"):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "pip",
+            "config",
+            "get",
+            key,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        output, _ = await proc.communicate()
+        value = output.decode().strip()
+        if proc.returncode == 0 and value:
+            return value
+    return None
+
+
+def _read_cached(path: Path) -> Release | None:
+    try:
+        data = json.loads(path.read_text())
+        uploaded = data.get("uploaded")
+        return Release(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            requires_python=data.get("requires_python"),
+            uploaded=datetime.fromisoformat(uploaded) if uploaded else None,
+            has_wheel=bool(data.get("has_wheel")),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cached(path: Path, release: Release) -> None:
+    data = asdict(release)
+    data["uploaded"] = release.uploaded.isoformat() if release.uploaded else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(data))
+    partial.replace(path)
