@@ -108,7 +108,7 @@ def test_a_placeholder_without_its_value_is_never_passed() -> None:
         filled(launch, {})
 
     assert refused.value.field == "config.allowed_directory"
-    assert "--config allowed_directory=VALUE" in refused.value.message
+    assert "--set allowed_directory=VALUE" in refused.value.message
 
 
 def test_a_secret_is_never_put_in_the_arguments() -> None:

@@ -49,7 +49,7 @@ def with_arguments(launch: Launch, schema: Mapping[str, Any], config: ResolvedCo
         if text is None or text == "":
             raise Invalid(
                 f"config.{name}: required: the server takes it as an argument; give it with "
-                f"--config {name}=VALUE",
+                f"--set {name}=VALUE",
                 field=f"config.{name}",
             )
         prop = props.get(name)

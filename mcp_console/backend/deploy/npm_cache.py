@@ -107,6 +107,17 @@ class NpmCache:
         """The install of ``package`` if it is complete, without asking the registry."""
         return await asyncio.to_thread(_read_manifest, self.path_for(package))
 
+    async def check(self, package: NpmPackage) -> None:
+        """That ``package`` can be installed: installed already, or known to the registry.
+
+        Raises:
+            Invalid: no such package or version (or npm is missing).
+            Unavailable: the registry could not be reached.
+        """
+        package.validate()
+        if await self.cached(package) is None:
+            await self._published(package)
+
     async def ensure(self, package: NpmPackage) -> InstalledPackage:
         """``package`` installed, installing it first if needed.
 

@@ -201,7 +201,10 @@ class DeploymentService:
                 )
             transport_of(recipe)
             # A placeholder without its value is refused now, before anything is written.
-            with_arguments(launch_for(recipe, driver), version.config_schema, resolved)
+            launch = with_arguments(launch_for(recipe, driver), version.config_schema, resolved)
+            if launch.npm is not None:
+                # As is a package or version the npm registry does not have.
+                await self._controller.drivers.node.packages.check(launch.npm)
         pulls = self._controller.drivers.pulls
         login = await image_ready(pulls, recipe, driver, new.registry_login)
         row = ServiceDeployment(

@@ -7,6 +7,7 @@ session's own, so the first install is a real cold one.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -147,18 +148,21 @@ async def test_server_everything_runs_in_a_hardened_container(
     assert detail.driver == "docker"
     async with through_gateway(live_docker, admin, detail) as client:
         await assert_everything_answers(client)
-    [container] = await in_thread(scope_containers, docker_client, docker_scope)
-    config = container.attrs["HostConfig"]
-    assert config["NetworkMode"] == "none"
-    assert config["ReadonlyRootfs"] is True
-    assert config["CapDrop"] == ["ALL"]
-    assert container.attrs["Config"]["User"] not in ("", "0", "root")
-    image = container.attrs["Config"]["Image"]
-    assert image.startswith("mcp-console/io.github.modelcontextprotocol-server-everything:")
-    entrypoint = container.attrs["Config"]["Entrypoint"]
-    assert entrypoint[0] == "/usr/local/bin/node"
-    assert entrypoint[-1].endswith("server-everything/dist/index.js")
-    assert container.attrs["Config"]["Cmd"] == ["stdio"]
+    # The deployment's instance and any the gateway started for sessions: all run alike.
+    containers = await in_thread(scope_containers, docker_client, docker_scope)
+    assert containers
+    for container in containers:
+        config = container.attrs["HostConfig"]
+        assert config["NetworkMode"] == "none"
+        assert config["ReadonlyRootfs"] is True
+        assert config["CapDrop"] == ["ALL"]
+        assert container.attrs["Config"]["User"] not in ("", "0", "root")
+        image = container.attrs["Config"]["Image"]
+        assert image.startswith("mcp-console/io.github.modelcontextprotocol-server-everything:")
+        entrypoint = container.attrs["Config"]["Entrypoint"]
+        assert entrypoint[0] == "/usr/local/bin/node"
+        assert entrypoint[-1].endswith("server-everything/dist/index.js")
+        assert container.attrs["Config"]["Cmd"] == ["stdio"]
 
 
 async def test_server_filesystem_refuses_to_start_without_its_directory(live: Runtime) -> None:
@@ -233,11 +237,13 @@ async def test_server_filesystem_sees_its_directory_read_only_in_a_container(
     assert written.is_error
     assert "read-only file system" in str(written.content[0]).lower()
     assert not (shared_dir / "new.txt").exists()
-    [container] = await in_thread(scope_containers, docker_client, docker_scope)
-    assert container.attrs["HostConfig"]["Binds"] == [f"{shared_dir}:{shared_dir}:ro"]
-    assert container.attrs["Config"]["Cmd"] == [str(shared_dir)]
-    env_names = {entry.split("=", 1)[0] for entry in container.attrs["Config"]["Env"]}
-    assert not {"allowed_directory", "ALLOWED_DIRECTORY"} & env_names
+    containers = await in_thread(scope_containers, docker_client, docker_scope)
+    assert containers
+    for container in containers:
+        assert container.attrs["HostConfig"]["Binds"] == [f"{shared_dir}:{shared_dir}:ro"]
+        assert container.attrs["Config"]["Cmd"] == [str(shared_dir)]
+        env_names = {entry.split("=", 1)[0] for entry in container.attrs["Config"]["Env"]}
+        assert not {"allowed_directory", "ALLOWED_DIRECTORY"} & env_names
 
 
 async def test_a_directory_other_users_cannot_read_is_refused_for_a_container(
@@ -259,3 +265,22 @@ async def test_a_directory_other_users_cannot_read_is_refused_for_a_container(
 
     assert refused.value.field == "config.allowed_directory"
     assert f"{shared_dir} is not readable by other users" in refused.value.message
+
+
+async def test_a_version_the_npm_registry_lacks_is_refused_when_deploying(live: Runtime) -> None:
+    admin = live.local_admin
+    assert admin is not None
+    document = json.loads((SERVERS / "server-everything.json").read_text())
+    document["version"] = "0.0.1"
+    for package in document["packages"]:
+        package["version"] = "0.0.1"
+    await live.catalog.publish_document(admin, json.dumps(document), origin="old.json")
+
+    with pytest.raises(Invalid) as refused:
+        await live.deployments.create(
+            admin, deployment(EVERYTHING, "everything", RuntimeChoice.PROCESS, version="0.0.1")
+        )
+
+    assert refused.value.field == "package.version"
+    assert "@modelcontextprotocol/server-everything has no version 0.0.1" in refused.value.message
+    assert await live.deployments.list_deployments(admin) == []
