@@ -56,32 +56,60 @@ def test_seed_placeholders_become_required_arguments_named_in_the_error() -> Non
     entry = entry_from_seed(_seed_entry("io.github.kenliao94/mcp-server-rabbitmq"), "seed")
     package = entry.version.packages[0]
     schema = entry.version.config_schema
-    # Never passed: each instruction is a {setting} of its own; the fixed word stays.
+    # Never passed: each instruction is a {setting} of its own. The seed wrote uv's command
+    # line first (uv --directory <checkout> run mcp-server-rabbitmq ...): that part is gone.
     assert not any(not_a_value(arg) for arg in package.arguments)
-    assert package.arguments[:5] == [
-        "--directory",
-        "{directory}",
-        "mcp-server-rabbitmq",
-        "--rabbitmq-host",
-        "{rabbitmq_host}",
-    ]
+    assert package.arguments[:2] == ["--rabbitmq-host", "{rabbitmq_host}"]
     # "--port" cannot take the driver's own {port}: its description names it instead.
-    assert package.arguments[5:7] == ["--port", "{rabbitmq_port_number}"]
+    assert package.arguments[2:4] == ["--port", "{rabbitmq_port_number}"]
     port = schema["properties"]["rabbitmq_port_number"]
     assert port["x-instruction"] == "<port number ex. 5672>"
     assert port["examples"] == ["<port number ex. 5672>"]  # the form's hint
     assert "default" not in port
-    assert {"directory", "rabbitmq_host", "rabbitmq_port_number", "password"} <= set(
-        schema["required"]
-    )
+    assert {"rabbitmq_host", "rabbitmq_port_number", "password"} <= set(schema["required"])
+    assert "directory" not in schema["properties"]
 
     with pytest.raises(Invalid) as caught:
-        resolve_config(schema, {"directory": "/srv/rabbitmq", "rabbitmq_host": "mq.local"}, {})
+        resolve_config(schema, {"rabbitmq_host": "mq.local"}, {})
     assert caught.value.field == "config.rabbitmq_port_number"
     assert caught.value.message == (
         "config.rabbitmq_port_number: required: the catalog's value "
         "'<port number ex. 5672>' is an instruction, not a value"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        # uv --directory <checkout> run <package> <its arguments>
+        (
+            "io.github.motherduckdb/mcp-server-motherduck",
+            ["--db-path", "md:", "--motherduck-token"],
+        ),
+        # uv --directory <checkout> run -m <its module> <its arguments>
+        ("io.github.inkeep/mcp-server-python", []),
+        # uv run --with <package> --python 3.13 <package>
+        ("io.github.clickhouse/mcp-clickhouse", []),
+        # python -m <its module> <its arguments>
+        ("io.github.keboola/keboola-mcp-server", ["--transport", "stdio", "--api-url"]),
+    ],
+)
+def test_the_seeds_uv_command_line_is_not_passed_to_the_server(
+    name: str, arguments: list[str]
+) -> None:
+    package = entry_from_seed(_seed_entry(name), "seed").version.packages[0]
+    assert [a for a in package.arguments if not a.startswith("{")] == arguments
+
+
+def test_a_script_of_a_source_checkout_is_kept_as_written() -> None:
+    # uv --directory <checkout> run main_adfin_mcp.py: not the package's own program, so
+    # nothing is taken away (the checkout's path is a setting; the script is not ours).
+    entry = entry_from_seed(_seed_entry("io.github.adfin-engineering/mcp-server-adfin"), "seed")
+    assert entry.version.packages[0].arguments == [
+        "--directory",
+        "{directory}",
+        "main_adfin_mcp.py",
+    ]
 
 
 def test_server_json_environment_placeholder_is_never_a_default() -> None:

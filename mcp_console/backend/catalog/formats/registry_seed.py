@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,14 @@ _ARGUMENT_KEYS = (
     ("runtime_arguments", "runtimeArguments"),
     ("package_arguments", "packageArguments"),
 )
+# uv's own options, which PyPI entries of the seed wrote before the program as its launch
+# command (``uv --directory <checkout> run <program>``, ``uvx --with X --python 3.13 <program>``):
+# they name the author's checkout and uv's choices, not arguments of the server.
+_UV_OPTIONS = frozenset(
+    {"--directory", "--project", "--with", "--with-editable", "--with-requirements", "--python"}
+)
+_UV_WORDS = frozenset({"run", "python"})
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
 _INPUT_KEYS = {
     "description": "description",
     "is_required": "isRequired",
@@ -114,6 +123,8 @@ def _package(raw: object, path: str) -> dict[str, Any]:
         converted = [
             a for i, raw in enumerate(args) for a in _argument(raw, join_path(path, key, i))
         ]
+        if registry_type == "pypi" and key == "package_arguments":
+            converted = _server_arguments(converted, identifier)
         if converted:
             out[camel] = converted
     env_path = join_path(path, "environment_variables")
@@ -189,6 +200,40 @@ def _argument(raw: object, path: str) -> list[dict[str, Any]]:
         return [arg]
     required = bool(arg.get("isRequired"))
     return [{"type": "positional", "value": word, "isRequired": required} for word in words]
+
+
+def _server_arguments(args: list[dict[str, Any]], identifier: str) -> list[dict[str, Any]]:
+    """A PyPI package's arguments without the uv command line the seed wrote before them.
+
+    When the arguments name the package itself as the program (``mcp-server-motherduck``,
+    or ``-m <its module>``) after nothing but uv's options, what follows is the server's
+    own; otherwise they are kept as written (a script of a source checkout, say).
+    """
+    own = _name_key(identifier)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        word = str(arg.get("name") if arg["type"] == "named" else arg.get("value", ""))
+        if (arg["type"] == "named" and word in _UV_OPTIONS) or word in _UV_WORDS:
+            i += 1
+            continue
+        if word == "-m":
+            module = arg.get("value") if arg["type"] == "named" else None
+            after = i + 1
+            if module is None and after < len(args):
+                module, after = args[after].get("value"), after + 1
+            if isinstance(module, str) and _name_key(module.split(".")[0]) == own:
+                return args[after:]
+            return args
+        if arg["type"] == "positional" and _name_key(word) == own:
+            return args[i + 1 :]
+        return args
+    return args
+
+
+def _name_key(name: str) -> str:
+    """A distribution or module name as PyPI compares them (``Foo_Bar`` → ``foo-bar``)."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
 
 
 def _words(text: str) -> list[str]:
