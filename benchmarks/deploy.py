@@ -11,6 +11,9 @@
 4. Image pulls from a registry on loopback, cold (see ``deploy_pull``): the console's pull
    against ``docker pull``, and deploy → first call with the pull against ``docker pull`` +
    ``docker run``. Targets: pull ≤ 1.1 times the engine's own; ≤ 1.0 s of overhead.
+5. npm servers (see ``deploy_npm``): install cold and cached against npm's own, process
+   deploy → first call against ``npx -y`` (cold and cached), the image of an install against
+   ``docker build`` and deploy → first call against ``docker run``. Targets there.
 
     python benchmarks/deploy.py                       # everything (Docker needed for part 1)
     python benchmarks/deploy.py --runs 3 --deployments 50
@@ -46,6 +49,7 @@ from mcp_console.schemas.users import Principal
 from mcp_console.settings import DeploySettings, ImageSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy_npm import bench_npm
 from deploy_pull import bench_pull
 
 FIRST_CALL_TARGET_S = 1.0
@@ -257,6 +261,7 @@ async def main() -> int:
     parser.add_argument("--passes", type=int, default=20, help="reconcile passes to time")
     parser.add_argument("--skip-docker", action="store_true", help="skip parts 1 and 4")
     parser.add_argument("--skip-pull", action="store_true", help="skip part 4")
+    parser.add_argument("--skip-npm", action="store_true", help="skip part 5")
     parser.add_argument(
         "--reconcile-runtime",
         choices=["process", "docker"],
@@ -274,6 +279,8 @@ async def main() -> int:
                 args.runs, EXAMPLE_IMAGE, BASE_IMAGE, pull_backend, deployed, first_call
             )
         )
+    if not args.skip_npm:
+        results.append(await bench_npm(args.runs, docker=not args.skip_docker))
     return 0 if all(results) else 1
 
 
