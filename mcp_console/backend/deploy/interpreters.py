@@ -13,6 +13,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from mcp_console.backend.deploy.probe import program_output
 from mcp_console.backend.deploy.pypi_release import python_fits
 from mcp_console.settings import PypiSettings
 
@@ -98,26 +99,8 @@ def _discover() -> list[Path]:
 
 
 async def _probe(path: Path) -> Interpreter | None:
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            str(path),
-            "-I",
-            "-c",
-            _PROBE,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    try:
-        async with asyncio.timeout(_PROBE_TIMEOUT):
-            output, _ = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return None
-    if proc.returncode != 0:
+    output = await program_output(str(path), "-I", "-c", _PROBE, timeout=_PROBE_TIMEOUT)
+    if output is None:
         return None
     version, _, executable = output.decode().strip().partition(" ")
     if not version.startswith("3.") or not executable:

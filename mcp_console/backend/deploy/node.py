@@ -17,6 +17,7 @@ from mcp_console.backend.deploy.npm_cache import (
     write_package_json,
 )
 from mcp_console.backend.deploy.npm_client import NpmClient, NpmError
+from mcp_console.backend.deploy.probe import program_output
 from mcp_console.schemas.errors import Invalid
 from mcp_console.settings import NodeSettings
 
@@ -233,24 +234,6 @@ def _version_or_none(text: str) -> Version | None:
 
 async def _node_at(path: Path, *, from_registry: bool) -> NodeBinary | None:
     """The Node.js at ``path`` with the version it reports, or ``None`` if it does not run."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            str(path),
-            "--version",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    try:
-        async with asyncio.timeout(_VERSION_TIMEOUT):
-            out, _ = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return None
-    version = _version_or_none(out.decode("ascii", "replace"))
-    if proc.returncode != 0 or version is None:
-        return None
-    return NodeBinary(path=path, version=version, from_registry=from_registry)
+    output = await program_output(str(path), "--version", timeout=_VERSION_TIMEOUT)
+    version = _version_or_none(output.decode("ascii", "replace")) if output else None
+    return NodeBinary(path, version, from_registry) if version is not None else None
