@@ -21,6 +21,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
@@ -99,6 +100,24 @@ async def through_gateway(
         Client(streamable_http_client(detail.endpoint_url, http_client=http)) as client,
     ):
         yield client
+
+
+async def files_on(
+    runtime: Runtime, choice: RuntimeChoice, shared_dir: Path
+) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+    """server-filesystem deployed from its server.json with ``shared_dir``, healthy; what it
+    answers through the gateway when asked its directories, to read a file and to write one."""
+    admin = await publish_server_json(runtime, "server-filesystem.json")
+    config = {"allowed_directory": str(shared_dir)}
+    await runtime.deployments.create(admin, deployment(FILESYSTEM, "files", choice, config=config))
+    detail = await wait_for(runtime, admin, "files", all_healthy)
+    async with through_gateway(runtime, admin, detail) as client:
+        allowed = await client.call_tool("list_allowed_directories", {})
+        read = await client.call_tool("read_text_file", {"path": str(shared_dir / "notes.txt")})
+        written = await client.call_tool(
+            "write_file", {"path": str(shared_dir / "new.txt"), "content": "from the server"}
+        )
+    return allowed, read, written
 
 
 async def assert_everything_answers(client: Client) -> None:
@@ -210,25 +229,8 @@ async def test_server_filesystem_refuses_to_start_without_its_directory(live: Ru
 async def test_server_filesystem_serves_its_directory_as_a_process(
     live: Runtime, shared_dir: Path
 ) -> None:
-    admin = await publish_server_json(live, "server-filesystem.json")
+    allowed, read, written = await files_on(live, RuntimeChoice.PROCESS, shared_dir)
 
-    await live.deployments.create(
-        admin,
-        deployment(
-            FILESYSTEM,
-            "files",
-            RuntimeChoice.PROCESS,
-            config={"allowed_directory": str(shared_dir)},
-        ),
-    )
-    detail = await wait_for(live, admin, "files", all_healthy)
-
-    async with through_gateway(live, admin, detail) as client:
-        allowed = await client.call_tool("list_allowed_directories", {})
-        read = await client.call_tool("read_text_file", {"path": str(shared_dir / "notes.txt")})
-        written = await client.call_tool(
-            "write_file", {"path": str(shared_dir / "new.txt"), "content": "from the server"}
-        )
     assert str(shared_dir) in str(allowed.content[0])
     assert "written on the host" in str(read.content[0])
     assert not written.is_error, written
@@ -242,24 +244,9 @@ async def test_server_filesystem_sees_its_directory_read_only_in_a_container(
     base_image: str,
     shared_dir: Path,
 ) -> None:
-    admin = await publish_server_json(live_docker, "server-filesystem.json")
+    allowed, read, written = await files_on(live_docker, RuntimeChoice.DOCKER, shared_dir)
 
-    await live_docker.deployments.create(
-        admin,
-        deployment(
-            FILESYSTEM,
-            "files",
-            RuntimeChoice.DOCKER,
-            config={"allowed_directory": str(shared_dir)},
-        ),
-    )
-    detail = await wait_for(live_docker, admin, "files", all_healthy)
-
-    async with through_gateway(live_docker, admin, detail) as client:
-        read = await client.call_tool("read_text_file", {"path": str(shared_dir / "notes.txt")})
-        written = await client.call_tool(
-            "write_file", {"path": str(shared_dir / "new.txt"), "content": "from the server"}
-        )
+    assert str(shared_dir) in str(allowed.content[0])
     assert "written on the host" in str(read.content[0])
     # The container cannot change the host: the directory is mounted read-only.
     assert written.is_error
