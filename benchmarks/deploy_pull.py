@@ -127,9 +127,19 @@ def cold_copy(client: docker.DockerClient, example: str, base: str, tag: str) ->
 
 
 def forget(client: docker.DockerClient, image_id: str) -> None:
-    """Remove the image and every tag of it, so that the next pull is cold."""
-    with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.NotFound):
-        client.images.remove(image_id, force=True)
+    """Remove the image and every tag of it, so that the next pull is cold (once the
+    containers of the run before, still stopping, have let go of it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.images.remove(image_id, force=True)
+            return
+        except (docker.errors.ImageNotFound, docker.errors.NotFound):
+            return
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 async def plain_pull(docker_cli: str, reference: str) -> float:
