@@ -8,14 +8,16 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import shlex
 import shutil
 import sys
 import tarfile
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -51,6 +53,7 @@ _REPO_PART_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _PIP_TAIL_LINES = 15
 _BUILD_TAIL_LINES = 20
+_CONTEXT_CHUNK = 1 << 20
 VENV_BIN = "/opt/venv/bin"
 # What uv resolves wheels for (glibc 2.36: bookworm; trixie's newer glibc runs them too).
 _UV_PLATFORM = "x86_64-manylinux_2_36"
@@ -269,14 +272,9 @@ class ImageBuilder:
             existing = await self._existing(tag, digest)
             if existing is not None:
                 return _built(existing, tag, reused=True, started=started)
-            context = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="mcp-console-build-"))
-            try:
-                await asyncio.to_thread(_write_archive, context / "context.tar", write_context)
-                logger.info("building image %s", tag)
-                all_labels = {LABEL_IMAGE: "true", LABEL_HASH: digest, **labels}
-                image = await self._build(context / "context.tar", tag, all_labels)
-            finally:
-                await asyncio.to_thread(shutil.rmtree, context, True)
+            logger.info("building image %s", tag)
+            all_labels = {LABEL_IMAGE: "true", LABEL_HASH: digest, **labels}
+            image = await self._build(write_context, tag, all_labels)
         return _built(image, tag, reused=False, started=started)
 
     async def ensure_example_image(self, *, system_packages: Sequence[str] = ()) -> BuiltImage:
@@ -482,8 +480,10 @@ class ImageBuilder:
             if line.strip() and not line.lstrip().startswith("#")
         ]
 
-    async def _build(self, context: Path, tag: str, labels: Mapping[str, str]) -> Any:
-        """Build ``tag`` from ``context``: a directory, or an archive of one."""
+    async def _build(
+        self, context: Path | Callable[[tarfile.TarFile], None], tag: str, labels: Mapping[str, str]
+    ) -> Any:
+        """Build ``tag`` from ``context``: a directory, or what fills the context archive."""
         client = await self.engine.client()
         try:
             image, _ = await asyncio.to_thread(
@@ -506,16 +506,39 @@ class ImageBuilder:
         return image
 
 
-def _write_archive(path: Path, write: Callable[[tarfile.TarFile], None]) -> None:
-    with tarfile.open(path, "w") as archive:
-        write(archive)
-
-
-def _build_from(client: Any, context: Path, **options: Any) -> Any:
-    if context.is_dir():
+def _build_from(
+    client: Any, context: Path | Callable[[tarfile.TarFile], None], **options: Any
+) -> Any:
+    if isinstance(context, Path):
         return client.images.build(path=str(context), **options)
-    with context.open("rb") as archive:
-        return client.images.build(fileobj=archive, custom_context=True, **options)
+    return client.images.build(fileobj=_streamed(context), custom_context=True, **options)
+
+
+def _streamed(write: Callable[[tarfile.TarFile], None]) -> Iterator[bytes]:
+    """The archive ``write`` fills, chunk by chunk while it is written: the engine reads the
+    context as a thread writes it, and no copy of it ever lands on disk."""
+    read_end, write_end = os.pipe()
+    failed: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with open(write_end, "wb") as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
+                write(archive)
+        except BrokenPipeError:
+            pass  # the engine stopped reading; the error it reports is the one that counts
+        except BaseException as exc:
+            failed.append(exc)
+
+    producer = threading.Thread(target=produce, name="image-context", daemon=True)
+    producer.start()
+    try:
+        with open(read_end, "rb") as source:
+            while chunk := source.read(_CONTEXT_CHUNK):
+                yield chunk
+    finally:
+        producer.join()
+    if failed:
+        raise failed[0]
 
 
 def _read_file(client: Any, image: str, path: str) -> bytes:
