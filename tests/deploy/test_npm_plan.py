@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mcp_console.backend.catalog.formats.server_json import package_ref
+from mcp_console.backend.catalog.formats.server_json import config_schema_for, package_ref
 from mcp_console.backend.deploy.arguments import with_arguments
 from mcp_console.backend.deploy.config import resolve_config
 from mcp_console.backend.deploy.npm_cache import InstalledPackage
@@ -181,3 +181,21 @@ def test_the_executable_is_chosen_as_npx_chooses_it(tmp_path: Path) -> None:
     assert "several executables (one, two)" in several.value.message
     assert "declares no executable" in none.value.message
     assert "has no executable 'nope'; it has: weather" in unknown.value.message
+
+
+def test_only_arguments_the_console_passes_become_inputs() -> None:
+    hole = {"type": "named", "name": "--cache", "valueHint": "cache_dir", "isRequired": True}
+    npm = {**FILESYSTEM, "runtimeArguments": [hole]}
+    oci = {
+        "registryType": "oci",
+        "identifier": "docker.io/acme/files:1.0.0",
+        "runtimeHint": "docker",
+        "runtimeArguments": [{**hole, "name": "-v", "valueHint": "host_path"}],
+        "transport": {"type": "stdio"},
+    }
+
+    schema = config_schema_for({"packages": [npm, oci]})
+
+    # Node.js gets the npm package's runtime arguments; docker's are not the console's to fill.
+    assert schema["required"] == ["cache_dir", "allowed_directory"]
+    assert "host_path" not in schema["properties"]

@@ -182,10 +182,10 @@ def config_schema_for(server: Mapping[str, Any]) -> dict[str, Any]:
     one JSON Schema object."""
     builder = ConfigSchemaBuilder()
     for package in server.get("packages") or []:
-        for argument in [
-            *(package.get("runtimeArguments") or []),
-            *(package.get("packageArguments") or []),
-        ]:
+        # Runtime arguments are passed only to Node.js (see ``npm_plan``); docker's and uvx's
+        # are theirs to interpret, so their holes are no input of ours.
+        runtime = package.get("runtimeArguments") if package.get("registryType") == "npm" else None
+        for argument in [*(runtime or []), *(package.get("packageArguments") or [])]:
             builder.add_argument(argument)
         for env in package.get("environmentVariables") or []:
             builder.add_env(env)
