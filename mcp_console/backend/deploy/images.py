@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,9 @@ class ImageRecipe:
     the entry point.
 
     ``base``/``python``: the base image and its Python (the settings' default when unset);
-    ``exclude_newer``: dependencies are resolved as of then; ``package``: the distribution
-    whose program is the entry point, chosen from its wheel once downloaded.
+    ``release``: dependencies are resolved as of its upload (``Release.resolution``);
+    ``package``: the distribution whose program is the entry point, chosen from its wheel
+    once downloaded.
     """
 
     tag: str
@@ -88,7 +90,7 @@ class ImageRecipe:
     system_packages: tuple[str, ...] = ()
     base: str | None = None
     python: str | None = None
-    exclude_newer: str | None = None
+    release: Release | None = None
     package: PackageSource | None = None
 
 
@@ -183,7 +185,7 @@ class ImageBuilder:
             system_packages=tuple(checked_names(system_packages)),
             base=base,
             python=python,
-            exclude_newer=release.exclude_newer,
+            release=release,
             package=package,
         )
         return await self._ensure(recipe)
@@ -385,7 +387,9 @@ class ImageBuilder:
             "requirements": recipe.requirements,
             "system_packages": sorted(recipe.system_packages),
             "python": recipe.python or self.python_version,
-            "exclude_newer": recipe.exclude_newer,
+            # How dependencies are resolved, "today" fixed: the image is rebuilt when the rule
+            # changes, not every day.
+            "resolution": _resolution_key(recipe.release),
             "platforms": self.platforms,
             "files": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(recipe.files.items())},
         }
@@ -429,7 +433,7 @@ class ImageBuilder:
         platform) and pip downloads exactly those pins, each with its own configuration.
         """
         python = recipe.python or self.python_version
-        pins = await self._resolve(recipe, python)
+        pins = await self._resolve(recipe, python, target.parent)
         argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check"]
         argv += ["--no-input", "--no-deps", "--only-binary=:all:", "--implementation", "cp"]
         argv += ["--python-version", python, "-d", str(target)]
@@ -454,8 +458,9 @@ class ImageBuilder:
                 field="package",
             )
 
-    async def _resolve(self, recipe: ImageRecipe, python: str) -> list[str]:
-        """``name==version`` of every wheel ``recipe`` needs on Python ``python``."""
+    async def _resolve(self, recipe: ImageRecipe, python: str, context: Path) -> list[str]:
+        """``name==version`` of every wheel ``recipe`` needs on Python ``python`` (a
+        constraints file, if any, is written into the build ``context``)."""
         argv = ["pip", "compile", "-", "--no-config", "--quiet", "--no-header"]
         argv += ["--no-annotate", "--no-strip-extras", "--only-binary", ":all:"]
         argv += ["--python-version", python, "--python-platform", _UV_PLATFORM]
@@ -463,8 +468,14 @@ class ImageBuilder:
             argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
         else:
             argv += ["--default-index", await self.pypi.index_url()]
-        if recipe.exclude_newer is not None:
-            argv += ["--exclude-newer", recipe.exclude_newer]
+        if recipe.release is not None:
+            resolution = recipe.release.resolution()
+            argv += resolution.args
+            if resolution.constraints:
+                constraints = context / "constraints.txt"
+                text = "\n".join(resolution.constraints) + "\n"
+                await asyncio.to_thread(constraints.write_text, text)
+                argv += ["--constraints", str(constraints)]
         requirements = "\n".join(recipe.requirements) + "\n"
         try:
             output = await run_uv(*argv, stdin=requirements)
@@ -555,6 +566,13 @@ def _read_file(client: Any, image: str, path: str) -> bytes:
         if data is None:
             raise NotFound(f"{path} is not a file in {image}")
         return data.read()
+
+
+def _resolution_key(release: Release | None) -> list[str]:
+    if release is None:
+        return []
+    resolution = release.resolution(now=datetime(2000, 1, 1, tzinfo=UTC))
+    return [*resolution.args, *resolution.constraints]
 
 
 def _with_entry(recipe: ImageRecipe, wheels: Path) -> ImageRecipe:

@@ -43,6 +43,11 @@ from mcp_console.settings import DeploySettings
 logger = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 20
+# How many of the server's last lines a failure's reason quotes (a traceback's last frame and
+# its exception); the whole tail is kept beside it.
+REASON_TAIL_LINES = 3
+# Lines the console itself added to a server's log (its exit code, a stray stdout line).
+_OWN_NOTE = "[mcp-console] "
 
 
 def new_instance_name() -> str:
@@ -227,6 +232,7 @@ class InstanceOps:
         if driver is not None and row.container_id:
             tail = await self.tail(state, driver, row.container_id) or tail
             await self.discard(driver, row.container_id)
+        reason = with_last_lines(reason, tail)
         restarts = row.restart_count + 1
         if crash and restarts > self.settings.crash_loop_restarts:
             await self.give_up(
@@ -400,6 +406,16 @@ class InstanceOps:
             if isinstance(value, str):
                 event[key] = redact(value, masked)
         self._events.publish(event)
+
+
+def with_last_lines(reason: str, tail: str | None) -> str:
+    """``reason`` followed by the last lines the server wrote (secrets already masked), so
+    the error a person reads says why, not only that, it failed."""
+    lines = [line.strip() for line in (tail or "").splitlines()]
+    said = [line for line in lines if line and not line.startswith(_OWN_NOTE)]
+    if not said:
+        return reason
+    return f"{reason}; it wrote last: {' / '.join(said[-REASON_TAIL_LINES:])}"
 
 
 async def alive(driver: RuntimeDriver, ref: str) -> bool:

@@ -23,6 +23,7 @@ from mcp_console.backend.deploy.drivers.base import (
 from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
 from mcp_console.backend.deploy.npm_plan import NPM, npm_package
 from mcp_console.backend.deploy.remote import REMOTE, streamable_remotes, why_not_remote
+from mcp_console.schemas.config_schema import not_a_value
 from mcp_console.schemas.errors import Invalid
 
 if TYPE_CHECKING:
@@ -199,9 +200,28 @@ def _package_source(package: Mapping[str, Any]) -> PackageSource:
             f"PyPI package {package.get('identifier')} has no exact version to install",
             field="version",
         )
-    source = PackageSource(str(package.get("identifier")), str(version))
+    # Which of its programs runs, when the package has several (see ``choose_entry``).
+    entrypoint = package.get("entrypoint")
+    source = PackageSource(
+        str(package.get("identifier")), str(version), str(entrypoint) if entrypoint else None
+    )
     source.validate()
     return source
+
+
+def _package_arguments(recipe: Recipe, package: Mapping[str, Any]) -> tuple[str, ...]:
+    """A PyPI package's arguments; one the catalog holds as an instruction is never passed."""
+    args = _strings(package.get("arguments"))
+    for arg in args:
+        why = not_a_value(arg)
+        if why is not None:
+            raise Invalid(
+                f"{recipe.service} {recipe.version}: the catalog's argument {arg!r} is {why}; "
+                "import the version again (such a value becomes a setting to give) or give "
+                "the argument as a {name} placeholder",
+                field="version",
+            )
+    return args
 
 
 def _strings(values: Sequence[Any] | None) -> tuple[str, ...]:
@@ -255,7 +275,7 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
             DOCKER,
             transport,
             package=_package_source(package),
-            args=_strings(package.get("arguments")),
+            args=_package_arguments(recipe, package),
             system_packages=recipe.system_packages,
         )
     missing = missing_on_host(recipe.system_packages)
@@ -276,7 +296,7 @@ def launch_for(recipe: Recipe, driver: str) -> Launch:
             PROCESS,
             transport,
             package=_package_source(package),
-            args=_strings(package.get("arguments")),
+            args=_package_arguments(recipe, package),
         )
     return Launch(PROCESS, transport, command=recipe.command)
 

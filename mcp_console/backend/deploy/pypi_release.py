@@ -10,8 +10,8 @@ import os
 import re
 import ssl
 import sys
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,25 @@ _TIMEOUT = 30.0
 _SHOWN_VERSIONS = 5
 _ANCHOR = re.compile(r"<a\s([^>]*)>([^<]+)</a>", re.IGNORECASE)
 _REQUIRES = re.compile(r'data-requires-python="([^"]*)"', re.IGNORECASE)
+# The MCP SDK. A release gets its newest version within the major it was made for rather
+# than the one of its day: 1.x before 1.10 exits on a request it does not know, such as the
+# server/discover current clients send first, and the protocol moves on without the server.
+SDK = "mcp"
+# Tools that build a source release: they must suit the interpreter building it now, not
+# the one of the release's day, so they too are taken as they are today.
+BUILD_TOOLS = (
+    "setuptools",
+    "wheel",
+    "setuptools-scm",
+    "hatchling",
+    "hatch-vcs",
+    "flit-core",
+    "poetry-core",
+    "pdm-backend",
+)
+_UV_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# Bumped when what a cached release records changes: older files are read again.
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,8 @@ class Release:
     requires_python: str | None
     uploaded: datetime | None
     has_wheel: bool
+    # The SDK's major version as of the upload (``None``: it did not exist yet, or unknown).
+    sdk_major: int | None = None
 
     def fits(self, python: str) -> bool:
         """Whether a Python of version ``python`` (``3.11.7``) satisfies ``Requires-Python``."""
@@ -61,7 +82,28 @@ class Release:
         if self.uploaded is None:
             return None
         moment = self.uploaded.replace(microsecond=0) + timedelta(seconds=1)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.strftime(_UV_TIME)
+
+    def resolution(self, now: datetime | None = None) -> Resolution:
+        """How uv resolves this release's dependencies: as of its upload, but the build tools
+        and the SDK (within its major: a constraint) as of ``now``."""
+        if self.exclude_newer is None:
+            return Resolution((), ())
+        today = (now or datetime.now(UTC)).strftime(_UV_TIME)
+        current = [*BUILD_TOOLS, *([SDK] if self.sdk_major is not None else [])]
+        args = ["--exclude-newer", self.exclude_newer]
+        for name in current:
+            args += ["--exclude-newer-package", f"{name}={today}"]
+        cap = (f"{SDK}<{self.sdk_major + 1}",) if self.sdk_major is not None else ()
+        return Resolution(tuple(args), cap)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """uv options (``args``) and constraint lines (``constraints``, given in a file)."""
+
+    args: tuple[str, ...]
+    constraints: tuple[str, ...]
 
 
 def python_fits(requires_python: str | None, python: str) -> bool:
@@ -86,6 +128,7 @@ class PypiIndex:
         self.settings = settings
         self._index_url: str | None = settings.index_url
         self._releases: dict[tuple[str, str], Release] = {}
+        self._sdk_releases: list[tuple[datetime, Version]] | None = None
 
     async def index_url(self) -> str:
         """The index: the setting, else pip's (``PIP_INDEX_URL``, its configuration), else PyPI."""
@@ -109,11 +152,42 @@ class PypiIndex:
         found = await asyncio.to_thread(_read_cached, path)
         if found is None:
             found = await self._fetch(name, version)
+            if found.uploaded is not None:
+                found = replace(found, sdk_major=await self._sdk_major(found.uploaded))
             await asyncio.to_thread(_write_cached, path, found)
         self._releases[key] = found
         return found
 
+    async def _sdk_major(self, cutoff: datetime) -> int | None:
+        """The major version of the newest SDK release uploaded by ``cutoff``."""
+        if self._sdk_releases is None:
+            try:
+                files = await self._files(SDK)
+            except Invalid:  # an index without the SDK: its packages have none to resolve
+                files = []
+            found = []
+            for entry in files:
+                uploaded = _parse_time(entry.get("upload-time"))
+                parsed = _file_version(str(entry.get("filename", "")))
+                if uploaded is not None and parsed is not None and not entry.get("yanked"):
+                    with_version = _version(parsed)
+                    if with_version is not None and not with_version.is_prerelease:
+                        found.append((uploaded, with_version))
+            self._sdk_releases = found
+        before = [v for t, v in self._sdk_releases if t <= cutoff]
+        return max(before).major if before else None
+
     async def _fetch(self, name: str, version: str) -> Release:
+        index = (await self.index_url()).rstrip("/")
+        return _release(name, version, await self._files(name), index)
+
+    async def _files(self, name: str) -> list[dict[str, Any]]:
+        """The files the index lists for project ``name``.
+
+        Raises:
+            Invalid: no such project.
+            Unavailable: the index cannot be reached or answered an error.
+        """
         index = (await self.index_url()).rstrip("/")
         url = f"{index}/{canonicalize_name(name)}/"
         context = await asyncio.to_thread(_tls_context)
@@ -131,10 +205,8 @@ class PypiIndex:
                 f"the package index {index} answered {response.status_code} for {name}"
             )
         if "json" in response.headers.get("content-type", ""):
-            files = _json_files(response.json())
-        else:
-            files = _html_files(response.text)
-        return _release(name, version, files, index)
+            return _json_files(response.json())
+        return _html_files(response.text)
 
 
 def _release(name: str, version: str, files: list[dict[str, Any]], index: str) -> Release:
@@ -172,10 +244,15 @@ def _file_version(filename: str) -> str | None:
 
 
 def _sort_key(version: str) -> tuple[int, Any]:
+    parsed = _version(version)
+    return (1, parsed) if parsed is not None else (0, version)
+
+
+def _version(text: str) -> Version | None:
     try:
-        return (1, Version(version))
+        return Version(text)
     except InvalidVersion:
-        return (0, version)
+        return None
 
 
 def _json_files(page: Any) -> list[dict[str, Any]]:
@@ -235,6 +312,8 @@ async def _pip_index() -> str | None:
 def _read_cached(path: Path) -> Release | None:
     try:
         data = json.loads(path.read_text())
+        if data.get("format") != _CACHE_FORMAT:
+            return None
         uploaded = data.get("uploaded")
         return Release(
             name=str(data["name"]),
@@ -242,6 +321,7 @@ def _read_cached(path: Path) -> Release | None:
             requires_python=data.get("requires_python"),
             uploaded=datetime.fromisoformat(uploaded) if uploaded else None,
             has_wheel=bool(data.get("has_wheel")),
+            sdk_major=data.get("sdk_major"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -250,6 +330,7 @@ def _read_cached(path: Path) -> Release | None:
 def _write_cached(path: Path, release: Release) -> None:
     data = asdict(release)
     data["uploaded"] = release.uploaded.isoformat() if release.uploaded else None
+    data["format"] = _CACHE_FORMAT
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps(data))

@@ -22,6 +22,7 @@ from mcp_console.settings import PypiSettings
 logger = logging.getLogger(__name__)
 
 _COMPLETE = ".mcp-console-complete"
+_CONSTRAINTS = ".mcp-console-constraints.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,9 @@ class VenvCache:
 
     The venv is built on an interpreter that satisfies the release's ``Requires-Python``
     (the console's own when it does), and ``uv`` installs the package with its dependencies
-    as of the release's upload (``--exclude-newer``): a server published before a breaking
-    release of a dependency gets what it was built with, and the same every time.
+    as of the release's upload (``--exclude-newer``; see ``Release.resolution`` for the MCP
+    SDK and the build tools): a server published before a breaking release of a dependency
+    gets what it was built with, and the same every time.
 
     A venv is usable only once its completion marker exists; a half-built one (a crash, a
     failed install) is wiped and rebuilt. An asyncio lock per key serialises builds in this
@@ -131,6 +133,7 @@ class VenvCache:
         # Console scripts hold the venv's absolute path, so it is built in place, not moved.
         await asyncio.to_thread(shutil.rmtree, venv, True)
         as_of = release.exclude_newer
+        resolution = release.resolution()
         logger.info(
             "creating a virtualenv for %s on Python %s%s",
             package.requirement,
@@ -139,13 +142,16 @@ class VenvCache:
         )
         index = await self.index.index_url()
         install = ["pip", "install", "--no-config", "--quiet", "--default-index", index]
-        install += ["--python", str(venv / "bin" / "python")]
-        if as_of is not None:
-            install += ["--exclude-newer", as_of]
+        install += ["--python", str(venv / "bin" / "python"), *resolution.args]
         try:
             await run_uv(
                 "venv", "--no-config", "--quiet", "--python", str(interpreter.path), str(venv)
             )
+            if resolution.constraints:
+                constraints = venv / _CONSTRAINTS
+                text = "\n".join(resolution.constraints) + "\n"
+                await asyncio.to_thread(constraints.write_text, text)
+                install += ["--constraints", str(constraints)]
             await run_uv(*install, package.requirement)
         except UvFailed as exc:
             await asyncio.to_thread(shutil.rmtree, venv, True)
