@@ -293,6 +293,9 @@ async def bench_docker(runs: int) -> bool:
                 started = time.perf_counter()
                 await images.ensure_npm_image(BENCH_REPOSITORY, PACKAGE)
                 ours.append(time.perf_counter() - started)
+            await asyncio.to_thread(
+                subprocess.run, [docker, "rmi", "-f", tag], capture_output=True, check=False
+            )
             # The deployments' own image (named after the service), built before they are timed.
             built = (await images.ensure_npm_image(SERVICE_REPOSITORY, PACKAGE)).tag
             deploys = [await deployed(rt, f"run-{n}", RuntimeChoice.DOCKER) for n in range(runs)]
