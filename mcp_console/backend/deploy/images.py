@@ -470,12 +470,7 @@ class ImageBuilder:
             argv += ["--default-index", await self.pypi.index_url()]
         if recipe.release is not None:
             resolution = recipe.release.resolution()
-            argv += resolution.args
-            if resolution.constraints:
-                constraints = context / "constraints.txt"
-                text = "\n".join(resolution.constraints) + "\n"
-                await asyncio.to_thread(constraints.write_text, text)
-                argv += ["--constraints", str(constraints)]
+            argv += await asyncio.to_thread(resolution.uv_args, context / "constraints.txt")
         requirements = "\n".join(recipe.requirements) + "\n"
         try:
             output = await run_uv(*argv, stdin=requirements)

@@ -105,6 +105,14 @@ class Resolution:
     args: tuple[str, ...]
     constraints: tuple[str, ...]
 
+    def uv_args(self, constraints_file: Path) -> list[str]:
+        """The options to give uv, the constraints written to ``constraints_file`` if there
+        are any (a file write: call it off the loop)."""
+        if not self.constraints:
+            return list(self.args)
+        constraints_file.write_text("\n".join(self.constraints) + "\n")
+        return [*self.args, "--constraints", str(constraints_file)]
+
 
 def python_fits(requires_python: str | None, python: str) -> bool:
     """Whether ``python`` satisfies a ``Requires-Python`` specifier (an unreadable one: yes,

@@ -142,16 +142,12 @@ class VenvCache:
         )
         index = await self.index.index_url()
         install = ["pip", "install", "--no-config", "--quiet", "--default-index", index]
-        install += ["--python", str(venv / "bin" / "python"), *resolution.args]
+        install += ["--python", str(venv / "bin" / "python")]
         try:
             await run_uv(
                 "venv", "--no-config", "--quiet", "--python", str(interpreter.path), str(venv)
             )
-            if resolution.constraints:
-                constraints = venv / _CONSTRAINTS
-                text = "\n".join(resolution.constraints) + "\n"
-                await asyncio.to_thread(constraints.write_text, text)
-                install += ["--constraints", str(constraints)]
+            install += await asyncio.to_thread(resolution.uv_args, venv / _CONSTRAINTS)
             await run_uv(*install, package.requirement)
         except UvFailed as exc:
             await asyncio.to_thread(shutil.rmtree, venv, True)
