@@ -4,6 +4,7 @@ remote driver for servers running elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -17,6 +18,7 @@ from mcp_console.backend.deploy.drivers.base import (
     LABEL_TRANSPORT,
     LABEL_VERSION,
     ManagedInstance,
+    PackageSource,
     RuntimeDriver,
 )
 from mcp_console.backend.deploy.drivers.docker import DockerManager
@@ -192,17 +194,30 @@ class Drivers:
         if wanted == PROCESS:
             if not recipe.runs_on(PROCESS):
                 raise Invalid(recipe.why_not(PROCESS), field="runtime")
-            return PROCESS
+            return await self._on_this_machine(recipe)
         if recipe.runs_on(DOCKER) and await self.docker_available():
             return DOCKER
         if recipe.runs_on(PROCESS):
-            return PROCESS
+            return await self._on_this_machine(recipe)
         if recipe.runs_on(DOCKER):
             raise Unavailable(
                 f"{recipe.service} {recipe.version} runs only on Docker and "
                 f"{self._docker_error or 'no Docker engine answers'}"
             )
         raise Invalid(recipe.why_not(PROCESS), field="version")
+
+    async def _on_this_machine(self, recipe: Recipe) -> str:
+        """``process``, once a PyPI release is known to have a Python here: one that needs
+        another, or is not on the index, is refused now, naming why (an index that cannot be
+        reached now is left for the instance's start to report)."""
+        package = recipe.pypi
+        version = package.get("version") if package is not None else None
+        if package is not None and version:
+            source = PackageSource(str(package.get("identifier")), str(version))
+            with contextlib.suppress(Unavailable):
+                source.validate()
+                await self.process.venvs.interpreter_for(source)
+        return PROCESS
 
     async def prepared(self, launch: Launch, recipe: Recipe) -> Launch:
         """``launch`` ready to start: on Docker, the image the console builds for it (once)."""

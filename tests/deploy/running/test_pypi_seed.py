@@ -178,6 +178,8 @@ async def test_seed_pypi_entries_run_or_are_refused_for_a_named_cause(
     assert {"python", "setting", "unpublished", "nothing to run"} <= causes
     python_refusals = [o for o in on_process if o.cause == "python"]
     assert all("choose the docker runtime" in o.message for o in python_refusals)
+    # Told by deploy create itself, before any deployment existed.
+    assert not [o for o in python_refusals if o.message.startswith("cannot start")]
     assert [o.service for o in on_process if o.healthy]
     assert [o.service for o in on_docker if o.healthy]
 
