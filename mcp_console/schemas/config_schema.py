@@ -126,10 +126,11 @@ def not_a_value(text: str) -> str | None:
     return None
 
 
-def instruction_problem(prop: Mapping[str, Any]) -> str | None:
-    """What to say about a missing property whose catalog value was an instruction."""
+def missing_problem(prop: Mapping[str, Any]) -> str:
+    """What to say of a required property left out: ``required``, and why when the catalog
+    held an instruction rather than a value (the backend and the forms say the same)."""
     text = prop.get(INSTRUCTION_MARK)
     if not isinstance(text, str):
-        return None
+        return "required"
     why = not_a_value(text) or "an instruction, not a value"
-    return f"the catalog's value {text!r} is {why}"
+    return f"required: the catalog's value {text!r} is {why}"

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from mcp_console.schemas.config_schema import is_secret
+from mcp_console.schemas.config_schema import is_secret, missing_problem
 from mcp_console.widgets.schema_view import type_label
 
 _TEXT_TYPES = {"integer": "integer", "number": "number"}
@@ -167,7 +167,8 @@ class ConfigForm(Vertical):
                 value = value.strip()  # typed text; a choice is the schema's own value
             if value is None:
                 if field.required and field.prop.get("default") is None:
-                    problems.append((field.key, f"config.{field.key}: required"))
+                    problem = missing_problem(field.prop)
+                    problems.append((field.key, f"config.{field.key}: {problem}"))
                 continue
             if field.secret:
                 secrets[field.key] = str(value)

@@ -22,9 +22,9 @@ from mcp_console.schemas.coercion import (
 )
 from mcp_console.schemas.config_schema import (
     fill,
-    instruction_problem,
     is_argument,
     is_secret,
+    missing_problem,
     placeholders,
 )
 from mcp_console.schemas.errors import Invalid
@@ -250,7 +250,7 @@ def _problems(error: ValidationError, hidden: set[Path]) -> list[tuple[Path, str
         have = error.instance if isinstance(error.instance, dict) else {}
         props = _properties(error.schema if isinstance(error.schema, Mapping) else {})
         return [
-            ((*path, str(n)), _required_message(props.get(str(n), {})))
+            ((*path, str(n)), missing_problem(props.get(str(n), {})))
             for n in limit
             if n not in have
         ]
@@ -267,12 +267,6 @@ def _problems(error: ValidationError, hidden: set[Path]) -> list[tuple[Path, str
         limit = _FORMAT_NAMES.get(str(limit), limit)
     template = _RULES.get(rule, f"does not satisfy the schema's {rule!r} rule")
     return [(path, template.format(limit=as_text(limit), got=got))]
-
-
-def _required_message(prop: Mapping[str, Any]) -> str:
-    """``required``, saying why when the catalog held an instruction rather than a value."""
-    why = instruction_problem(prop)
-    return f"required: {why}" if why else "required"
 
 
 def _split(
