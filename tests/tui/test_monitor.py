@@ -89,8 +89,12 @@ async def test_figures_refresh_every_second_and_the_charts_grow() -> None:
         assert all(len(s.points) == 1 for s in cpu.series)
         for step in range(1, 4):
             client.live.advance()
+
             # A poll already under way may still bring the second before: wait for this one.
-            await wait_until(pilot, lambda n=1 + step: len(monitor.usage) == n, "the next second")
+            def arrived(n: int = 1 + step) -> bool:
+                return len(monitor.usage) == n
+
+            await wait_until(pilot, arrived, "the next second")
         assert [len(s.points) for s in cpu.series] == [4, 4]
         assert [x for x, _ in cpu.series[0].points] == [-3.0, -2.0, -1.0, 0.0]
 
