@@ -119,6 +119,8 @@ class DeploySettings(BaseModel):
     autoscale_interval: float = Field(default=15.0, gt=0)
     # Scaling down waits until the busiest sample of this many seconds allows it.
     autoscale_window: float = Field(default=60.0, gt=0)
+    # Instances a per-session deployment keeps started and ready for its next sessions.
+    warm_sessions: int = Field(default=1, ge=0, le=50)
     # Separates consoles sharing one Docker engine; unset: derived from the database URL.
     scope: str | None = None
     # The host variables a deployment may receive by name (``--pass-env``, a version's

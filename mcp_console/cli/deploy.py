@@ -20,12 +20,14 @@ from mcp_console.cli.context import (
 )
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.deploy import (
+    SESSION_MODE_HELP,
     DeploymentCreate,
     DeploymentDetail,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
     RuntimeChoice,
+    SessionMode,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
 from mcp_console.schemas.remote import REMOTE_SERVICE
@@ -128,7 +130,7 @@ def _print_detail(d: DeploymentDetail) -> None:
         f"replicas: {d.ready_replicas}/{d.replicas} ready   desired: {d.desired_state.value}"
     )
     if d.endpoint_url:
-        typer.echo(f"  endpoint: {d.endpoint_url}")
+        typer.echo(f"  endpoint: {d.endpoint_url}   sessions: {d.session_mode}")
     if d.previous_version:
         typer.echo(f"  previous version: {d.previous_version}")
     for version, digest in sorted(d.pinned_images.items()):
@@ -202,6 +204,7 @@ def create(
         help="Front the MCP server at this URL instead of running one (repeat to balance "
         "over several); the gateway adds your keys, sharing, health checks and metering.",
     ),
+    session_mode: SessionMode | None = typer.Option(None, "--session-mode", help=SESSION_MODE_HELP),
     headers: list[str] = typer.Option(
         [],
         "--header",
@@ -237,6 +240,7 @@ def create(
             "runtime": runtime,
             "cpu_limit": cpus,
             "memory_limit_mb": memory,
+            "session_mode": session_mode.value if session_mode else None,
             "urls": urls,
             "headers": _headers(headers),
             "pass_env": pass_env,

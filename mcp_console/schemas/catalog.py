@@ -132,6 +132,10 @@ class VersionCreate(BaseModel):
     # Debian packages the server needs beside its own (e.g. ``git``): installed into the
     # images the console builds, required on the machine by the process runtime.
     system_packages: list[str] = Field(default_factory=list)
+    # Whether one server connection may serve many clients: ``shared`` for a stateless
+    # server, ``per-session`` for one that keeps state; ``None`` when the author does not
+    # say (a stdio server then gets a connection per client session).
+    session_mode: Literal["shared", "per-session"] | None = None
     # Host variables the server needs by name (a CA bundle such as SSL_CERT_FILE, proxies):
     # passed when the console allows them and the host has them; nothing else reaches it.
     pass_env: list[str] = Field(default_factory=list)
@@ -161,6 +165,7 @@ class VersionView(BaseModel):
     api_spec: dict[str, Any]
     remotes: list[dict[str, Any]]
     system_packages: list[str] = Field(default_factory=list)
+    session_mode: Literal["shared", "per-session"] | None = None
     pass_env: list[str] = Field(default_factory=list)
     is_latest: bool
     is_prerelease: bool

@@ -14,6 +14,22 @@ from mcp_console.schemas.registry import RegistryLogin
 # Deployment names appear in container names, labels and gateway paths: DNS-label style.
 DEPLOYMENT_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 MAX_REPLICAS = 50
+# How the gateway gives client sessions their server, and what each choice costs.
+SESSION_MODES = ("per-session", "shared")
+SESSION_MODE_HELP = (
+    "per-session: each client session gets a server instance of its own (state kept apart, "
+    "every server message delivered; an instance per session, at most the replicas or "
+    "autoscale maximum at once). shared: all sessions share the deployment's instances "
+    "(cheaper; only for stateless servers). Default: as the version says, else per-session "
+    "for stdio servers and shared for HTTP ones."
+)
+
+
+class SessionMode(StrEnum):
+    """How client sessions get their server (``SESSION_MODE_HELP`` says what each costs)."""
+
+    PER_SESSION = "per-session"
+    SHARED = "shared"
 
 
 class DeploymentStatus(StrEnum):
@@ -178,11 +194,12 @@ class DeploymentCreate(BaseModel):
     cpu_limit: float | None = Field(default=None, ge=0.01, le=64)
     memory_limit_mb: int | None = Field(default=None, ge=6, le=1_048_576)
     autoscale: dict[str, Any] | None = None
-    session_mode: str = Field(default="shared", pattern=r"^(shared|per-session)$")
-    # Credentials for the registry the version's image is pulled from (private registries).
-    registry_login: RegistryLogin | None = Field(default=None, repr=False)
+    # ``None``: as the version says (``default_session_mode``).
+    session_mode: str | None = Field(default=None, pattern=r"^(shared|per-session)$")
     urls: list[str] = Field(default_factory=list, max_length=20)
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Credentials for the registry the version's image is pulled from (private registries).
+    registry_login: RegistryLogin | None = Field(default=None, repr=False)
     # Host variables the servers receive by name beside the version's (``--pass-env``): CA
     # bundles and proxies, as far as the console allows (``deploy.passable_env``).
     pass_env: list[str] = Field(default_factory=list)
@@ -191,6 +208,15 @@ class DeploymentCreate(BaseModel):
     @classmethod
     def _env_names(cls, names: list[str]) -> list[str]:
         return pass_env_names(names)
+
+
+def default_session_mode(version_mode: str | None, transport: str) -> str:
+    """The session mode of a deployment that asked for none: what the version's author says,
+    else ``per-session`` for a stdio server (it keeps state for the one client it expects)
+    and ``shared`` for one serving HTTP (it keeps each client's session apart itself)."""
+    if version_mode in SESSION_MODES:
+        return version_mode
+    return "per-session" if transport == "stdio" else "shared"
 
 
 class InstanceView(BaseModel):

@@ -254,7 +254,7 @@ class DeployScreen(ConsoleScreen):
             ("Name", draft.name),
             ("Replicas", str(draft.replicas)),
             ("Runtime", draft.runtime.value),
-            ("Sessions", draft.session_mode),
+            ("Sessions", draft.session_mode or "as the server says"),
             ("CPU limit", str(draft.cpu_limit) if draft.cpu_limit else "runtime default"),
             (
                 "Memory",

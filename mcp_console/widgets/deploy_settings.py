@@ -28,6 +28,23 @@ FIELD_WIDGETS = {
 }
 
 
+# The session modes, and the default: what the version says (else per-session for stdio).
+AS_THE_SERVER_SAYS = "auto"
+SESSION_CHOICES = (
+    (AS_THE_SERVER_SAYS, "as the server says"),
+    ("per-session", "per-session"),
+    ("shared", "shared"),
+)
+SESSION_HINT = (
+    "Sessions: per-session gives each client its own instance (state kept apart, more "
+    "memory); shared lets clients share instances (only for stateless servers)."
+)
+
+
+def _session_mode(value: object) -> str | None:
+    return value if isinstance(value, str) and value != AS_THE_SERVER_SAYS else None
+
+
 def _field(label: str, widget: Widget, hint: str = "") -> ComposeResult:
     yield Label(label, classes="config-label")
     if hint:
@@ -84,12 +101,13 @@ class DeploySettings(VerticalScroll):
                 yield from _field(
                     "Sessions",
                     Select(
-                        [("shared", "shared"), ("per-session", "per-session")],
-                        value="shared",
+                        [(label, value) for value, label in SESSION_CHOICES],
+                        value=AS_THE_SERVER_SAYS,
                         allow_blank=False,
                         id="deploy-session",
                     ),
                 )
+        yield Static(SESSION_HINT, classes="config-help")
         with Horizontal(classes="form-row"):
             with Vertical():
                 yield from _field(
@@ -139,7 +157,7 @@ class DeploySettings(VerticalScroll):
             "name": self._text("deploy-name"),
             "replicas": self._text("deploy-replicas") or "1",
             "runtime": self.query_one("#deploy-runtime", Select).value,
-            "session_mode": self.query_one("#deploy-session", Select).value,
+            "session_mode": _session_mode(self.query_one("#deploy-session", Select).value),
             "cpu_limit": self._text("deploy-cpu") or None,
             "memory_limit_mb": self._text("deploy-memory") or None,
             "autoscale": autoscale,

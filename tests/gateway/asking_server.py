@@ -9,7 +9,8 @@ Written as raw JSON lines so that every message it sends is exactly the one a te
   ``resources/updated`` before its reply;
 - ``notify-after``: replies first, then sends a log message;
 - ``progress``: two progress notifications for the request's token, then its reply;
-- ``resources/subscribe``, ``logging/setLevel``, ``ping``: ``{}``.
+- ``resources/subscribe``, ``logging/setLevel``, ``ping``: ``{}``;
+- ``initialize`` at a protocol version it does not know: refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TOOLS = [
     {"name": name, "inputSchema": {"type": "object"}}
     for name in ("caps", "ask", "notify", "notify-after", "progress")
 ]
+VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 CAPABILITIES = {
     "tools": {"listChanged": True},
     "resources": {"subscribe": True, "listChanged": True},
@@ -51,6 +53,9 @@ def main() -> None:
             waiting = asked.pop(request_id, None)
             if waiting is not None:
                 text(waiting, message.get("result") or {"error": message.get("error")})
+        elif method == "initialize" and params.get("protocolVersion") not in VERSIONS:
+            error = {"code": -32602, "message": "Unsupported protocol version"}
+            send({"id": request_id, "error": error})
         elif method == "initialize":
             initialized = params
             send(

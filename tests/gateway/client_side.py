@@ -71,7 +71,7 @@ class ClientSide:
     ) -> ElicitResult:
         self.elicited.append(params)
         self._note()
-        return ElicitResult(action="accept", content={"answer": f"{self.name} answered"})
+        return ElicitResult(action="accept", content={"name": f"{self.name} answered"})
 
     async def roots(self, context: ClientRequestContext) -> ListRootsResult:
         self.roots_asked += 1

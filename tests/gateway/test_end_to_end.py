@@ -14,6 +14,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from mcp_console.backend.db.models import ServiceUsage
+from mcp_console.backend.deploy.deployment_record import DEDICATED_PREFIX
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.catalog import VersionCreate
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
@@ -101,11 +102,19 @@ async def test_a_stdio_process_deployment_is_served_at_its_endpoint(backend: Run
 
     assert backend.gateway_url is not None
     assert detail.endpoint_url == f"{backend.gateway_url}/mcp/{owner.principal.name}/calc"
+    served_by = []
     for mode in ("auto", "legacy"):
         async with connect(detail.endpoint_url, owner, mode) as client:
             for i in range(CALLS):
                 assert await result_of(client, "add", {"a": i, "b": 40}) == i + 40
-            assert await result_of(client, "whoami") == detail.instances[0].name
+            served_by.append(await result_of(client, "whoami"))
+
+    # A stdio server keeps its sessions' state: a handshake-era session has an instance of its
+    # own; a 2026-07-28 client has no session to keep apart, and the replica serves it.
+    assert detail.session_mode == "per-session"
+    modern, legacy = served_by
+    assert modern == detail.instances[0].name
+    assert legacy.startswith(DEDICATED_PREFIX)
 
     assert await stranger_status(backend, detail.endpoint_url) == 403
     assert await usage_of(backend, detail.id, 2 * (CALLS + 1)) == 2 * (CALLS + 1)

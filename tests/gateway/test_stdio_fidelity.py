@@ -78,7 +78,7 @@ async def test_a_session_of_its_own_declares_the_clients_capabilities_and_routes
         "model": "ann-model",
     }
     assert [p.message for p in side.elicited] == ["name?"]
-    assert elicited == {"action": "accept", "content": {"answer": "ann answered"}}
+    assert elicited == {"action": "accept", "content": {"name": "ann answered"}}
     assert side.roots_asked == 1
     assert roots == {"roots": [{"uri": side.root, "name": "ann"}]}
     # Nothing is hidden from a session that can receive everything.
@@ -232,3 +232,67 @@ async def test_a_shared_connection_advertises_and_accepts_only_what_it_can_deliv
     assert side.sampled == []
     assert side.logs == []
     assert side.kinds() == []
+
+
+MODERN_HEADERS = {
+    "accept": ACCEPT,
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": "tools/call",
+    "mcp-name": "caps",
+}
+MODERN_CALL = {
+    "jsonrpc": "2.0",
+    "id": 7,
+    "method": "tools/call",
+    "params": {
+        "name": "caps",
+        "arguments": {},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"sampling": {}},
+        },
+    },
+}
+
+
+async def test_a_2026_client_is_told_to_open_a_session_rather_than_answered_for(
+    env: GatewayEnv, process_manager: ProcessManager, owned: str
+) -> None:
+    shared = env.endpoint(env.deploy(await stdio_process(process_manager, "shared", ASKING)))
+    async with httpx.AsyncClient(timeout=MESSAGE_TIMEOUT) as http:
+        answers = [
+            await http.post(url, json=MODERN_CALL, headers={**env.owner.headers, **MODERN_HEADERS})
+            for url in (shared, owned)
+        ]
+    # A server of the handshake era asks its questions within a session: the client must
+    # open one (dual-era clients fall back to initialize), nothing is answered for it.
+    for answer_ in answers:
+        assert answer_.status_code == 400
+        error = answer_.json()["error"]
+        assert error["code"] == -32022
+        assert "initialize" in error["message"]
+        assert "2025-11-25" in error["data"]["supported"]
+
+
+async def test_a_session_its_server_refuses_gives_its_instance_back(
+    env: GatewayEnv, process_manager: ProcessManager
+) -> None:
+    provider = ProcessProvider(process_manager, "stdio", ASKING)
+    env.gateway.instance_provider = provider
+    url = env.endpoint(env.deploy(mode="per-session"))
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "1999-01-01", "capabilities": {}, "clientInfo": {}},
+    }
+    async with httpx.AsyncClient(timeout=MESSAGE_TIMEOUT) as http:
+        refused = await http.post(url, json=init, headers={**env.owner.headers, "accept": ACCEPT})
+    # The server's own refusal reaches the client; no session opens, and its process goes.
+    assert refused.json()["error"] == {"code": -32602, "message": "Unsupported protocol version"}
+    assert "mcp-session-id" not in refused.headers
+    with anyio.fail_after(MESSAGE_TIMEOUT):
+        while not provider.released:
+            await asyncio.sleep(0.05)
+    assert provider.released == list(provider.refs)
+    assert env.gateway.list_sessions() == []

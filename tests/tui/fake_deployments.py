@@ -17,6 +17,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     InstanceStatus,
     InstanceView,
+    default_session_mode,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
 from tests.tui.sample import NOW
@@ -66,7 +67,7 @@ class FakeDeployments:
         resolved = resolve_config(dict(chosen.config_schema), new.config, new.secrets)
         if new.name in self.items:
             raise Conflict(f"you already have a deployment named {new.name!r}", field="name")
-        detail = _deployment(new, chosen.version).model_copy(
+        detail = _deployment(new, chosen).model_copy(
             update={
                 "config": masked_config(resolved.values, resolved.secrets),
                 "secret_names": sorted(resolved.secrets),
@@ -164,7 +165,8 @@ def _converging(current: DeploymentDetail) -> DeploymentStatus:
     return DeploymentStatus.DEPLOYING
 
 
-def _deployment(new: DeploymentCreate, number: str) -> DeploymentDetail:
+def _deployment(new: DeploymentCreate, version: VersionView) -> DeploymentDetail:
+    number = version.version
     instances = [
         InstanceView(
             id=i + 1,
@@ -211,7 +213,8 @@ def _deployment(new: DeploymentCreate, number: str) -> DeploymentDetail:
         secret_names=sorted(new.secrets),
         cpu_limit=new.cpu_limit,
         memory_limit_mb=new.memory_limit_mb,
-        session_mode=new.session_mode,
+        session_mode=new.session_mode
+        or default_session_mode(version.session_mode, version.transport.value),
         autoscale=new.autoscale,
         rollout_deadline=None,
         instances=instances,

@@ -266,6 +266,8 @@ class RouteFeed:
             self.table.set_instance(d.id, instance)
         if d.desired_state != DesiredState.RUNNING:
             await self._session_instances.close_deployment(d.id)
+        elif route.session_mode == "per-session":
+            self._session_instances.keep_warm(d.id, d)
 
     async def _instance(
         self, state: DeploymentState, row: ServiceInstance

@@ -1,22 +1,24 @@
-"""Per-session deployments: an instance of its own for each gateway session, removed after."""
+"""Per-session deployments: an instance of its own for each gateway session, from a warm pool."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.db.base import utcnow
+from mcp_console.backend.bridge.session_launch import (
+    Dedicated,
+    SessionLauncher,
+    new_dedicated_name,
+)
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance
 from mcp_console.backend.deploy.autoscaler import AutoscalePolicy
 from mcp_console.backend.deploy.deployment_record import (
@@ -25,30 +27,26 @@ from mcp_console.backend.deploy.deployment_record import (
     load_state,
 )
 from mcp_console.backend.deploy.driver_registry import Drivers
-from mcp_console.backend.deploy.drivers.base import InstanceHandle
-from mcp_console.backend.deploy.health import STARTING_PROBE_INTERVAL, probe
-from mcp_console.backend.deploy.instances import InstanceOps, alive
+from mcp_console.backend.deploy.instances import InstanceOps
 from mcp_console.backend.gateway.routing import (
     DeploymentRoute,
     EndSession,
     InstanceLimit,
     UpstreamInstance,
 )
-from mcp_console.backend.ports import ProbeResult, StdioLease
-from mcp_console.backend.stdio.sdk_transport import stdio_transport
-from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
-from mcp_console.schemas.errors import ConsoleError, Invalid, Unavailable
+from mcp_console.backend.ports import StdioLease
+from mcp_console.schemas.deploy import DesiredState
+from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.settings import DeploySettings
 
 logger = logging.getLogger(__name__)
 
 # What a client refused for the limit is told to wait: sessions end all the time.
 RETRY_AFTER_SECONDS = 5
-
-
-def new_dedicated_name() -> str:
-    """A fresh instance id marked as one session's own (see ``DEDICATED_PREFIX``)."""
-    return DEDICATED_PREFIX + secrets.token_hex(5)
+# After a warm instance failed to start, the pool waits this long (doubling, capped) before
+# trying again, so a server that cannot start is not started over and over.
+WARM_BACKOFF_SECONDS = 2.0
+WARM_BACKOFF_MAX = 120.0
 
 
 def session_limit(d: ServiceDeployment) -> int:
@@ -60,43 +58,34 @@ def session_limit(d: ServiceDeployment) -> int:
     return d.replicas
 
 
-@dataclass(slots=True, eq=False)
-class _Dedicated:
-    """One session's instance, from the moment its place is taken until it is removed."""
+def fingerprint(d: ServiceDeployment) -> tuple[Any, ...]:
+    """What a session instance is started from: any change makes warm ones stale."""
+    config = json.dumps(d.config, sort_keys=True, default=str)
+    return (d.version_id, d.driver, config, d.cpu_limit, d.memory_limit_mb)
 
-    deployment_id: int
-    session_id: str
-    name: str
-    driver: str
-    # Ends the gateway session when its instance dies or its deployment stops.
-    end_session: EndSession
-    row_id: int | None = None
-    ref: str | None = None
-    instance: UpstreamInstance | None = None
-    # Set when its deployment stops or the backend closes while it is being started.
-    cancelled: bool = False
-    lease: AsyncExitStack = field(default_factory=AsyncExitStack)
-    removal: asyncio.Task[None] | None = None
+
+def _path(state: DeploymentState) -> str:
+    return f"/mcp/{state.owner}/{state.name}"
 
 
 class SessionInstances:
-    """The gateway's ``InstanceProvider``: starts an instance for each session of a
-    per-session deployment and removes it when the session ends.
+    """The gateway's ``InstanceProvider``: an instance for each session of a per-session
+    deployment, removed when the session ends.
 
-    An instance is started as the controller starts replicas (``InstanceOps.launch``: same
-    driver, recipe, configuration, secrets, limits and hardening), of the deployment's
-    current version, and handed over once it answers MCP. Its row's name carries
-    ``DEDICATED_PREFIX``, so the controller neither counts it as a replica nor restarts,
-    adopts or (while it is held here) removes it; after a backend restart no session is
-    left, so ``clean`` deletes the rows and the controller's first pass removes the
-    containers as orphans. A deployment runs at most ``session_limit`` of them.
+    Each running per-session deployment keeps ``settings.warm_sessions`` instances started
+    and answering, ready for the next session (``keep_warm``), so opening a session costs
+    no start-up; a session taking one has the pool refilled in the background. Warm and
+    claimed instances together stay within ``session_limit``. Instances are of the
+    deployment's current version and settings: warm ones started before a change are
+    replaced. After a backend restart no session is left, so ``clean`` deletes the rows
+    and the controller's first pass removes the containers as orphans.
 
     Args:
         sessions: the database.
         ops: the controller's instance operations.
         drivers: the runtime drivers.
         stdio: the controller's exclusive lease on a stdio instance's channel.
-        settings: the controller's timing (``start_grace`` bounds the wait for MCP).
+        settings: the controller's timing and the warm pool's size.
     """
 
     def __init__(
@@ -108,33 +97,41 @@ class SessionInstances:
         settings: DeploySettings,
     ) -> None:
         self._sessions = sessions
-        self._ops = ops
-        self._drivers = drivers
-        self._stdio = stdio
+        self._launcher = SessionLauncher(
+            sessions, ops, drivers, stdio, settings, on_launched=self._launched
+        )
         self.settings = settings
-        self._by_session: dict[str, _Dedicated] = {}
-        self._by_deployment: dict[int, dict[str, _Dedicated]] = {}
-        self._by_name: dict[str, _Dedicated] = {}
-        self._by_ref: dict[str, _Dedicated] = {}
+        self._by_session: dict[str, Dedicated] = {}
+        # Every live entry of a deployment, warm or claimed, in the order started.
+        self._by_deployment: dict[int, list[Dedicated]] = {}
+        self._by_name: dict[str, Dedicated] = {}
+        self._by_ref: dict[str, Dedicated] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # deployment id -> (consecutive failed warm starts, monotonic time to try again)
+        self._backoff: dict[int, tuple[int, float]] = {}
+        self._warming: set[int] = set()
 
     # -- what the controller asks --------------------------------------------------------------
 
     def holds(self, instance_id: str) -> bool:
-        """Whether the instance with this id (its name) is one of a live session's."""
+        """Whether the instance with this id (its name) is one of a session's or the pool's."""
         return instance_id in self._by_name
 
     def count(self, deployment_id: int) -> int:
-        """The deployment's session instances that serve now."""
+        """The deployment's session instances that serve a session now."""
         return sum(
             1
-            for entry in self._by_deployment.get(deployment_id, {}).values()
-            if entry.instance is not None and entry.removal is None
+            for entry in self._by_deployment.get(deployment_id, ())
+            if entry.claimed and entry.instance is not None and entry.removal is None
         )
+
+    def warm(self, deployment_id: int) -> int:
+        """The deployment's instances ready for the next session."""
+        return sum(1 for entry in self._spares(deployment_id) if entry.instance is not None)
 
     def died(self, ref: str) -> bool:
         """A container or process exited by itself: if it was a session's, end that session
-        and remove the instance. Returns whether it was a session's."""
+        and remove the instance (a warm one is just removed). Returns whether it was ours."""
         entry = self._by_ref.get(ref)
         if entry is None:
             return False
@@ -156,30 +153,110 @@ class SessionInstances:
 
     async def close_deployment(self, deployment_id: int) -> None:
         """The deployment stopped or is going: end its sessions and remove their instances
-        (waits until they are gone). Instances still starting are removed as they finish."""
-        entries = list(self._by_deployment.get(deployment_id, {}).values())
+        and its warm ones (waits until they are gone)."""
+        entries = list(self._by_deployment.get(deployment_id, ()))
         for entry in entries:
             entry.cancelled = True
-        ready = [entry for entry in entries if entry.instance is not None]
-        await asyncio.gather(*(self._end(entry) for entry in ready))
+        await asyncio.gather(*(self._end(entry) for entry in entries), return_exceptions=True)
+        self._backoff.pop(deployment_id, None)
 
     async def aclose(self) -> None:
         """Remove every session instance (call once the gateway has stopped)."""
-        entries = list(self._by_session.values())
+        entries = [e for group in self._by_deployment.values() for e in group]
         for entry in entries:
             entry.cancelled = True
-        await asyncio.gather(
-            *(self._dispose(entry) for entry in entries if entry.instance is not None)
-        )
+        await asyncio.gather(*(self._dispose(entry) for entry in entries))
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the warm pool -------------------------------------------------------------------------
+
+    def keep_warm(self, deployment_id: int, current: ServiceDeployment | None = None) -> None:
+        """Start warm instances for a running per-session deployment, up to the pool size
+        (in the background; called on every sync of its route, so it is cheap when full).
+
+        ``current`` is the deployment as just read: warm instances started from another
+        version or settings are replaced.
+        """
+        if current is not None:
+            self._drop_stale(current)
+        if self.settings.warm_sessions <= 0 or deployment_id in self._warming:
+            return
+        failures, not_before = self._backoff.get(deployment_id, (0, 0.0))
+        if failures and time.monotonic() < not_before:
+            return
+        if len(self._spares(deployment_id)) >= self.settings.warm_sessions:
+            return
+        self._warming.add(deployment_id)
+        self._background(self._warm_up(deployment_id))
+
+    async def _warm_up(self, deployment_id: int) -> None:
+        try:
+            async with self._sessions() as session:
+                state = await load_state(session, deployment_id)
+            if state is not None and state.deployment.desired_state == DesiredState.RUNNING:
+                self._refill(state)
+        finally:
+            self._warming.discard(deployment_id)
+
+    def _refill(self, state: DeploymentState) -> None:
+        """Top the pool up: spares of the current fingerprint, within the limit."""
+        d = state.deployment
+        self._drop_stale(d)
+        taken = self._taken(d.id)
+        claimed = sum(1 for e in taken if e.claimed)
+        want = min(self.settings.warm_sessions, session_limit(d) - claimed)
+        spares = len(self._spares(d.id))
+        while spares < want and len(taken) < session_limit(d):
+            entry = self._new(state)
+            assert entry.starting is not None
+            entry.starting.add_done_callback(functools.partial(self._warm_done, entry))
+            spares += 1
+            taken.append(entry)
+
+    def _warm_done(self, entry: Dedicated, task: asyncio.Task[UpstreamInstance]) -> None:
+        if task.cancelled() or task.exception() is None:
+            self._backoff.pop(entry.deployment_id, None)
+            return
+        if entry.claimed or entry.cancelled:
+            return  # the session that claimed it was told; a stale one was stopped on purpose
+        failures, _ = self._backoff.get(entry.deployment_id, (0, 0.0))
+        wait = min(WARM_BACKOFF_MAX, WARM_BACKOFF_SECONDS * 2**failures)
+        self._backoff[entry.deployment_id] = (failures + 1, time.monotonic() + wait)
+        logger.warning("a warm session instance failed to start: %s", task.exception())
+        self._retire(entry)
+
+    def _taken(self, deployment_id: int) -> list[Dedicated]:
+        """The entries that hold a place within the limit: all but those being removed (a
+        session that just ended frees its place for the next at once)."""
+        return [e for e in self._by_deployment.get(deployment_id, ()) if e.removal is None]
+
+    def _spares(self, deployment_id: int) -> list[Dedicated]:
+        return [
+            e
+            for e in self._by_deployment.get(deployment_id, ())
+            if not e.claimed and e.removal is None and not e.cancelled
+        ]
+
+    def _drop_stale(self, d: ServiceDeployment) -> None:
+        """Retire the spares started from other settings, and those beyond what the
+        deployment may run now (it was scaled down): the pool never exceeds the limit."""
+        current = fingerprint(d)
+        room = session_limit(d) - sum(1 for e in self._taken(d.id) if e.claimed)
+        for entry in self._spares(d.id):
+            if entry.fingerprint != current or room <= 0:
+                entry.cancelled = True
+                self._retire(entry)
+            else:
+                room -= 1
 
     # -- InstanceProvider ----------------------------------------------------------------------
 
     async def acquire(
         self, route: DeploymentRoute, session_id: str, end_session: EndSession
     ) -> UpstreamInstance:
-        """Start an instance for the session and return it once it answers MCP.
+        """An instance for the session: a warm one when there is one, else one started now
+        (or one the pool is starting); the pool is refilled in the background.
 
         ``end_session`` is called when the instance dies or the deployment stops; the
         gateway then gives the instance back through ``release``.
@@ -189,197 +266,134 @@ class SessionInstances:
             Unavailable: the deployment is stopped or gone, or the instance could not start
                 or did not answer in time (nothing of it is left).
         """
+        # A warm instance is current: every sync of the route drops the stale ones, and
+        # stopping the deployment removes them. Taking one asks the database nothing.
+        ready = [e for e in self._spares(route.deployment_id) if e.instance is not None]
+        if ready:
+            self._claim(ready[0], session_id, end_session)
+            self.keep_warm(route.deployment_id)
+            return await self._started(ready[0])
         async with self._sessions() as session:
             state = await load_state(session, route.deployment_id)
         if state is None or state.deployment.desired_state != DesiredState.RUNNING:
             raise Unavailable(f"{route.path} is stopped: start it to open sessions")
         d = state.deployment
-        assert d.driver is not None  # chosen when the deployment was created
+        self._drop_stale(d)
+        spares = self._spares(d.id)
+        entry = spares[0] if spares else None
         limit = session_limit(d)
-        taken = len(self._by_deployment.get(d.id, {}))
-        if taken >= limit:
-            cap = "autoscale max_replicas" if d.autoscale else "replicas"
-            raise InstanceLimit(
-                f"{route.path} runs an instance per session, at most {limit} at once (its "
-                f"{cap}), and {taken} are running; try again in {RETRY_AFTER_SECONDS} s",
-                limit=limit,
-                retry_after=RETRY_AFTER_SECONDS,
+        if limit == 0:
+            raise Unavailable(
+                f"{route.path} has no healthy instance to answer right now: it is scaled to 0 "
+                "replicas, so no session may start one"
             )
-        entry = _Dedicated(d.id, session_id, new_dedicated_name(), d.driver, end_session)
+        if entry is None:
+            taken = len(self._taken(d.id))
+            if taken >= limit:
+                cap = "autoscale max_replicas" if d.autoscale else "replicas"
+                raise InstanceLimit(
+                    f"{route.path} runs an instance per session, at most {limit} at once (its "
+                    f"{cap}), and {taken} are running; try again in {RETRY_AFTER_SECONDS} s",
+                    limit=limit,
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+            entry = self._new(state)
+        self._claim(entry, session_id, end_session)
+        self._refill(state)
+        return await self._started(entry)
+
+    def _claim(self, entry: Dedicated, session_id: str, end_session: EndSession) -> None:
+        entry.session_id = session_id
+        entry.end_session = end_session
         self._by_session[session_id] = entry
-        self._by_deployment.setdefault(d.id, {})[session_id] = entry
-        self._by_name[entry.name] = entry
+
+    async def _started(self, entry: Dedicated) -> UpstreamInstance:
+        """The claimed entry's instance once it answers (removed if it never does)."""
+        assert entry.starting is not None
         try:
-            instance = await self._start(route, state, entry)
+            return await asyncio.shield(entry.starting)
         except BaseException:
             await self._dispose(entry)
             raise
-        entry.instance = instance
-        return instance
 
     async def release(
         self, deployment_id: int, session_id: str, instance: UpstreamInstance
     ) -> None:
         """The session is over: stop and remove its instance and row (once, however often
-        this is called)."""
+        this is called); the pool is refilled."""
         entry = self._by_session.get(session_id)
         if entry is not None and entry.instance is not None:
             await self._dispose(entry)
+            self.keep_warm(deployment_id)
 
-    # -- starting ------------------------------------------------------------------------------
+    # -- starting and removing -----------------------------------------------------------------
 
-    async def _start(
-        self, route: DeploymentRoute, state: DeploymentState, entry: _Dedicated
-    ) -> UpstreamInstance:
+    def _new(self, state: DeploymentState) -> Dedicated:
         d = state.deployment
-        row = ServiceInstance(
-            deployment_id=d.id,
-            version_id=d.version_id,
-            name=entry.name,
-            driver=d.driver,
-            status=InstanceStatus.STARTING.value,
-            health=HealthState.UNKNOWN.value,
-        )
-        try:
-            # The row first, as for replicas: no container is ever without one.
-            async with self._sessions.begin() as session:
-                session.add(row)
-            entry.row_id = row.id
-            self._check(route, entry)
-            try:
-                handle = await self._ops.launch(state, row)
-            except ConsoleError as exc:
-                reason = self._ops.mask(state, exc.message)
-                raise Unavailable(
-                    f"{route.path} could not start a session instance: {reason}"
-                ) from None
-            entry.ref = handle.ref
-            self._by_ref[handle.ref] = entry
-            await self._save(
-                entry,
-                container_id=handle.ref,
-                host=handle.host,
-                port=handle.port,
-                health_check_url=handle.url,
-            )
-            self._check(route, entry)
-            instance = await self._ready(route, state, entry, handle)
-            await self._save(
-                entry,
-                status=InstanceStatus.RUNNING.value,
-                health=HealthState.HEALTHY.value,
-                last_health_check=utcnow(),
-            )
-        except SQLAlchemyError as exc:
-            # The deployment was deleted meanwhile, or the database is away.
-            raise Unavailable(f"{route.path} could not record a session instance: {exc}") from None
-        self._check(route, entry)
-        logger.info("started %s for a session of %s", entry.name, route.path)
+        assert d.driver is not None  # chosen when the deployment was created
+        entry = Dedicated(d.id, new_dedicated_name(), d.driver, fingerprint(d))
+        self._by_deployment.setdefault(d.id, []).append(entry)
+        self._by_name[entry.name] = entry
+        entry.starting = asyncio.ensure_future(self._start(state, entry))
+        self._tasks.add(entry.starting)
+        entry.starting.add_done_callback(self._tasks.discard)
+        return entry
+
+    async def _start(self, state: DeploymentState, entry: Dedicated) -> UpstreamInstance:
+        instance = await self._launcher.start(_path(state), state, entry)
+        entry.instance = instance
         return instance
 
-    def _check(self, route: DeploymentRoute, entry: _Dedicated) -> None:
-        if entry.cancelled:
-            raise Unavailable(f"{route.path} was stopped while its session instance started")
+    def _launched(self, entry: Dedicated) -> None:
+        # Known by its ref from now on: its exit is its session's end, not a crash.
+        if entry.ref is not None and entry.removal is None:
+            self._by_ref[entry.ref] = entry
 
-    async def _ready(
-        self,
-        route: DeploymentRoute,
-        state: DeploymentState,
-        entry: _Dedicated,
-        handle: InstanceHandle,
-    ) -> UpstreamInstance:
-        """Probe the new instance until it answers MCP (within ``start_grace``)."""
-        driver = await self._drivers.get(entry.driver)
-        instance: UpstreamInstance
-        if handle.url is not None:
-            url = handle.url
-            instance = UpstreamInstance(entry.name, "streamable-http", url=url)
-
-            async def once() -> ProbeResult:
-                return await probe(url, self.settings.health_timeout)
-        else:
-            # Held until the instance is removed: nobody else reads its stdout meanwhile.
-            channel = await entry.lease.enter_async_context(self._stdio(entry.driver, handle.ref))
-            instance = UpstreamInstance(entry.name, "stdio", channel=channel)
-
-            async def once() -> ProbeResult:
-                return await probe(stdio_transport(channel), self.settings.health_timeout)
-
-        deadline = time.monotonic() + max(self.settings.start_grace, self.settings.health_timeout)
-        while True:
-            result = await once()
-            if result.ok:
-                return instance
-            self._check(route, entry)
-            if not await alive(driver, handle.ref):
-                tail = await self._ops.tail(state, driver, handle.ref)
-                last = f": {tail.splitlines()[-1]}" if tail else ""
-                raise Unavailable(
-                    f"{route.path}: the session instance exited before answering MCP{last}"
-                )
-            if time.monotonic() >= deadline:
-                raise Unavailable(
-                    f"{route.path}: the session instance did not answer MCP within "
-                    f"{self.settings.start_grace:g} s ({result.error})"
-                )
-            await asyncio.sleep(STARTING_PROBE_INTERVAL)
-
-    # -- removing ------------------------------------------------------------------------------
-
-    async def _end(self, entry: _Dedicated) -> None:
+    async def _end(self, entry: Dedicated) -> None:
         """End the session in the gateway (it asks for ``release``), and remove the instance."""
         try:
-            await entry.end_session()
+            if entry.end_session is not None:
+                await entry.end_session()
         finally:
             await self._dispose(entry)
 
-    async def _dispose(self, entry: _Dedicated) -> None:
+    async def _dispose(self, entry: Dedicated) -> None:
         """Remove an instance once, whoever asks and however often; wait until it is gone."""
+        await asyncio.shield(self._retire(entry))
+
+    def _retire(self, entry: Dedicated) -> asyncio.Task[None]:
+        """Start removing an instance (once): from now on it holds no place in the limit."""
         if entry.removal is None:
             entry.removal = asyncio.ensure_future(self._remove(entry))
             self._tasks.add(entry.removal)
             entry.removal.add_done_callback(self._tasks.discard)
-        await asyncio.shield(entry.removal)
+        return entry.removal
 
-    async def _remove(self, entry: _Dedicated) -> None:
+    async def _remove(self, entry: Dedicated) -> None:
+        starting = entry.starting
+        if starting is not None and not starting.done():
+            entry.cancelled = True
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(starting)  # its own checks stop it soon
         try:
-            with contextlib.suppress(Exception):
-                await entry.lease.aclose()
-            if entry.ref is not None:
-                await self._ops.stop_and_remove(entry.driver, entry.ref)
+            await self._launcher.remove(entry)
         finally:
             # Its place is free as soon as the instance is gone, not once its row is.
             self._forget(entry)
-        if entry.row_id is not None:
-            try:
-                async with self._sessions.begin() as session:
-                    await session.execute(
-                        delete(ServiceInstance).where(ServiceInstance.id == entry.row_id)
-                    )
-            except SQLAlchemyError as exc:
-                # A leftover row is deleted at the next start (``clean``).
-                logger.warning("could not delete the row of %s: %s", entry.name, exc)
+        await self._launcher.delete_row(entry)
 
-    def _forget(self, entry: _Dedicated) -> None:
-        if self._by_session.get(entry.session_id) is entry:
+    def _forget(self, entry: Dedicated) -> None:
+        if entry.session_id is not None and self._by_session.get(entry.session_id) is entry:
             del self._by_session[entry.session_id]
-        held = self._by_deployment.get(entry.deployment_id, {})
-        if held.get(entry.session_id) is entry:
-            del held[entry.session_id]
+        held = self._by_deployment.get(entry.deployment_id)
+        if held is not None and entry in held:
+            held.remove(entry)
             if not held:
                 del self._by_deployment[entry.deployment_id]
         if self._by_name.get(entry.name) is entry:
             del self._by_name[entry.name]
         if entry.ref is not None and self._by_ref.get(entry.ref) is entry:
             del self._by_ref[entry.ref]
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    async def _save(self, entry: _Dedicated, **values: Any) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ServiceInstance).where(ServiceInstance.id == entry.row_id).values(**values)
-            )
 
     def _background(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -389,4 +403,4 @@ class SessionInstances:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            logger.warning("removing a session instance failed: %r", task.exception())
+            logger.warning("a session instance task failed: %r", task.exception())

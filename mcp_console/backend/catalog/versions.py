@@ -84,6 +84,7 @@ def version_content(new: VersionCreate) -> dict[str, Any]:
         "remotes": new.remotes,
         "system_packages": list(new.system_packages),
         "pass_env": list(new.pass_env),
+        "session_mode": new.session_mode,
     }
 
 
@@ -100,6 +101,7 @@ def row_content(row: ServiceVersion) -> dict[str, Any]:
         "remotes": row.remotes,
         "system_packages": row.system_packages,
         "pass_env": row.pass_env,
+        "session_mode": row.session_mode,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,11 +36,18 @@ def version_view(row: ServiceVersion) -> VersionView:
         remotes=list(row.remotes),
         system_packages=list(row.system_packages),
         pass_env=list(row.pass_env),
+        session_mode=_session_mode(row.session_mode),
         is_latest=row.is_latest,
         is_prerelease=row.is_prerelease,
         published=row.published_at is not None,
         created_at=row.created_at,
     )
+
+
+def _session_mode(value: str | None) -> Literal["shared", "per-session"] | None:
+    if value == "shared":
+        return "shared"
+    return "per-session" if value == "per-session" else None
 
 
 def service_view(row: McpService, latest_version: str | None) -> ServiceView:

@@ -59,6 +59,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     InstanceStatus,
     ShareCreate,
+    default_session_mode,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
 from mcp_console.schemas.remote import REMOTE_SERVICE
@@ -188,10 +189,16 @@ class DeploymentService:
         driver = await self._controller.drivers.choose(new.runtime, recipe, urls=bool(new.urls))
         self._check_pass_env(new, service.name, version, driver)
         replicas = clamp(new.replicas, policy)
+        # A remote server keeps its clients' sessions apart itself, as any HTTP server does.
+        session_mode = new.session_mode or (
+            "shared"
+            if driver == REMOTE
+            else default_session_mode(version.session_mode, version.transport)
+        )
         upstream = RemotePlan()
         if driver == REMOTE:
             upstream = plan_remote(recipe, version.config_schema, resolved, new.urls, new.headers)
-            refuse_for_remote(new.session_mode, autoscale=policy is not None)
+            refuse_for_remote(session_mode, autoscale=policy is not None)
             replicas = len(upstream.endpoints)  # one instance per URL, balanced over
         else:
             if new.headers:
@@ -220,7 +227,7 @@ class DeploymentService:
             replicas=replicas,
             cpu_limit=new.cpu_limit,
             memory_limit_mb=new.memory_limit_mb,
-            session_mode=new.session_mode,
+            session_mode=session_mode,
             autoscale=policy.to_dict() if policy else {},
             uid=secrets.token_hex(6),
             pass_env=list(new.pass_env),

@@ -208,10 +208,13 @@ class McpEndpoint:
         version = ex.protocol_version
         ex.modern = version is not None and version not in _HANDSHAKE_VERSIONS
         _note_method(ex)
-        if route.session_mode == "per-session":
+        per_session = route.session_mode == "per-session"
+        # A 2026-07-28 request carries no session to keep apart: the replicas of a per-session
+        # deployment serve it, as they would for a shared one.
+        instance = gw.balancer.pick(route) if ex.modern or not per_session else None
+        if per_session and instance is None:
             await self._per_session(ex, route)
             return
-        instance = gw.balancer.pick(route)
         if instance is None:
             await ex.reply_error(
                 503,
@@ -255,7 +258,9 @@ class McpEndpoint:
             gw.sessions.end(session, ex, stream=stream)
 
     async def _per_session(self, ex: Exchange, route: DeploymentRoute) -> None:
-        """Sessionless requests to a per-session deployment: only ``initialize`` is served."""
+        """Sessionless requests to a per-session deployment: ``initialize`` opens a session
+        with an instance of its own; a 2026-07-28 request finding no replica to serve it is
+        told to open one."""
         gw = self.gw
         if ex.modern:
             await ex.reply_error(
@@ -313,8 +318,8 @@ class McpEndpoint:
         except MuxClosed as exc:
             await ex.reply_error(502, UNAVAILABLE, str(exc))
         finally:
-            if not 200 <= ex.status < 300:
-                # The session never began: give its instance back.
+            if not 200 <= ex.status < 300 or gw.sessions.get(session.id) is not session:
+                # The session never began (or its server refused it): give its instance back.
                 gw.end_session(session, upstream=False)
 
     async def _preflight(self, ex: Exchange) -> None:

@@ -128,7 +128,11 @@ async def test_a_backend_killed_mid_deploy_converges_on_restart_and_leaves_no_or
     data_dir = tmp_path / "data"
     async with _backend(data_dir) as runtime:
         await publish(runtime, "svc", image_version(example_image, "1.0.0"))
-    new = DeploymentCreate(service="svc", name="keep", replicas=3, runtime=RuntimeChoice.DOCKER)
+    # Shared: every container is a replica (no instance kept warm for sessions), so the
+    # containers counted are the reconciler's alone.
+    new = DeploymentCreate(
+        service="svc", name="keep", replicas=3, runtime=RuntimeChoice.DOCKER, session_mode="shared"
+    )
     async with await daemon.start() as client:
         await client.create_deployment(new.model_copy(update={"name": "gone", "replicas": 1}))
         await _settled(client, "gone", daemon)

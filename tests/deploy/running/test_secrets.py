@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import anyio
 import docker
 import pytest
 
@@ -16,6 +17,7 @@ from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 
 from ..catalogs import (
     SECRET_SCHEMA,
+    SETTLE_TIMEOUT,
     all_healthy,
     call,
     image_version,
@@ -65,13 +67,19 @@ async def test_a_secret_is_only_in_the_container_environment(
         history = await live_docker.deployments.history(admin, "svc")
         seen = [events.get_nowait() for _ in range(events.qsize())]
 
-    [container] = await in_thread(scope_containers, docker_client, docker_scope)
-    attrs: dict[str, Any] = container.attrs
-    env = attrs["Config"].pop("Env")
-    assert f"API_TOKEN={TOKEN}" in env
-    assert "REGION=us" in env
-    assert TOKEN not in json.dumps(attrs)
-    assert TOKEN not in json.dumps(container.labels)
+    # The replica and the instance kept warm for the next session (a stdio server gets one
+    # per session): each has the secret in its environment and nowhere else.
+    with anyio.fail_after(SETTLE_TIMEOUT):
+        while len(containers := await in_thread(scope_containers, docker_client, docker_scope)) < 2:
+            await anyio.sleep(0.1)
+    assert len(containers) == 2
+    for container in containers:
+        attrs: dict[str, Any] = container.attrs
+        env = attrs["Config"].pop("Env")
+        assert f"API_TOKEN={TOKEN}" in env
+        assert "REGION=us" in env
+        assert TOKEN not in json.dumps(attrs)
+        assert TOKEN not in json.dumps(container.labels)
     assert detail.config["api_token"] == MASK
     assert TOKEN not in detail.model_dump_json()
     assert TOKEN not in json.dumps([log.model_dump() for log in logs])

@@ -14,7 +14,7 @@ import pytest
 from mcp import MCPError
 from sqlalchemy import func, select
 
-from mcp_console.backend.bridge.session_instances import new_dedicated_name
+from mcp_console.backend.bridge.session_launch import new_dedicated_name
 from mcp_console.backend.db.models import ServiceInstance
 from mcp_console.backend.deploy.deployment_record import DEDICATED_PREFIX, load_state
 from mcp_console.backend.deploy.drivers.base import RuntimeDriver
@@ -84,6 +84,31 @@ async def session_rows(runtime: Runtime) -> int:
     return int(count or 0)
 
 
+async def has_session_row(runtime: Runtime, name: str) -> bool:
+    """Whether the session instance ``name`` still has its row."""
+    async with runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(ServiceInstance).where(ServiceInstance.name == name)
+        )
+    return bool(count)
+
+
+async def running_count(driver: RuntimeDriver) -> int:
+    """How many session instances run."""
+    return len(await session_instances(driver))
+
+
+async def gone(driver: RuntimeDriver, names: set[str]) -> bool:
+    """Whether none of these session instances runs any more."""
+    return not await session_instances(driver) & names
+
+
+async def held_by(runtime: Runtime, deployment_id: int) -> set[str]:
+    """The instances of the deployment's live sessions."""
+    assert runtime.gateway is not None
+    return {s.instance_id for s in runtime.gateway.gateway.list_sessions(deployment_id)}
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], expected: Any) -> None:
     """Wait until ``check()`` returns ``expected``; fail with what it last returned."""
     last = None
@@ -122,7 +147,7 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
     replicas = {i.name for i in detail.instances}
     process = live.drivers.process
 
-    async with connect(url, owner, "legacy") as one, connect(url, owner, "auto") as two:
+    async with connect(url, owner, "legacy") as one, connect(url, owner, "legacy") as two:
         who = [await result_of(client, "whoami") for client in (one, two)]
         counts = [[await result_of(client, "counter") for _ in range(3)] for client in (one, two)]
         sessions = live.gateway.gateway.list_sessions(detail.id)
@@ -135,11 +160,15 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
                 pass
         async with httpx.AsyncClient(timeout=30) as raw:
             answer = await initialize(raw, url, owner)
+        # A 2026-07-28 client opens no session: a replica serves it, at the limit too.
+        async with connect(url, owner, "2026-07-28") as modern:
+            served_modern = await result_of(modern, "whoami")
 
     # Two instances of their own, started for the sessions, next to the deployment's replicas.
     assert who[0] != who[1]
     assert set(who) == running
     assert not running & replicas
+    assert served_modern in replicas
     assert counts == [[1, 2, 3], [1, 2, 3]]  # nothing shared between the two sessions
     assert {(s.instance_id, s.dedicated) for s in sessions} == {(w, True) for w in who}
     # The controller neither counts, trims nor shows them: its two replicas stay as they were.
@@ -159,9 +188,11 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
     assert body["id"] == 1
     assert body["error"]["data"] == {"limit": 2, "retryAfter": 5}
 
-    # Both clients ended their sessions (DELETE): their instances and rows are gone.
-    await eventually(lambda: session_instances(process), set())
-    await eventually(lambda: session_rows(live), 0)
+    # Both clients ended their sessions (DELETE): their instances are gone, and one warm
+    # instance (row and process) waits for the next session.
+    await eventually(lambda: gone(process, set(who)), True)
+    await eventually(lambda: session_rows(live), 1)
+    await eventually(lambda: running_count(process), 1)
     assert live.gateway.gateway.list_sessions(detail.id) == []
 
 
@@ -179,10 +210,11 @@ async def test_a_killed_session_and_a_stopped_deployment_give_their_instances_ba
         opened = await initialize(http, url, owner)
         assert opened.status_code == 200, opened.text
         session_id = opened.headers["mcp-session-id"]
-        assert len(await session_instances(process)) == 1
+        first = await held_by(live, detail.id)
+        assert first <= await session_instances(process)
         # Killed from the console: its instance goes, and its place is free again.
         assert await gateway.kill_session(session_id)
-        await eventually(lambda: session_instances(process), set())
+        await eventually(lambda: gone(process, first), True)
         ended = await http.post(
             url,
             json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
@@ -191,17 +223,18 @@ async def test_a_killed_session_and_a_stopped_deployment_give_their_instances_ba
         # Left idle past the timeout: the gateway's sweep ends it, and its instance goes.
         idle = await initialize(http, url, owner)
         assert idle.status_code == 200, idle.text
-        assert len(await session_instances(process)) == 1
+        second = await held_by(live, detail.id)
+        assert len(second) == 1
         configured = gateway.config
         gateway.config = dataclasses.replace(configured, session_idle_timeout=0.0)
         try:
             assert gateway.reap_idle() == 1
         finally:
             gateway.config = configured
-        await eventually(lambda: session_instances(process), set())
+        await eventually(lambda: gone(process, second), True)
         again = await initialize(http, url, owner)
         assert again.status_code == 200, again.text
-        [held] = await session_instances(process)
+        [held] = await held_by(live, detail.id)
 
         # Stopping the deployment ends its sessions and removes their instances first.
         await live.deployments.stop(owner.principal, "own")
@@ -238,7 +271,7 @@ async def test_docker_sessions_get_containers_and_a_restart_removes_what_a_crash
                 ):
                     who = {await result_of(client, "whoami") for client in (one, two)}
                     running = await session_instances(engine)
-            await eventually(lambda: session_instances(engine), set())
+            await eventually(lambda: gone(engine, who), True)
 
             # What a backend that crashed mid-session leaves: a session instance's row and its
             # container, started exactly as the gateway's provider starts one.
@@ -262,9 +295,10 @@ async def test_docker_sessions_get_containers_and_a_restart_removes_what_a_crash
     assert left.name in names
     with step("the second backend: clean-up after the crash, stopping", 2 * SETTLE_TIMEOUT):
         async with Runtime(settings, migrate=False, background=True) as second:
-            await eventually(lambda: session_rows(second), 0)
+            # The leftover's row and container go; the new backend's warm instance is its own.
+            await eventually(lambda: has_session_row(second, row.name), False)
             engine = await second.drivers.docker()
-            await eventually(lambda: session_instances(engine), set())
+            await eventually(lambda: gone(engine, {row.name}), True)
             after = await second.deployments.get(owner.principal, "own")
 
     assert len(who) == 2

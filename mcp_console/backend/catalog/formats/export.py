@@ -78,6 +78,8 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
         ours["systemPackages"] = list(version.system_packages)
     if version.pass_env:
         ours["passEnv"] = list(version.pass_env)
+    if version.session_mode:
+        ours["sessionMode"] = version.session_mode
     if ours:
         doc["_meta"] = {CONSOLE_META_KEY: ours}
     validate_server_json(doc)

@@ -36,6 +36,7 @@ from mcp_console.schemas.catalog import (
     system_package_names,
     system_package_problem,
 )
+from mcp_console.schemas.deploy import SESSION_MODES
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.host_env import pass_env_names
 
@@ -254,6 +255,7 @@ def entry_from_server(
         "remotes": remotes,
         "system_packages": _meta_system_packages(ours),
         "pass_env": _meta_pass_env(ours),
+        "session_mode": _meta_session_mode(ours),
     }
     status, message = official_status(wrapper_meta, server.get("_meta"))
     paths = {"display_name": "title", "documentation_url": "websiteUrl", "icon_url": "icons[0].src"}
@@ -337,6 +339,17 @@ def _meta_api_spec(meta: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(tool.get("inputSchema", {}), Mapping):
             raise EntryError(join_path(path, i, "inputSchema"), "must be an object")
     return {"tools": copy.deepcopy(tools)} if tools else {}
+
+
+def _meta_session_mode(meta: Mapping[str, Any]) -> str | None:
+    """Our ``sessionMode``: ``shared`` when one connection may serve many clients (the
+    server keeps no state of theirs), ``per-session`` when each needs its own."""
+    value = meta.get("sessionMode")
+    if value is not None and value not in SESSION_MODES:
+        raise EntryError(
+            join_path("_meta", CONSOLE_META_KEY, "sessionMode"), _one_of(list(SESSION_MODES))
+        )
+    return value if isinstance(value, str) else None
 
 
 def _meta_tags(meta: Mapping[str, Any]) -> list[str]:
