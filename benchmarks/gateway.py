@@ -4,7 +4,9 @@ Targets (each started fresh for each run, alternating, stopped by PID afterwards
 
     direct        the echo server over Streamable HTTP (json_response): the ceiling
     gw-http       our gateway in front of that server
-    gw-stdio      our gateway in front of the echo server over stdio (a process)
+    gw-stdio      our gateway in front of the echo server over stdio (one shared process)
+    gw-stdio-session  our gateway giving each session an echo process of its own, from
+                  a warm pool (``--warm`` ready), as a per-session deployment runs
     mcp-proxy     mcp-proxy 0.13 in front of the stdio echo server (its own venv: mcp<2)
     supergateway  supergateway 4.0 --stateful in front of the stdio echo server (npm)
     gw-http-unmetered  (on request) gw-http without the usage meter, to show its cost
@@ -19,7 +21,11 @@ Two load tools, both on 127.0.0.1 only and bounded in time:
 
 For every run it prints req/s, p50/p99 and the CPU-ms per call of the target's own
 process (and of its stdio child, and of the upstream server for gw-http), then checks the
-gateway's targets.
+gateway's targets, like against like: gw-stdio (one shared child) against mcp-proxy (one
+shared child), gw-stdio-session (a child per session) against supergateway --stateful (a
+child per session), with the memory each session costs in both. A setup pass opens
+sessions one at a time on a quiet target (``--setup-sessions``, ``--setup-pause`` apart):
+how long a client waits for a session of its own from the warm pool, and from supergateway.
 
     python benchmarks/gateway.py --setup                    # once: mcp-proxy, supergateway, wrk
     python benchmarks/gateway.py                            # K=8 and 32, 1 rep, 10 s windows
@@ -46,7 +52,18 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway_parts as parts
-from gateway_report import PEERS, checks, contention_note, cpu_cell, python_table, wrk_table
+from gateway_report import (
+    PEERS,
+    PER_SESSION,
+    checks,
+    contention_note,
+    cpu_cell,
+    memory_per_session,
+    python_table,
+    setup_checks,
+    setup_table,
+    wrk_table,
+)
 from gateway_targets import EXTRA_TARGETS, PARTS, PY, TARGETS, Target, start
 
 MCP_PROXY_VERSION = "0.13.0"
@@ -89,6 +106,30 @@ def python_run(target: Target, k: int, args: argparse.Namespace) -> dict[str, An
     result["child_ms"] = 1000 * result["children_cpu_s"] / calls
     up = result["upstream_cpu_s"]
     result["upstream_ms"] = None if up is None else 1000 * up / calls
+    return result
+
+
+def setup_run(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    """Sessions opened one at a time on a quiet target, each timed (``gateway_parts setup``)."""
+    cmd = [
+        PY,
+        PARTS,
+        "setup",
+        "--url",
+        target.url,
+        "--sessions",
+        str(args.setup_sessions),
+        "--pause",
+        str(args.setup_pause),
+    ]
+    for name, value in target.headers.items():
+        cmd += ["--header", f"{name}: {value}"]
+    limit = args.setup_sessions * (args.setup_pause + 30) + 60
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, check=False)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"setup timing failed: {out.stderr[-800:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
     return result
 
 
@@ -188,7 +229,12 @@ def _peers_ready(peers: Path) -> list[str]:
 
 
 def _schedule(args: argparse.Namespace) -> Iterator[tuple[str, int, str, str]]:
-    """(tool, K, era, target) for one rep: every target in turn, for each K, then wrk."""
+    """(tool, K, era, target) for one rep: session setup, every target in turn for each K,
+    then wrk."""
+    if not args.no_setup:
+        for name in args.targets:
+            if name in PER_SESSION:
+                yield "setup", 1, "legacy", name
     if not args.no_python:
         for k in args.ks:
             for name in args.targets:
@@ -213,6 +259,12 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--no-wrk", action="store_true", help="skip the wrk pass")
     ap.add_argument("--no-python", action="store_true", help="skip the Python load-tool pass")
+    ap.add_argument("--no-setup", action="store_true", help="skip the session-setup pass")
+    ap.add_argument("--warm", type=int, default=4, help="gw-stdio-session's warm pool size")
+    ap.add_argument("--setup-sessions", type=int, default=20, help="sessions timed one by one")
+    ap.add_argument(
+        "--setup-pause", type=float, default=2.0, help="seconds between two timed sessions"
+    )
     ap.add_argument("--setup", action="store_true", help="install the peers and exit")
     ap.add_argument(
         "--peers-dir", type=Path, default=Path.home() / ".cache/mcp-console/bench-peers"
@@ -237,12 +289,16 @@ def main() -> None:
 
     py_rows: list[dict[str, Any]] = []
     wrk_rows: list[dict[str, Any]] = []
+    setup_rows: list[dict[str, Any]] = []
     for rep in range(1, args.reps + 1):
         for tool, k, era, name in _schedule(args):
-            log = logs / f"{len(py_rows) + len(wrk_rows) + 1:03d}-{name}-{tool}-{era}-k{k}.log"
+            done = len(py_rows) + len(wrk_rows) + len(setup_rows)
+            log = logs / f"{done + 1:03d}-{name}-{tool}-{era}-k{k}.log"
             try:
                 with start(name, args, ports, log) as target:
-                    if tool == "python":
+                    if tool == "setup":
+                        row = setup_run(target, args)
+                    elif tool == "python":
                         row = python_run(target, k, args)
                     else:
                         row = wrk_run(target, k, era, args)
@@ -250,15 +306,25 @@ def main() -> None:
                 print(f"  {tool} {era} {name} K={k}: FAILED: {exc} (see {log})", flush=True)
                 continue
             row.update(target=name, rep=rep, era=era)
+            if tool == "setup":
+                setup_rows.append(row)
+                print(
+                    f"  setup  {name:16} {row['sessions']} sessions one by one: "
+                    f"p50 {row['setup_p50_ms']:6.1f} ms  p95 {row['setup_p95_ms']:6.1f} ms",
+                    flush=True,
+                )
+                continue
             (py_rows if tool == "python" else wrk_rows).append(row)
             print(
-                f"  {tool:6} {era:6} {name:12} K={k:<3} {row['rps']:6.0f} req/s  "
+                f"  {tool:6} {era:6} {name:16} K={k:<3} {row['rps']:6.0f} req/s  "
                 f"p50 {row['p50_ms']:6.2f} ms  CPU {cpu_cell(row)} ms/call  "
                 f"errors {row['errors']}",
                 flush=True,
             )
 
     print()
+    if setup_rows:
+        print("Session setup, one at a time on a quiet target:\n" + setup_table(setup_rows) + "\n")
     if py_rows:
         print(
             "Python load tool (handshake era, one session per connection):\n"
@@ -271,14 +337,18 @@ def main() -> None:
             + wrk_table(wrk_rows)
             + "\n"
         )
+    memory = memory_per_session(py_rows)
+    if memory:
+        print("Memory per session (a process each):\n  " + "\n  ".join(memory) + "\n")
     note = contention_note(py_rows + wrk_rows)
     if note:
         print(note + "\n")
     print("Targets:")
-    for line in checks(py_rows, wrk_rows, args.ks):
+    for line in setup_checks(setup_rows) + checks(py_rows, wrk_rows, args.ks):
         print("  " + line)
     if args.json_out:
-        args.json_out.write_text(json.dumps({"python": py_rows, "wrk": wrk_rows}, indent=1))
+        rows = {"setup": setup_rows, "python": py_rows, "wrk": wrk_rows}
+        args.json_out.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

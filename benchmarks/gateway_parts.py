@@ -5,6 +5,7 @@ Run by ``benchmarks/gateway.py`` as separate processes, so that each one's CPU i
     python benchmarks/gateway_parts.py echo                 # the echo server over stdio
     python benchmarks/gateway_parts.py echo --http PORT     # ... over Streamable HTTP at /mcp
     python benchmarks/gateway_parts.py loadgen --url URL --k 8 --duration 10 --pids PID ...
+    python benchmarks/gateway_parts.py setup --url URL --sessions 20 --pause 2
 
 The load tool is closed-loop: K workers, each with its own keep-alive connection and
 handshake-era session (initialize, notifications/initialized, then ``tools/call echo`` in a
@@ -303,6 +304,44 @@ async def loadgen(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def setup_times(args: argparse.Namespace) -> dict[str, Any]:
+    """Open and close ``--sessions`` sessions one after another, timing each opening.
+
+    A session is ready when ``initialize`` has been answered and ``notifications/initialized``
+    accepted. Between two, ``--pause`` seconds let a warm pool refill, so each one measures
+    what a client arriving at a quiet server waits for.
+    """
+    headers = dict(h.split(": ", 1) for h in args.header)
+    stats: dict[str, Any] = {"lat": [], "errors": Counter()}
+    times: list[float] = []
+    failures: list[str] = []
+    worker = Worker(0, args.url, headers, stats)
+    # One call first, so the key is verified and the connection open before timing starts.
+    await worker.open_session()
+    await worker.close()
+    for index in range(args.sessions):
+        await asyncio.sleep(args.pause)
+        worker = Worker(index + 1, args.url, headers, stats)
+        started = time.perf_counter()
+        try:
+            await worker.open_session()
+            times.append(time.perf_counter() - started)
+            error = await worker.call_once()
+            if error:
+                failures.append(error)
+        except Exception as exc:
+            failures.append(repr(exc))
+        await worker.close()
+    ordered = sorted(times)
+    return {
+        "sessions": len(times),
+        "setup_p50_ms": percentile(ordered, 0.50) * 1e3,
+        "setup_p95_ms": percentile(ordered, 0.95) * 1e3,
+        "setup_max_ms": (ordered[-1] if ordered else float("nan")) * 1e3,
+        "failures": failures[:3],
+    }
+
+
 # --- wrk -------------------------------------------------------------------------------------
 
 _WRK_SCRIPT = r"""
@@ -418,11 +457,17 @@ def main() -> None:
     load.add_argument("--pids", type=int, nargs="*", default=[], help="the target's own")
     load.add_argument("--upstream-pids", type=int, nargs="*", default=[])
     load.add_argument("--header", action="append", default=[], help="'Name: value'")
+    setup = sub.add_parser("setup")
+    setup.add_argument("--url", required=True)
+    setup.add_argument("--sessions", type=int, default=20)
+    setup.add_argument("--pause", type=float, default=2.0)
+    setup.add_argument("--header", action="append", default=[], help="'Name: value'")
     args = parser.parse_args()
     if args.part == "echo":
         echo_server(args.http)
     else:
-        print(json.dumps(asyncio.run(loadgen(args))), flush=True)
+        run = loadgen if args.part == "loadgen" else setup_times
+        print(json.dumps(asyncio.run(run(args))), flush=True)
         sys.exit(0)
 
 

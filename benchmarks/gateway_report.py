@@ -5,8 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-OURS = ("gw-http", "gw-stdio")
+OURS = ("gw-http", "gw-stdio", "gw-stdio-session")
 PEERS = ("mcp-proxy", "supergateway")
+# Like against like: one shared child (mcp-proxy), a child per session (supergateway --stateful).
+PAIRS = (("gw-stdio", "mcp-proxy"), ("gw-stdio-session", "supergateway"))
+# What gives each session a process of its own.
+PER_SESSION = ("gw-stdio-session", "supergateway")
+MAX_WARM_SETUP_P95_MS = 50.0
 MAX_GATEWAY_CPU_MS = 0.4
 MIN_STDIO_OVER_PEER = 2.0
 MIN_HTTP_OVER_DIRECT = 0.6
@@ -107,8 +112,53 @@ def checks(py: list[Row], wrk: list[Row], ks: list[int]) -> list[str]:
     for tool, rows, era in passes:
         for k in ks:
             _per_k(out, f"{tool} K={k}", rows, {"k": k, **era})
-    for gw in OURS:
+    for gw in ("gw-http", "gw-stdio"):
         _sessions(out, gw, py, ks)
+    return out.lines
+
+
+def setup_table(rows: list[Row]) -> str:
+    """Session setup one at a time on a quiet target: ready after initialize + initialized."""
+    lines = [
+        "| target | sessions | setup p50 ms | p95 ms | max ms | failures |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['target']} | {r['sessions']} | {r['setup_p50_ms']:.1f} | "
+            f"{r['setup_p95_ms']:.1f} | {r['setup_max_ms']:.1f} | {len(r['failures'])} |"
+        )
+    return "\n".join(lines)
+
+
+def memory_per_session(py: list[Row]) -> list[str]:
+    """Memory each session costs where it gets a process of its own, ours beside the peer's:
+    the target's whole process tree with K sessions open less the same tree idle, over K."""
+    lines = []
+    for k in sorted({r["k"] for r in py}):
+        cells = []
+        for name in PER_SESSION:
+            idle = mean(py, "rss_idle_mb", target=name, k=k)
+            loaded = mean(py, "rss_end_mb", target=name, k=k)
+            if idle is not None and loaded is not None:
+                cells.append(f"{name} {(loaded - idle) / k:.1f} MB")
+        if cells:
+            lines.append(f"K={k}: " + ", ".join(cells))
+    return lines
+
+
+def setup_checks(rows: list[Row]) -> list[str]:
+    """The warm pool's target: a new session ready within 50 ms, p95."""
+    out = _Checks()
+    p95 = mean(rows, "setup_p95_ms", target="gw-stdio-session")
+    if p95 is not None:
+        peer = mean(rows, "setup_p95_ms", target="supergateway")
+        beside = f"; supergateway {peer:.1f} ms" if peer is not None else ""
+        out.add(
+            p95 <= MAX_WARM_SETUP_P95_MS,
+            f"gw-stdio-session: a new session from a warm instance ready in {p95:.1f} ms p95 "
+            f"(target <= {MAX_WARM_SETUP_P95_MS:.0f} ms{beside})",
+        )
     return out.lines
 
 
@@ -121,14 +171,14 @@ def _per_k(out: _Checks, label: str, rows: list[Row], match: dict[str, Any]) -> 
                 f"{label} {gw}: gateway process {cpu:.3f} CPU-ms/call "
                 f"(target <= {MAX_GATEWAY_CPU_MS})",
             )
-    stdio = mean(rows, "rps", target="gw-stdio", **match)
-    for peer in PEERS:
+    for ours, peer in PAIRS:
+        stdio = mean(rows, "rps", target=ours, **match)
         other = mean(rows, "rps", target=peer, **match)
         if stdio is not None and other:
             ratio = stdio / other
             out.add(
                 ratio >= MIN_STDIO_OVER_PEER,
-                f"{label} stdio path {stdio:.0f} req/s = {ratio:.2f} x {peer} ({other:.0f}) "
+                f"{label} {ours} {stdio:.0f} req/s = {ratio:.2f} x {peer} ({other:.0f}) "
                 f"(target >= {MIN_STDIO_OVER_PEER} x)",
             )
     direct = mean(rows, "rps", target="direct", **match)

@@ -6,11 +6,18 @@ Started by ``benchmarks/gateway.py`` as the process whose CPU is measured:
         --http-upstream http://127.0.0.1:18701/mcp
     python benchmarks/gateway_serve.py --port 18700 --key-file K --data-dir D \\
         --stdio-upstream python benchmarks/gateway_parts.py echo
+    python benchmarks/gateway_serve.py --port 18700 --key-file K --data-dir D \\
+        --per-session 40 --warm 4 --stdio-upstream python benchmarks/gateway_parts.py echo
 
 It builds what the console's runtime builds for the gateway (a migrated database, a user
 with an API key, a deployment row, the usage meter, the routing table, the uvicorn
 server), writes ``{"api_key", "path"}`` to the key file once listening, and serves until
 SIGTERM or SIGINT, then shuts down gracefully (the meter writes what is pending).
+
+``--per-session LIMIT`` serves the stdio server as a per-session deployment: each client
+session gets a process of its own, started as the console starts them (the controller's
+instance operations on the process runtime) from the warm pool (``--warm`` ready ones),
+at most LIMIT at once; the key file is written once the pool is full.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mcp_console.backend.bridge.session_instances import SessionInstances
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import upgrade
 from mcp_console.backend.db.models import (
@@ -34,14 +43,19 @@ from mcp_console.backend.db.models import (
     ServiceUsage,
     ServiceVersion,
 )
+from mcp_console.backend.deploy.controller import Controller
+from mcp_console.backend.deploy.driver_registry import Drivers
 from mcp_console.backend.deploy.drivers.base import InstanceSpec
 from mcp_console.backend.deploy.drivers.process import ProcessManager
+from mcp_console.backend.deploy.secretstore import DeploymentSecrets
+from mcp_console.backend.events import EventBus
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.meter import UsageMeter
 from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 from mcp_console.backend.gateway.server import GatewayServer
 from mcp_console.backend.security.users import UserService
-from mcp_console.schemas.users import Role, UserCreate
+from mcp_console.schemas.users import Role, UserCreate, UserCreated
+from mcp_console.settings import DeploySettings, Settings
 
 OWNER = "bench"
 DEPLOYMENT = "echo"
@@ -74,6 +88,9 @@ async def serve(args: argparse.Namespace) -> None:
         await session.flush()
         deployment_id = row.id
 
+    if args.per_session:
+        await serve_per_session(args, data, url, sessions, users, created, deployment_id)
+        return
     processes = ProcessManager(data / "processes")
     if args.http_upstream:
         instance = UpstreamInstance("i-1", "streamable-http", url=args.http_upstream)
@@ -104,11 +121,7 @@ async def serve(args: argparse.Namespace) -> None:
     await server.start()
     args.key_file.write_text(json.dumps({"api_key": created.api_key, "path": route.path}))
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await until_stopped()
     await server.stop()
     await meter.aclose()
     async with engine.connect() as conn:
@@ -119,18 +132,94 @@ async def serve(args: argparse.Namespace) -> None:
     await engine.dispose()
 
 
+async def until_stopped() -> None:
+    """Wait for SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_per_session(
+    args: argparse.Namespace,
+    data: Path,
+    url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    users: UserService,
+    created: UserCreated,
+    deployment_id: int,
+) -> None:
+    """Serve the stdio server per session, from the console's own warm pool."""
+    async with sessions.begin() as session:
+        row = await session.get(ServiceDeployment, deployment_id)
+        assert row is not None
+        version = await session.get(ServiceVersion, row.version_id)
+        assert version is not None
+        version.command = list(args.stdio_upstream)
+        version.transport = "stdio"
+        row.driver = "process"
+        row.replicas = args.per_session
+        row.session_mode = "per-session"
+    settings = Settings(
+        data_dir=data,
+        database_url=url,
+        deploy=DeploySettings(warm_sessions=args.warm, scope=f"bench-{data.name}"),
+    )
+    drivers = Drivers(settings)
+    controller = Controller(
+        sessions, EventBus(), drivers, DeploymentSecrets(settings), settings.deploy
+    )
+    pool = SessionInstances(
+        sessions, controller.converger, drivers, controller.stdio, settings.deploy
+    )
+    meter = UsageMeter(create_engine(url))
+    gateway = Gateway(users.authenticate, meter=meter, instance_provider=pool)
+    route = DeploymentRoute(
+        deployment_id=deployment_id,
+        owner_id=created.user.id,
+        owner_name=OWNER,
+        name=DEPLOYMENT,
+        session_mode="per-session",
+    )
+    gateway.routes.upsert_deployment(route)
+    server = GatewayServer(gateway, port=args.port)
+    meter.start()
+    await server.start()
+    pool.keep_warm(deployment_id)
+    # The pool offers no event to wait on: polled, once, before the measured runs.
+    while pool.warm(deployment_id) < args.warm:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    args.key_file.write_text(json.dumps({"api_key": created.api_key, "path": route.path}))
+    await until_stopped()
+    await server.stop()
+    await pool.aclose()
+    await meter.aclose()
+    await drivers.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--key-file", type=Path, required=True)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--unmetered", action="store_true", help="no usage meter (to compare)")
+    ap.add_argument(
+        "--per-session",
+        type=int,
+        default=0,
+        metavar="LIMIT",
+        help="a process per client session (at most LIMIT), from a warm pool",
+    )
+    ap.add_argument("--warm", type=int, default=1, help="ready processes in the warm pool")
     upstream = ap.add_mutually_exclusive_group(required=True)
     upstream.add_argument("--http-upstream", metavar="URL")
     upstream.add_argument("--stdio-upstream", nargs=argparse.REMAINDER, metavar="ARGV")
     args = ap.parse_args()
     if args.stdio_upstream is not None and not args.stdio_upstream:
         ap.error("--stdio-upstream needs the server's command line")
+    if args.per_session and args.stdio_upstream is None:
+        ap.error("--per-session serves a --stdio-upstream")
     asyncio.run(serve(args))
     sys.exit(0)
 

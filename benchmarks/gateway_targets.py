@@ -22,7 +22,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 PARTS = str(HERE / "gateway_parts.py")
 PY = sys.executable
-TARGETS = ("direct", "gw-http", "gw-stdio", "mcp-proxy", "supergateway")
+TARGETS = ("direct", "gw-http", "gw-stdio", "gw-stdio-session", "mcp-proxy", "supergateway")
 # Run on request only: gw-http without metering, to show what metering costs.
 EXTRA_TARGETS = ("gw-http-unmetered",)
 
@@ -156,6 +156,12 @@ def start(name: str, args: argparse.Namespace, ports: Iterator[int], log: Path) 
                 yield target
     elif name == "gw-stdio":
         with _gateway(port, ["--stdio-upstream", *echo_stdio], args, log) as target:
+            yield target
+    elif name == "gw-stdio-session":
+        # A process per session from the warm pool; room for every session a run opens.
+        limit = max(args.ks) + args.warm + 4
+        session_args = ["--per-session", str(limit), "--warm", str(args.warm)]
+        with _gateway(port, [*session_args, "--stdio-upstream", *echo_stdio], args, log) as target:
             yield target
     elif name == "mcp-proxy":
         cmd = [
