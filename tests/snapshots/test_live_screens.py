@@ -184,7 +184,12 @@ def test_monitor_logs(snap_compare: Compare) -> None:
 def test_monitor_logs_filtered(snap_compare: Compare) -> None:
     async def steps(pilot: Pilot[None]) -> None:
         await _monitor(pilot)
-        await pilot.press("slash", *"/error|warn/")
+        await pilot.press("slash")
+        logs = pilot.app.screen.query_one(LogView)
+        # The filter takes the focus once the log pane is shown: type only then.
+        await wait_until(pilot, lambda: logs.filter_input.has_focus, "the filter")
+        await pilot.press(*"/error|warn/")
+        await wait_until(pilot, lambda: len(logs.shown_lines) == 6, "the six matching lines")
         await pilot.pause(0.2)
 
     assert snap_compare(console(_client()), terminal_size=SMALL, run_before=steps)

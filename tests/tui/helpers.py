@@ -57,6 +57,12 @@ def text_of(pilot: Pilot[None], selector: str) -> str:
     return plain(pilot.app.screen.query_one(selector, Static))
 
 
+def text_once_composed(pilot: Pilot[None], selector: str) -> str:
+    """Like ``text_of``, but ``""`` while a screen just pushed has not composed it yet."""
+    found = pilot.app.screen.query(selector).results(Static)
+    return next((plain(widget) for widget in found), "")
+
+
 def screen_text(pilot: Pilot[None]) -> str:
     """Everything the active screen's visible Static widgets show (labels included)."""
     return "\n".join(plain(w) for w in pilot.app.screen.query(Static) if w.display)

@@ -15,7 +15,7 @@ from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.service_table import ServiceTable
 from mcp_console.widgets.stars import StarPicker
 from tests.fakes import FakeClient
-from tests.tui.helpers import SIZE, console, screen_text, text_of, wait_until
+from tests.tui.helpers import SIZE, console, screen_text, text_of, text_once_composed, wait_until
 from tests.tui.sample import sample_catalog, sample_reviews
 
 
@@ -141,7 +141,9 @@ async def test_deploy_wizard_names_the_bad_field_then_deploys_until_healthy() ->
         await wait_until(pilot, lambda: wizard.step == "progress", "the progress page")
         # Once healthy, the wizard gives way to the new deployment's monitor.
         await wait_until(pilot, lambda: isinstance(app.screen, MonitorScreen), "the monitor")
-        await wait_until(pilot, lambda: "2/2 healthy" in text_of(pilot, "#monitor-head"), "up")
+        await wait_until(
+            pilot, lambda: "2/2 healthy" in text_once_composed(pilot, "#monitor-head"), "up"
+        )
         deployed = client.deployments["weather-eu"]
         assert deployed.status is DeploymentStatus.RUNNING
         assert (deployed.replicas, deployed.runtime) == (2, RuntimeChoice.AUTO)

@@ -74,23 +74,30 @@ class AccessWatch:
             logger.info("ended %d gateway sessions of revoked keys", ended)
 
     async def _run(self) -> None:
-        since = utcnow()
+        # Two loops: a slow database look must never hold up a revocation made here, and a
+        # steady stream of events must never hold up the look for other processes' ones.
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._follow_events(), name="access watch: events")
+            group.create_task(self._poll_database(), name="access watch: database")
+
+    async def _follow_events(self) -> None:
         async with self._events.subscribe() as queue:
             while True:
-                try:
-                    async with asyncio.timeout(self._poll):
-                        event = await queue.get()
-                except TimeoutError:
-                    now = utcnow()
-                    try:
-                        self.revoked(set(await self._revoked_since(since - _OVERLAP)))
-                    except Exception as exc:  # the database may be away for a moment
-                        logger.warning("cannot look for revoked keys: %r", exc)
-                    else:
-                        since = now
-                    continue
+                event = await queue.get()
                 kind = event.get("type")
                 if kind == "key.revoked":
                     self.revoked({int(event["key_id"])})
                 elif kind == "team.changed":
                     self._gateway.auth.forget_users({int(u) for u in event["user_ids"]})
+
+    async def _poll_database(self) -> None:
+        since = utcnow()
+        while True:
+            await asyncio.sleep(self._poll)
+            now = utcnow()
+            try:
+                self.revoked(set(await self._revoked_since(since - _OVERLAP)))
+            except Exception as exc:  # the database may be away for a moment
+                logger.warning("cannot look for revoked keys: %r", exc)
+            else:
+                since = now

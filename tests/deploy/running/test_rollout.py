@@ -155,13 +155,17 @@ async def test_a_healthy_update_replaces_the_old_instances_and_rollback_returns(
         assert (await call(backend, instance, "add", {"a": 2, "b": 3})).structured_content == {
             "result": 5
         }
-    actions = [(e.action, e.automatic) for e in await backend.deployments.history(admin, "svc")]
+    history = await backend.deployments.history(admin, "svc")
+    actions = [(e.action, e.automatic) for e in history if e.action != "image-pinned"]
     assert actions[:4] == [
         ("rollout-complete", True),
         ("rollback", False),
         ("rollout-complete", True),
         ("update", False),
     ]
+    # An image's digest is pinned once per version; the rollback runs the pin it recorded.
+    pinned = [e.changes["version"] for e in history if e.action == "image-pinned"]
+    assert sorted(pinned) == (["1.0.0", "1.0.1"] if kind == "docker" else [])
 
 
 @pytest.fixture
