@@ -47,6 +47,9 @@ RETRY_AFTER_SECONDS = 5
 # trying again, so a server that cannot start is not started over and over.
 WARM_BACKOFF_SECONDS = 2.0
 WARM_BACKOFF_MAX = 120.0
+# A session that took a warm instance has the pool refilled this much later: starting a
+# process at once would take the loop and the CPU from that session's own handshake.
+REFILL_DELAY_SECONDS = 0.25
 
 
 def session_limit(d: ServiceDeployment) -> int:
@@ -110,6 +113,8 @@ class SessionInstances:
         # deployment id -> (consecutive failed warm starts, monotonic time to try again)
         self._backoff: dict[int, tuple[int, float]] = {}
         self._warming: set[int] = set()
+        self._refills: dict[int, asyncio.TimerHandle] = {}
+        self._closed = False
 
     # -- what the controller asks --------------------------------------------------------------
 
@@ -162,6 +167,9 @@ class SessionInstances:
 
     async def aclose(self) -> None:
         """Remove every session instance (call once the gateway has stopped)."""
+        self._closed = True
+        for handle in self._refills.values():
+            handle.cancel()
         entries = [e for group in self._by_deployment.values() for e in group]
         for entry in entries:
             entry.cancelled = True
@@ -180,7 +188,7 @@ class SessionInstances:
         """
         if current is not None:
             self._drop_stale(current)
-        if self.settings.warm_sessions <= 0 or deployment_id in self._warming:
+        if self._closed or self.settings.warm_sessions <= 0 or deployment_id in self._warming:
             return
         failures, not_before = self._backoff.get(deployment_id, (0, 0.0))
         if failures and time.monotonic() < not_before:
@@ -271,7 +279,7 @@ class SessionInstances:
         ready = [e for e in self._spares(route.deployment_id) if e.instance is not None]
         if ready:
             self._claim(ready[0], session_id, end_session)
-            self.keep_warm(route.deployment_id)
+            self._refill_soon(route.deployment_id)
             return await self._started(ready[0])
         async with self._sessions() as session:
             state = await load_state(session, route.deployment_id)
@@ -301,6 +309,16 @@ class SessionInstances:
         self._claim(entry, session_id, end_session)
         self._refill(state)
         return await self._started(entry)
+
+    def _refill_soon(self, deployment_id: int) -> None:
+        if deployment_id not in self._refills:
+            self._refills[deployment_id] = asyncio.get_running_loop().call_later(
+                REFILL_DELAY_SECONDS, self._refill_now, deployment_id
+            )
+
+    def _refill_now(self, deployment_id: int) -> None:
+        self._refills.pop(deployment_id, None)
+        self.keep_warm(deployment_id)
 
     def _claim(self, entry: Dedicated, session_id: str, end_session: EndSession) -> None:
         entry.session_id = session_id
