@@ -243,8 +243,9 @@ def _schedule(args: argparse.Namespace) -> Iterator[tuple[str, int, str, str]]:
         for k in args.ks:
             for era in ("modern", "legacy"):
                 for name in args.targets:
-                    # The peers speak the handshake era only (mcp-proxy is built on mcp<2).
-                    if era == "legacy" or name not in PEERS:
+                    # The peers speak the handshake era only (mcp-proxy is built on mcp<2); a
+                    # 2026-07-28 request opens no session, so per-session targets serve none.
+                    if era == "legacy" or name not in (*PEERS, *PER_SESSION):
                         yield "wrk", k, era, name
 
 
