@@ -39,6 +39,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -57,6 +58,7 @@ from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_inspector import FakeInspector
 from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
+from tests.tui.fake_runnability import FakeMachine
 from tests.tui.fake_teams import FakeShares, FakeTeams
 from tests.tui.fake_users import FakeUsers
 
@@ -67,6 +69,7 @@ SCOPED_KEY_METHODS = frozenset(
         "whoami",
         "search_services",
         "get_service",
+        "version_runnability",
         "list_categories",
         "list_tags",
         "featured_services",
@@ -142,6 +145,8 @@ class FakeClient:
         self.teams = FakeTeams(self._user_exists)
         self.shares = FakeShares(self._user_exists, self.teams)
         self.keys = FakeKeys(self._user_exists, self._address)
+        # What "this machine" offers the versions (Docker, Pythons, Node.js, images).
+        self.machine = FakeMachine()
         self._queues: list[asyncio.Queue[dict[str, Any]]] = []
 
     def acting_as(self, principal: Principal) -> FakeClient:
@@ -215,6 +220,10 @@ class FakeClient:
     async def get_service(self, name: str) -> ServiceDetail:
         self._enter("get_service")
         return self.catalog.visible(self.me, name)
+
+    async def version_runnability(self, name: str) -> list[VersionRunnability]:
+        self._enter("version_runnability")
+        return self.machine.of_service(self.catalog.visible(self.me, name))
 
     async def list_categories(self) -> list[CategoryCount]:
         self._enter("list_categories")

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 SERVICE_MODULES = (
     "mcp_console.backend.deploy.controller",
     "mcp_console.backend.deploy.driver_registry",
+    "mcp_console.backend.deploy.runnability",
     "mcp_console.backend.deploy.secretstore",
     "mcp_console.backend.deploy.service",
     "mcp_console.backend.monitor.gateway_sessions",
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.bridge.session_instances import SessionInstances
     from mcp_console.backend.deploy.controller import Controller
     from mcp_console.backend.deploy.driver_registry import Drivers
+    from mcp_console.backend.deploy.runnability import Runnability
     from mcp_console.backend.deploy.service import DeploymentService
     from mcp_console.backend.gateway.meter import UsageMeter
     from mcp_console.backend.gateway.server import GatewayServer
@@ -180,6 +182,7 @@ class Runtime:
         await import_modules(SERVICE_MODULES)
         from mcp_console.backend.deploy.controller import Controller
         from mcp_console.backend.deploy.driver_registry import Drivers
+        from mcp_console.backend.deploy.runnability import Runnability
         from mcp_console.backend.deploy.secretstore import DeploymentSecrets
         from mcp_console.backend.deploy.service import DeploymentService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
@@ -191,6 +194,8 @@ class Runtime:
         from mcp_console.backend.security.teams import TeamService
 
         self.drivers: Drivers = Drivers(self.settings)
+        # Which versions run here, and why not (for the service detail page).
+        self.runnability: Runnability = Runnability(self.catalog, self.drivers)
         secrets_store = DeploymentSecrets(self.settings)
         self.controller: Controller = Controller(
             self.sessions,

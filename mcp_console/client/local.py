@@ -39,6 +39,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -83,6 +84,9 @@ class LocalClient:
 
     async def get_service(self, name: str) -> ServiceDetail:
         return await self._runtime.catalog.get_service(self._actor, name)
+
+    async def version_runnability(self, name: str) -> list[VersionRunnability]:
+        return await self._runtime.runnability.of_service(self._actor, name)
 
     async def list_categories(self) -> list[CategoryCount]:
         return await self._runtime.catalog.categories(self._actor)

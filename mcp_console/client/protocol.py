@@ -35,6 +35,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -81,6 +82,23 @@ class ConsoleClient(Protocol):
 
     async def get_service(self, name: str) -> ServiceDetail:
         """A service with its versions and rating histogram.
+
+        Raises:
+            NotFound: no such service visible to the caller.
+        """
+        ...
+
+    async def version_runnability(self, name: str) -> list[VersionRunnability]:
+        """Whether each version of a service can run on the console's machine: on which
+        runtimes (Docker, a process, remote) and, for each that cannot, why not; for each
+        that can, what it does first (pull an image, fetch a Node.js). Nothing is installed
+        or pulled to find out, and answers are kept for a minute.
+
+        Args:
+            name: the service's name.
+
+        Returns:
+            One answer per version, in the order of ``get_service``'s versions.
 
         Raises:
             NotFound: no such service visible to the caller.

@@ -51,6 +51,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -191,6 +192,10 @@ class RemoteClient:
 
     async def get_service(self, name: str) -> ServiceDetail:
         return await self._model(ServiceDetail, "GET", f"/services/{_path(name)}")
+
+    async def version_runnability(self, name: str) -> list[VersionRunnability]:
+        path = f"/services/{_path(name)}/runnability"
+        return await self._models(VersionRunnability, "GET", path)
 
     async def list_categories(self) -> list[CategoryCount]:
         return await self._models(CategoryCount, "GET", "/categories")

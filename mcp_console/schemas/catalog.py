@@ -9,9 +9,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from mcp_console.schemas.host_env import pass_env_names
+from mcp_console.schemas.version_source import VersionSource, version_source
 
 MAX_COMMENT_LENGTH = 2000
 MAX_SYSTEM_PACKAGES = 50
@@ -171,6 +172,17 @@ class VersionView(BaseModel):
     is_prerelease: bool
     published: bool
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def source(self) -> VersionSource:
+        """Where it comes from (``npm @scope/pkg 1.2.3``, ``OCI image …``, ``remote …``)."""
+        return version_source(
+            self.docker_image,
+            [p.model_dump() for p in self.packages],
+            self.command,
+            self.remotes,
+        )
 
 
 class ServiceView(BaseModel):

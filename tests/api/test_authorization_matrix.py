@@ -101,6 +101,7 @@ POST   /services/{name}/versions                       401 401 401 401 403 403 4
 POST   /services/{name}/publish                        401 401 401 401 403 404 404 404 200 200
 POST   /services/{name}/deprecate                      401 401 401 401 403 403 403 403 200 200
 GET    /services/{name}/export                         401 401 401 401 200 200 200 200 200 200
+GET    /services/{name}/runnability                    401 401 401 401 200 200 200 200 200 200
 GET    /services/{name}/reviews                        401 401 401 401 200 200 200 200 200 200
 POST   /services/{name}/reviews                        401 401 401 401 403 201 201 201 201 201
 POST   /catalog/import                                 401 401 401 401 403 403 403 403 200 200

@@ -20,6 +20,7 @@ ROUTES = {
     "/api/v1/services/{name}/publish": {"post"},
     "/api/v1/services/{name}/deprecate": {"post"},
     "/api/v1/services/{name}/export": {"get"},
+    "/api/v1/services/{name}/runnability": {"get"},
     "/api/v1/services/{name}/reviews": {"get", "post"},
     "/api/v1/catalog/import": {"post"},
     "/api/v1/catalog/publish": {"post"},

@@ -19,6 +19,7 @@ OPTED_IN = {
     ("get", "/api/v1/services"),
     ("get", "/api/v1/services/{name}"),
     ("get", "/api/v1/services/{name}/export"),
+    ("get", "/api/v1/services/{name}/runnability"),
     ("get", "/api/v1/services/{name}/reviews"),
     ("get", "/api/v1/categories"),
     ("get", "/api/v1/tags"),

@@ -20,11 +20,11 @@ from mcp_console.backend.deploy.drivers.base import (
     ResourceLimits,
     Transport,
 )
-from mcp_console.backend.deploy.drivers.process import PYTHON_PLACEHOLDER
 from mcp_console.backend.deploy.npm_plan import NPM, npm_package
 from mcp_console.backend.deploy.remote import REMOTE, streamable_remotes, why_not_remote
 from mcp_console.schemas.config_schema import not_a_value
 from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.version_source import PYTHON_PLACEHOLDER
 
 if TYPE_CHECKING:
     from mcp_console.backend.deploy.images import ImageBuilder

@@ -137,6 +137,17 @@ class ImagePuller:
         mirrored = ref.mirrored(self.mirror)
         return [ref] if mirrored == ref else [ref, mirrored]
 
+    async def present(self, image: str) -> bool:
+        """Whether ``image`` (or its mirror's name for it) is on the engine, asking no registry.
+
+        Raises:
+            Unavailable: the engine cannot be reached.
+        """
+        for ref in self.candidates(image):
+            if await self._inspect(str(ref)) is not None:
+                return True
+        return False
+
     async def check(self, image: str, auth: RegistryAuth | None = None) -> None:
         """Make sure ``image`` (a reference, or a digest resolved before) can be run: on the
         engine, or in its registry, asked without pulling.
@@ -151,10 +162,9 @@ class ImagePuller:
             if await self._inspect(image) is None:
                 raise _gone(image)
             return
+        if await self.present(image):
+            return
         refs = self.candidates(image)
-        for ref in refs:
-            if await self._inspect(str(ref)) is not None:
-                return
         client = await self.engine.client()
         await self._registry_call(
             refs[-1],

@@ -21,6 +21,7 @@ from mcp_console.schemas.catalog import (
     VersionCreate,
     VersionView,
 )
+from mcp_console.schemas.runnability import VersionRunnability
 
 router = APIRouter(tags=["catalog"])
 
@@ -119,6 +120,14 @@ async def export_server_json(
 ) -> dict[str, Any]:
     """A version as an official server.json document."""
     return await rt.catalog.export(actor, name, version)
+
+
+@router.get("/services/{name:path}/runnability")
+async def version_runnability(
+    rt: RuntimeDep, actor: ScopedActor, name: ServiceName
+) -> list[VersionRunnability]:
+    """Whether each version can run on this machine, on which runtimes, and why not."""
+    return await rt.runnability.of_service(actor, name)
 
 
 @router.patch("/services/{name:path}")

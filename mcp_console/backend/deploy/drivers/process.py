@@ -30,12 +30,12 @@ from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_stderr, pump_stdout
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
+from mcp_console.schemas.version_source import PYTHON_PLACEHOLDER
 from mcp_console.settings import NodeSettings
 
 logger = logging.getLogger(__name__)
 
 # What a child inherits from us; everything else it gets comes from its spec.
-PYTHON_PLACEHOLDER = "{python}"
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "LOGNAME", "SHELL", "TERM")
 STDIN_GRACE = 2.0
 _POLL_INTERVAL = 0.05
