@@ -12,12 +12,11 @@ from typing import Any
 import typer
 
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.schemas.deploy import DeploymentDetail, DeploymentStatus
+from mcp_console.schemas.deploy import PROGRESS_EVENTS, DeploymentDetail, DeploymentStatus
 from mcp_console.schemas.errors import ConsoleError
 from mcp_console.schemas.registry import RegistryLogin
 
 POLL_SECONDS = 0.5
-PULL_EVENT = "deployment.pull"
 # A first pull of a big image on a slow link takes minutes; stop waiting, not deploying.
 WAIT_SECONDS = 900.0
 
@@ -103,7 +102,7 @@ async def follow(
                         pending = None  # the stream ended: polling alone from here
                     else:
                         if (
-                            event.get("type") == PULL_EVENT
+                            event.get("type") in PROGRESS_EVENTS
                             and event.get("deployment_id") == detail.id
                         ):
                             pulled = str(event.get("reason") or "")

@@ -14,6 +14,13 @@ from mcp_console.schemas.registry import RegistryLogin
 # Deployment names appear in container names, labels and gateway paths: DNS-label style.
 DEPLOYMENT_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 MAX_REPLICAS = 50
+# Events of what a deployment does before its servers start, each with ``deployment_id``,
+# ``reason`` (the step in words) and ``done``: an image pulled (with ``layers_done``,
+# ``layers_total``, ``bytes_done``, ``bytes_total``), or a package installed or an image
+# built (``step``). The same words are the deployment's status reason meanwhile.
+PULL_EVENT = "deployment.pull"
+PREPARE_EVENT = "deployment.prepare"
+PROGRESS_EVENTS = frozenset({PULL_EVENT, PREPARE_EVENT})
 # How the gateway gives client sessions their server, and what each choice costs.
 SESSION_MODES = ("per-session", "shared")
 SESSION_MODE_HELP = (

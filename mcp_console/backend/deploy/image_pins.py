@@ -17,7 +17,7 @@ from mcp_console.backend.deploy.pull import ImagePuller, PullProgress
 from mcp_console.backend.deploy.registry_logins import login_for, login_for_image, login_names
 from mcp_console.backend.events import EventBus
 from mcp_console.backend.security.secrets import SecretBox
-from mcp_console.schemas.deploy import DeploymentDetail
+from mcp_console.schemas.deploy import PULL_EVENT, DeploymentDetail
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.registry import RegistryLogin
 
@@ -178,7 +178,7 @@ class ImagePins:
         text = progress.describe()
         self._events.publish(
             {
-                "type": "deployment.pull",
+                "type": PULL_EVENT,
                 "deployment": state.name,
                 "deployment_id": state.id,
                 "image": progress.image,

@@ -33,6 +33,7 @@ from mcp_console.backend.deploy.health import HealthMonitor
 from mcp_console.backend.deploy.host_env import files_named, host_values
 from mcp_console.backend.deploy.image_pins import ImagePins, pulls_image
 from mcp_console.backend.deploy.plan import DOCKER, label_safe, launch_for
+from mcp_console.backend.deploy.prepare_steps import PrepareSteps, build_step, install_step
 from mcp_console.backend.deploy.remote import REMOTE, endpoints
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets, redact, redact_lines
 from mcp_console.backend.events import EventBus
@@ -93,6 +94,7 @@ class InstanceOps:
         # Told which deployment's instances changed, so the gateway's routes follow.
         self.routes_changed = routes_changed
         self.pins = ImagePins(sessions, events, drivers.pulls, secrets_store.box)
+        self.steps = PrepareSteps(sessions, events)
 
     # -- one instance --------------------------------------------------------------------------
 
@@ -114,7 +116,9 @@ class InstanceOps:
             return await self._attach(state, row.version_id, row.name)
         driver = await self._drivers.get(d.driver)
         recipe = state.recipe(row.version_id)
-        launch = await self._drivers.prepared(launch_for(recipe, d.driver), recipe)
+        planned = launch_for(recipe, d.driver)
+        async with self.steps.reported(state, build_step(planned)):
+            launch = await self._drivers.prepared(planned, recipe)
         if pulls_image(launch, recipe):
             # The digest this version ran first, pulled now if missing (with progress).
             assert launch.image is not None
@@ -143,7 +147,8 @@ class InstanceOps:
         )
         spec.validate()
         await self.discard(driver, spec.name)
-        return await driver.start(spec)
+        async with self.steps.reported(state, install_step(launch)):
+            return await driver.start(spec)
 
     async def _attach(self, state: DeploymentState, version_id: int, name: str) -> InstanceHandle:
         """A remote deployment's instance: one of its URLs, with the headers sent there."""
