@@ -19,14 +19,18 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, Input, Select, Static
 
-from mcp_console.messages import DeploymentOpenRequested
+from mcp_console.messages import BackendEventReceived, DeploymentOpenRequested
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
-from mcp_console.schemas.deploy import DeploymentCreate
+from mcp_console.schemas.deploy import PROGRESS_EVENTS, DeploymentCreate, RuntimeChoice
 from mcp_console.schemas.errors import Conflict, ConsoleError
+from mcp_console.schemas.remote import display_url
+from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.version_source import SourceKind
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.widgets.config_form import ConfigForm
 from mcp_console.widgets.deploy_progress import DeploymentProgress, has_failed, is_healthy
 from mcp_console.widgets.deploy_settings import DeploySettings
+from mcp_console.widgets.version_fit import source_line
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +78,9 @@ class DeployScreen(ConsoleScreen):
         self.draft: DeploymentCreate | None = None
         self.step = "form"
         self.deployment_name: str | None = None
+        self.deployment_id: int | None = None
+        # Whether each version runs on the backend's machine (asked beside the service).
+        self.fits: dict[str, VersionRunnability] = {}
         self._config_for: str | None = None
         self.ready = False  # the versions are listed and the form is built
         # A name nobody of the user's deployments has, offered when the one typed is taken.
@@ -92,6 +99,7 @@ class DeployScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.load()
+        self.load_fits()
 
     @work(exclusive=True, group="deploy-load", exit_on_error=False)
     async def load(self) -> None:
@@ -118,6 +126,18 @@ class DeployScreen(ConsoleScreen):
         self.query_one("#deploy-name", Input).focus()
         self.ready = True
 
+    @work(exclusive=True, group="deploy-fits", exit_on_error=False)
+    async def load_fits(self) -> None:
+        """Ask which versions run on this machine (it may take the package index a moment:
+        the form does not wait for it)."""
+        try:
+            answers = await self.client.version_runnability(self.service_name)
+        except Exception:  # a convenience: the deployment itself says why it cannot run
+            logger.warning("could not tell which versions run here", exc_info=True)
+            return
+        self.fits = {a.version: a for a in answers}
+        self._show_version_info()
+
     @staticmethod
     def _version_label(version: VersionView) -> str:
         return version.version + (" (latest)" if version.is_latest else "")
@@ -126,7 +146,26 @@ class DeployScreen(ConsoleScreen):
         versions = self.service.versions if self.service else []
         return next((v for v in versions if v.version == number), None)
 
+    def _chosen(self) -> VersionView | None:
+        value = self.query_one("#deploy-version", Select).value
+        return self._version(value if isinstance(value, str) else None)
+
+    def _show_version_info(self) -> None:
+        """The chosen version's source and whether it runs here; the remote server's
+        fields when it runs elsewhere."""
+        version = self._chosen()
+        line = source_line(version, self.fits.get(version.version)) if version else Text()
+        self.query_one("#deploy-source", Static).update(line)
+        runtime = self.query_one("#deploy-runtime", Select).value
+        remote = version is not None and version.source.kind is SourceKind.REMOTE
+        self.query_one(DeploySettings).show_remote(remote or runtime == RuntimeChoice.REMOTE)
+
+    @on(Select.Changed, "#deploy-runtime")
+    def _runtime_changed(self) -> None:
+        self._show_version_info()
+
     async def _build_config(self, number: str | None) -> None:
+        self._show_version_info()
         self._config_for = number
         holder = self.query_one("#deploy-config", Vertical)
         await holder.remove_children()
@@ -267,6 +306,11 @@ class DeployScreen(ConsoleScreen):
                 else "off",
             ),
         ]
+        version = self._version(draft.version) or self._chosen()
+        if version is not None:
+            rows.insert(1, ("Source", version.source.text))
+        rows += [("URL", display_url(url)) for url in draft.urls]
+        rows += [(f"header {name}", MASK) for name in draft.headers]
         rows += [(f"config {key}", str(value)) for key, value in draft.config.items()]
         rows += [(f"secret {key}", MASK) for key in draft.secrets]
         for label, value in rows:
@@ -278,6 +322,15 @@ class DeployScreen(ConsoleScreen):
         )
 
     # --- deploying ----------------------------------------------------------------------
+
+    def on_backend_event_received(self, event: BackendEventReceived) -> None:
+        """An image pull's progress, or a package install or image build, of this deployment."""
+        if (
+            event.kind in PROGRESS_EVENTS
+            and self.deployment_id is not None
+            and event.event.get("deployment_id") == self.deployment_id
+        ):
+            self.query_one(DeploymentProgress).step(event.event)
 
     async def _untaken(self, wanted: str) -> str | None:
         """A name like ``wanted`` that none of the user's deployments has (``None`` when
@@ -308,6 +361,7 @@ class DeployScreen(ConsoleScreen):
             self.report(error, f"deploy {draft.service}")
             return
         self.deployment_name = created.address
+        self.deployment_id = created.id
         self._show_step("progress")
         progress = self.query_one(DeploymentProgress)
         progress.show(created)

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPan
 
 from mcp_console.messages import BackendEventReceived, DeployRequested
 from mcp_console.schemas.catalog import ReviewCreate, ReviewView, ServiceDetail, VersionView
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.screens.modals.review import ReviewModal
 from mcp_console.widgets.histogram import RatingHistogram
@@ -22,6 +23,7 @@ from mcp_console.widgets.reviews import ReviewList, VersionList
 from mcp_console.widgets.schema_view import ConfigSummary, ToolList
 from mcp_console.widgets.service_table import humanize_count, price_label, status_text
 from mcp_console.widgets.stars import rating_text
+from mcp_console.widgets.version_fit import fit_details
 
 TABS = ("overview", "versions", "tools", "config", "reviews")
 
@@ -82,6 +84,9 @@ class ServiceDetailScreen(ConsoleScreen):
         self.reviews: list[ReviewView] = []
         self.me: str | None = None
         self.selected_version: VersionView | None = None
+        # Whether each version runs on the backend's machine, once asked (by version).
+        self.fits: dict[str, VersionRunnability] | None = None
+        self.fits_problem: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -92,7 +97,9 @@ class ServiceDetailScreen(ConsoleScreen):
                 yield MarkdownPanel(id="detail-overview")
             with TabPane("Versions", id="versions"), Horizontal():
                 yield VersionList(id="detail-versions")
-                yield MarkdownPanel(id="detail-changelog")
+                with Vertical(id="version-side"):
+                    yield Static("", id="detail-fit")
+                    yield MarkdownPanel(id="detail-changelog")
             with TabPane("Tools", id="tools"):
                 yield Label("", id="tools-version", classes="pane-caption")
                 yield ToolList(id="detail-tools")
@@ -108,6 +115,7 @@ class ServiceDetailScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.query_one("#detail-banner").display = False
         self.load()
+        self.load_fits()
 
     @work(exclusive=True, group="detail-load", exit_on_error=False)
     async def load(self) -> None:
@@ -130,6 +138,27 @@ class ServiceDetailScreen(ConsoleScreen):
         await self._render_service(service)
         # Set last: actions and tests take a loaded service to mean a fully drawn page.
         self.service = service
+
+    @work(exclusive=True, group="detail-fits", exit_on_error=False)
+    async def load_fits(self) -> None:
+        """Ask which versions run on this machine; the page is drawn without waiting."""
+        try:
+            answers = await self.client.version_runnability(self.service_name)
+        except Exception as error:  # the page stands without the marks; say why they lack
+            self.fits_problem = describe(error)
+            self._show_fit()
+            return
+        self.fits, self.fits_problem = {a.version: a for a in answers}, None
+        self.query_one(VersionList).mark(self.fits)
+        self._show_fit()
+
+    def _show_fit(self) -> None:
+        version = self.selected_version
+        if version is None:
+            return
+        fit = self.fits.get(version.version) if self.fits is not None else None
+        details = fit_details(version, fit, self.fits_problem)
+        self.query_one("#detail-fit", Static).update(details)
 
     async def _render_service(self, service: ServiceDetail) -> None:
         self.title = service.display_name or service.name
@@ -163,6 +192,7 @@ class ServiceDetailScreen(ConsoleScreen):
         )
         tools.show(version.api_spec)
         config.show(version.config_schema)
+        self._show_fit()
         changelog = version.changelog.strip() or "_No changelog for this version._"
         self.query_one("#detail-changelog", MarkdownPanel).show(
             f"## {version.version}\n\n{changelog}"
@@ -174,6 +204,8 @@ class ServiceDetailScreen(ConsoleScreen):
     def on_backend_event_received(self, event: BackendEventReceived) -> None:
         if event.service == self.service_name:
             self.load()
+            if event.kind == "version.added":
+                self.load_fits()
 
     # --- actions ------------------------------------------------------------------------
 
@@ -182,6 +214,7 @@ class ServiceDetailScreen(ConsoleScreen):
 
     def action_refresh(self) -> None:
         self.load()
+        self.load_fits()
 
     def action_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from mcp_console.schemas.deploy import (
+    PULL_EVENT,
     DeploymentDetail,
     DeploymentStatus,
     HealthState,
@@ -23,6 +27,7 @@ _STATUS_STYLE = {
 }
 _HEALTH_STYLE = {HealthState.HEALTHY: "green", HealthState.UNHEALTHY: "red"}
 _STDERR_LINES = 3
+_BAR_WIDTH = 30
 
 
 def is_healthy(deployment: DeploymentDetail) -> bool:
@@ -48,8 +53,37 @@ class DeploymentProgress(Static):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._deployment: DeploymentDetail | None = None
+        self._step: dict[str, Any] | None = None
+
+    def step(self, event: dict[str, Any]) -> None:
+        """Show what the deployment does before its server starts: an image pull (with its
+        layers and bytes), a package install or an image build (a progress event)."""
+        self._step = event
+        if self._deployment is not None:
+            self.show(self._deployment)
+
+    def _step_line(self) -> RenderableType | None:
+        event = self._step
+        if event is None:
+            return None
+        done = bool(event.get("done"))
+        pull = event.get("type") == PULL_EVENT
+        line = Text("✓ " if done else ("⇣ " if pull else "⚙ "), style="green" if done else "cyan")
+        line.append(str(event.get("reason") or ""))
+        total = int(event.get("bytes_total") or 0)
+        if not pull or done or not total:
+            return line
+        bar = ProgressBar(
+            total=total, completed=int(event.get("bytes_done") or 0), width=_BAR_WIDTH
+        )
+        return Group(line, bar)
+
     def show(self, deployment: DeploymentDetail) -> None:
         """Draw ``deployment``; an unhealthy instance shows its last error and stderr tail."""
+        self._deployment = deployment
         head = Text(f"{deployment.name} ", style="bold")
         head.append(f"[{deployment.status.value}]", style=_STATUS_STYLE[deployment.status])
         head.append(
@@ -57,8 +91,13 @@ class DeploymentProgress(Static):
             f"{deployment.ready_replicas}/{deployment.replicas} healthy · "
             f"runtime {deployment.driver or deployment.runtime.value}"
         )
-        parts: list[Text | Table] = [head]
-        if deployment.status_reason:
+        parts: list[RenderableType] = [head]
+        step = self._step_line()
+        if step is not None:
+            parts.append(step)
+        if deployment.status_reason and deployment.status_reason != (self._step or {}).get(
+            "reason"
+        ):
             parts.append(Text(f"why: {deployment.status_reason}", style="italic"))
         if deployment.endpoint_url:
             parts.append(Text(f"endpoint: {deployment.endpoint_url}", style="cyan"))

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.widgets.config_form import ConfigForm
+from mcp_console.widgets.deploy_remote import FIRST_HEADER_ID, URLS_ID, RemoteFields
 
 # Where a DeploymentCreate field (or the backend's ``field``) is typed in.
 FIELD_WIDGETS = {
@@ -25,6 +26,8 @@ FIELD_WIDGETS = {
     "autoscale.max_replicas": "autoscale-max",
     "autoscale.target_inflight": "autoscale-target",
     "autoscale.target_rps": "autoscale-target",
+    "urls": URLS_ID,
+    "headers": FIRST_HEADER_ID,
 }
 
 
@@ -76,6 +79,8 @@ class DeploySettings(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="deploy-error", classes="field-error")
         yield from _field("Version", Select([], id="deploy-version", allow_blank=True))
+        # Where the chosen version comes from, and whether it runs here (the screen fills it).
+        yield Static("", id="deploy-source")
         yield from _field(
             "Deployment name *",
             Input(self.initial_name, id="deploy-name", max_length=63),
@@ -118,6 +123,7 @@ class DeploySettings(VerticalScroll):
                     "Memory MB",
                     Input(type="integer", placeholder="e.g. 256", id="deploy-memory"),
                 )
+        yield RemoteFields(id="deploy-remote")
         yield Label("Autoscaling", classes="section-title")
         with Horizontal(classes="form-row"):
             with Vertical():
@@ -161,7 +167,16 @@ class DeploySettings(VerticalScroll):
             "cpu_limit": self._text("deploy-cpu") or None,
             "memory_limit_mb": self._text("deploy-memory") or None,
             "autoscale": autoscale,
-        }
+        } | (self.query_one(RemoteFields).values() if self.remote_shown else {})
+
+    @property
+    def remote_shown(self) -> bool:
+        """Whether the remote server's URLs and headers are asked for."""
+        return self.query_one(RemoteFields).display
+
+    def show_remote(self, shown: bool) -> None:
+        """Ask for a remote server's URLs and headers (a remote runtime or version), or not."""
+        self.query_one(RemoteFields).display = shown
 
     def show_error(self, field: str | None, message: str | None) -> Widget | None:
         """Mark ``field`` wrong with ``message`` under it (``None`` clears every mark).
@@ -173,7 +188,9 @@ class DeploySettings(VerticalScroll):
         config = self.query_one(ConfigForm)
         in_config = field is not None and config.field_for(field) is not None
         config.show_error(field if in_config else None, message)
-        target = FIELD_WIDGETS.get(field or "")
+        # ``urls.2`` and ``headers.Authorization`` are marked at the URLs and the headers.
+        named = field or ""
+        target = FIELD_WIDGETS.get(named) or FIELD_WIDGETS.get(named.partition(".")[0])
         for widget_id in set(FIELD_WIDGETS.values()):
             wrong = widget_id == target and message is not None
             self.query_one(f"#{widget_id}").set_class(wrong, "-invalid")

@@ -13,8 +13,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mcp_console.schemas.catalog import ReviewView, VersionView
+from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.widgets.stars import stars
 from mcp_console.widgets.timefmt import ago, day
+from mcp_console.widgets.version_fit import fit_mark
 
 
 class ReviewList(VerticalScroll, can_focus=True):
@@ -55,7 +57,8 @@ class ReviewList(VerticalScroll, can_focus=True):
 
 
 class VersionList(OptionList):
-    """Versions, newest first; the highlighted one's changelog is shown beside it."""
+    """Versions, newest first, each marked with whether it runs on this machine (and, under
+    it, why not); the highlighted one's changelog is shown beside it."""
 
     DEFAULT_CSS = """
     VersionList {
@@ -74,13 +77,30 @@ class VersionList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._versions: list[VersionView] = []
+        self._fits: dict[str, VersionRunnability] | None = None
 
     def show(self, versions: list[VersionView]) -> None:
         """List ``versions`` (already newest first) and highlight the latest."""
         self._versions = list(versions)
+        self._draw()
+        latest = next((i for i, v in enumerate(versions) if v.is_latest), 0)
+        if versions:
+            self.highlighted = latest
+
+    def mark(self, fits: dict[str, VersionRunnability]) -> None:
+        """Mark each version with whether it runs here (``fits`` by version)."""
+        self._fits = fits
+        highlighted = self.highlighted
+        self._draw()
+        if highlighted is not None and highlighted < len(self._versions):
+            self.highlighted = highlighted
+
+    def _draw(self) -> None:
         options = []
-        for version in versions:
-            label = Text(version.version, style="bold")
+        for version in self._versions:
+            fit = self._fits.get(version.version) if self._fits is not None else None
+            label = fit_mark(fit) if self._fits is not None else Text(" ")
+            label.append(f" {version.version}", style="bold")
             if version.is_latest:
                 label.append(" latest", style="bold green")
             if version.is_prerelease:
@@ -88,11 +108,10 @@ class VersionList(OptionList):
             if not version.published:
                 label.append(" unpublished", style="dim")
             label.append(f"  {day(version.created_at)}", style="dim")
+            if fit is not None:
+                label.append(f"\n   {fit.summary}", style="dim" if fit.runnable else "red")
             options.append(Option(label, id=version.version))
         self.set_options(options)
-        latest = next((i for i, v in enumerate(versions) if v.is_latest), 0)
-        if versions:
-            self.highlighted = latest
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

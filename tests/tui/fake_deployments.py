@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcp_console.backend.deploy.config import masked_config, resolve_config
+from mcp_console.backend.security.secrets import MASK
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
@@ -67,9 +68,12 @@ class FakeDeployments:
         resolved = resolve_config(dict(chosen.config_schema), new.config, new.secrets)
         if new.name in self.items:
             raise Conflict(f"you already have a deployment named {new.name!r}", field="name")
+        # As the backend keeps them: URLs and headers given by hand are secrets, shown masked.
+        upstream = {f"url:{n}": MASK for n in range(1, len(new.urls) + 1)}
+        upstream |= {f"header:{name}": MASK for name in new.headers}
         detail = _deployment(new, chosen).model_copy(
             update={
-                "config": masked_config(resolved.values, resolved.secrets),
+                "config": masked_config(resolved.values, resolved.secrets) | upstream,
                 "secret_names": sorted(resolved.secrets),
             }
         )
