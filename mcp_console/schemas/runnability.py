@@ -36,6 +36,14 @@ class VersionRunnability(BaseModel):
     requires: str | None = None
     fits: list[RuntimeFit] = Field(default_factory=list)
 
+    @property
+    def caveat(self) -> bool:
+        """Whether there is more to say than "runs here": it cannot, it runs elsewhere, or a
+        runtime it offers refuses it (a list shows the summary then)."""
+        local = [f for f in self.fits if f.runtime != "remote"]
+        refused = any(f.offered and not f.runs for f in local)
+        return refused or not any(f.runs for f in local)
+
     @classmethod
     def of(
         cls, version: str, fits: list[RuntimeFit], requires: str | None = None

@@ -76,8 +76,12 @@ class DeploymentProgress(Static):
         total = int(event.get("bytes_total") or 0)
         if not pull or done or not total:
             return line
-        bar = ProgressBar(
-            total=total, completed=int(event.get("bytes_done") or 0), width=_BAR_WIDTH
+        completed = int(event.get("bytes_done") or 0)
+        # In a grid: a bar alone ends no line, and the next part would follow on its own.
+        bar = Table.grid(padding=(0, 1))
+        bar.add_row(
+            ProgressBar(total=total, completed=completed, width=_BAR_WIDTH),
+            Text(f"{min(completed / total, 1.0):.0%}", style="dim"),
         )
         return Group(line, bar)
 

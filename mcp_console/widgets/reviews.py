@@ -108,7 +108,7 @@ class VersionList(OptionList):
             if not version.published:
                 label.append(" unpublished", style="dim")
             label.append(f"  {day(version.created_at)}", style="dim")
-            if fit is not None:
+            if fit is not None and fit.caveat:
                 label.append(f"\n   {fit.summary}", style="dim" if fit.runnable else "red")
             options.append(Option(label, id=version.version))
         self.set_options(options)

@@ -79,8 +79,8 @@ async def open_deployments(pilot: Pilot[None]) -> DeploymentsScreen:
     return screen
 
 
-async def open_wizard(pilot: Pilot[None], service: str = "acme/weather") -> DeployScreen:
-    """Open ``service``'s page, press d, and wait for the deploy wizard's form."""
+async def open_detail(pilot: Pilot[None], service: str = "acme/weather") -> ServiceDetailScreen:
+    """Open ``service``'s page and wait for it to load."""
     app = pilot.app
     assert isinstance(app, ConsoleApp)
     app.open_service(service)
@@ -88,6 +88,13 @@ async def open_wizard(pilot: Pilot[None], service: str = "acme/weather") -> Depl
     detail = app.screen
     assert isinstance(detail, ServiceDetailScreen)
     await wait_until(pilot, lambda: detail.service is not None, "the service")
+    return detail
+
+
+async def open_wizard(pilot: Pilot[None], service: str = "acme/weather") -> DeployScreen:
+    """Open ``service``'s page, press d, and wait for the deploy wizard's form."""
+    app = pilot.app
+    await open_detail(pilot, service)
     await pilot.press("d")
     await wait_until(pilot, lambda: isinstance(app.screen, DeployScreen), "the wizard")
     wizard = app.screen

@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TabbedContent
 
-from mcp_console.app import ConsoleApp
 from mcp_console.schemas.deploy import PREPARE_EVENT, PULL_EVENT, RuntimeChoice
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.widgets.deploy_remote import RemoteFields
 from mcp_console.widgets.reviews import VersionList
-from tests.fakes import FakeClient
-from tests.tui.helpers import console, open_wizard, plain, wait_until
+from tests.tui.helpers import console, open_detail, open_wizard, plain, wait_until
 from tests.tui.sample_sources import IMAGE, KINDS, REMOTE_URL, kinds_client
 
 SMALL = (80, 24)
@@ -26,14 +24,8 @@ def option_texts(versions: VersionList) -> list[str]:
     return [str(versions.get_option_at_index(i).prompt) for i in range(versions.option_count)]
 
 
-async def open_detail(pilot: Pilot[None]) -> ServiceDetailScreen:
-    app = pilot.app
-    assert isinstance(app, ConsoleApp)
-    app.open_service(KINDS)
-    await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen), "the detail")
-    detail = app.screen
-    assert isinstance(detail, ServiceDetailScreen)
-    await wait_until(pilot, lambda: detail.service is not None, "the service")
+async def open_fits(pilot: Pilot[None]) -> ServiceDetailScreen:
+    detail = await open_detail(pilot, KINDS)
     await wait_until(pilot, lambda: detail.fits is not None, "the versions' fits")
     return detail
 
@@ -42,31 +34,39 @@ async def test_the_detail_page_marks_each_version_with_whether_it_runs_here() ->
     client = kinds_client()
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        detail = await open_detail(pilot)
+        detail = await open_fits(pilot)
         rows = option_texts(detail.query_one(VersionList))
 
         assert rows[0].startswith("✓ 2.0.0 latest")
         assert "needs Python >=3.13; this machine has 3.11: docker runtime only" in rows[0]
-        assert rows[1].startswith("✓ 1.2.0")
-        assert "runs here (docker, process)" in rows[1]
-        assert "image not on the engine: will pull" in rows[2]
+        # A version that runs on every runtime it offers has nothing more to say in the list.
+        assert rows[1] == "✓ 1.2.0  2026-11-20"
+        assert rows[2] == "✓ 1.1.0  2026-11-16"
         assert rows[3].startswith("✗ 1.0.0")
         assert "cannot run here: program acme-kinds not found on this machine" in rows[3]
         assert "remote: runs elsewhere" in rows[4]
         # Beside the list: where the highlighted version comes from, each runtime's answer.
-        side = plain(detail.query_one("#detail-fit", Static))
-        assert "from PyPI acme-kinds 2.0 (needs Python >=3.13)" in side
-        assert "process ✗ needs Python >=3.13; this machine has 3.11" in side
-        assert "docker  ✓ builds its image once, on Python 3.13" in side
+        side = detail.query_one("#detail-fit", Static)
+        assert "from PyPI acme-kinds 2.0 (needs Python >=3.13)" in plain(side)
+        assert "process ✗ needs Python >=3.13; this machine has 3.11" in plain(side)
+        assert "docker  ✓ builds its image once, on Python 3.13" in plain(side)
+        detail.query_one(TabbedContent).active = "versions"
+        detail.query_one(VersionList).focus()
+        await pilot.press("down", "down")
+        await wait_until(pilot, lambda: "OCI image" in plain(side), "the image version")
+        assert "docker  ✓ image not on the engine: will pull" in plain(side)
 
         # The image arrives on the engine: a refresh asks again.
         client.machine.images.add(IMAGE)
         await pilot.press("ctrl+r")
         await wait_until(
-            pilot,
-            lambda: "will pull" not in option_texts(detail.query_one(VersionList))[2],
-            "the image to be found",
+            pilot, lambda: client.calls.count("version_runnability") == 2, "asked again"
         )
+        await pilot.pause(0.2)
+        detail.query_one(VersionList).highlighted = 2
+        await wait_until(pilot, lambda: "OCI image" in plain(side), "the image version")
+        assert "runs here (docker)" in plain(side)
+        assert "will pull" not in plain(side)
         assert client.calls.count("version_runnability") == 2
 
 
@@ -77,12 +77,7 @@ async def test_the_page_stands_when_the_machine_cannot_be_asked() -> None:
     client.failures["version_runnability"] = Unavailable("the daemon is restarting")
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        assert isinstance(app, ConsoleApp)
-        app.open_service(KINDS)
-        await wait_until(pilot, lambda: isinstance(app.screen, ServiceDetailScreen), "detail")
-        detail = app.screen
-        assert isinstance(detail, ServiceDetailScreen)
-        await wait_until(pilot, lambda: detail.service is not None, "the service")
+        detail = await open_detail(pilot, KINDS)
         fit = detail.query_one("#detail-fit", Static)
         await wait_until(pilot, lambda: "Could not tell whether" in plain(fit), "the complaint")
         assert "the daemon is restarting" in plain(fit)
@@ -181,7 +176,8 @@ def pull(done: int, total: int, deployment_id: int, *, finished: bool = False) -
     }
 
 
-async def deploy_image(pilot: Pilot[None], client: FakeClient) -> DeployScreen:
+async def deploy_image(pilot: Pilot[None]) -> DeployScreen:
+    """Deploy ``acme/kinds``'s image version and wait for the progress page."""
     wizard = await open_wizard(pilot, KINDS)
     wizard.query_one("#deploy-version", Select).value = "1.1.0"
     await pilot.pause(0.1)
@@ -196,7 +192,7 @@ async def test_the_wizard_shows_the_pull_then_the_install_as_they_go() -> None:
     client = kinds_client(ready_after=10**6)
     app = console(client)
     async with app.run_test(size=SMALL) as pilot:
-        wizard = await deploy_image(pilot, client)
+        wizard = await deploy_image(pilot)
         progress = wizard.query_one("#progress-body", Static)
         created = client.deployments["kinds"]
         # Another deployment's progress is not this one's.
