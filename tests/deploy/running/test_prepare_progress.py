@@ -21,7 +21,10 @@ async def test_installing_a_package_is_told_before_the_server_starts(live: Runti
     # Every step is told, however quick (a warm cache installs in well under a second).
     live.controller.converger.steps.after = 0
     admin = await publish(live, "clock", time_version())
-    new = DeploymentCreate(service="clock", name="clock", runtime=RuntimeChoice.PROCESS)
+    # One instance, shared: one install to tell (a warm pool would start more).
+    new = DeploymentCreate(
+        service="clock", name="clock", runtime=RuntimeChoice.PROCESS, session_mode="shared"
+    )
     async with recording(live) as seen:
         created = await live.deployments.create(admin, new)
         await wait_for(live, admin, "clock", all_healthy)
