@@ -52,21 +52,24 @@ async def test_containers_become_healthy_and_answer_tools_call_at_the_instance(
     assert healthy(instance)
     result = await call(live_docker, instance, tool, arguments)
     assert not result.is_error, result
-    [container] = await in_thread(scope_containers, docker_client, docker_scope)
+    containers = await in_thread(scope_containers, docker_client, docker_scope)
+    [container] = [c for c in containers if c.labels[LABEL_INSTANCE] == instance.name]
     labels = container.labels
-    assert labels[LABEL_INSTANCE] == instance.name
     assert labels[LABEL_VERSION] == detail.version
     assert labels[LABEL_DEPLOYMENT]
-    config = container.attrs["HostConfig"]
-    assert config["CapDrop"] == ["ALL"]
-    assert config["ReadonlyRootfs"] is True
     if case == "time-from-pypi":
         assert "mcp-console/svc:2026.10.19" in container.image.tags
     if case == "example-http":
         assert instance.url is not None
         assert instance.url.startswith("http://127.0.0.1:")
-    else:
-        assert config["NetworkMode"] == "none"
+    # Every container of the deployment is hardened: a stdio server's warm session instance
+    # (per-session by default) as much as the replica.
+    for each in containers:
+        config = each.attrs["HostConfig"]
+        assert config["CapDrop"] == ["ALL"]
+        assert config["ReadonlyRootfs"] is True
+        if case != "example-http":
+            assert config["NetworkMode"] == "none"
 
 
 @pytest.fixture
