@@ -61,11 +61,15 @@ async def deploy_example(
     kind: RuntimeChoice = RuntimeChoice.PROCESS,
     name: str = "calc",
 ) -> Deployed:
-    """Publish the example server, let a new user ``alice`` deploy it; wait until healthy."""
+    """Publish the example server, let a new user ``alice`` deploy it; wait until healthy.
+
+    Shared sessions: the monitor's figures and session lists are seen on the one instance
+    every client reaches (per-session deployments have tests of their own).
+    """
     await publish(runtime, SERVICE, version or process_version("1.0.0"))
     owner = await user(runtime, "alice")
     stranger = await user(runtime, "bob")
-    new = DeploymentCreate(service=SERVICE, name=name, runtime=kind)
+    new = DeploymentCreate(service=SERVICE, name=name, runtime=kind, session_mode="shared")
     await runtime.deployments.create(owner.principal, new)
     detail = await wait_for(runtime, owner.principal, name, all_healthy)
     return Deployed(detail, owner, stranger)

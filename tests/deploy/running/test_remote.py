@@ -436,8 +436,12 @@ async def test_a_remote_deployment_is_shared_and_updated_like_any_other(live: Ru
             await whoami(detail.endpoint_url, carol.api_key)
 
         await live.deployments.update(admin, "forecast", "1.1.0")
+        # The rollout ends when the old URL's instance is gone, not when the new one is up.
         updated = await wait_for(
-            live, admin, "forecast", lambda d: d.version == "1.1.0" and all_healthy(d)
+            live,
+            admin,
+            "forecast",
+            lambda d: d.version == "1.1.0" and all_healthy(d) and len(d.instances) == 1,
         )
         after = await whoami(detail.endpoint_url, bob.api_key)
 
