@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mcp_console.backend.daemon import DaemonFiles, holder_of
+from mcp_console.backend.db.migrate import head_revisions
 from mcp_console.backend.runtime import Runtime
 from mcp_console.cli.pending import PendingClient
 from mcp_console.cli.tui import ConsoleBackend
@@ -22,9 +25,9 @@ from mcp_console.settings import Settings
 from tests.backend.factories import published
 
 ROOT = Path(__file__).resolve().parents[2]
-# None of this loads before the first results: migrations (the schema is current), the
-# container engine, the web stack, the MCP SDK, the scheduler, JSON Schema, the HTTP client,
-# and the backend's deployments, gateway, API and monitoring.
+# None of this loads before the first results: migrations (the schema is current, or new and
+# created from its snapshot), the container engine, the web stack, the MCP SDK, the scheduler,
+# JSON Schema, the HTTP client, and the backend's deployments, gateway, API and monitoring.
 LATER = (
     "alembic",
     "docker",
@@ -99,13 +102,10 @@ async def _publish_one(settings: Settings) -> None:
         await published(runtime, runtime.local_admin, "io.example/weather")
 
 
-def test_the_first_results_wait_for_the_catalog_only(sqlite_url: str, tmp_path: Path) -> None:
-    # The data dir's own database (``sqlite_url`` is its file), migrated already.
-    settings = Settings(data_dir=tmp_path)
-    assert settings.resolved_database_url == sqlite_url
-    asyncio.run(_publish_one(settings))
+def _first_results(data_dir: Path) -> dict[str, Any]:
+    """What the console's backend on ``data_dir`` had loaded when its first results came."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(settings.data_dir)],
+        [sys.executable, "-c", PROBE, str(data_dir)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -114,8 +114,7 @@ def test_the_first_results_wait_for_the_catalog_only(sqlite_url: str, tmp_path: 
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
-    assert seen["names"] == ["io.example/weather"]
+    seen: dict[str, Any] = json.loads(result.stdout)
     loaded = seen["modules"]
     assert "mcp_console.backend.catalog.service" in loaded
     early = [m for m in loaded if any(m == name or m.startswith(name + ".") for name in LATER)]
@@ -125,6 +124,24 @@ def test_the_first_results_wait_for_the_catalog_only(sqlite_url: str, tmp_path: 
     assert seen["api_listed"] is False
     assert seen["api"] == ["console", seen["pid"]]
     assert seen["health"]
+    return seen
+
+
+def test_the_first_results_wait_for_the_catalog_only(sqlite_url: str, tmp_path: Path) -> None:
+    # The data dir's own database (``sqlite_url`` is its file), migrated already.
+    settings = Settings(data_dir=tmp_path)
+    assert settings.resolved_database_url == sqlite_url
+    asyncio.run(_publish_one(settings))
+    assert _first_results(settings.data_dir)["names"] == ["io.example/weather"]
+
+
+def test_a_new_data_dir_answers_without_running_migrations(tmp_path: Path) -> None:
+    # A first start: the schema comes whole from its snapshot, Alembic stays unloaded.
+    data_dir = tmp_path / "new"
+    assert _first_results(data_dir)["names"] == []
+    with sqlite3.connect(data_dir / "mcp-console.db") as connection:
+        stamped = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert {revision for (revision,) in stamped} == head_revisions()
 
 
 async def test_other_calls_wait_for_the_whole_backend(runtime: Runtime) -> None:

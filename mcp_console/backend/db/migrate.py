@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mcp_console.backend.db.snapshot import load_snapshot
 
 # Alembic loads only when the schema must change: a backend starting on a database that is
 # up to date (every start but the first after an upgrade) finds that out with one query.
@@ -54,15 +56,24 @@ async def upgrade(url: str, revision: str = "head") -> None:
 
 async def upgrade_if_behind(engine: AsyncEngine, url: str) -> bool:
     """Upgrade the database behind ``engine`` (at ``url``) to the head revision, unless it
-    is there already.
+    is there already; a new SQLite file gets the head schema from its snapshot.
 
     Returns:
-        Whether migrations ran.
+        Whether the schema changed.
     """
     async with engine.connect() as connection:
         if await connection.run_sync(_at_head):
             return False
-    await upgrade(url)
+        new_sqlite_file = await connection.run_sync(_new_sqlite_file, url)
+    behind = True
+    if new_sqlite_file is not None:
+        # A new SQLite database gets the head schema in one script; if a migration came
+        # after the snapshot was written, Alembic takes it from the snapshot's revision.
+        await asyncio.to_thread(load_snapshot, new_sqlite_file)
+        async with engine.connect() as connection:
+            behind = not await connection.run_sync(_at_head)
+    if behind:
+        await upgrade(url)
     # No connection opened before the schema changed is handed out again.
     await engine.dispose()
     return True
@@ -73,6 +84,20 @@ def _at_head(connection: Connection) -> bool:
         return False
     stamped = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
     return frozenset(stamped) == head_revisions()
+
+
+def _new_sqlite_file(connection: Connection, url: str) -> str | None:
+    """The path of the SQLite file behind ``connection`` if it holds nothing yet."""
+    parsed = make_url(url)
+    database = parsed.database
+    # In memory, or a URI the driver interprets: left to Alembic, on the engine's own terms.
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if "uri" in parsed.query:
+        return None
+    if connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one():
+        return None
+    return database
 
 
 @cache
