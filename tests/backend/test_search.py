@@ -15,7 +15,6 @@ from sqlalchemy import Connection, delete, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.catalog.search import (
-    PostgresSearchIndex,
     SearchIndex,
     SqliteSearchIndex,
     category_counts,
@@ -24,7 +23,7 @@ from mcp_console.backend.catalog.search import (
     tag_counts,
 )
 from mcp_console.backend.catalog.search.base import Scope, SearchHits, order_columns
-from mcp_console.backend.catalog.search.postgres import Explain, conditions
+from mcp_console.backend.catalog.search.postgres import Explain, PostgresSearchIndex, conditions
 from mcp_console.backend.catalog.search.sqlite import Plan, page_statement
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import alembic_config

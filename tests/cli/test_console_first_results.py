@@ -27,9 +27,11 @@ from tests.backend.factories import published
 ROOT = Path(__file__).resolve().parents[2]
 # None of this loads before the first results: migrations (the schema is current, or new and
 # created from its snapshot), the container engine, the web stack, the MCP SDK, the scheduler,
-# JSON Schema, the HTTP client, and the backend's deployments, gateway, API and monitoring.
+# JSON Schema, the HTTP client, PostgreSQL's dialect (on SQLite), and the backend's
+# deployments, gateway, API and monitoring.
 LATER = (
     "alembic",
+    "sqlalchemy.dialects.postgresql",
     "docker",
     "fastapi",
     "starlette",

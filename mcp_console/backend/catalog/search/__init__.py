@@ -8,14 +8,12 @@ from mcp_console.backend.catalog.search.base import (
     category_counts,
     tag_counts,
 )
-from mcp_console.backend.catalog.search.postgres import PostgresSearchIndex
 from mcp_console.backend.catalog.search.query import ParsedQuery, parse_query
 from mcp_console.backend.catalog.search.sqlite import SqliteSearchIndex
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "ParsedQuery",
-    "PostgresSearchIndex",
     "SearchIndex",
     "SqliteSearchIndex",
     "category_counts",
@@ -37,5 +35,8 @@ def search_index_for(dialect_name: str, *, rank_cap: int | None = None) -> Searc
     if dialect_name == "sqlite":
         return SqliteSearchIndex() if rank_cap is None else SqliteSearchIndex(rank_cap=rank_cap)
     if dialect_name == "postgresql":
+        # With PostgreSQL's dialect: a backend on SQLite loads neither.
+        from mcp_console.backend.catalog.search.postgres import PostgresSearchIndex
+
         return PostgresSearchIndex() if rank_cap is None else PostgresSearchIndex(rank_cap=rank_cap)
     raise ValueError(f"no search index for the {dialect_name!r} database")

@@ -7,12 +7,11 @@ import warnings
 from typing import Any, Literal
 
 from alembic import context
-from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 
 import mcp_console.backend.db.models  # noqa: F401  (registers every table)
-from mcp_console.backend.db.base import Base, UtcDateTime
+from mcp_console.backend.db.base import Base, JsonDocument, UtcDateTime
 from mcp_console.backend.db.engine import create_engine
 
 # Batch mode reflects tables on SQLite, and SQLAlchemy cannot reflect the expression index
@@ -40,7 +39,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
     """Render our column types as plain SQLAlchemy ones, so migrations never import models."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
-    if type_ == "type" and isinstance(obj, JSON) and "postgresql" in obj._variant_mapping:
+    if type_ == "type" and isinstance(obj, JsonDocument):
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return "sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')"
     return False
