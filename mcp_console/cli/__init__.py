@@ -16,6 +16,7 @@ from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
 from mcp_console.cli.context import load_settings, reported_errors
+from mcp_console.cli.startup import pause_collection
 from mcp_console.schemas.errors import Invalid
 
 # Each command's module and the Typer app (or function) in it, in the order --help lists
@@ -125,6 +126,8 @@ def console(
                     field="connect" if connect is not None else "token",
                 )
             return
+        if connect is None:
+            pause_collection()  # until its first results are drawn (see cli.startup)
         # Textual loads only when the TUI runs.
         from mcp_console.cli.tui import run_console, run_remote_console
 

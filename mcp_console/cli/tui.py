@@ -14,6 +14,7 @@ from mcp_console.app import ConsoleApp
 from mcp_console.cli.context import acting_user, daemon_client, remote_client
 from mcp_console.cli.departure import Say, hand_over, left_running, running_work, stop_running
 from mcp_console.cli.pending import PendingClient
+from mcp_console.cli.startup import resume_collection
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
 from mcp_console.screens.modals.quit import QuitChoice, RunningWork
@@ -229,10 +230,11 @@ class StartingConsole(ConsoleApp):
         self.leave_without_backend()
 
     async def refreshed(self) -> None:
-        """Return once the screen has drawn what it holds now."""
+        """Return once the screen has drawn what it holds now (its first results)."""
         drawn = asyncio.Event()
         self.call_after_refresh(drawn.set)
         await drawn.wait()
+        resume_collection()
 
     @work(group="console-backend", exit_on_error=False)
     async def leave_without_backend(self) -> None:
@@ -242,6 +244,10 @@ class StartingConsole(ConsoleApp):
         except ConsoleError:
             self.exit(return_code=1)
             return
+        finally:
+            # The backend is up (or failed) without a first screen of its own: one joined,
+            # or one that ended before its first results.
+            resume_collection()
         from mcp_console.backend.daemon import HostKind  # loaded with the backend
 
         joined = self.backend.joined
