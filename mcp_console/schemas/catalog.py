@@ -9,8 +9,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import ConfigDict, Field, computed_field, field_validator
 
+from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.host_env import pass_env_names
 from mcp_console.schemas.version_source import VersionSource, version_source
 
@@ -72,7 +73,7 @@ class Transport(StrEnum):
     SSE = "sse"
 
 
-class PackageRef(BaseModel):
+class PackageRef(Dto):
     """A package that runs the server (the registry's ``Package``, trimmed to what we use)."""
 
     model_config = ConfigDict(extra="allow")
@@ -85,7 +86,7 @@ class PackageRef(BaseModel):
     arguments: list[str] = Field(default_factory=list)
 
 
-class ServiceCreate(BaseModel):
+class ServiceCreate(RequestBody):
     """What an author gives to register a service."""
 
     name: str = Field(min_length=3, max_length=200, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._/-]*$")
@@ -102,7 +103,7 @@ class ServiceCreate(BaseModel):
     featured: bool = False
 
 
-class ServiceUpdate(BaseModel):
+class ServiceUpdate(RequestBody):
     """Fields an author may change on a service; ``None`` leaves a field as it is."""
 
     display_name: str | None = Field(default=None, max_length=200)
@@ -118,7 +119,7 @@ class ServiceUpdate(BaseModel):
     featured: bool | None = None
 
 
-class VersionCreate(BaseModel):
+class VersionCreate(RequestBody):
     """A new version of a service."""
 
     version: str = Field(min_length=1, max_length=255)
@@ -152,7 +153,7 @@ class VersionCreate(BaseModel):
         return pass_env_names(names)
 
 
-class VersionView(BaseModel):
+class VersionView(Dto):
     """A version as users see it."""
 
     id: int
@@ -185,7 +186,7 @@ class VersionView(BaseModel):
         )
 
 
-class ServiceView(BaseModel):
+class ServiceView(Dto):
     """A service as a row of the market."""
 
     id: int
@@ -219,14 +220,14 @@ class ServiceDetail(ServiceView):
     rating_histogram: dict[int, int]
 
 
-class ReviewCreate(BaseModel):
+class ReviewCreate(RequestBody):
     """A user's rating and comment."""
 
     rating: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=MAX_COMMENT_LENGTH)
 
 
-class ReviewView(BaseModel):
+class ReviewView(Dto):
     """A review as shown under a service."""
 
     id: int
@@ -241,7 +242,7 @@ class ReviewView(BaseModel):
 SortKey = Literal["relevance", "rating", "downloads", "new", "name"]
 
 
-class SearchPage(BaseModel):
+class SearchPage(Dto):
     """One page of search results with the total count."""
 
     query: str
@@ -259,14 +260,14 @@ class SearchPage(BaseModel):
         return f"about {round(self.total, 2 - len(str(self.total))):,}"
 
 
-class CategoryCount(BaseModel):
+class CategoryCount(Dto):
     """A category with how many visible services it holds."""
 
     name: str
     count: int
 
 
-class TagCount(BaseModel):
+class TagCount(Dto):
     """A tag with how many visible services carry it."""
 
     name: str
@@ -282,7 +283,7 @@ class CatalogFormat(StrEnum):
     DOCKER_CATALOG = "docker-catalog"
 
 
-class CatalogDocument(BaseModel):
+class CatalogDocument(Dto):
     """One raw document to import, as read from a file (the backend parses it)."""
 
     origin: str
@@ -291,7 +292,7 @@ class CatalogDocument(BaseModel):
     extra_files: dict[str, str] = Field(default_factory=dict)
 
 
-class ImportProblem(BaseModel):
+class ImportProblem(Dto):
     """Why one entry was not imported."""
 
     origin: str
@@ -299,7 +300,7 @@ class ImportProblem(BaseModel):
     reason: str
 
 
-class ImportReport(BaseModel):
+class ImportReport(Dto):
     """What an import did, entry by entry."""
 
     created: list[str] = Field(default_factory=list)

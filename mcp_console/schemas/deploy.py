@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.host_env import pass_env_names
 from mcp_console.schemas.registry import RegistryLogin
 
@@ -160,7 +161,7 @@ def refusal(address: str, access: Access | None, verb: str) -> str:
     return f"{address} is {held}: only {who_may(verb)} may {VERBS[verb][1]}."
 
 
-class ShareCreate(BaseModel):
+class ShareCreate(RequestBody):
     """Share a deployment with exactly one user or one team."""
 
     user: str | None = None
@@ -168,7 +169,7 @@ class ShareCreate(BaseModel):
     role: ShareRole = ShareRole.CALLER
 
 
-class ShareView(BaseModel):
+class ShareView(Dto):
     """Someone a deployment is shared with."""
 
     kind: str = Field(description="'user' or 'team'")
@@ -177,7 +178,7 @@ class ShareView(BaseModel):
     created_at: datetime
 
 
-class DeploymentCreate(BaseModel):
+class DeploymentCreate(RequestBody):
     """A new deployment of a service version.
 
     ``secrets`` go to the instances' environment only; they are stored encrypted and never
@@ -226,7 +227,7 @@ def default_session_mode(version_mode: str | None, transport: str) -> str:
     return "per-session" if transport == "stdio" else "shared"
 
 
-class InstanceView(BaseModel):
+class InstanceView(Dto):
     """One instance with what a user needs to see why it is red."""
 
     id: int
@@ -250,7 +251,7 @@ class InstanceView(BaseModel):
     image: str | None = None
 
 
-class DeploymentView(BaseModel):
+class DeploymentView(Dto):
     """A deployment as a row of the deployments list."""
 
     id: int
@@ -302,7 +303,7 @@ class DeploymentDetail(DeploymentView):
     registry_logins: list[str] = Field(default_factory=list)
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Dto):
     """One recorded change: who, when, what, why, and whether the system decided it."""
 
     id: int
@@ -315,7 +316,7 @@ class HistoryEntry(BaseModel):
     automatic: bool
 
 
-class InstanceLogs(BaseModel):
+class InstanceLogs(Dto):
     """The last log lines of one instance (secret values masked)."""
 
     instance: str

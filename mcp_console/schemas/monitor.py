@@ -6,10 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from mcp_console.schemas.base import Dto
 
 
-class TrafficPoint(BaseModel):
+class TrafficPoint(Dto):
     """One second of a deployment's gateway traffic (all instances together)."""
 
     at: datetime
@@ -19,7 +21,7 @@ class TrafficPoint(BaseModel):
     p95_ms: float | None
 
 
-class InstanceUsage(BaseModel):
+class InstanceUsage(Dto):
     """One instance now: its share of the traffic and what it costs the machine."""
 
     instance: str
@@ -33,7 +35,7 @@ class InstanceUsage(BaseModel):
     memory_mb: float | None
 
 
-class DeploymentMetrics(BaseModel):
+class DeploymentMetrics(Dto):
     """A deployment's live figures: the last minute second by second, and each instance."""
 
     deployment: str
@@ -54,7 +56,7 @@ class SessionState(StrEnum):
     DRAINING = "draining"
 
 
-class SessionView(BaseModel):
+class SessionView(Dto):
     """One client session the gateway holds for a deployment."""
 
     id: str
@@ -77,7 +79,7 @@ class RpcDirection(StrEnum):
     RECEIVED = "received"
 
 
-class RpcMessage(BaseModel):
+class RpcMessage(Dto):
     """One JSON-RPC message of an inspector exchange, as it went over the wire."""
 
     direction: RpcDirection
@@ -85,7 +87,7 @@ class RpcMessage(BaseModel):
     payload: dict[str, Any]
 
 
-class ToolInfo(BaseModel):
+class ToolInfo(Dto):
     """A tool a server offers."""
 
     name: str
@@ -94,7 +96,7 @@ class ToolInfo(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=dict)
 
 
-class ResourceInfo(BaseModel):
+class ResourceInfo(Dto):
     """A resource a server offers."""
 
     uri: str
@@ -103,7 +105,7 @@ class ResourceInfo(BaseModel):
     mime_type: str | None = None
 
 
-class PromptInfo(BaseModel):
+class PromptInfo(Dto):
     """A prompt a server offers, with its arguments' names."""
 
     name: str
@@ -111,7 +113,7 @@ class PromptInfo(BaseModel):
     arguments: list[str] = Field(default_factory=list)
 
 
-class InspectReport(BaseModel):
+class InspectReport(Dto):
     """What a deployment's server says about itself, asked through the gateway."""
 
     deployment: str
@@ -124,7 +126,7 @@ class InspectReport(BaseModel):
     exchange: list[RpcMessage]
 
 
-class ToolCallOutcome(BaseModel):
+class ToolCallOutcome(Dto):
     """The answer to one tool call: its result, whether the tool failed, the raw exchange."""
 
     deployment: str

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from mcp_console.schemas.base import Dto
 
 # ``host[:port]`` of an image registry.
 REGISTRY_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$"
 
 
-class RegistryLogin(BaseModel):
+class RegistryLogin(Dto):
     """A username and password for the registry a deployment's images come from.
 
     ``registry`` defaults to the image's own; the password is stored encrypted, used for

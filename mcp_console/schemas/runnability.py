@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from mcp_console.schemas.base import Dto
 
 # The runtimes a fit is given for, in the order a deployment left to choose tries them.
 RUNTIMES = ("docker", "process", "remote")
 
 
-class RuntimeFit(BaseModel):
+class RuntimeFit(Dto):
     """One runtime's answer for a version.
 
     ``note`` says why it cannot run there (``needs Python >=3.13; this machine has 3.11``),
@@ -23,7 +25,7 @@ class RuntimeFit(BaseModel):
     offered: bool = True
 
 
-class VersionRunnability(BaseModel):
+class VersionRunnability(Dto):
     """A version's fits on this machine and the one line that sums them up.
 
     Build it with ``VersionRunnability.of``: the summary follows from the fits by one rule.

@@ -6,8 +6,9 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.errors import Invalid
 
 # Names of users and teams: they appear in endpoint paths (``/mcp/OWNER/NAME``).
@@ -24,7 +25,7 @@ class Role(StrEnum):
     USER = "user"
 
 
-class Principal(BaseModel):
+class Principal(Dto):
     """Who is acting, as the services check it.
 
     Attributes:
@@ -52,14 +53,14 @@ class Principal(BaseModel):
         return self.scope is None or deployment_id in self.scope
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     """A new user."""
 
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     role: Role = Role.USER
 
 
-class UserView(BaseModel):
+class UserView(Dto):
     """A user as listed."""
 
     id: int
@@ -68,7 +69,7 @@ class UserView(BaseModel):
     created_at: datetime
 
 
-class UserCreated(BaseModel):
+class UserCreated(Dto):
     """A new user with the API key shown this once."""
 
     user: UserView
@@ -98,7 +99,7 @@ class KeyState(StrEnum):
     REVOKED = "revoked"
 
 
-class KeyCreate(BaseModel):
+class KeyCreate(RequestBody):
     """A new API key for yourself.
 
     Attributes:
@@ -113,7 +114,7 @@ class KeyCreate(BaseModel):
     deployments: list[str] = Field(default_factory=list)
 
 
-class KeyView(BaseModel):
+class KeyView(Dto):
     """An API key as listed: never its secret, only the prefix that identifies it."""
 
     id: int
@@ -127,7 +128,7 @@ class KeyView(BaseModel):
     deployments: list[str] | None
 
 
-class KeyCreated(BaseModel):
+class KeyCreated(Dto):
     """A new key with its secret, shown this once."""
 
     key: KeyView
@@ -141,21 +142,21 @@ class TeamRole(StrEnum):
     MAINTAINER = "maintainer"
 
 
-class TeamCreate(BaseModel):
+class TeamCreate(RequestBody):
     """A new team; its creator becomes its first maintainer."""
 
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     description: str = Field(default="", max_length=2000)
 
 
-class TeamMember(BaseModel):
+class TeamMember(Dto):
     """A user in a team."""
 
     user: str
     role: TeamRole
 
 
-class TeamView(BaseModel):
+class TeamView(Dto):
     """A team with its members."""
 
     id: int

@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
-
+from mcp_console.schemas.base import Dto
 from mcp_console.schemas.remote import display_url
 
 # The catalog's registry types the console deploys (server.json ``registryType``).
@@ -32,7 +31,7 @@ class SourceKind(StrEnum):
     NONE = "none"
 
 
-class VersionSource(BaseModel):
+class VersionSource(Dto):
     """A version's origin: its kind and a line naming it (``npm @scope/pkg 1.2.3``)."""
 
     kind: SourceKind

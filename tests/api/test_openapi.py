@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from tests.api.conftest import Api
 
 ROUTES = {
@@ -60,6 +62,15 @@ async def test_the_openapi_document_lists_every_route(api: Api) -> None:
         for method, operation in item.items():
             secured = bool(operation.get("security"))
             assert secured == (path != "/api/v1/health"), (method, path)
+
+
+async def test_the_document_is_built_without_warnings(api: Api) -> None:
+    """Request bodies are documented (and validated) without a warning in the daemon's log."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = await api.http.get("/openapi.json")
+    assert response.status_code == 200
+    assert [str(warning.message) for warning in caught] == []
 
 
 async def test_request_and_response_bodies_are_the_schemas(api: Api) -> None:
