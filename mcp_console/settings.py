@@ -121,6 +121,9 @@ class DeploySettings(BaseModel):
     autoscale_window: float = Field(default=60.0, gt=0)
     # Instances a per-session deployment keeps started and ready for its next sessions.
     warm_sessions: int = Field(default=1, ge=0, le=50)
+    # Session instances a per-session deployment may run at once, for each of its replicas
+    # (or of its autoscale maximum): a deployment left at one replica still serves a team.
+    sessions_per_replica: int = Field(default=8, ge=1, le=1000)
     # Separates consoles sharing one Docker engine; unset: derived from the database URL.
     scope: str | None = None
     # The host variables a deployment may receive by name (``--pass-env``, a version's

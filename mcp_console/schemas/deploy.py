@@ -26,8 +26,8 @@ PROGRESS_EVENTS = frozenset({PULL_EVENT, PREPARE_EVENT})
 SESSION_MODES = ("per-session", "shared")
 SESSION_MODE_HELP = (
     "per-session: each client session gets a server instance of its own (state kept apart, "
-    "every server message delivered; an instance per session, at most the replicas or "
-    "autoscale maximum at once). shared: all sessions share the deployment's instances "
+    "every server message delivered; at most 8 sessions at once for each replica, or each of "
+    "the autoscale maximum, by default). shared: all sessions share the deployment's instances "
     "(cheaper; only for stateless servers). Default: as the version says, else per-session "
     "for stdio servers and shared for HTTP ones."
 )

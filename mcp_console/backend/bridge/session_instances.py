@@ -52,13 +52,19 @@ WARM_BACKOFF_MAX = 120.0
 REFILL_DELAY_SECONDS = 0.25
 
 
-def session_limit(d: ServiceDeployment) -> int:
-    """How many session instances a per-session deployment may run at once: the autoscale
-    policy's maximum when it has one, else its replica count."""
+def capacity_replicas(d: ServiceDeployment) -> tuple[int, str]:
+    """The replicas a per-session deployment's session limit is counted from, and what they
+    are: the autoscale policy's maximum when it has one, else its replica count."""
     if d.autoscale:
         with contextlib.suppress(Invalid):
-            return AutoscalePolicy.from_dict(dict(d.autoscale)).max_replicas
-    return d.replicas
+            return AutoscalePolicy.from_dict(dict(d.autoscale)).max_replicas, "autoscale maximum"
+    return d.replicas, "replicas"
+
+
+def session_limit(d: ServiceDeployment, per_replica: int) -> int:
+    """How many session instances a per-session deployment may run at once:
+    ``per_replica`` for each of its ``capacity_replicas``."""
+    return capacity_replicas(d)[0] * per_replica
 
 
 def fingerprint(d: ServiceDeployment) -> tuple[Any, ...]:
@@ -213,9 +219,9 @@ class SessionInstances:
         self._drop_stale(d)
         taken = self._taken(d.id)
         claimed = sum(1 for e in taken if e.claimed)
-        want = min(self.settings.warm_sessions, session_limit(d) - claimed)
+        want = min(self.settings.warm_sessions, self._limit(d) - claimed)
         spares = len(self._spares(d.id))
-        while spares < want and len(taken) < session_limit(d):
+        while spares < want and len(taken) < self._limit(d):
             entry = self._new(state)
             assert entry.starting is not None
             entry.starting.add_done_callback(functools.partial(self._warm_done, entry))
@@ -239,6 +245,9 @@ class SessionInstances:
         session that just ended frees its place for the next at once)."""
         return [e for e in self._by_deployment.get(deployment_id, ()) if e.removal is None]
 
+    def _limit(self, d: ServiceDeployment) -> int:
+        return session_limit(d, self.settings.sessions_per_replica)
+
     def _spares(self, deployment_id: int) -> list[Dedicated]:
         return [
             e
@@ -250,7 +259,7 @@ class SessionInstances:
         """Retire the spares started from other settings, and those beyond what the
         deployment may run now (it was scaled down): the pool never exceeds the limit."""
         current = fingerprint(d)
-        room = session_limit(d) - sum(1 for e in self._taken(d.id) if e.claimed)
+        room = self._limit(d) - sum(1 for e in self._taken(d.id) if e.claimed)
         for entry in self._spares(d.id):
             if entry.fingerprint != current or room <= 0:
                 entry.cancelled = True
@@ -289,7 +298,7 @@ class SessionInstances:
         self._drop_stale(d)
         spares = self._spares(d.id)
         entry = spares[0] if spares else None
-        limit = session_limit(d)
+        limit = self._limit(d)
         if limit == 0:
             raise Unavailable(
                 f"{route.path} has no healthy instance to answer right now: it is scaled to 0 "
@@ -298,10 +307,12 @@ class SessionInstances:
         if entry is None:
             taken = len(self._taken(d.id))
             if taken >= limit:
-                cap = "autoscale max_replicas" if d.autoscale else "replicas"
+                replicas, counted = capacity_replicas(d)
+                per_replica = self.settings.sessions_per_replica
                 raise InstanceLimit(
-                    f"{route.path} runs an instance per session, at most {limit} at once (its "
-                    f"{cap}), and {taken} are running; try again in {RETRY_AFTER_SECONDS} s",
+                    f"{route.path} runs an instance per session, at most {limit} at once "
+                    f"({per_replica} for each of its {replicas} {counted}), and {taken} are "
+                    f"running; try again in {RETRY_AFTER_SECONDS} s",
                     limit=limit,
                     retry_after=RETRY_AFTER_SECONDS,
                 )

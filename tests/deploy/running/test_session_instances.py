@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ import anyio
 import docker
 import httpx
 import pytest
+import pytest_asyncio
 from mcp import MCPError
 from sqlalchemy import func, select
 
@@ -133,10 +134,39 @@ async def initialize(http: httpx.AsyncClient, url: str, owner: Caller) -> httpx.
     return await http.post(url, json=INITIALIZE, headers={**owner.headers, **ACCEPT})
 
 
+@pytest_asyncio.fixture
+async def one_per_replica(live_settings: Settings) -> AsyncIterator[Runtime]:
+    """A started backend letting a per-session deployment run one session per replica."""
+    deploy = live_settings.deploy.model_copy(update={"sessions_per_replica": 1})
+    settings = live_settings.model_copy(update={"deploy": deploy})
+    async with Runtime(settings, migrate=False, background=True) as runtime:
+        yield runtime
+
+
+async def test_one_replica_serves_several_sessions_at_once(live: Runtime) -> None:
+    """A per-session deployment left at one replica serves a team, not one client at a time
+    (it may run 8 session instances for each replica by default)."""
+    owner, detail = await per_session(
+        live, process_version("1.0.0"), RuntimeChoice.PROCESS, replicas=1
+    )
+    url = detail.endpoint_url
+    assert url is not None
+    async with (
+        connect(url, owner, "legacy") as one,
+        connect(url, owner, "legacy") as two,
+        connect(url, owner, "legacy") as three,
+    ):
+        who = [await result_of(client, "whoami") for client in (one, two, three)]
+        running = await session_instances(live.drivers.process)
+    assert len(set(who)) == 3
+    assert set(who) <= running
+
+
 @pytest.mark.parametrize("http", [False, True], ids=["stdio", "http"])
 async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
-    live: Runtime, http: bool
+    one_per_replica: Runtime, http: bool
 ) -> None:
+    live = one_per_replica
     owner, detail = await per_session(
         live, process_version("1.0.0", http=http), RuntimeChoice.PROCESS, replicas=2
     )
@@ -154,7 +184,7 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
         running = await session_instances(process)
         after = await live.deployments.get(owner.principal, "own")
         live_count = live.gateway_load.sample(detail.id)
-        # Over the limit (replicas = 2): refused with the limit, and told when to retry.
+        # Over the limit (2 replicas, one session each): refused, and told when to retry.
         with pytest.raises(BaseException) as refused:  # noqa: PT011 (an exception group)
             async with connect(url, owner, "legacy"):
                 pass
@@ -181,7 +211,9 @@ async def test_each_session_runs_on_an_instance_of_its_own_up_to_the_limit(
 
     error = innermost(refused.value)
     assert isinstance(error, MCPError)
-    assert "at most 2 at once (its replicas), and 2 are running" in error.error.message
+    assert "at most 2 at once (1 for each of its 2 replicas), and 2 are running" in (
+        error.error.message
+    )
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
     body = answer.json()
@@ -302,7 +334,7 @@ async def test_docker_sessions_get_containers_and_a_restart_removes_what_a_crash
             after = await second.deployments.get(owner.principal, "own")
 
     assert len(who) == 2
-    assert who == running
+    assert who <= running  # with the warm instance refilled for the next session
     assert all(w.startswith(DEDICATED_PREFIX) for w in who)
     # The replicas were adopted (same rows, same containers); only the session's leftover went.
     assert {(i.name, i.ref) for i in after.instances} == {(i.name, i.ref) for i in detail.instances}
