@@ -167,12 +167,12 @@ class ServiceDetailScreen(ConsoleScreen):
         banner.display = bool(service.deprecation_message) or service.status.value == "DEPRECATED"
         banner.update(f"⚠ Deprecated: {service.deprecation_message or 'no reason given'}")
         await self.query_one("#detail-overview", MarkdownPanel).show(overview_markdown(service))
-        versions = self.query_one(VersionList)
-        versions.show(service.versions)
         latest = next((v for v in service.versions if v.is_latest), None)
         current = self.selected_version
         keep = next((v for v in service.versions if current and v.version == current.version), None)
-        self._select_version(keep or latest or (service.versions[0] if service.versions else None))
+        chosen = keep or latest or (service.versions[0] if service.versions else None)
+        self.query_one(VersionList).show(service.versions, chosen.version if chosen else None)
+        self._select_version(chosen)
         self.query_one(RatingHistogram).show(service.rating_average, service.rating_histogram)
         self.query_one(ReviewList).show(self.reviews, self.context.clock(), self.me)
 

@@ -79,13 +79,15 @@ class VersionList(OptionList):
         self._versions: list[VersionView] = []
         self._fits: dict[str, VersionRunnability] | None = None
 
-    def show(self, versions: list[VersionView]) -> None:
-        """List ``versions`` (already newest first) and highlight the latest."""
+    def show(self, versions: list[VersionView], selected: str | None = None) -> None:
+        """List ``versions`` (already newest first) and highlight ``selected`` if listed,
+        else the latest (a refresh keeps the version being read)."""
         self._versions = list(versions)
         self._draw()
         latest = next((i for i, v in enumerate(versions) if v.is_latest), 0)
+        chosen = next((i for i, v in enumerate(versions) if v.version == selected), latest)
         if versions:
-            self.highlighted = latest
+            self.highlighted = chosen
 
     def mark(self, fits: dict[str, VersionRunnability]) -> None:
         """Mark each version with whether it runs here (``fits`` by version)."""

@@ -56,16 +56,17 @@ async def test_the_detail_page_marks_each_version_with_whether_it_runs_here() ->
         await wait_until(pilot, lambda: "OCI image" in plain(side), "the image version")
         assert "docker  ✓ image not on the engine: will pull" in plain(side)
 
-        # The image arrives on the engine: a refresh asks again.
+        # The image arrives on the engine: a refresh asks again, on the version being read.
         client.machine.images.add(IMAGE)
         await pilot.press("ctrl+r")
         await wait_until(
             pilot, lambda: client.calls.count("version_runnability") == 2, "asked again"
         )
-        await pilot.pause(0.2)
-        detail.query_one(VersionList).highlighted = 2
-        await wait_until(pilot, lambda: "OCI image" in plain(side), "the image version")
-        assert "runs here (docker)" in plain(side)
+        await wait_until(pilot, lambda: "runs here (docker)" in plain(side), "the new answer")
+        assert detail.query_one(VersionList).highlighted == 2
+        assert detail.selected_version is not None
+        assert detail.selected_version.version == "1.1.0"
+        assert "OCI image" in plain(side)
         assert "will pull" not in plain(side)
         assert client.calls.count("version_runnability") == 2
 
