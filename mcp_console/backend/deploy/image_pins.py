@@ -13,6 +13,7 @@ from mcp_console.backend.deploy import history
 from mcp_console.backend.deploy.deployment_record import DeploymentState
 from mcp_console.backend.deploy.image_ref import RegistryAuth
 from mcp_console.backend.deploy.plan import DOCKER, Launch, Recipe
+from mcp_console.backend.deploy.progress_report import report_progress
 from mcp_console.backend.deploy.pull import ImagePuller, PullProgress
 from mcp_console.backend.deploy.registry_logins import login_for, login_for_image, login_names
 from mcp_console.backend.events import EventBus
@@ -174,26 +175,16 @@ class ImagePins:
         await self.puller.check(target, await self.login(session, d.id, target))
 
     async def _report(self, state: DeploymentState, progress: PullProgress) -> None:
-        d = state.deployment
-        text = progress.describe()
-        self._events.publish(
-            {
-                "type": PULL_EVENT,
-                "deployment": state.name,
-                "deployment_id": state.id,
-                "image": progress.image,
-                "layers_done": progress.layers_done,
-                "layers_total": progress.layers_total,
-                "bytes_done": progress.bytes_done,
-                "bytes_total": progress.bytes_total,
-                "done": progress.done,
-                "reason": text,
-            }
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ServiceDeployment)
-                .where(ServiceDeployment.id == d.id)
-                .values(status_reason=text)
-            )
-        d.status_reason = text
+        event = {
+            "type": PULL_EVENT,
+            "deployment": state.name,
+            "deployment_id": state.id,
+            "image": progress.image,
+            "layers_done": progress.layers_done,
+            "layers_total": progress.layers_total,
+            "bytes_done": progress.bytes_done,
+            "bytes_total": progress.bytes_total,
+            "done": progress.done,
+            "reason": progress.describe(),
+        }
+        await report_progress(self._sessions, self._events, state, event)

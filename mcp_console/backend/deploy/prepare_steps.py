@@ -6,12 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.deploy.deployment_record import DeploymentState
 from mcp_console.backend.deploy.plan import DOCKER, PROCESS, Launch
+from mcp_console.backend.deploy.progress_report import report_progress
 from mcp_console.backend.events import EventBus
 from mcp_console.schemas.deploy import PREPARE_EVENT
 
@@ -88,20 +87,12 @@ class PrepareSteps:
             await self._tell(state, f"{text}: done", done=True)
 
     async def _tell(self, state: DeploymentState, text: str, *, done: bool) -> None:
-        self._events.publish(
-            {
-                "type": PREPARE_EVENT,
-                "deployment": state.name,
-                "deployment_id": state.id,
-                "step": text,
-                "done": done,
-                "reason": text,
-            }
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(ServiceDeployment)
-                .where(ServiceDeployment.id == state.id)
-                .values(status_reason=text)
-            )
-        state.deployment.status_reason = text
+        event = {
+            "type": PREPARE_EVENT,
+            "deployment": state.name,
+            "deployment_id": state.id,
+            "step": text,
+            "done": done,
+            "reason": text,
+        }
+        await report_progress(self._sessions, self._events, state, event)
