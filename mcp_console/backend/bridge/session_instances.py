@@ -61,12 +61,6 @@ def capacity_replicas(d: ServiceDeployment) -> tuple[int, str]:
     return d.replicas, "replicas"
 
 
-def session_limit(d: ServiceDeployment, per_replica: int) -> int:
-    """How many session instances a per-session deployment may run at once:
-    ``per_replica`` for each of its ``capacity_replicas``."""
-    return capacity_replicas(d)[0] * per_replica
-
-
 def fingerprint(d: ServiceDeployment) -> tuple[Any, ...]:
     """What a session instance is started from: any change makes warm ones stale."""
     config = json.dumps(d.config, sort_keys=True, default=str)
@@ -84,7 +78,7 @@ class SessionInstances:
     Each running per-session deployment keeps ``settings.warm_sessions`` instances started
     and answering, ready for the next session (``keep_warm``), so opening a session costs
     no start-up; a session taking one has the pool refilled in the background. Warm and
-    claimed instances together stay within ``session_limit``. Instances are of the
+    claimed instances together stay within ``_limit``. Instances are of the
     deployment's current version and settings: warm ones started before a change are
     replaced. After a backend restart no session is left, so ``clean`` deletes the rows
     and the controller's first pass removes the containers as orphans.
@@ -219,9 +213,10 @@ class SessionInstances:
         self._drop_stale(d)
         taken = self._taken(d.id)
         claimed = sum(1 for e in taken if e.claimed)
-        want = min(self.settings.warm_sessions, self._limit(d) - claimed)
+        limit = self._limit(d)
+        want = min(self.settings.warm_sessions, limit - claimed)
         spares = len(self._spares(d.id))
-        while spares < want and len(taken) < self._limit(d):
+        while spares < want and len(taken) < limit:
             entry = self._new(state)
             assert entry.starting is not None
             entry.starting.add_done_callback(functools.partial(self._warm_done, entry))
@@ -246,7 +241,9 @@ class SessionInstances:
         return [e for e in self._by_deployment.get(deployment_id, ()) if e.removal is None]
 
     def _limit(self, d: ServiceDeployment) -> int:
-        return session_limit(d, self.settings.sessions_per_replica)
+        """How many session instances ``d`` may run at once: ``sessions_per_replica`` for
+        each of its ``capacity_replicas``."""
+        return capacity_replicas(d)[0] * self.settings.sessions_per_replica
 
     def _spares(self, deployment_id: int) -> list[Dedicated]:
         return [
@@ -279,7 +276,7 @@ class SessionInstances:
         gateway then gives the instance back through ``release``.
 
         Raises:
-            InstanceLimit: the deployment already runs ``session_limit`` session instances.
+            InstanceLimit: the deployment already runs ``_limit`` session instances.
             Unavailable: the deployment is stopped or gone, or the instance could not start
                 or did not answer in time (nothing of it is left).
         """
