@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.deploy.runnability import Runnability
     from mcp_console.backend.deploy.service import DeploymentService
     from mcp_console.backend.gateway.meter import UsageMeter
+    from mcp_console.backend.gateway.records import Meter
     from mcp_console.backend.gateway.server import GatewayServer
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.inspector import InspectorService
@@ -293,7 +294,10 @@ class Runtime:
 
         prices = PriceBook()
         self.meter = UsageMeter(
-            self.engine, ledger=UsageLedger(prices), live=LiveStats(history_s=LIVE_HISTORY_S)
+            self.engine,
+            ledger=UsageLedger(prices),
+            live=LiveStats(history_s=LIVE_HISTORY_S),
+            taps=self._metering_taps(),
         )
         self.meter.start()
         self._session_instances = SessionInstances(
@@ -334,6 +338,10 @@ class Runtime:
                 load=self.gateway_load,
             )
         )
+
+    def _metering_taps(self) -> list[Meter]:
+        """Monitoring's readers of every gateway request (each keeps its own figures)."""
+        return []
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.

@@ -465,3 +465,35 @@ async def test_a_thousand_calls_through_the_gateway_are_a_thousand_in_usage(
     }
     # The protocol around the calls (initialize, discovery, lists, session ends) is logged only.
     assert await count(runtime.engine, RequestLog) > 1000
+
+
+class _Tap:
+    """A monitoring reader: keeps what the meter hands it."""
+
+    def __init__(self) -> None:
+        self.records: list[RequestRecord] = []
+        self.inflight: list[tuple[int, str, int]] = []
+
+    def record(self, record: RequestRecord) -> None:
+        self.records.append(record)
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        self.inflight.append((deployment_id, instance_id, delta))
+
+
+async def test_taps_see_every_record_and_inflight_change(engine: AsyncEngine, world: World) -> None:
+    first, second = _Tap(), _Tap()
+    assert isinstance(first, Meter)
+    meter = UsageMeter(engine, taps=[first, second])
+    sent = [call(world.paid, world.users[i % 3], MIDNIGHT) for i in range(5)]
+    meter.inflight_changed(world.paid, "i-1", +1)
+    for record in sent:
+        meter.record(record)
+    meter.inflight_changed(world.paid, "i-1", -1)
+    await meter.aclose()
+
+    for tap in (first, second):
+        assert tap.records == sent
+        assert tap.inflight == [(world.paid, "i-1", 1), (world.paid, "i-1", -1)]
+    # The meter's own accounting is unchanged by its taps.
+    assert await billed(engine) == (5, 0)

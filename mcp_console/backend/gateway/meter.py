@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_console.backend.db.models import ServiceDeployment, User
 from mcp_console.backend.gateway.live_stats import LiveStats
-from mcp_console.backend.gateway.records import RequestRecord, is_error
+from mcp_console.backend.gateway.records import Meter, RequestRecord, is_error
 from mcp_console.backend.gateway.request_log import RequestLogWriter
 from mcp_console.backend.gateway.usage_ledger import UsageBatch, UsageLedger
 
@@ -42,6 +42,8 @@ class UsageMeter:
             held at most, kept 7 days).
         live: Where live figures go (a new ``LiveStats`` by default).
         flush_interval: Seconds between writes (at most 1 s is the contract).
+        taps: Further meters that see every record and in-flight change (monitoring's
+            history and exporters); the same rules hold for them: no I/O, no await.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class UsageMeter:
         log: RequestLogWriter | None = None,
         live: LiveStats | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL_S,
+        taps: Sequence[Meter] = (),
     ) -> None:
         if not 0 < flush_interval <= 60:
             raise ValueError("flush_interval must be in (0, 60] s")
@@ -60,6 +63,7 @@ class UsageMeter:
         self.log = log if log is not None else RequestLogWriter()
         self.live = live if live is not None else LiveStats()
         self.flush_interval = flush_interval
+        self._taps = tuple(taps)
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -73,10 +77,14 @@ class UsageMeter:
         self.live.request_done(record.deployment_id, record.instance_id, record.latency_ms, error)
         self.ledger.add(record, error)
         self.log.append(record)
+        for tap in self._taps:
+            tap.record(record)
 
     def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
         """Note a request starting (``+1``) or finishing (``-1``) on an instance."""
         self.live.inflight_changed(deployment_id, instance_id, delta)
+        for tap in self._taps:
+            tap.inflight_changed(deployment_id, instance_id, delta)
 
     @property
     def pending_requests(self) -> int:
