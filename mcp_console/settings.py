@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mcp_console.durations import EXAMPLES, read_duration
 
 # Where the gateway answers by default: loopback only, so that a web page cannot reach it
 # by DNS rebinding (a name of the attacker's that resolves to 127.0.0.1).
@@ -168,6 +171,49 @@ class GatewaySettings(BaseModel):
         return patterns
 
 
+def _duration(value: object) -> object:
+    """``24h``, ``7d``, ``90m`` or a number of seconds, as a duration."""
+    if isinstance(value, str):
+        if value.strip().isdigit():
+            return timedelta(seconds=int(value))
+        duration = read_duration(value)
+        if duration is None:
+            raise ValueError(f"not a duration such as {EXAMPLES}: {value!r}")
+        return duration
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class MonitorSettings(BaseModel):
+    """What monitoring keeps, for how long, and who may scrape it.
+
+    Metrics history is kept at three resolutions: 10-second buckets for ``keep_10s``,
+    one-minute buckets for ``keep_1m`` and hourly ones for ``keep_1h`` (each coarser tier
+    is summed from the finer one, so totals stay exact). Logs are kept for ``log_retention``
+    and at most ``log_max_bytes``, whichever is reached first.
+    """
+
+    history_flush_interval: float = Field(default=5.0, gt=0, le=60)
+    keep_10s: Duration = timedelta(hours=24)
+    keep_1m: Duration = timedelta(days=7)
+    keep_1h: Duration = timedelta(days=90)
+    log_retention: Duration = timedelta(days=14)
+    log_max_bytes: int = Field(default=512 * 2**20, ge=2**20)
+    # "key": /metrics asks for an API key like the rest of the API; "none": open to any
+    # scraper that reaches the API port (loopback unless bind_host says otherwise).
+    metrics_auth: Literal["key", "none"] = "key"
+
+    @model_validator(mode="after")
+    def _tiers(self) -> MonitorSettings:
+        if not self.keep_10s <= self.keep_1m <= self.keep_1h:
+            raise ValueError("keep_10s <= keep_1m <= keep_1h: a coarser tier keeps longer")
+        if self.keep_10s < timedelta(minutes=15):
+            raise ValueError("keep_10s must be at least 15 minutes (the shortest chart range)")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable about mcp-console."""
 
@@ -189,6 +235,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     node: NodeSettings = Field(default_factory=NodeSettings)
     pypi: PypiSettings = Field(default_factory=PypiSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     local_admin_name: str = "admin"
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"

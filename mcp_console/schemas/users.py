@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field
 
+from mcp_console.durations import EXAMPLES, read_duration
 from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.errors import Invalid
 
 # Names of users and teams: they appear in endpoint paths (``/mcp/OWNER/NAME``).
 NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class Role(StrEnum):
@@ -82,13 +80,13 @@ def parse_duration(text: str, *, field: str = "expires") -> timedelta:
     Raises:
         Invalid: the text is no such duration, or is zero.
     """
-    match = _DURATION.match(text)
-    if match is None or int(match.group(1)) == 0:
+    duration = read_duration(text)
+    if duration is None:
         raise Invalid(
-            f"{field} must be a positive duration such as 30d, 12h, 90m or 2w, got {text!r}",
+            f"{field} must be a positive duration such as {EXAMPLES}, got {text!r}",
             field=field,
         )
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    return duration
 
 
 class KeyState(StrEnum):
