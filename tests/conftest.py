@@ -38,6 +38,7 @@ AUTH_REGISTRY_VAR = "MCP_CONSOLE_TEST_AUTH_REGISTRY"
 REGISTRY_USER_VAR = "MCP_CONSOLE_TEST_REGISTRY_USER"
 REGISTRY_PASSWORD_VAR = "MCP_CONSOLE_TEST_REGISTRY_PASSWORD"
 REQUIRE_REGISTRY_VAR = "MCP_CONSOLE_REQUIRE_REGISTRY"
+REQUIRE_PROMETHEUS_VAR = "MCP_CONSOLE_REQUIRE_PROMETHEUS"
 # Test folders that drive the backend's loop; asyncio debug mode reports slow callbacks there.
 ASYNCIO_DEBUG_DIRS = ("backend", "gateway", "deploy", "api", "contract")
 SLOW_CALLBACK_SECONDS = 0.1
@@ -235,6 +236,16 @@ def registries(docker_client: Any) -> Registries:
         if problem is not None:
             _unavailable("An image registry", REQUIRE_REGISTRY_VAR, problem, how)
     return found
+
+
+@pytest.fixture(scope="session")
+def prometheus_binary() -> Path:
+    """Debian's ``prometheus`` server binary (scripts/test installs it)."""
+    found = shutil.which("prometheus")
+    if found is None:
+        how = "apt-get install prometheus, or run scripts/test (which installs it)"
+        _unavailable("Prometheus", REQUIRE_PROMETHEUS_VAR, "no prometheus on PATH", how)
+    return Path(found)
 
 
 # --- PostgreSQL databases ------------------------------------------------------------------

@@ -44,6 +44,7 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.gateway_sessions",
     "mcp_console.backend.monitor.inspector",
     "mcp_console.backend.monitor.live_figures",
+    "mcp_console.backend.monitor.prometheus_metrics",
     "mcp_console.backend.monitor.resource_sampler",
     "mcp_console.backend.security.api_keys",
     "mcp_console.backend.security.internal_keys",
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.inspector import InspectorService
     from mcp_console.backend.monitor.live_figures import LiveFiguresService
+    from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
     from mcp_console.backend.security.api_keys import KeyService
     from mcp_console.backend.security.internal_keys import InternalKeys
     from mcp_console.backend.security.teams import TeamService
@@ -189,6 +191,7 @@ class Runtime:
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.inspector import InspectorService
         from mcp_console.backend.monitor.live_figures import LiveFiguresService
+        from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
         from mcp_console.backend.monitor.resource_sampler import ResourceSampler
         from mcp_console.backend.security.api_keys import KeyService
         from mcp_console.backend.security.internal_keys import InternalKeys
@@ -228,6 +231,10 @@ class Runtime:
         )
         self.inspector: InspectorService = InspectorService(
             self.sessions, lambda: self.gateway, self.internal_keys
+        )
+        # What /metrics serves (empty figures where no gateway runs).
+        self.prometheus: PrometheusMetrics = PrometheusMetrics(
+            lambda: self.gateway.gateway.routes if self.gateway is not None else None
         )
 
     async def start_background(self) -> None:
@@ -341,7 +348,7 @@ class Runtime:
 
     def _metering_taps(self) -> list[Meter]:
         """Monitoring's readers of every gateway request (each keeps its own figures)."""
-        return []
+        return [self.prometheus]
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.

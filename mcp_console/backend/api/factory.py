@@ -17,6 +17,7 @@ from mcp_console.backend.api.routes import (
     health,
     keys,
     live,
+    metrics,
     reviews,
     teams,
     users,
@@ -69,6 +70,8 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     app.add_middleware(EncodedSlashes)
     install_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
+    # Outside /api/v1, where scrapers look; it checks its own key (monitor.metrics_auth).
+    app.router.routes.append(metrics.route)
     # Every route wants a key; each route's own actor decides whether a key limited to some
     # deployments will do (``deps.Actor`` refuses one, ``deps.ScopedActor`` keeps to it).
     authenticated = [Depends(key_principal)]

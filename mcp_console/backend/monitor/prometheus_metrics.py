@@ -1,0 +1,150 @@
+"""PrometheusMetrics: the gateway's traffic as Prometheus counters, histograms and gauges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.gateway.routing import RoutingTable
+from mcp_console.backend.monitor.prometheus_labels import (
+    TOOLS_CALL,
+    ToolNames,
+    error_label,
+    method_label,
+)
+
+# The OpenTelemetry MCP conventions' histogram (mcp.server.operation.duration, in seconds)
+# spans quick pings to tool calls of minutes.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+OPERATION_LABELS = ("deployment", "mcp_method_name", "gen_ai_tool_name", "error_type")
+
+_OperationKey = tuple[int, str, str, str]
+
+
+class PrometheusMetrics:
+    """A ``Meter`` of the gateway keeping its figures for a Prometheus scrape of /metrics.
+
+    The metrics live in this object's own registry, so several backends in one process
+    (and tests) never share or collide. Every label value comes from the bounded sets of
+    ``prometheus_labels``. ``record()`` and ``inflight_changed()`` only update counters in
+    memory (on the loop, O(1)); ``render()`` reads them and may run on a worker thread
+    (prometheus-client guards its values with locks).
+
+    Args:
+        routes: The routing table of the gateway while one serves, else ``None``: where a
+            deployment id turns into its ``owner/name`` label.
+    """
+
+    def __init__(self, routes: Callable[[], RoutingTable | None]) -> None:
+        self._routes = routes
+        # No ``*_created`` series: they would double every series for a start time that
+        # Prometheus infers from counter resets anyway (a library-wide switch).
+        disable_created_metrics()
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.duration = Histogram(
+            "mcp_server_operation_duration",
+            "MCP request duration as the gateway saw it, from arrival to the last byte sent.",
+            OPERATION_LABELS,
+            unit="seconds",
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "mcp_console_gateway_requests",
+            "Requests the gateway finished, by deployment, method, tool and error type.",
+            OPERATION_LABELS,
+            registry=self.registry,
+        )
+        self.received = Counter(
+            "mcp_console_gateway_received_bytes",
+            "Request body bytes received from clients.",
+            ("deployment",),
+            registry=self.registry,
+        )
+        self.sent = Counter(
+            "mcp_console_gateway_sent_bytes",
+            "Response body bytes sent to clients.",
+            ("deployment",),
+            registry=self.registry,
+        )
+        self.inflight = Gauge(
+            "mcp_console_gateway_inflight_requests",
+            "Requests the gateway is serving now.",
+            ("deployment",),
+            registry=self.registry,
+        )
+        self._names: dict[int, str] = {}
+        self._tools: dict[int, ToolNames] = {}
+        # The children of each label set, so a request does one dictionary read per metric
+        # rather than prometheus-client's label validation and locking every time.
+        self._operations: dict[_OperationKey, tuple[Histogram, Counter]] = {}
+        self._traffic: dict[int, tuple[Counter, Counter, Gauge]] = {}
+
+    # -- the Meter protocol (the request path) -------------------------------------------
+
+    def record(self, record: RequestRecord) -> None:
+        """Count one finished request: O(1), no I/O, no await."""
+        deployment = record.deployment_id
+        method = method_label(record.method)
+        error = error_label(record)
+        tool = ""
+        if method == TOOLS_CALL:
+            names = self._tools.get(deployment)
+            if names is None:
+                names = self._tools[deployment] = ToolNames()
+            tool = names.label(record.tool_name, bool(error))
+        key = (deployment, method, tool, error)
+        children = self._operations.get(key)
+        if children is None:
+            values = (self._name(deployment), method, tool, error)
+            children = (self.duration.labels(*values), self.requests.labels(*values))
+            self._operations[key] = children
+        duration, requests = children
+        duration.observe(record.latency_ms / 1000.0)
+        requests.inc()
+        received, sent, _ = self._traffic_of(deployment)
+        received.inc(record.bytes_in)
+        sent.inc(record.bytes_out)
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        """Follow a request starting (``+1``) or finishing (``-1``) on a deployment."""
+        self._traffic_of(deployment_id)[2].inc(delta)
+
+    # -- the scrape ------------------------------------------------------------------------
+
+    def render(self) -> bytes:
+        """Every metric in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""
+        return generate_latest(self.registry)
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def _traffic_of(self, deployment: int) -> tuple[Counter, Counter, Gauge]:
+        children = self._traffic.get(deployment)
+        if children is None:
+            name = self._name(deployment)
+            children = (
+                self.received.labels(name),
+                self.sent.labels(name),
+                self.inflight.labels(name),
+            )
+            self._traffic[deployment] = children
+        return children
+
+    def _name(self, deployment: int) -> str:
+        """``owner/name`` of a deployment, looked up once (a name never changes)."""
+        name = self._names.get(deployment)
+        if name is None:
+            routes = self._routes()
+            route = routes.get(deployment) if routes is not None else None
+            name = f"{route.owner_name}/{route.name}" if route is not None else str(deployment)
+            self._names[deployment] = name
+        return name
