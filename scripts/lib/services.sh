@@ -62,6 +62,19 @@ ensure_npm() {
     apt_install nodejs npm || die "apt-get install nodejs npm"
 }
 
+# Prometheus and Alertmanager (Debian's packages): the monitoring tests start their own on
+# loopback with their own configuration, so the packaged services are never started here.
+ensure_prometheus() {
+    if command -v prometheus >/dev/null 2>&1 \
+        && command -v prometheus-alertmanager >/dev/null 2>&1; then
+        note "$(prometheus --version 2>&1 | head -n 1)"
+        return 0
+    fi
+    note "installing prometheus and prometheus-alertmanager"
+    apt_install prometheus prometheus-alertmanager \
+        || die "apt-get install prometheus prometheus-alertmanager"
+}
+
 # A free loopback TCP port, avoiding 5432 and 55432 (a developer's own servers).
 free_port() {
     "$VENV/bin/python" - <<'PY'
