@@ -6,12 +6,13 @@ other is written here, and the bridge (or the runtime) hands over an object that
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from mcp_console.backend.stdio.channel import StdioChannel
+from mcp_console.backend.stdio.channel import LineHook, StdioChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +91,21 @@ class GatewayLink:
     routes: RouteSink
     session_instances: SessionInstanceRegistry
     load: LoadSource
+
+
+class LogSink(Protocol):
+    """Where the drivers hand every line an instance writes (monitoring's log collector).
+
+    Called on the event loop as each line arrives: it must not block, do I/O or await.
+    """
+
+    def write(self, deployment_uid: str, instance: str, stream: str, text: str) -> None:
+        """Take one line of ``stream`` (``stdout``, ``stderr`` or ``console``)."""
+        ...
+
+
+def line_hook(sink: LogSink | None, deployment_uid: str, instance: str) -> LineHook | None:
+    """The hook a driver gives an instance's line buffer: its lines go to ``sink``."""
+    if sink is None:
+        return None
+    return functools.partial(sink.write, deployment_uid, instance)

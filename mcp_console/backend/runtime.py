@@ -27,6 +27,8 @@ from mcp_console.settings import Settings
 
 # How often raw request records past their retention are deleted (usage rows stay).
 PURGE_INTERVAL_SECONDS = 3600.0
+# How often logs past their age or size limit are deleted.
+LOG_PURGE_INTERVAL_SECONDS = 600.0
 # Beyond the stop timeout, how long shutting down may wait for instances to be removed.
 SHUTDOWN_SLACK = 30.0
 
@@ -44,6 +46,8 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.gateway_sessions",
     "mcp_console.backend.monitor.inspector",
     "mcp_console.backend.monitor.live_figures",
+    "mcp_console.backend.monitor.log_collector",
+    "mcp_console.backend.monitor.log_service",
     "mcp_console.backend.monitor.prometheus_metrics",
     "mcp_console.backend.monitor.resource_sampler",
     "mcp_console.backend.security.api_keys",
@@ -77,6 +81,8 @@ if TYPE_CHECKING:
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.inspector import InspectorService
     from mcp_console.backend.monitor.live_figures import LiveFiguresService
+    from mcp_console.backend.monitor.log_collector import LogCollector
+    from mcp_console.backend.monitor.log_service import LogService
     from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
     from mcp_console.backend.security.api_keys import KeyService
     from mcp_console.backend.security.internal_keys import InternalKeys
@@ -191,16 +197,22 @@ class Runtime:
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.inspector import InspectorService
         from mcp_console.backend.monitor.live_figures import LiveFiguresService
+        from mcp_console.backend.monitor.log_collector import open_log_collector
+        from mcp_console.backend.monitor.log_service import LogService
         from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
         from mcp_console.backend.monitor.resource_sampler import ResourceSampler
         from mcp_console.backend.security.api_keys import KeyService
         from mcp_console.backend.security.internal_keys import InternalKeys
         from mcp_console.backend.security.teams import TeamService
 
-        self.drivers: Drivers = Drivers(self.settings)
+        secrets_store = DeploymentSecrets(self.settings)
+        # Every line an instance writes, masked and kept (the gateway's access log too).
+        self.log_collector: LogCollector = await open_log_collector(
+            self.settings, self.sessions, secrets_store
+        )
+        self.drivers: Drivers = Drivers(self.settings, log_sink=self.log_collector)
         # Which versions run here, and why not (for the service detail page).
         self.runnability: Runnability = Runnability(self.catalog, self.drivers)
-        secrets_store = DeploymentSecrets(self.settings)
         self.controller: Controller = Controller(
             self.sessions,
             self.events,
@@ -215,6 +227,9 @@ class Runtime:
             secrets_store,
             self.settings.deploy,
             self.catalog.record_download,
+        )
+        self.logs: LogService = LogService(
+            self.sessions, self.log_collector.store, self.deployments
         )
         self.keys: KeyService = KeyService(self.sessions, self.events, self.deployments.key_scope)
         self.teams: TeamService = TeamService(self.sessions, self.events)
@@ -270,6 +285,14 @@ class Runtime:
             **job,
         )
         # At start too: a console that is never up for a whole interval still purges.
+        scheduler.add_job(
+            functools.partial(self.log_collector.purge, self.settings.monitor),
+            "interval",
+            seconds=LOG_PURGE_INTERVAL_SECONDS,
+            id="purge-logs",
+            next_run_time=datetime.now(UTC),
+            **job,
+        )
         scheduler.add_job(
             self._purge_request_log,
             "interval",
@@ -348,7 +371,7 @@ class Runtime:
 
     def _metering_taps(self) -> list[Meter]:
         """Monitoring's readers of every gateway request (each keeps its own figures)."""
-        return [self.prometheus]
+        return [self.log_collector, self.prometheus]
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.
@@ -391,6 +414,8 @@ class Runtime:
         if hasattr(self, "controller"):
             await self.controller.close()
             await self.drivers.close()
+        if hasattr(self, "log_collector"):
+            await self.log_collector.aclose()
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

@@ -39,6 +39,7 @@ from mcp_console.backend.deploy.plan import (
 from mcp_console.backend.deploy.pull import ImagePuller
 from mcp_console.backend.deploy.pypi_release import PypiIndex
 from mcp_console.backend.deploy.remote import REMOTE, why_not_remote
+from mcp_console.backend.ports import LogSink
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.settings import Settings
@@ -66,15 +67,19 @@ class Drivers:
     ``process``, or ``auto`` (Docker when an engine answers, else processes).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, log_sink: LogSink | None = None) -> None:
         self.settings = settings
+        # Told every line an instance writes (monitoring's log store).
+        self._log_sink = log_sink
         self.scope = console_scope(settings)
         # One npm install cache and Node.js finder for processes and images alike.
         self.node = NodeToolchain(settings.node)
         # One lookup of PyPI releases (Requires-Python, upload time) for venvs and images.
         self.pypi = PypiIndex(settings.pypi)
         venvs = VenvCache(settings.data_dir / "venvs", settings.pypi, index=self.pypi)
-        self.process = ProcessManager(settings.data_dir, venvs=venvs, node=self.node)
+        self.process = ProcessManager(
+            settings.data_dir, venvs=venvs, node=self.node, log_sink=log_sink
+        )
         self.remote = RemoteDriver()
         self.engine = Engine()
         self.images = ImageBuilder(settings.images, self.engine, node=self.node, pypi=self.pypi)
@@ -112,7 +117,9 @@ class Drivers:
                     )
                     raise Unavailable(self._docker_error) from None
                 self._docker_error = None
-                self._docker = DockerManager(self.engine, scope_labels={SCOPE_LABEL: self.scope})
+                self._docker = DockerManager(
+                    self.engine, scope_labels={SCOPE_LABEL: self.scope}, log_sink=self._log_sink
+                )
                 if self._on_connect is not None:
                     self._on_connect(self._docker)
         return self._docker

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -19,38 +19,55 @@ class ChannelClosed(ConnectionError):
     """The server's stdout ended or its stdin can no longer be written."""
 
 
+# Told each complete line as it is kept: (stream, text), stream "stderr", "stdout" or
+# "console" (a line mcp-console itself wrote). Called on the event loop; must not block.
+LineHook = Callable[[str, str], None]
+
+
 class StderrBuffer:
-    """The last lines a server wrote to stderr, bounded in lines and in line length."""
+    """The last lines a server wrote to stderr, bounded in lines and in line length.
 
-    def __init__(self, max_lines: int = 500, max_line_chars: int = 4000) -> None:
+    Each stream fed keeps its own unterminated tail, so an HTTP server's stdout and stderr
+    feeding one buffer do not splice into each other's lines.
+    """
+
+    def __init__(
+        self, max_lines: int = 500, max_line_chars: int = 4000, *, on_line: LineHook | None = None
+    ) -> None:
         self._lines: deque[str] = deque(maxlen=max_lines)
-        self._partial = bytearray()
+        self._partial: dict[str, bytearray] = {}
         self._max_line_chars = max_line_chars
+        self._on_line = on_line
 
-    def feed(self, data: bytes) -> None:
-        """Add raw stderr bytes; complete lines are kept, the rest waits for its newline."""
-        self._partial += data
-        *complete, rest = self._partial.split(b"\n")
+    def feed(self, data: bytes, stream: str = "stderr") -> None:
+        """Add raw bytes of ``stream``; complete lines are kept, the rest waits for its newline."""
+        partial = self._partial.setdefault(stream, bytearray())
+        partial += data
+        *complete, rest = partial.split(b"\n")
         for raw in complete:
-            self._append(bytes(raw))
-        self._partial = bytearray(rest)
-        if len(self._partial) > self._max_line_chars * 4:
-            self._append(bytes(self._partial))
-            self._partial.clear()
+            self._append(bytes(raw), stream)
+        partial[:] = rest
+        if len(partial) > self._max_line_chars * 4:
+            self._append(bytes(partial), stream)
+            partial.clear()
 
     def note(self, line: str) -> None:
         """Record a line written by mcp-console itself (marked so it is not mistaken)."""
         self._lines.append(f"[mcp-console] {line}"[: self._max_line_chars])
+        if self._on_line is not None:
+            self._on_line("console", line[: self._max_line_chars])
 
     def tail(self, count: int) -> list[str]:
-        """The last ``count`` lines, including an unterminated last line."""
+        """The last ``count`` lines, including unterminated last lines."""
         lines = list(self._lines)
-        if self._partial:
-            lines.append(self._decode(bytes(self._partial)))
+        lines.extend(self._decode(bytes(rest)) for rest in self._partial.values() if rest)
         return lines[-count:] if count > 0 else []
 
-    def _append(self, raw: bytes) -> None:
-        self._lines.append(self._decode(raw))
+    def _append(self, raw: bytes, stream: str) -> None:
+        line = self._decode(raw)
+        self._lines.append(line)
+        if self._on_line is not None:
+            self._on_line(stream, line)
 
     def _decode(self, raw: bytes) -> str:
         return raw.decode("utf-8", "replace").rstrip("\r")[: self._max_line_chars]

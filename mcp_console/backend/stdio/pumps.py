@@ -44,8 +44,10 @@ async def pump_stdout(reader: asyncio.StreamReader, channel: StdioChannel) -> No
         await channel.feed_eof()
 
 
-async def pump_stderr(reader: asyncio.StreamReader, stderr: StderrBuffer) -> None:
-    """Feed a subprocess's stderr pipe into its ring buffer."""
+async def pump_stderr(
+    reader: asyncio.StreamReader, stderr: StderrBuffer, stream: str = "stderr"
+) -> None:
+    """Feed a subprocess's stderr pipe (or an HTTP server's stdout) into its ring buffer."""
     with contextlib.suppress(ConnectionError, OSError):
         while chunk := await reader.read(65536):
-            stderr.feed(chunk)
+            stderr.feed(chunk, stream)

@@ -31,7 +31,8 @@ from mcp_console.backend.deploy.drivers.base import (
 )
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout, docker_event
-from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
+from mcp_console.backend.ports import LogSink, line_hook
+from mcp_console.backend.stdio.channel import LineHook, StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_docker_attach
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
 
@@ -72,14 +73,20 @@ class DockerManager:
             closes it); the default one is opened lazily and closed by ``close``.
         scope_labels: labels put on, and required of, every container this manager sees;
             separates consoles (or test runs) sharing one engine.
+        log_sink: told every line stdio containers write to stderr while attached.
     """
 
     name = "docker"
 
     def __init__(
-        self, engine: Engine | None = None, *, scope_labels: Mapping[str, str] | None = None
+        self,
+        engine: Engine | None = None,
+        *,
+        scope_labels: Mapping[str, str] | None = None,
+        log_sink: LogSink | None = None,
     ) -> None:
         self._owns_engine = engine is None
+        self._log_sink = log_sink
         self.engine = engine or Engine()
         self._scope = dict(scope_labels or {})
         self._attachments: dict[str, _Attachment] = {}
@@ -117,7 +124,8 @@ class DockerManager:
         try:
             if spec.transport == "stdio":
                 # Attach before start so not one byte of early output is lost.
-                self._attachments[spec.name] = await self._attach(container.id)
+                hook = line_hook(self._log_sink, spec.deployment_id, spec.instance_id)
+                self._attachments[spec.name] = await self._attach(container.id, hook)
             await self.engine.call(container.start)
         except BaseException:
             await self._discard(spec.name, container.id)
@@ -186,7 +194,7 @@ class DockerManager:
             )
         return kwargs
 
-    async def _attach(self, container_id: str) -> _Attachment:
+    async def _attach(self, container_id: str, hook: LineHook | None) -> _Attachment:
         client = await self.engine.client()
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sdk_socket = await self.engine.call(client.api.attach_socket, container_id, params=params)
@@ -197,7 +205,7 @@ class DockerManager:
         finally:
             sdk_socket.close()
         reader, writer = await asyncio.open_connection(sock=own, limit=2**20)
-        stderr = StderrBuffer()
+        stderr = StderrBuffer(on_line=hook)
         channel = StdioChannel(writer, stderr)
         channel.run_reader(pump_docker_attach(reader, channel))
         return _Attachment(channel=channel, stderr=stderr)
@@ -333,7 +341,10 @@ class DockerManager:
             raise Unavailable(f"{ref} is not running")
         if attachment is not None:
             await attachment.channel.aclose()
-        attachment = await self._attach(container.id)
+        hook = line_hook(
+            self._log_sink, labels.get(LABEL_DEPLOYMENT, ""), labels.get(LABEL_INSTANCE, "")
+        )
+        attachment = await self._attach(container.id, hook)
         self._attachments[ref] = attachment
         return attachment.channel
 

@@ -27,6 +27,7 @@ from mcp_console.backend.deploy.drivers.base import (
 from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
 from mcp_console.backend.deploy.node import NodeToolchain
+from mcp_console.backend.ports import LogSink, line_hook
 from mcp_console.backend.stdio.channel import StderrBuffer, StdioChannel
 from mcp_console.backend.stdio.pumps import pump_stderr, pump_stdout
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound, Unavailable
@@ -73,6 +74,7 @@ class ProcessManager:
         venvs: the package venv cache (defaults to one under ``data_dir``).
         node: installs npm packages and finds the Node.js that runs them (by default with
             the default ``NodeSettings``).
+        log_sink: told every line the instances write to stderr (and HTTP servers' stdout).
     """
 
     name = "process"
@@ -83,8 +85,10 @@ class ProcessManager:
         *,
         venvs: VenvCache | None = None,
         node: NodeToolchain | None = None,
+        log_sink: LogSink | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self._log_sink = log_sink
         self.venvs = venvs or VenvCache(data_dir / "venvs")
         self.node = node or NodeToolchain(NodeSettings())
         self._processes: dict[str, _Process] = {}
@@ -129,7 +133,10 @@ class ProcessManager:
             ) from None
         assert process.stdout is not None
         assert process.stderr is not None
-        entry = _Process(spec=spec, process=process, stderr=StderrBuffer(), workdir=workdir)
+        hook = line_hook(self._log_sink, spec.deployment_id, spec.instance_id)
+        entry = _Process(
+            spec=spec, process=process, stderr=StderrBuffer(on_line=hook), workdir=workdir
+        )
         entry.port = port
         entry.tasks.append(asyncio.create_task(pump_stderr(process.stderr, entry.stderr)))
         if stdio:
@@ -138,7 +145,9 @@ class ProcessManager:
             entry.channel.run_reader(pump_stdout(process.stdout, entry.channel))
         else:
             # HTTP servers may log to stdout (uvicorn's access log does): keep it with stderr.
-            entry.tasks.append(asyncio.create_task(pump_stderr(process.stdout, entry.stderr)))
+            entry.tasks.append(
+                asyncio.create_task(pump_stderr(process.stdout, entry.stderr, "stdout"))
+            )
         entry.tasks.append(asyncio.create_task(self._watch(entry)))
         self._processes[spec.name] = entry
         self._publish("start", entry)

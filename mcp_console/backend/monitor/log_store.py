@@ -1,0 +1,221 @@
+"""The log store: every instance's output and the gateway's access log in one SQLite file.
+
+Why a SQLite file of its own (``logs.db`` in the data dir), whatever the main database
+is: logs are high-volume, append-only and written by the one backend process. Kept apart
+they never contend with the main database's transactions (nor fill a PostgreSQL server's
+WAL with chatter), their retention is a matter of deleting the oldest rows of one file,
+and a SQLite reader on the same machine (the CLI, a console) searches them directly. WAL
+mode lets those readers search while the backend writes; ``synchronous=NORMAL`` keeps a
+committed batch across a crash of the process (``kill -9``), which is what a log needs.
+
+Search stays fast on millions of lines through an FTS5 index with the trigram tokenizer
+(any substring of three characters or more, case-insensitive), ordered by row id, which
+grows with time, so the newest matches are found first. Every method here blocks: the
+collector calls the writers on its one writer thread, readers call ``search`` through
+``asyncio.to_thread``, each on a connection of its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcp_console.backend.monitor.log_search import REGEX_FUNCTION, LogFilter, build_query
+
+FILE_NAME = "logs.db"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS lines (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    deployment_id INTEGER NOT NULL,
+    instance TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lines_at ON lines (at);
+CREATE INDEX IF NOT EXISTS lines_deployment ON lines (deployment_id, id);
+CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5(
+    text, content='lines', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS lines_added AFTER INSERT ON lines BEGIN
+    INSERT INTO lines_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS lines_removed AFTER DELETE ON lines BEGIN
+    INSERT INTO lines_fts (lines_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+# Deleting by size removes a little more than the excess, so the next few batches do not
+# each start another purge.
+_SIZE_HEADROOM = 0.8
+_BUSY_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """One line as written: its level is a rank (0 debug … 3 error)."""
+
+    at: float
+    deployment_id: int
+    instance: str
+    stream: str
+    level: int
+    text: str
+
+
+# (id, at, deployment_id, instance, stream, level, text)
+Row = tuple[int, float, int, str, str, int, str]
+
+
+class LogStore:
+    """The log database file: append in batches, search, and delete by age and size.
+
+    Args:
+        path: the database file (created with its schema on ``open``).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        """Create the file and its schema if needed and open the writing connection."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Before the first table: only then can freed pages go back to the file system.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        conn.executescript(_SCHEMA)
+        self.path.chmod(0o600)
+        self._writer = conn
+
+    def close(self) -> None:
+        """Close the writing connection (a checkpoint folds the WAL into the file)."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    def append(self, lines: Sequence[StoredLine]) -> None:
+        """Write ``lines`` in one transaction."""
+        with self._lock:
+            conn = self._conn()
+            with _transaction(conn):
+                conn.executemany(
+                    "INSERT INTO lines (at, deployment_id, instance, stream, level, text) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(x.at, x.deployment_id, x.instance, x.stream, x.level, x.text) for x in lines],
+                )
+
+    def search(self, wanted: LogFilter) -> list[Row]:
+        """The lines ``wanted`` asks for (newest first, or oldest first after an id)."""
+        if not wanted.deployment_ids:
+            return []
+        conn = self.reader()
+        try:
+            ids = _id_range(conn, wanted)
+            if ids is None:
+                return []
+            sql, params = build_query(wanted, ids)
+            regex = wanted.text.regex if wanted.text is not None else None
+            if regex is not None:
+                conn.create_function(REGEX_FUNCTION, 1, lambda text: regex.search(text) is not None)
+            return [tuple(row) for row in conn.execute(sql, params)]
+        finally:
+            conn.close()
+
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of the caller's own (WAL: it reads while batches land)."""
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        return conn
+
+    def delete_before(self, at: float) -> int:
+        """Delete the lines written before ``at`` (epoch seconds); returns how many."""
+        with self._lock:
+            conn = self._conn()
+            with _transaction(conn):
+                cursor = conn.execute("DELETE FROM lines WHERE at < ?", (at,))
+            self._shrink(conn)
+            return cursor.rowcount
+
+    def delete_over(self, max_bytes: int) -> int:
+        """Delete the oldest lines until the file holds at most ``max_bytes``."""
+        with self._lock:
+            conn = self._conn()
+            used = self._used_bytes(conn)
+            if used <= max_bytes:
+                return 0
+            count, newest = conn.execute(
+                "SELECT count(*), coalesce(max(id), 0) FROM lines"
+            ).fetchone()
+            keep = int(count * max_bytes / used * _SIZE_HEADROOM)
+            with _transaction(conn):
+                cursor = conn.execute("DELETE FROM lines WHERE id <= ?", (newest - keep,))
+                # Merged into one segment: the index's deleted entries stop taking room.
+                conn.execute("INSERT INTO lines_fts (lines_fts) VALUES ('optimize')")
+            self._shrink(conn)
+            return cursor.rowcount
+
+    def size_bytes(self) -> int:
+        """The bytes the store's pages hold (free pages not counted)."""
+        with self._lock:
+            return self._used_bytes(self._conn())
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._writer is None:
+            raise RuntimeError("the log store is not open")
+        return self._writer
+
+    @staticmethod
+    def _used_bytes(conn: sqlite3.Connection) -> int:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
+
+    @staticmethod
+    def _shrink(conn: sqlite3.Connection) -> None:
+        # Free pages go back to the file system, and the WAL is folded in and emptied.
+        conn.execute("PRAGMA incremental_vacuum")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _id_range(conn: sqlite3.Connection, wanted: LogFilter) -> tuple[int, int] | None:
+    """The ids of the lines in the filter's time range (``None``: there are none)."""
+    low, high = 0, 2**62
+    if wanted.since is not None:
+        row = conn.execute(
+            "SELECT id FROM lines WHERE at >= ? ORDER BY at LIMIT 1", (wanted.since,)
+        ).fetchone()
+        if row is None:
+            return None
+        low = int(row[0])
+    if wanted.until is not None:
+        row = conn.execute(
+            "SELECT id FROM lines WHERE at <= ? ORDER BY at DESC LIMIT 1", (wanted.until,)
+        ).fetchone()
+        if row is None:
+            return None
+        high = int(row[0])
+    return (low, high) if low <= high else None
+
+
+class _transaction:
+    """BEGIN … COMMIT on an autocommit connection, ROLLBACK on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,100 @@
+"""Instances' lines and the gateway's access log land in the log store, masked, and are
+still searchable after the backend restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from mcp_console.backend.monitor.log_store import FILE_NAME
+from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.secrets import MASK
+from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
+from mcp_console.schemas.logs import LogLevel, LogLine, LogQuery, LogStream
+from mcp_console.schemas.users import Principal
+from mcp_console.settings import Settings
+
+from ..catalogs import (
+    SECRET_SCHEMA,
+    SETTLE_TIMEOUT,
+    all_healthy,
+    call_through_gateway,
+    publish,
+    shell_version,
+    wait_for,
+)
+
+TOKEN = "t0ken-of-the-log-5a9c2e"
+SCRIPT = "\n".join(
+    [
+        'echo "INFO starting, token $API_TOKEN" >&2',
+        'echo "WARN disk almost full" >&2',
+        'echo "ERROR upstream timeout after 5000ms" >&2',
+        """echo '{"level": "error", "msg": "json says it failed"}' >&2""",
+    ]
+)
+
+
+async def _lines(runtime: Runtime, actor: Principal, query: LogQuery, count: int) -> list[LogLine]:
+    """Search until at least ``count`` lines match (the collector writes every half second)."""
+    found = await runtime.logs.search(actor, query)
+    with anyio.fail_after(SETTLE_TIMEOUT):
+        while len(found) < count:
+            await anyio.sleep(0.2)
+            found = await runtime.logs.search(actor, query)
+    return found
+
+
+async def test_lines_and_access_log_are_kept_masked_across_a_restart(
+    live_settings: Settings,
+) -> None:
+    async with Runtime(live_settings, migrate=False, background=True) as live:
+        leaky = shell_version("1.0.0", SCRIPT, schema=SECRET_SCHEMA)
+        admin = await publish(live, "svc", leaky)
+        await live.deployments.create(
+            admin,
+            DeploymentCreate(
+                service="svc",
+                name="svc",
+                secrets={"api_token": TOKEN},
+                runtime=RuntimeChoice.PROCESS,
+            ),
+        )
+        detail = await wait_for(live, admin, "svc", all_healthy)
+        instance = detail.instances[0]
+        await call_through_gateway(live, instance, "echo", {"text": "hello"})
+        [access] = await _lines(live, admin, LogQuery(deployment="svc", text="tool=echo"), 1)
+        assert access.stream is LogStream.ACCESS
+        assert access.instance == instance.name
+        assert "tools/call" in access.text and "status=200" in access.text
+        assert f"user={admin.name}" in access.text
+        await _lines(live, admin, LogQuery(deployment="svc", text="json says"), 1)
+
+    # A new backend on the same data dir: nothing runs, the lines are still there.
+    async with Runtime(live_settings, migrate=False) as again:
+        assert again.local_admin is not None
+        admin = again.local_admin
+        severe = await again.logs.search(admin, LogQuery(deployment="svc", level="warn"))
+        texts = [line.text for line in severe]
+        assert "ERROR upstream timeout after 5000ms" in texts
+        assert "WARN disk almost full" in texts
+        assert any("json says it failed" in text for text in texts)
+        assert all(line.level in (LogLevel.WARN, LogLevel.ERROR) for line in severe)
+        # Newest first.
+        assert [line.id for line in severe] == sorted((line.id for line in severe), reverse=True)
+
+        # Each start of the instance wrote it (the health probe's session may start one too).
+        starts = await again.logs.search(admin, LogQuery(deployment="svc", text="starting"))
+        assert starts
+        assert {line.text for line in starts} == {f"INFO starting, token {MASK}"}
+        assert {line.stream for line in starts} == {LogStream.STDERR}
+        assert instance.name in {line.instance for line in starts}
+
+    stored = b"".join(path.read_bytes() for path in _store_files(live_settings.data_dir))
+    assert b"json says it failed" in stored  # the file is the store
+    assert TOKEN.encode() not in stored
+
+
+def _store_files(data_dir: Path) -> list[Path]:
+    return list(data_dir.glob(FILE_NAME + "*"))
