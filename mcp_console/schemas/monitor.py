@@ -1,4 +1,4 @@
-"""DTOs of a running deployment seen live: traffic figures, resource use, sessions, inspection."""
+"""DTOs of a deployment seen live and over time: traffic, resource use, sessions, inspection."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from mcp_console.schemas.base import Dto
+from mcp_console.schemas.errors import Invalid
 
 
 class TrafficPoint(Dto):
@@ -136,3 +137,123 @@ class ToolCallOutcome(Dto):
     structured: dict[str, Any] | None
     elapsed_ms: float
     exchange: list[RpcMessage]
+
+
+# -- metrics history -------------------------------------------------------------------------
+
+
+class HistoryRange(StrEnum):
+    """How far back a history chart reaches."""
+
+    MINUTES_15 = "15m"
+    HOUR = "1h"
+    DAY = "24h"
+    WEEK = "7d"
+    MONTH = "30d"
+
+
+# Per range: its span and the step between two points, in seconds (90 to 240 points).
+HISTORY_STEPS: dict[HistoryRange, tuple[int, int]] = {
+    HistoryRange.MINUTES_15: (15 * 60, 10),
+    HistoryRange.HOUR: (3600, 30),
+    HistoryRange.DAY: (86400, 600),
+    HistoryRange.WEEK: (7 * 86400, 3600),
+    HistoryRange.MONTH: (30 * 86400, 3 * 3600),
+}
+
+
+class Breakdown(StrEnum):
+    """What a history is split by, beside its total."""
+
+    INSTANCE = "instance"
+    TOOL = "tool"
+    USER = "user"
+
+
+def history_range(value: str) -> HistoryRange:
+    """The range ``value`` names.
+
+    Raises:
+        Invalid: it names none (field ``range``).
+    """
+    try:
+        return HistoryRange(value)
+    except ValueError:
+        known = ", ".join(r.value for r in HistoryRange)
+        raise Invalid(f"unknown range {value!r}: use one of {known}", field="range") from None
+
+
+def breakdown_of(value: str | None) -> Breakdown | None:
+    """The breakdown ``value`` names (``None``: none).
+
+    Raises:
+        Invalid: it names none (field ``by``).
+    """
+    if value is None:
+        return None
+    try:
+        return Breakdown(value)
+    except ValueError:
+        known = ", ".join(b.value for b in Breakdown)
+        raise Invalid(f"unknown breakdown {value!r}: use one of {known}", field="by") from None
+
+
+class HistoryPoint(Dto):
+    """One step of a history: the requests that ended in it, and what instances held.
+
+    The instance figures are ``None`` in a series by tool or user, and where no instance
+    was read: CPU is % of one core and memory MiB, each the mean of its readings (summed
+    over instances in a total); in flight and sessions the highest seen.
+    """
+
+    at: datetime
+    requests: int
+    errors: int
+    errors_rpc: int = Field(description="JSON-RPC error replies.")
+    errors_http: int = Field(description="HTTP or transport failures.")
+    errors_refused: int = Field(description="Requests the gateway refused itself.")
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    bytes_in: int
+    bytes_out: int
+    in_flight_max: int | None = None
+    sessions_max: int | None = None
+    restarts: int | None = None
+    cpu_percent: float | None = None
+    memory_mb: float | None = None
+
+
+class HistorySeries(Dto):
+    """A history over a range: the total or one instance, tool or user of a breakdown."""
+
+    key: str
+    requests: int
+    errors: int
+    p95_ms: float | None
+    points: list[HistoryPoint]
+
+
+class ToolFigures(Dto):
+    """One tool's calls over a range."""
+
+    tool: str
+    calls: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+class MetricsHistory(Dto):
+    """A deployment's kept metrics over a range: the total, a breakdown and each tool."""
+
+    deployment: str
+    period: HistoryRange
+    step_s: int
+    start: datetime
+    end: datetime
+    by: Breakdown | None
+    total: HistorySeries
+    breakdown: list[HistorySeries]
+    tools: list[ToolFigures]

@@ -260,6 +260,61 @@ CREATE TABLE deployment_registry_logins (
 	CONSTRAINT fk_deployment_registry_logins_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
 	CONSTRAINT uq_deployment_registry_logins_deployment_id_registry UNIQUE (deployment_id, registry)
 );
+CREATE TABLE metrics_traffic (
+	deployment_id INTEGER NOT NULL, 
+	tier INTEGER NOT NULL, 
+	bucket BIGINT NOT NULL, 
+	instance VARCHAR(64) NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	requests BIGINT NOT NULL, 
+	errors_rpc BIGINT NOT NULL, 
+	errors_http BIGINT NOT NULL, 
+	errors_refused BIGINT NOT NULL, 
+	latency_us BIGINT NOT NULL, 
+	bytes_in BIGINT NOT NULL, 
+	bytes_out BIGINT NOT NULL, 
+	h00 BIGINT NOT NULL, 
+	h01 BIGINT NOT NULL, 
+	h02 BIGINT NOT NULL, 
+	h03 BIGINT NOT NULL, 
+	h04 BIGINT NOT NULL, 
+	h05 BIGINT NOT NULL, 
+	h06 BIGINT NOT NULL, 
+	h07 BIGINT NOT NULL, 
+	h08 BIGINT NOT NULL, 
+	h09 BIGINT NOT NULL, 
+	h10 BIGINT NOT NULL, 
+	h11 BIGINT NOT NULL, 
+	h12 BIGINT NOT NULL, 
+	h13 BIGINT NOT NULL, 
+	h14 BIGINT NOT NULL, 
+	h15 BIGINT NOT NULL, 
+	CONSTRAINT pk_metrics_traffic PRIMARY KEY (deployment_id, tier, bucket, instance, tool, user_id), 
+	CONSTRAINT fk_metrics_traffic_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE
+);
+CREATE TABLE metrics_instances (
+	deployment_id INTEGER NOT NULL, 
+	tier INTEGER NOT NULL, 
+	bucket BIGINT NOT NULL, 
+	instance VARCHAR(64) NOT NULL, 
+	in_flight_max INTEGER NOT NULL, 
+	sessions_max INTEGER NOT NULL, 
+	restarts INTEGER NOT NULL, 
+	cpu_sum FLOAT NOT NULL, 
+	cpu_n INTEGER NOT NULL, 
+	cpu_max FLOAT, 
+	memory_sum FLOAT NOT NULL, 
+	memory_n INTEGER NOT NULL, 
+	memory_max FLOAT, 
+	CONSTRAINT pk_metrics_instances PRIMARY KEY (deployment_id, tier, bucket, instance), 
+	CONSTRAINT fk_metrics_instances_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE
+);
+CREATE TABLE metrics_rollups (
+	tier INTEGER NOT NULL, 
+	done_until BIGINT NOT NULL, 
+	CONSTRAINT pk_metrics_rollups PRIMARY KEY (tier)
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -289,6 +344,8 @@ CREATE INDEX ix_deployment_shares_team_id ON deployment_shares (team_id);
 CREATE INDEX ix_api_keys_revoked_at ON api_keys (revoked_at);
 CREATE INDEX ix_api_key_deployments_deployment_id ON api_key_deployments (deployment_id);
 CREATE INDEX ix_deployment_registry_logins_deployment_id ON deployment_registry_logins (deployment_id);
+CREATE INDEX ix_metrics_traffic_tier_bucket ON metrics_traffic (tier, bucket);
+CREATE INDEX ix_metrics_instances_tier_bucket ON metrics_instances (tier, bucket);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -320,4 +377,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0011');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0012');

@@ -25,7 +25,7 @@ V = TypeVar("V", bound=DeploymentView)
 # The span of the live figures: a minute, second by second.
 LIVE_HISTORY_S = 60
 # Instances that have (or are about to have) a container or process to measure.
-_MEASURED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.DRAINING})
+MEASURED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceStatus.DRAINING})
 
 
 class LiveFiguresService:
@@ -112,7 +112,7 @@ class LiveFiguresService:
         measured = [
             (row, (row.driver, row.container_id))
             for row in state.instances
-            if row.status in _MEASURED and row.driver and row.container_id
+            if row.status in MEASURED and row.driver and row.container_id
         ]
         used = await self._sampler.sample([target for _, target in measured])
         traffic = stats.instances(state.id, window)
