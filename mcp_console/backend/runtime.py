@@ -249,7 +249,7 @@ class Runtime:
         )
         # What /metrics serves (empty figures where no gateway runs).
         self.prometheus: PrometheusMetrics = PrometheusMetrics(
-            lambda: self.gateway.gateway.routes if self.gateway is not None else None
+            lambda: self.gateway.gateway if self.gateway is not None else None
         )
 
     async def start_background(self) -> None:

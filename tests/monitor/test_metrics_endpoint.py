@@ -23,6 +23,8 @@ FAMILIES = {
     "mcp_console_gateway_received_bytes",
     "mcp_console_gateway_sent_bytes",
     "mcp_console_gateway_inflight_requests",
+    "mcp_console_gateway_instances",
+    "mcp_console_gateway_sessions",
 }
 
 

@@ -7,11 +7,14 @@ from collections import Counter
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.records import RequestRecord
-from mcp_console.backend.gateway.routing import DeploymentRoute, RoutingTable
+from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 from mcp_console.backend.monitor.prometheus_labels import MAX_TOOLS, OTHER
 from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
 from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.errors import Unauthorized
+from mcp_console.schemas.users import Principal
 from tests.gateway.helpers import Caller, connect, result_of
 
 # Fixtures: ``backend`` and ``database_url`` (SQLite only).
@@ -53,18 +56,23 @@ def counts(metrics: PrometheusMetrics, label: str, **match: str) -> Counter[str]
     return found
 
 
-def routes_of(*names: tuple[int, str]) -> RoutingTable:
-    table = RoutingTable()
+async def no_keys(key: str) -> Principal:
+    raise Unauthorized("no keys here")
+
+
+def gateway_routing(*names: tuple[int, str]) -> Gateway:
+    """A gateway (not served) routing deployments of ada's with these ids and names."""
+    gateway = Gateway(no_keys)
     for deployment_id, name in names:
-        table.upsert_deployment(
+        gateway.routes.upsert_deployment(
             DeploymentRoute(deployment_id=deployment_id, owner_id=1, owner_name="ada", name=name)
         )
-    return table
+    return gateway
 
 
 def test_each_deployment_keeps_at_most_max_tools_names_and_counts_the_rest_as_other() -> None:
-    table = routes_of((1, "noisy"), (2, "quiet"))
-    metrics = PrometheusMetrics(lambda: table)
+    gateway = gateway_routing((1, "noisy"), (2, "quiet"))
+    metrics = PrometheusMetrics(lambda: gateway)
     names = [f"tool-{i}" for i in range(MAX_TOOLS + 150)]
     for name in names:
         metrics.record(request(1, tool=name))
@@ -122,6 +130,26 @@ def test_error_type_is_the_json_rpc_code_or_http_status_from_a_bounded_set() -> 
         "401": 1,
         "503": 1,
     }
+
+
+def test_routed_instances_are_counted_by_state_and_sessions_by_deployment() -> None:
+    gateway = gateway_routing((1, "svc"))
+    for name, healthy, draining in (("a", True, False), ("b", False, False), ("c", True, True)):
+        instance = UpstreamInstance(
+            name, "streamable-http", url="http://127.0.0.1:9/mcp", healthy=healthy
+        )
+        gateway.routes.set_instance(1, instance)
+        if draining:
+            gateway.routes.mark_draining(1, name)
+    metrics = PrometheusMetrics(lambda: gateway)
+    metrics.state.refresh()
+    states = {
+        sample.labels["state"]: sample.value
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for sample in family.samples
+        if sample.name == "mcp_console_gateway_instances"
+    }
+    assert states == {"healthy": 1, "unhealthy": 1, "draining": 1}
 
 
 async def test_random_tool_names_from_an_sdk_client_stay_within_the_cap(

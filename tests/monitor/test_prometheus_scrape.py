@@ -43,14 +43,19 @@ async def test_prometheus_counts_exactly_the_tool_calls_made_through_the_gateway
     assert admin is not None
     endpoint = await deployed(backend, "scraped")
     caller = Caller(admin, await backend.users.create_key(admin, admin.name, label="calls"))
-    async with connect(endpoint, caller) as client:
+    deployment = f'deployment="{admin.name}/scraped"'
+    # A client of the handshake era holds a session (modern clients need none).
+    async with connect(endpoint, caller, "legacy") as client:
         await client.list_tools()
         for i in range(CALLS):
             assert await result_of(client, "add", {"a": i, "b": 1}) == i + 1
         for _ in range(SLEEPS):
             await result_of(client, "sleep", {"seconds": SLEEP_SECONDS})
+        sessions = f"mcp_console_gateway_sessions{{{deployment}}}"
+        assert await prometheus.settled(sessions, lambda value: value == 1) == 1
 
-    deployment = f'deployment="{admin.name}/scraped"'
+    # Leaving ends the session.
+    assert await prometheus.settled(sessions, lambda value: value == 0) == 0
     calls = f'sum(mcp_console_gateway_requests_total{{{deployment}, mcp_method_name="tools/call"}})'
     total = await prometheus.settled(calls, lambda value: value == CALLS + SLEEPS)
     assert total == CALLS + SLEEPS, await prometheus.target_health()
@@ -61,6 +66,8 @@ async def test_prometheus_counts_exactly_the_tool_calls_made_through_the_gateway
     assert await prometheus.value(f"mcp_server_operation_duration_seconds_count{{{adds}}}") == CALLS
     listed = f'{deployment}, mcp_method_name="tools/list"'
     assert await prometheus.value(f"sum(mcp_console_gateway_requests_total{{{listed}}})") == 1
+    healthy = f'mcp_console_gateway_instances{{{deployment}, state="healthy"}}'
+    assert await prometheus.value(healthy) == 1
 
 
 async def test_latencies_are_recorded_in_seconds(backend: Runtime, prometheus: Prometheus) -> None:

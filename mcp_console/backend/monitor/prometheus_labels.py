@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcp_console.backend.gateway.records import RequestRecord, is_error
+from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 
 # The rule, in one place. Clients choose methods, tool names and (through the servers they
 # call) error codes; a label taking those as they come would let one client create series
@@ -17,6 +18,7 @@ from mcp_console.backend.gateway.records import RequestRecord, is_error
 #   name (failing, past the cap, longer than MAX_NAME_LENGTH) is OTHER. Servers answer an
 #   unknown tool with an ``isError`` result, which is no failure here: the cap is what
 #   bounds a client sending made-up names.
+# - ``state`` (of routed instances): ``healthy``, ``unhealthy`` or ``draining``.
 # - ``error_type``: ``""`` for success (``records.is_error``); a failed request's JSON-RPC
 #   code when it is one of JSONRPC_CODES, its HTTP status when that is 400-599, else OTHER.
 # Never a session id, a user, an argument or any other free text.
@@ -57,6 +59,18 @@ MCP_METHODS = frozenset(
 
 # JSON-RPC's own codes and the ones MCP defines; a server's other codes are OTHER.
 JSONRPC_CODES = frozenset({-32700, -32600, -32601, -32602, -32603, -32002, -32001, -32000})
+
+
+def deployment_label(route: DeploymentRoute) -> str:
+    """The ``deployment`` value of a routed deployment: ``owner/name``."""
+    return f"{route.owner_name}/{route.name}"
+
+
+def instance_state(instance: UpstreamInstance) -> str:
+    """The ``state`` value of a routed instance: ``draining``, ``healthy`` or ``unhealthy``."""
+    if instance.draining:
+        return "draining"
+    return "healthy" if instance.healthy else "unhealthy"
 
 
 def method_label(method: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -13,11 +14,13 @@ from prometheus_client import (
     generate_latest,
 )
 
+from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.records import RequestRecord
-from mcp_console.backend.gateway.routing import RoutingTable
+from mcp_console.backend.monitor.prometheus_gateway_state import GatewayState
 from mcp_console.backend.monitor.prometheus_labels import (
     TOOLS_CALL,
     ToolNames,
+    deployment_label,
     error_label,
     method_label,
 )
@@ -36,19 +39,19 @@ class PrometheusMetrics:
     The metrics live in this object's own registry, so several backends in one process
     (and tests) never share or collide. Every label value comes from the bounded sets of
     ``prometheus_labels``. ``record()`` and ``inflight_changed()`` only update counters in
-    memory (on the loop, O(1)); ``render()`` reads them and may run on a worker thread
-    (prometheus-client guards its values with locks).
+    memory (on the loop, O(1)); ``scrape()`` renders them on a worker thread
+    (prometheus-client guards its values with locks), so a scrape never holds up the loop.
 
     Args:
-        routes: The routing table of the gateway while one serves, else ``None``: where a
-            deployment id turns into its ``owner/name`` label.
+        gateway: The gateway while one serves, else ``None``: where a deployment id turns
+            into its ``owner/name`` label, and whose instances and sessions are counted.
     """
 
-    def __init__(self, routes: Callable[[], RoutingTable | None]) -> None:
-        self._routes = routes
+    def __init__(self, gateway: Callable[[], Gateway | None]) -> None:
+        self._gateway = gateway
         # No ``*_created`` series: they would double every series for a start time that
         # Prometheus infers from counter resets anyway (a library-wide switch).
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in the library
         self.registry = CollectorRegistry(auto_describe=True)
         self.duration = Histogram(
             "mcp_server_operation_duration",
@@ -82,6 +85,8 @@ class PrometheusMetrics:
             ("deployment",),
             registry=self.registry,
         )
+        self.state = GatewayState(gateway)
+        self.registry.register(self.state)
         self._names: dict[int, str] = {}
         self._tools: dict[int, ToolNames] = {}
         # The children of each label set, so a request does one dictionary read per metric
@@ -121,8 +126,14 @@ class PrometheusMetrics:
 
     # -- the scrape ------------------------------------------------------------------------
 
+    async def scrape(self) -> bytes:
+        """Every metric now, in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""
+        self.state.refresh()  # on the loop, where the gateway's tables change
+        # Rendering walks every series: a worker thread keeps a large registry off the loop.
+        return await asyncio.to_thread(self.render)
+
     def render(self) -> bytes:
-        """Every metric in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""
+        """Every metric as last counted (any thread; ``scrape()`` refreshes first)."""
         return generate_latest(self.registry)
 
     # -- labels ----------------------------------------------------------------------------
@@ -143,8 +154,8 @@ class PrometheusMetrics:
         """``owner/name`` of a deployment, looked up once (a name never changes)."""
         name = self._names.get(deployment)
         if name is None:
-            routes = self._routes()
-            route = routes.get(deployment) if routes is not None else None
-            name = f"{route.owner_name}/{route.name}" if route is not None else str(deployment)
+            gateway = self._gateway()
+            route = gateway.routes.get(deployment) if gateway is not None else None
+            name = deployment_label(route) if route is not None else str(deployment)
             self._names[deployment] = name
         return name

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,9 +32,7 @@ async def metrics(request: Request) -> Response:
                 "/metrics shows every deployment's figures: scrape it with an admin's API key "
                 "without a scope (or set MCP_CONSOLE_MONITOR__METRICS_AUTH=none)"
             )
-    # Rendering walks every series: a worker thread keeps a large registry off the loop.
-    body = await asyncio.to_thread(runtime.prometheus.render)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(await runtime.prometheus.scrape(), media_type=CONTENT_TYPE_LATEST)
 
 
 # A plain route, outside the OpenAPI document and /api/v1: the path every scraper expects.
