@@ -184,7 +184,8 @@ class LogStore:
     @staticmethod
     def _shrink(conn: sqlite3.Connection) -> None:
         # Free pages go back to the file system, and the WAL is folded in and emptied.
-        conn.execute("PRAGMA incremental_vacuum")
+        # executescript steps the pragma to its end (execute frees one page only).
+        conn.executescript("PRAGMA incremental_vacuum;")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
