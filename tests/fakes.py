@@ -36,6 +36,7 @@ from mcp_console.schemas.errors import ConsoleError, NotFound
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
+    MetricsHistory,
     SessionView,
     ToolCallOutcome,
 )
@@ -55,6 +56,7 @@ from mcp_console.schemas.users import (
 )
 from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
+from tests.tui.fake_history import fake_history
 from tests.tui.fake_inspector import FakeInspector
 from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
@@ -88,6 +90,7 @@ SCOPED_KEY_METHODS = frozenset(
         "deployment_logs",
         "set_autoscale",
         "deployment_metrics",
+        "metrics_history",
         "list_sessions",
         "drain_session",
         "kill_session",
@@ -430,6 +433,12 @@ class FakeClient:
     async def deployment_metrics(self, name: str) -> DeploymentMetrics:
         self._enter("deployment_metrics")
         return self.live.metrics(name)
+
+    async def metrics_history(
+        self, name: str, period: str = "1h", by: str | None = None
+    ) -> MetricsHistory:
+        self._enter("metrics_history")
+        return fake_history(self.deploys.get(name), self.live.now, period, by)
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         self._enter("list_sessions")

@@ -27,6 +27,8 @@ from mcp_console.settings import Settings
 
 # How often raw request records past their retention are deleted (usage rows stay).
 PURGE_INTERVAL_SECONDS = 3600.0
+# How often the metrics history is summed into minutes and hours, and trimmed per tier.
+HISTORY_ROLLUP_SECONDS = 60.0
 # How often logs past their age or size limit are deleted.
 LOG_PURGE_INTERVAL_SECONDS = 600.0
 # Beyond the stop timeout, how long shutting down may wait for instances to be removed.
@@ -44,6 +46,8 @@ SERVICE_MODULES = (
     "mcp_console.backend.deploy.secretstore",
     "mcp_console.backend.deploy.service",
     "mcp_console.backend.monitor.gateway_sessions",
+    "mcp_console.backend.monitor.history_query",
+    "mcp_console.backend.monitor.history_writer",
     "mcp_console.backend.monitor.inspector",
     "mcp_console.backend.monitor.live_figures",
     "mcp_console.backend.monitor.log_collector",
@@ -79,6 +83,8 @@ if TYPE_CHECKING:
     from mcp_console.backend.gateway.records import Meter
     from mcp_console.backend.gateway.server import GatewayServer
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
+    from mcp_console.backend.monitor.history_query import MetricsHistoryService
+    from mcp_console.backend.monitor.history_writer import HistoryWriter
     from mcp_console.backend.monitor.inspector import InspectorService
     from mcp_console.backend.monitor.live_figures import LiveFiguresService
     from mcp_console.backend.monitor.log_collector import LogCollector
@@ -195,6 +201,9 @@ class Runtime:
         from mcp_console.backend.deploy.secretstore import DeploymentSecrets
         from mcp_console.backend.deploy.service import DeploymentService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
+        from mcp_console.backend.monitor.history_gauges import GaugeSampler
+        from mcp_console.backend.monitor.history_query import MetricsHistoryService
+        from mcp_console.backend.monitor.history_writer import HistoryWriter
         from mcp_console.backend.monitor.inspector import InspectorService
         from mcp_console.backend.monitor.live_figures import LiveFiguresService
         from mcp_console.backend.monitor.log_collector import open_log_collector
@@ -246,6 +255,15 @@ class Runtime:
         )
         self.inspector: InspectorService = InspectorService(
             self.sessions, lambda: self.gateway, self.internal_keys
+        )
+        # The metrics history: read by any backend, written while a gateway serves.
+        self.metrics_history: MetricsHistoryService = MetricsHistoryService(
+            self.sessions, self.settings.monitor
+        )
+        self.history: HistoryWriter = HistoryWriter(
+            self.engine,
+            self.settings.monitor,
+            GaugeSampler(self.sessions, ResourceSampler(self.drivers), lambda: self.gateway),
         )
         # What /metrics serves (empty figures where no gateway runs).
         self.prometheus: PrometheusMetrics = PrometheusMetrics(
@@ -301,6 +319,14 @@ class Runtime:
             next_run_time=datetime.now(UTC),
             **job,
         )
+        scheduler.add_job(
+            self.history.roll_up,
+            "interval",
+            seconds=HISTORY_ROLLUP_SECONDS,
+            id="metrics-history-rollup",
+            next_run_time=datetime.now(UTC),
+            **job,
+        )
         scheduler.start()
         self._scheduler = scheduler
 
@@ -330,6 +356,7 @@ class Runtime:
             taps=self._metering_taps(),
         )
         self.meter.start()
+        self.history.start()
         self._session_instances = SessionInstances(
             self.sessions,
             self.controller.converger,
@@ -371,7 +398,7 @@ class Runtime:
 
     def _metering_taps(self) -> list[Meter]:
         """Monitoring's readers of every gateway request (each keeps its own figures)."""
-        return [self.log_collector, self.prometheus]
+        return [self.log_collector, self.prometheus, self.history.recorder]
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.
@@ -394,6 +421,7 @@ class Runtime:
             self._session_instances = None
         if self.meter is not None:
             await self.meter.aclose()
+            await self.history.aclose()
             self.meter = None
             self.gateway_load = None
         if self._routes is not None:

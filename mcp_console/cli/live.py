@@ -16,11 +16,15 @@ from mcp_console.schemas.config_schema import is_secret
 from mcp_console.schemas.errors import ConsoleError, Invalid
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
+    HistorySeries,
     InspectReport,
+    MetricsHistory,
     RpcDirection,
     RpcMessage,
     SessionView,
     ToolCallOutcome,
+    breakdown_of,
+    history_range,
 )
 
 T = TypeVar("T")
@@ -28,6 +32,8 @@ T = TypeVar("T")
 NAME = typer.Argument(..., help="The deployment: NAME (yours) or OWNER/NAME (shared with you).")
 SESSION = typer.Argument(..., help="The session's id (as 'deploy sessions' lists it).")
 _BARS = " ▁▂▃▄▅▆▇█"
+# The widest sparkline printed: longer series are summed into this many bars.
+SPARK_WIDTH = 60
 
 
 def _on_daemon(action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
@@ -195,10 +201,62 @@ async def _typed_call(
     return await client.call_tool(name, tool, parse_arguments(items, schema, tool=tool))
 
 
-def metrics(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
-    """The last minute of gateway traffic and each instance's CPU and memory now."""
-    result = run(lambda c: c.deployment_metrics(name))
-    emit(result, as_json, lambda: _print_metrics(result))
+def _squeezed(values: list[int]) -> list[int]:
+    """``values`` summed into at most SPARK_WIDTH bars."""
+    per_bar = -(-len(values) // SPARK_WIDTH)
+    return [sum(values[i : i + per_bar]) for i in range(0, len(values), per_bar)]
+
+
+def _print_series_table(title: str, rows: list[HistorySeries]) -> None:
+    typer.echo(f"  {title:<24} {'REQUESTS':>9} {'ERRORS':>7} {'P95':>10}")
+    for s in rows:
+        typer.echo(f"  {s.key[:24]:<24} {s.requests:>9} {s.errors:>7} {_ms(s.p95_ms):>10}")
+
+
+def _print_history(h: MetricsHistory) -> None:
+    total = h.total
+    kinds = (
+        f"rpc {sum(p.errors_rpc for p in total.points)}, "
+        f"http {sum(p.errors_http for p in total.points)}, "
+        f"refused {sum(p.errors_refused for p in total.points)}"
+    )
+    typer.echo(
+        f"{h.deployment} over {h.period.value} (a point per {h.step_s}s): "
+        f"{total.requests} requests, {total.errors} errors ({kinds}), p95 {_ms(total.p95_ms)}"
+    )
+    typer.echo(f"  requests |{_spark(_squeezed([p.requests for p in total.points]))}|")
+    if h.by is not None:
+        _print_series_table(f"BY {h.by.value.upper()}", h.breakdown)
+    if h.tools:
+        typer.echo(f"  {'TOOL':<24} {'CALLS':>9} {'ERRORS':>7} {'P50':>10} {'P95':>10} {'P99':>10}")
+        for t in h.tools:
+            typer.echo(
+                f"  {t.tool[:24]:<24} {t.calls:>9} {t.errors:>7} {_ms(t.p50_ms):>10} "
+                f"{_ms(t.p95_ms):>10} {_ms(t.p99_ms):>10}"
+            )
+
+
+def metrics(
+    name: str = NAME,
+    period: str | None = typer.Option(
+        None, "--range", help="The kept history over 15m, 1h, 24h, 7d or 30d (else: live)."
+    ),
+    by: str | None = typer.Option(
+        None, "--by", help="Split the history by instance, tool or user (over 1h by default)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The last minute of gateway traffic and each instance's CPU and memory now; with
+    --range, the kept history and each tool's calls, errors and latency."""
+    if period is None and by is None:
+        result = run(lambda c: c.deployment_metrics(name))
+        emit(result, as_json, lambda: _print_metrics(result))
+        return
+    with reported_errors():  # a wrong range or breakdown is refused before any backend starts
+        chosen = history_range(period or "1h").value
+        breakdown_of(by)
+    history = run(lambda c: c.metrics_history(name, chosen, by))
+    emit(history, as_json, lambda: _print_history(history))
 
 
 def sessions(name: str = NAME, as_json: bool = JSON_OPTION) -> None:

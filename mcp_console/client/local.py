@@ -36,6 +36,7 @@ from mcp_console.schemas.errors import revalidated
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
+    MetricsHistory,
     SessionView,
     ToolCallOutcome,
 )
@@ -231,6 +232,11 @@ class LocalClient:
 
     async def deployment_metrics(self, name: str) -> DeploymentMetrics:
         return await self._runtime.live_figures.deployment_metrics(self._actor, name)
+
+    async def metrics_history(
+        self, name: str, period: str = "1h", by: str | None = None
+    ) -> MetricsHistory:
+        return await self._runtime.metrics_history.history(self._actor, name, period, by)
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         return await self._runtime.gateway_sessions.list_sessions(self._actor, name)

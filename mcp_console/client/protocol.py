@@ -32,6 +32,7 @@ from mcp_console.schemas.deploy import (
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
+    MetricsHistory,
     SessionView,
     ToolCallOutcome,
 )
@@ -526,6 +527,24 @@ class ConsoleClient(Protocol):
 
         Raises:
             NotFound: no such deployment.
+        """
+        ...
+
+    async def metrics_history(
+        self, name: str, period: str = "1h", by: str | None = None
+    ) -> MetricsHistory:
+        """The deployment's kept metrics over a range: a point per step of requests, errors
+        by kind, latency percentiles, bytes and its instances' figures, split by ``by``, and
+        each tool's calls, errors and latency.
+
+        Args:
+            name: the deployment's address.
+            period: ``15m``, ``1h``, ``24h``, ``7d`` or ``30d``.
+            by: ``instance``, ``tool``, ``user`` or ``None`` (the total only).
+
+        Raises:
+            NotFound: no such deployment.
+            Invalid: an unknown range or breakdown.
         """
         ...
 

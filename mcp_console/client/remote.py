@@ -48,6 +48,7 @@ from mcp_console.schemas.errors import (
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
+    MetricsHistory,
     SessionView,
     ToolCallOutcome,
 )
@@ -383,6 +384,13 @@ class RemoteClient:
     async def deployment_metrics(self, name: str) -> DeploymentMetrics:
         path = f"/deployments/{_path(name)}/metrics"
         return await self._model(DeploymentMetrics, "GET", path)
+
+    async def metrics_history(
+        self, name: str, period: str = "1h", by: str | None = None
+    ) -> MetricsHistory:
+        path = f"/deployments/{_path(name)}/metrics/history"
+        params = _only(range=period, by=by)
+        return await self._model(MetricsHistory, "GET", path, params=params)
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         return await self._models(SessionView, "GET", f"/deployments/{_path(name)}/sessions")

@@ -125,6 +125,7 @@ GET    /deployments/{name}/logs                        401 401 401 401 404 404 4
 POST   /deployments/{name}/shares                      401 401 401 401 403 404 403 403 200 200
 DELETE /deployments/{name}/shares?user=dave            401 401 401 401 403 404 403 403 200 200
 GET    /deployments/{name}/metrics                     401 401 401 401 404 404 200 200 200 200
+GET    /deployments/{name}/metrics/history             401 401 401 401 404 404 200 200 200 200
 GET    /deployments/{name}/sessions                    401 401 401 401 404 404 403 200 200 200
 POST   /deployments/{name}/sessions/{session_id}/drain 401 401 401 401 404 404 403 200 200 200
 DELETE /deployments/{name}/sessions/{session_id}       401 401 401 401 404 404 403 204 204 204

@@ -42,6 +42,7 @@ ROUTES = {
     "/api/v1/deployments/{name}/logs": {"get"},
     "/api/v1/deployments/{name}/shares": {"post", "delete"},
     "/api/v1/deployments/{name}/metrics": {"get"},
+    "/api/v1/deployments/{name}/metrics/history": {"get"},
     "/api/v1/deployments/{name}/sessions": {"get"},
     "/api/v1/deployments/{name}/sessions/{session_id}": {"delete"},
     "/api/v1/deployments/{name}/sessions/{session_id}/drain": {"post"},

@@ -18,6 +18,7 @@ from mcp_console.backend.api.routes import (
     keys,
     live,
     metrics,
+    metrics_history,
     reviews,
     teams,
     users,
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         catalog.router,
         events.router,
         live.router,
+        metrics_history.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
