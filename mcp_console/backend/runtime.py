@@ -208,6 +208,7 @@ class Runtime:
         from mcp_console.backend.monitor.live_figures import LiveFiguresService
         from mcp_console.backend.monitor.log_collector import open_log_collector
         from mcp_console.backend.monitor.log_service import LogService
+        from mcp_console.backend.monitor.prometheus_instances import InstanceFigures
         from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
         from mcp_console.backend.monitor.resource_sampler import ResourceSampler
         from mcp_console.backend.security.api_keys import KeyService
@@ -267,7 +268,8 @@ class Runtime:
         )
         # What /metrics serves (empty figures where no gateway runs).
         self.prometheus: PrometheusMetrics = PrometheusMetrics(
-            lambda: self.gateway.gateway if self.gateway is not None else None
+            lambda: self.gateway.gateway if self.gateway is not None else None,
+            InstanceFigures(self.sessions, ResourceSampler(self.drivers)),
         )
 
     async def start_background(self) -> None:

@@ -25,6 +25,10 @@ FAMILIES = {
     "mcp_console_gateway_inflight_requests",
     "mcp_console_gateway_instances",
     "mcp_console_gateway_sessions",
+    "mcp_console_instance_restarts",
+    "mcp_console_instance_cpu_percent",
+    "mcp_console_instance_memory_bytes",
+    "mcp_console_deployment_instances",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest_asyncio
 from mcp_console.backend.api import create_app
 from mcp_console.backend.runtime import Runtime
 from tests.api.live import serving
+from tests.deploy.catalogs import all_healthy, pid_of_instance, wait_for
 from tests.gateway.helpers import Caller, connect, result_of
 from tests.monitor.prometheus_server import Prometheus, running_prometheus
 
@@ -93,3 +96,34 @@ async def test_latencies_are_recorded_in_seconds(backend: Runtime, prometheus: P
     bucket = "mcp_server_operation_duration_seconds_bucket"
     assert await prometheus.value(f'{bucket}{{{sleeps}, le="0.25"}}') == 0
     assert await prometheus.value(f'{bucket}{{{sleeps}, le="+Inf"}}') == SLEEPS
+
+
+async def test_an_instance_killed_and_restarted_shows_its_restart_and_resources(
+    backend: Runtime, prometheus: Prometheus
+) -> None:
+    admin = backend.local_admin
+    assert admin is not None
+    await deployed(backend, "fragile")
+    [instance] = (await backend.deployments.get(admin, "fragile")).instances
+    deployment = f'deployment="{admin.name}/fragile"'
+    ours = f'{deployment}, instance_id="{instance.name}"'
+    restarts = f"mcp_console_instance_restarts_total{{{ours}}}"
+    assert await prometheus.settled(restarts, lambda value: value == 0) == 0
+    running = f'mcp_console_deployment_instances{{{deployment}, status="running"}}'
+    # The replica, and any instance started for a session of its own (warm ones too).
+    assert (await prometheus.value(running) or 0) >= 1
+    memory = await prometheus.value(f"mcp_console_instance_memory_bytes{{{ours}}}")
+    assert memory is not None
+    assert memory > 2**20  # a Python server holds megabytes, in bytes (not MiB)
+    cpu = await prometheus.value(f"mcp_console_instance_cpu_percent{{{ours}}}")
+    assert cpu is not None
+    assert cpu >= 0
+
+    os.kill(pid_of_instance(instance.name), signal.SIGKILL)
+    await wait_for(
+        backend,
+        admin,
+        "fragile",
+        lambda d: all_healthy(d) and d.instances[0].last_error is not None,
+    )
+    assert await prometheus.settled(restarts, lambda value: value == 1) == 1

@@ -18,7 +18,9 @@ from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstanc
 #   name (failing, past the cap, longer than MAX_NAME_LENGTH) is OTHER. Servers answer an
 #   unknown tool with an ``isError`` result, which is no failure here: the cap is what
 #   bounds a client sending made-up names.
-# - ``state`` (of routed instances): ``healthy``, ``unhealthy`` or ``draining``.
+# - ``state`` (of routed instances): ``healthy``, ``unhealthy`` or ``draining``; ``status``
+#   (of the controller's instances): an ``InstanceStatus`` in lower case; ``instance_id``:
+#   an instance that is not stopped (both in prometheus_instances).
 # - ``error_type``: ``""`` for success (``records.is_error``); a failed request's JSON-RPC
 #   code when it is one of JSONRPC_CODES, its HTTP status when that is 400-599, else OTHER.
 # Never a session id, a user, an argument or any other free text.
@@ -61,9 +63,14 @@ MCP_METHODS = frozenset(
 JSONRPC_CODES = frozenset({-32700, -32600, -32601, -32602, -32603, -32002, -32001, -32000})
 
 
+def deployment_value(owner: str, name: str) -> str:
+    """The ``deployment`` value of the deployment ``name`` of user ``owner``."""
+    return f"{owner}/{name}"
+
+
 def deployment_label(route: DeploymentRoute) -> str:
-    """The ``deployment`` value of a routed deployment: ``owner/name``."""
-    return f"{route.owner_name}/{route.name}"
+    """The ``deployment`` value of a routed deployment."""
+    return deployment_value(route.owner_name, route.name)
 
 
 def instance_state(instance: UpstreamInstance) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -17,6 +18,7 @@ from prometheus_client import (
 from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.monitor.prometheus_gateway_state import GatewayState
+from mcp_console.backend.monitor.prometheus_instances import InstanceFigures
 from mcp_console.backend.monitor.prometheus_labels import (
     TOOLS_CALL,
     ToolNames,
@@ -32,6 +34,8 @@ OPERATION_LABELS = ("deployment", "mcp_method_name", "gen_ai_tool_name", "error_
 
 _OperationKey = tuple[int, str, str, str]
 
+logger = logging.getLogger(__name__)
+
 
 class PrometheusMetrics:
     """A ``Meter`` of the gateway keeping its figures for a Prometheus scrape of /metrics.
@@ -45,10 +49,14 @@ class PrometheusMetrics:
     Args:
         gateway: The gateway while one serves, else ``None``: where a deployment id turns
             into its ``owner/name`` label, and whose instances and sessions are counted.
+        instances: The controller's instances, read at each scrape (none: not shown).
     """
 
-    def __init__(self, gateway: Callable[[], Gateway | None]) -> None:
+    def __init__(
+        self, gateway: Callable[[], Gateway | None], instances: InstanceFigures | None = None
+    ) -> None:
         self._gateway = gateway
+        self._instances = instances
         # No ``*_created`` series: they would double every series for a start time that
         # Prometheus infers from counter resets anyway (a library-wide switch).
         disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in the library
@@ -87,6 +95,8 @@ class PrometheusMetrics:
         )
         self.state = GatewayState(gateway)
         self.registry.register(self.state)
+        if instances is not None:
+            self.registry.register(instances)
         self._names: dict[int, str] = {}
         self._tools: dict[int, ToolNames] = {}
         # The children of each label set, so a request does one dictionary read per metric
@@ -129,6 +139,12 @@ class PrometheusMetrics:
     async def scrape(self) -> bytes:
         """Every metric now, in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""
         self.state.refresh()  # on the loop, where the gateway's tables change
+        if self._instances is not None:
+            try:
+                await self._instances.refresh()
+            except Exception:
+                # The traffic figures are still worth a scrape; the instances' stay as read.
+                logger.warning("/metrics: instance figures not read", exc_info=True)
         # Rendering walks every series: a worker thread keeps a large registry off the loop.
         return await asyncio.to_thread(self.render)
 
