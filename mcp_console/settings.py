@@ -201,8 +201,9 @@ class MonitorSettings(BaseModel):
     keep_1h: Duration = timedelta(days=90)
     log_retention: Duration = timedelta(days=14)
     log_max_bytes: int = Field(default=512 * 2**20, ge=2**20)
-    # "key": /metrics asks for an API key like the rest of the API; "none": open to any
-    # scraper that reaches the API port (loopback unless bind_host says otherwise).
+    # "key": /metrics wants an admin's API key (its figures name every deployment);
+    # "none": open to any scraper that reaches the API port (loopback unless bind_host
+    # says otherwise).
     metrics_auth: Literal["key", "none"] = "key"
 
     @model_validator(mode="after")
