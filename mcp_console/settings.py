@@ -205,6 +205,10 @@ class MonitorSettings(BaseModel):
     # "none": open to any scraper that reaches the API port (loopback unless bind_host
     # says otherwise).
     metrics_auth: Literal["key", "none"] = "key"
+    # Alert rules are evaluated this often (seconds); a firing alert is notified again
+    # after ``alert_repeat`` while it still fires and nobody acknowledged it.
+    alert_interval: float = Field(default=15.0, gt=0, le=600)
+    alert_repeat: Duration = timedelta(hours=4)
 
     @model_validator(mode="after")
     def _tiers(self) -> MonitorSettings:

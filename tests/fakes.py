@@ -33,6 +33,7 @@ from mcp_console.schemas.deploy import (
     ShareCreate,
 )
 from mcp_console.schemas.errors import ConsoleError, NotFound
+from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -60,6 +61,7 @@ from tests.tui.fake_history import fake_history
 from tests.tui.fake_inspector import FakeInspector
 from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
+from tests.tui.fake_logs import FakeLogs
 from tests.tui.fake_runnability import FakeMachine
 from tests.tui.fake_teams import FakeShares, FakeTeams
 from tests.tui.fake_users import FakeUsers
@@ -88,6 +90,7 @@ SCOPED_KEY_METHODS = frozenset(
         "delete_deployment",
         "deployment_history",
         "deployment_logs",
+        "search_logs",
         "set_autoscale",
         "deployment_metrics",
         "metrics_history",
@@ -145,6 +148,7 @@ class FakeClient:
         self.deployments = self.deploys.items
         self.inspector = FakeInspector(self.deployments)
         self.live = FakeLive(self.deployments)
+        self.logs = FakeLogs()
         self.teams = FakeTeams(self._user_exists)
         self.shares = FakeShares(self._user_exists, self.teams)
         self.keys = FakeKeys(self._user_exists, self._address)
@@ -399,6 +403,15 @@ class FakeClient:
     ) -> list[InstanceLogs]:
         self._enter("deployment_logs")
         return self.live.logs(name, self.deploys.logs(name, instance, tail), tail)
+
+    async def search_logs(self, query: LogQuery) -> list[LogLine]:
+        self._enter("search_logs")
+        return self.logs.search(query)
+
+    async def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
+        self._enter("follow_logs")
+        async for line in self.logs.follow(query):
+            yield line
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         self._enter("set_autoscale")

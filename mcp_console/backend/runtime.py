@@ -29,6 +29,8 @@ from mcp_console.settings import Settings
 PURGE_INTERVAL_SECONDS = 3600.0
 # How often the metrics history is summed into minutes and hours, and trimmed per tier.
 HISTORY_ROLLUP_SECONDS = 60.0
+# Notifications waiting for their target are tried this often (each has its own back-off).
+NOTIFY_INTERVAL_SECONDS = 5.0
 # How often logs past their age or size limit are deleted.
 LOG_PURGE_INTERVAL_SECONDS = 600.0
 # Beyond the stop timeout, how long shutting down may wait for instances to be removed.
@@ -52,6 +54,10 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.live_figures",
     "mcp_console.backend.monitor.log_collector",
     "mcp_console.backend.monitor.log_service",
+    "mcp_console.backend.monitor.notifications",
+    "mcp_console.backend.monitor.alert_engine",
+    "mcp_console.backend.monitor.alert_rules",
+    "mcp_console.backend.monitor.alert_service",
     "mcp_console.backend.monitor.prometheus_metrics",
     "mcp_console.backend.monitor.resource_sampler",
     "mcp_console.backend.security.api_keys",
@@ -82,6 +88,9 @@ if TYPE_CHECKING:
     from mcp_console.backend.gateway.meter import UsageMeter
     from mcp_console.backend.gateway.records import Meter
     from mcp_console.backend.gateway.server import GatewayServer
+    from mcp_console.backend.monitor.alert_engine import AlertEngine
+    from mcp_console.backend.monitor.alert_rules import AlertRules
+    from mcp_console.backend.monitor.alert_service import AlertService
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.history_query import MetricsHistoryService
     from mcp_console.backend.monitor.history_writer import HistoryWriter
@@ -89,6 +98,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.monitor.live_figures import LiveFiguresService
     from mcp_console.backend.monitor.log_collector import LogCollector
     from mcp_console.backend.monitor.log_service import LogService
+    from mcp_console.backend.monitor.notifications import Notifications
     from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
     from mcp_console.backend.security.api_keys import KeyService
     from mcp_console.backend.security.internal_keys import InternalKeys
@@ -200,6 +210,9 @@ class Runtime:
         from mcp_console.backend.deploy.runnability import Runnability
         from mcp_console.backend.deploy.secretstore import DeploymentSecrets
         from mcp_console.backend.deploy.service import DeploymentService
+        from mcp_console.backend.monitor.alert_engine import AlertEngine
+        from mcp_console.backend.monitor.alert_rules import AlertRules
+        from mcp_console.backend.monitor.alert_service import AlertService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.history_gauges import GaugeSampler
         from mcp_console.backend.monitor.history_query import MetricsHistoryService
@@ -208,6 +221,7 @@ class Runtime:
         from mcp_console.backend.monitor.live_figures import LiveFiguresService
         from mcp_console.backend.monitor.log_collector import open_log_collector
         from mcp_console.backend.monitor.log_service import LogService
+        from mcp_console.backend.monitor.notifications import Notifications
         from mcp_console.backend.monitor.prometheus_instances import InstanceFigures
         from mcp_console.backend.monitor.prometheus_metrics import PrometheusMetrics
         from mcp_console.backend.monitor.resource_sampler import ResourceSampler
@@ -271,6 +285,13 @@ class Runtime:
             lambda: self.gateway.gateway if self.gateway is not None else None,
             InstanceFigures(self.sessions, ResourceSampler(self.drivers)),
         )
+        self.notifications: Notifications = Notifications(self.sessions, secrets_store.box)
+        self.alert_rules: AlertRules = AlertRules(self.sessions)
+        await self.alert_rules.seed()
+        self.alerts: AlertService = AlertService(self.sessions)
+        self.alert_engine: AlertEngine = AlertEngine(
+            self.engine, self.sessions, self.notifications, self.settings.monitor
+        )
 
     async def start_background(self) -> None:
         """Start the gateway, the deployment controller and the scheduler of its passes.
@@ -302,6 +323,20 @@ class Runtime:
             "interval",
             seconds=deploy.autoscale_interval,
             id="autoscale",
+            **job,
+        )
+        scheduler.add_job(
+            self.notifications.deliver_due,
+            "interval",
+            seconds=NOTIFY_INTERVAL_SECONDS,
+            id="deliver-notifications",
+            **job,
+        )
+        scheduler.add_job(
+            self.alert_engine.evaluate,
+            "interval",
+            seconds=self.settings.monitor.alert_interval,
+            id="evaluate-alerts",
             **job,
         )
         # At start too: a console that is never up for a whole interval still purges.

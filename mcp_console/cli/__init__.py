@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("mcp_console.cli.db", "app"),
     "daemon": ("mcp_console.cli.daemon", "app"),
     "deploy": ("mcp_console.cli.deploy", "app"),
+    "logs": ("mcp_console.cli.logs", "app"),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import typer
 
 from mcp_console.cli import follow, live, shares
+from mcp_console.cli import logs as logs_cli
 from mcp_console.cli.context import (
     JSON_OPTION,
     daemon_client,
@@ -25,11 +26,11 @@ from mcp_console.schemas.deploy import (
     DeploymentDetail,
     DeploymentView,
     HistoryEntry,
-    InstanceLogs,
     RuntimeChoice,
     SessionMode,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
+from mcp_console.schemas.logs import LogQuery
 from mcp_console.schemas.remote import REMOTE_SERVICE
 from mcp_console.settings import Settings
 
@@ -174,13 +175,6 @@ def _print_history(entries: list[HistoryEntry]) -> None:
         typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {who:<18} {e.action:<16} {changes}")
         if e.reason:
             typer.echo(f"{'':<21}why: {e.reason}")
-
-
-def _print_logs(logs: list[InstanceLogs]) -> None:
-    for item in logs:
-        typer.echo(f"== {item.instance} ({item.version}, {item.status.value}) ==")
-        for line in item.lines:
-            typer.echo(line)
 
 
 @app.command()
@@ -334,11 +328,13 @@ def logs(
     name: str = NAME,
     instance: str | None = typer.Option(None, "--instance", "-i", help="Only this instance."),
     tail: int = typer.Option(100, "--tail", min=1, max=5000),
+    follow_lines: bool = logs_cli.FOLLOW_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The last log lines of each instance (secret values masked)."""
-    result = on_daemon(lambda c: c.deployment_logs(name, instance=instance, tail=tail))
-    emit(result, as_json, lambda: _print_logs(result))
+    """The last log lines of its instances, oldest first, kept across restarts and
+    replacements (secret values masked); ``-f`` keeps printing new ones."""
+    query = validated(LogQuery, deployment=name, instance=instance, limit=tail)
+    logs_cli.show(query, follow=follow_lines, as_json=as_json, line_format=logs_cli.instance_line)
 
 
 @app.command()

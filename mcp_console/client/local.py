@@ -33,6 +33,7 @@ from mcp_console.schemas.deploy import (
     ShareCreate,
 )
 from mcp_console.schemas.errors import revalidated
+from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -216,6 +217,15 @@ class LocalClient:
         self, name: str, *, instance: str | None = None, tail: int = 100
     ) -> list[InstanceLogs]:
         return await self._runtime.deployments.logs(self._actor, name, instance=instance, tail=tail)
+
+    async def search_logs(self, query: LogQuery) -> list[LogLine]:
+        return await self._runtime.logs.search(self._actor, revalidated(query))
+
+    async def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
+        # As the API's streams: a key limited to some deployments follows nothing live.
+        actor = self._unscoped()
+        async for line in self._runtime.logs.follow(actor, revalidated(query)):
+            yield line
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         return await self._runtime.deployments.set_autoscale(self._actor, name, policy)

@@ -29,6 +29,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
+from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -465,6 +466,28 @@ class ConsoleClient(Protocol):
         Raises:
             NotFound: no such deployment or instance.
             Invalid: ``tail`` is not between 1 and 5000.
+        """
+        ...
+
+    async def search_logs(self, query: LogQuery) -> list[LogLine]:
+        """The newest kept log lines matching ``query``, newest first: instances' output
+        and the gateway's access log, of the deployments whose logs the caller may read
+        (operators, owners, admins), secret values masked.
+
+        Raises:
+            NotFound: ``query.deployment`` names no deployment the caller may see.
+            Forbidden: the caller sees it but may not read its logs.
+            Invalid: an unknown level, a bad time or regex (``field`` names it).
+        """
+        ...
+
+    def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
+        """The newest ``query.limit`` lines matching ``query``, oldest first, then each new
+        one as it is kept, until the caller stops reading.
+
+        Raises:
+            NotFound, Forbidden, Invalid: as ``search_logs``, before the first line.
+            Unavailable: the daemon cannot be reached, or the stream was cut.
         """
         ...
 

@@ -45,6 +45,7 @@ from mcp_console.schemas.errors import (
     Unavailable,
     error_from_dict,
 )
+from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -364,6 +365,26 @@ class RemoteClient:
         path = f"/deployments/{_path(name)}/logs"
         return await self._models(InstanceLogs, "GET", path, params=params)
 
+    async def search_logs(self, query: LogQuery) -> list[LogLine]:
+        return await self._models(LogLine, "GET", "/logs", params=_log_params(query))
+
+    async def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
+        try:
+            async with self._http.stream(
+                "GET",
+                "/logs/follow",
+                params=_log_params(query),
+                timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT),
+            ) as response:
+                if response.is_error:
+                    await response.aread()
+                    raise _error_of(response)
+                async for event in _sse_events(response.aiter_lines()):
+                    yield LogLine.model_validate(event)
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(f"lost the log stream of {self.url}: {reason}") from None
+
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/autoscale"
         return await self._model(DeploymentDetail, "PUT", path, body={"policy": policy})
@@ -409,6 +430,14 @@ class RemoteClient:
         path = f"/deployments/{_path(name)}/tools/call"
         body = {"tool": tool, "arguments": arguments}
         return await self._model(ToolCallOutcome, "POST", path, body=body)
+
+
+def _log_params(query: LogQuery) -> dict[str, Any]:
+    """The query string of a log search (the API calls the text ``q``)."""
+    fields = query.model_dump(exclude_none=True)
+    if "text" in fields:
+        fields["q"] = fields.pop("text")
+    return fields
 
 
 async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:

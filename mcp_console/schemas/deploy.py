@@ -130,6 +130,7 @@ VERBS: dict[str, tuple[Access, str]] = {
     "history": (Access.OPERATOR, "read its history"),
     "logs": (Access.OPERATOR, "read its logs"),
     "sessions": (Access.OPERATOR, "see and end its sessions"),
+    "acknowledge": (Access.OPERATOR, "acknowledge its alerts"),
     "delete": (Access.OWNER, "delete it"),
     "change_shares": (Access.OWNER, "change who has access"),
 }

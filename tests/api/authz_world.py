@@ -13,6 +13,8 @@ import httpx
 from sqlalchemy import select, update
 
 from mcp_console.backend.db.models import (
+    AlertDelivery,
+    AlertTarget,
     ApiKey,
     ApiKeyDeployment,
     DeploymentHistory,
@@ -28,6 +30,7 @@ from mcp_console.backend.db.models import (
     User,
 )
 from mcp_console.backend.runtime import Runtime
+from mcp_console.schemas.alerts import TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate, ShareRole
 from mcp_console.schemas.users import KeyCreate, Principal, Role, TeamCreate, UserCreate
@@ -132,6 +135,13 @@ class World:
         await self.runtime.teams.create(self.owner, TeamCreate(name=name))
         for member in (self.users["caller"].name, BYSTANDER):
             await self.runtime.teams.add_member(self.owner, name, member)
+        return name
+
+    async def fresh_alert_target(self) -> str:
+        """A notification target (of the admin's) that nothing listens behind."""
+        name = self.fresh_name()
+        new = TargetCreate(name=name, url="http://127.0.0.1:9/hook")
+        await self.runtime.notifications.add_target(self.users["admin"], new)
         return name
 
     async def fresh_key(self) -> str:
@@ -277,6 +287,8 @@ _TABLES = [
         ServiceVersion,
         ServiceTag,
         ServiceReview,
+        AlertTarget,
+        AlertDelivery,
     )
 ]
 

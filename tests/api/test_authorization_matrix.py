@@ -112,6 +112,10 @@ GET    /featured                                       401 401 401 401 200 200 2
 GET    /events                                         401 401 401 401 403 200 200 200 200 200
 GET    /deployments                                    401 401 401 401 200 200 200 200 200 200
 POST   /deployments                                    401 401 401 401 403 201 201 201 201 201
+GET    /logs                                           401 401 401 401 200 200 200 200 200 200
+GET    /logs?deployment=olga/app                       401 401 401 401 404 404 403 200 200 200
+GET    /logs/export                                    401 401 401 401 200 200 200 200 200 200
+GET    /logs/follow                                    401 401 401 401 403 200 200 200 200 200
 GET    /deployments/{name}                             401 401 401 401 404 404 200 200 200 200
 DELETE /deployments/{name}                             401 401 401 401 404 404 403 403 204 204
 POST   /deployments/{name}/scale                       401 401 401 401 404 404 403 200 200 200

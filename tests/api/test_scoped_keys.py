@@ -24,6 +24,8 @@ OPTED_IN = {
     ("get", "/api/v1/categories"),
     ("get", "/api/v1/tags"),
     ("get", "/api/v1/featured"),
+    ("get", "/api/v1/logs"),
+    ("get", "/api/v1/logs/export"),
     ("get", "/api/v1/deployments"),
     ("get", "/api/v1/deployments/{name}"),
     ("delete", "/api/v1/deployments/{name}"),

@@ -17,6 +17,7 @@ from mcp_console.backend.api.routes import (
     health,
     keys,
     live,
+    logs,
     metrics,
     metrics_history,
     reviews,
@@ -86,6 +87,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         catalog.router,
         events.router,
         live.router,
+        logs.router,
         metrics_history.router,
     )
     for router in (*routers, deployments.router):

@@ -426,3 +426,104 @@ class ApiKeyDeployment(Base):
     deployment_id: Mapped[int] = mapped_column(
         ForeignKey("service_deployments.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class AlertTarget(Base):
+    """Where alert notifications go; the URL and signing secret are encrypted (they hold
+    tokens), the URL is also kept masked for listing."""
+
+    __tablename__ = "alert_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    shown_url: Mapped[str] = mapped_column(Text)
+    url_ciphertext: Mapped[str] = mapped_column(Text)
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AlertDelivery(Base):
+    """One notification to one target, kept until delivered (or expired): the delivery log."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("alert_targets.id", ondelete="CASCADE"))
+    alert: Mapped[str] = mapped_column(String(200))
+    alert_state: Mapped[str] = mapped_column(String(16))
+    notices: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_alert_deliveries_target_state", "target_id", "state", "id"),)
+
+
+class AlertRule(Base):
+    """A condition on a deployment metric that raises an alert; built-ins are seeded."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    op: Mapped[str] = mapped_column(String(2))
+    threshold: Mapped[float] = mapped_column(Float)
+    window_s: Mapped[int] = mapped_column(Integer)
+    for_s: Mapped[int] = mapped_column(Integer, default=0)
+    severity: Mapped[str] = mapped_column(String(16))
+    # None: every deployment.
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE"), nullable=True
+    )
+    labels: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Alert(Base):
+    """One rule's condition on one deployment: pending, firing, then resolved (kept as
+    history)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="SET NULL"), nullable=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Since when the condition has not held (resolving waits ``for`` again: hysteresis).
+    clear_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    __table_args__ = (Index("ix_alerts_state_fingerprint", "state", "fingerprint"),)
+
+
+class AlertSilence(Base):
+    """Mutes notifications of alerts whose labels match, until it ends."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[dict[str, str]] = mapped_column(JsonType)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -315,6 +315,80 @@ CREATE TABLE metrics_rollups (
 	done_until BIGINT NOT NULL, 
 	CONSTRAINT pk_metrics_rollups PRIMARY KEY (tier)
 );
+CREATE TABLE alert_rules (
+	id INTEGER NOT NULL, 
+	name VARCHAR(64) NOT NULL, 
+	metric VARCHAR(32) NOT NULL, 
+	op VARCHAR(2) NOT NULL, 
+	threshold FLOAT NOT NULL, 
+	window_s INTEGER NOT NULL, 
+	for_s INTEGER NOT NULL, 
+	severity VARCHAR(16) NOT NULL, 
+	deployment_id INTEGER, 
+	labels JSON NOT NULL, 
+	description TEXT NOT NULL, 
+	builtin BOOLEAN NOT NULL, 
+	enabled BOOLEAN NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_alert_rules PRIMARY KEY (id), 
+	CONSTRAINT fk_alert_rules_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_alert_rules_name UNIQUE (name)
+);
+CREATE TABLE alerts (
+	id INTEGER NOT NULL, 
+	rule_id INTEGER NOT NULL, 
+	deployment_id INTEGER, 
+	fingerprint VARCHAR(64) NOT NULL, 
+	labels JSON NOT NULL, 
+	state VARCHAR(16) NOT NULL, 
+	value FLOAT, 
+	started_at DATETIME NOT NULL, 
+	fired_at DATETIME, 
+	clear_since DATETIME, 
+	resolved_at DATETIME, 
+	notified_at DATETIME, 
+	acknowledged_by VARCHAR(100), 
+	CONSTRAINT pk_alerts PRIMARY KEY (id), 
+	CONSTRAINT fk_alerts_rule_id_alert_rules FOREIGN KEY(rule_id) REFERENCES alert_rules (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_alerts_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE SET NULL
+);
+CREATE TABLE alert_silences (
+	id INTEGER NOT NULL, 
+	matchers JSON NOT NULL, 
+	comment TEXT NOT NULL, 
+	created_by VARCHAR(100) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	ends_at DATETIME NOT NULL, 
+	CONSTRAINT pk_alert_silences PRIMARY KEY (id)
+);
+CREATE TABLE alert_targets (
+	id INTEGER NOT NULL, 
+	name VARCHAR(64) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	shown_url TEXT NOT NULL, 
+	url_ciphertext TEXT NOT NULL, 
+	secret_ciphertext TEXT, 
+	created_by INTEGER, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_alert_targets PRIMARY KEY (id), 
+	CONSTRAINT fk_alert_targets_created_by_users FOREIGN KEY(created_by) REFERENCES users (id) ON DELETE SET NULL, 
+	CONSTRAINT uq_alert_targets_name UNIQUE (name)
+);
+CREATE TABLE alert_deliveries (
+	id INTEGER NOT NULL, 
+	target_id INTEGER NOT NULL, 
+	alert VARCHAR(200) NOT NULL, 
+	alert_state VARCHAR(16) NOT NULL, 
+	notices JSON NOT NULL, 
+	state VARCHAR(16) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	last_error TEXT, 
+	next_attempt_at DATETIME, 
+	created_at DATETIME NOT NULL, 
+	delivered_at DATETIME, 
+	CONSTRAINT pk_alert_deliveries PRIMARY KEY (id), 
+	CONSTRAINT fk_alert_deliveries_target_id_alert_targets FOREIGN KEY(target_id) REFERENCES alert_targets (id) ON DELETE CASCADE
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -346,6 +420,8 @@ CREATE INDEX ix_api_key_deployments_deployment_id ON api_key_deployments (deploy
 CREATE INDEX ix_deployment_registry_logins_deployment_id ON deployment_registry_logins (deployment_id);
 CREATE INDEX ix_metrics_traffic_tier_bucket ON metrics_traffic (tier, bucket);
 CREATE INDEX ix_metrics_instances_tier_bucket ON metrics_instances (tier, bucket);
+CREATE INDEX ix_alerts_state_fingerprint ON alerts (state, fingerprint);
+CREATE INDEX ix_alert_deliveries_target_state ON alert_deliveries (target_id, state, id);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -377,4 +453,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0012');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0013');

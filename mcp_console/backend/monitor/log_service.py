@@ -61,18 +61,33 @@ class LogService:
         rows = await asyncio.to_thread(self._store.search, wanted)
         return [_line(row, names) for row in rows]
 
+    async def check(self, actor: Principal, query: LogQuery) -> None:
+        """Refuse ``query`` as ``search`` would, without searching (before a stream starts).
+
+        Raises:
+            As ``search``.
+        """
+        self._filter(query, await self._readable(actor, query.deployment))
+
     async def follow(self, actor: Principal, query: LogQuery) -> AsyncIterator[LogLine]:
         """The newest ``query.limit`` lines oldest first, then each new line as it is stored.
 
         Raises:
             As ``search``, before the first line.
         """
+        async for page in self.pages(actor, query):
+            for line in page:
+                yield line
+
+    async def pages(self, actor: Principal, query: LogQuery) -> AsyncIterator[list[LogLine]]:
+        """``follow`` a page at a time: the first the newest lines, then one page per look
+        for new lines every ``FOLLOW_SECONDS``, empty when there were none (a stream's
+        moment to send a keep-alive or to notice that it should end)."""
         names = await self._readable(actor, query.deployment)
         wanted = self._filter(query, names)
         rows = await asyncio.to_thread(self._store.search, wanted)
         last = rows[0][0] if rows else await asyncio.to_thread(self._newest_id)
-        for row in reversed(rows):
-            yield _line(row, names)
+        yield [_line(row, names) for row in reversed(rows)]
         while True:
             await asyncio.sleep(FOLLOW_SECONDS)
             page = LogFilter(
@@ -83,9 +98,10 @@ class LogService:
                 after_id=last,
                 limit=FOLLOW_BATCH,
             )
-            for row in await asyncio.to_thread(self._store.search, page):
-                last = row[0]
-                yield _line(row, names)
+            rows = await asyncio.to_thread(self._store.search, page)
+            if rows:
+                last = rows[-1][0]
+            yield [_line(row, names) for row in rows]
 
     def _newest_id(self) -> int:
         conn = self._store.reader()

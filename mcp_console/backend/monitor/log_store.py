@@ -190,15 +190,17 @@ class LogStore:
 
 
 def _id_range(conn: sqlite3.Connection, wanted: LogFilter) -> tuple[int, int] | None:
-    """The ids of the lines in the filter's time range (``None``: there are none)."""
-    low, high = 0, 2**62
+    """The ids of the lines in the filter's time range, after its ``after_id`` (``None``:
+    there are none)."""
+    low = 0 if wanted.after_id is None else wanted.after_id + 1
+    high = 2**62
     if wanted.since is not None:
         row = conn.execute(
             "SELECT id FROM lines WHERE at >= ? ORDER BY at LIMIT 1", (wanted.since,)
         ).fetchone()
         if row is None:
             return None
-        low = int(row[0])
+        low = max(low, int(row[0]))
     if wanted.until is not None:
         row = conn.execute(
             "SELECT id FROM lines WHERE at <= ? ORDER BY at DESC LIMIT 1", (wanted.until,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -82,7 +83,8 @@ async def _alertmanager(target: Target, notices: Sequence[AlertNotice]) -> None:
             "startsAt": n.starts_at.isoformat(),
         }
         if n.state is AlertState.RESOLVED and n.ends_at is not None:
-            alert["endsAt"] = n.ends_at.isoformat()  # a past end resolves it there
+            # A past end resolves it there; never one ahead of this clock (it would stay on).
+            alert["endsAt"] = min(n.ends_at, datetime.now(UTC)).isoformat()
         alerts.append(alert)
     body = json.dumps(alerts, separators=(",", ":")).encode()
     url = f"{alertmanager_base(target.url)}/api/v2/alerts"

@@ -66,7 +66,7 @@ async def test_deploy_commands_drive_the_daemon_and_never_print_a_secret(
     assert bad.stderr.startswith("error: config.region: must be one of eu, us")
     assert shown["status"] == "RUNNING"
     assert [d["name"] for d in listed] == ["web"]
-    assert f"token {MASK} region us" in logs[0]["lines"]
+    assert f"token {MASK} region us" in [line["text"] for line in logs]
     assert scaled["replicas"] == 2
     assert [e["action"] for e in history] == ["scale", "create"]
     assert history[1]["changes"]["secrets"] == ["api_token"]
