@@ -6,9 +6,18 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+from mcp_console.backend.monitor.notify_targets import mask_url, target_kind
 from mcp_console.backend.security.principals import require_unscoped
+from mcp_console.schemas.alerts import (
+    AlertState,
+    DeliveryState,
+    DeliveryView,
+    TargetCreate,
+    TargetView,
+)
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -32,7 +41,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
-from mcp_console.schemas.errors import ConsoleError, NotFound
+from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden, NotFound
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -143,6 +152,8 @@ class FakeClient:
         self.published_texts = self.catalog.published_texts
         self.users = FakeUsers(self.me)
         self.failures = dict(failures or {})
+        self.alert_targets: list[TargetView] = []
+        self.alert_log: list[DeliveryView] = []
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
         self.deployments = self.deploys.items
@@ -311,6 +322,70 @@ class FakeClient:
     async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
         self._enter("revoke_key")
         return self.keys.revoke(self.me, ref, user)
+
+    # --- alerting (targets and a delivery log, as the backend's rules have them) ----------
+
+    def _alert_admin(self, method: str) -> None:
+        self._enter(method)
+        if not self.me.is_admin:
+            raise Forbidden("only admins may manage notification targets")
+
+    def _alert_target(self, name: str) -> TargetView:
+        for target in self.alert_targets:
+            if target.name == name:
+                return target
+        raise NotFound(f"no notification target named {name!r}")
+
+    async def add_alert_target(self, new: TargetCreate) -> TargetView:
+        self._alert_admin("add_alert_target")
+        if any(t.name == new.name for t in self.alert_targets):
+            raise Conflict(f"a notification target named {new.name!r} exists")
+        view = TargetView(
+            name=new.name,
+            kind=target_kind(new.url),
+            url=mask_url(new.url),
+            signed=new.secret is not None,
+            created_at=datetime.now(UTC),
+        )
+        self.alert_targets.append(view)
+        return view
+
+    async def list_alert_targets(self) -> list[TargetView]:
+        self._alert_admin("list_alert_targets")
+        return sorted(self.alert_targets, key=lambda t: t.name)
+
+    async def remove_alert_target(self, name: str) -> None:
+        self._alert_admin("remove_alert_target")
+        self.alert_targets.remove(self._alert_target(name))
+        self.alert_log = [d for d in self.alert_log if d.target != name]
+
+    async def test_alert_target(self, name: str) -> DeliveryView:
+        self._alert_admin("test_alert_target")
+        self._alert_target(name)
+        now = datetime.now(UTC)
+        delivery = DeliveryView(
+            id=len(self.alert_log) + 1,
+            target=name,
+            alert="TestNotification",
+            state=DeliveryState.DELIVERED,
+            alert_state=AlertState.FIRING,
+            attempts=1,
+            last_error=None,
+            next_attempt_at=None,
+            created_at=now,
+            delivered_at=now,
+        )
+        self.alert_log.append(delivery)
+        return delivery
+
+    async def alert_deliveries(
+        self, target: str | None = None, limit: int = 50
+    ) -> list[DeliveryView]:
+        self._alert_admin("alert_deliveries")
+        if target is not None:
+            self._alert_target(target)
+        log = [d for d in reversed(self.alert_log) if target in (None, d.target)]
+        return log[:limit]
 
     # --- teams (kept by FakeTeams) -------------------------------------------------------
 

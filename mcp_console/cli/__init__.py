@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "daemon": ("mcp_console.cli.daemon", "app"),
     "deploy": ("mcp_console.cli.deploy", "app"),
     "logs": ("mcp_console.cli.logs", "app"),
+    "alert": ("mcp_console.cli.alerts", "app"),
 }
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
+from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -148,6 +149,25 @@ class LocalClient:
 
     async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
         return await self._runtime.keys.revoke(self._unscoped(), ref, user)
+
+    # -- alerting ------------------------------------------------------------------------------
+
+    async def add_alert_target(self, new: TargetCreate) -> TargetView:
+        return await self._runtime.notifications.add_target(self._unscoped(), revalidated(new))
+
+    async def list_alert_targets(self) -> list[TargetView]:
+        return await self._runtime.notifications.list_targets(self._unscoped())
+
+    async def remove_alert_target(self, name: str) -> None:
+        await self._runtime.notifications.remove_target(self._unscoped(), name)
+
+    async def test_alert_target(self, name: str) -> DeliveryView:
+        return await self._runtime.notifications.test_target(self._unscoped(), name)
+
+    async def alert_deliveries(
+        self, target: str | None = None, limit: int = 50
+    ) -> list[DeliveryView]:
+        return await self._runtime.notifications.deliveries(self._unscoped(), target, limit)
 
     # -- teams ---------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -257,6 +258,40 @@ class ConsoleClient(Protocol):
             Conflict: several keys have that name (give the id or prefix).
             Forbidden: ``user`` is someone else and the caller is not an admin.
         """
+        ...
+
+    # -- alerting ------------------------------------------------------------------------------
+
+    async def add_alert_target(self, new: TargetCreate) -> TargetView:
+        """Add where alert notifications go (admins).
+
+        Raises:
+            Invalid: the URL is no webhook, Alertmanager or apprise URL.
+            Conflict: a target has that name.
+            Forbidden: the caller is no admin.
+        """
+        ...
+
+    async def list_alert_targets(self) -> list[TargetView]:
+        """Every notification target, URLs masked (admins)."""
+        ...
+
+    async def remove_alert_target(self, name: str) -> None:
+        """Remove a target and its delivery log (admins).
+
+        Raises:
+            NotFound: no target has that name.
+        """
+        ...
+
+    async def test_alert_target(self, name: str) -> DeliveryView:
+        """Send a test notification to one target now; how the delivery went (admins)."""
+        ...
+
+    async def alert_deliveries(
+        self, target: str | None = None, limit: int = 50
+    ) -> list[DeliveryView]:
+        """The delivery log, newest first (admins)."""
         ...
 
     # -- teams ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
+from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -267,6 +268,28 @@ class RemoteClient:
     async def revoke_key(self, ref: str, user: str | None = None) -> KeyView:
         path = f"/keys/{_path(ref)}/revoke"
         return await self._model(KeyView, "POST", path, params=_only(user=user))
+
+    # -- alerting ------------------------------------------------------------------------------
+
+    async def add_alert_target(self, new: TargetCreate) -> TargetView:
+        return await self._model(TargetView, "POST", "/alerts/targets", body=self._dump(new))
+
+    async def list_alert_targets(self) -> list[TargetView]:
+        return await self._models(TargetView, "GET", "/alerts/targets")
+
+    async def remove_alert_target(self, name: str) -> None:
+        await self._delete(f"/alerts/targets/{_path(name)}")
+
+    async def test_alert_target(self, name: str) -> DeliveryView:
+        return await self._model(DeliveryView, "POST", f"/alerts/targets/{_path(name)}/test")
+
+    async def alert_deliveries(
+        self, target: str | None = None, limit: int = 50
+    ) -> list[DeliveryView]:
+        params: dict[str, Any] = {"limit": limit}
+        if target is not None:
+            params["target"] = target
+        return await self._models(DeliveryView, "GET", "/alerts/deliveries", params=params)
 
     # -- teams ---------------------------------------------------------------------------------
 

@@ -135,6 +135,11 @@ POST   /deployments/{name}/sessions/{session_id}/drain 401 401 401 401 404 404 4
 DELETE /deployments/{name}/sessions/{session_id}       401 401 401 401 404 404 403 204 204 204
 GET    /deployments/{name}/inspect                     401 401 401 401 404 404 200 200 200 200
 POST   /deployments/{name}/tools/call                  401 401 401 401 404 404 200 200 200 200
+GET    /alerts/targets                                 401 401 401 401 403 403 403 403 403 200
+POST   /alerts/targets                                 401 401 401 401 403 403 403 403 403 201
+DELETE /alerts/targets/{name}                          401 401 401 401 403 403 403 403 403 204
+POST   /alerts/targets/{name}/test                     401 401 401 401 403 403 403 403 403 200
+GET    /alerts/deliveries                              401 401 401 401 403 403 403 403 403 200
 """
 
 # The deployment's endpoint on the gateway, /mcp/olga/app. The gateway tells a deployment
@@ -183,6 +188,9 @@ CALLS: dict[str, Call] = {
     "PUT /teams/{name}/members/{user}": Call({"role": "maintainer"}, fresh=World.fresh_team),
     "DELETE /teams/{name}/members/{user}": Call(fresh=World.fresh_team),
     "POST /keys": Call({"name": "made-{who}"}),
+    "POST /alerts/targets": Call({"name": "made-{who}", "url": "http://127.0.0.1:9/hook"}),
+    "DELETE /alerts/targets/{name}": Call(fresh=World.fresh_alert_target),
+    "POST /alerts/targets/{name}/test": Call(fresh=World.fresh_alert_target),
     "POST /keys/{ref}/revoke?user=olga": Call(fresh=World.fresh_key),
     "POST /services": Call({"name": "made-{who}", "description": "new"}),
     "PATCH /services/{name}": Call({"description": "changed by {who}"}, fresh=World.fresh_service),

@@ -11,6 +11,7 @@ from mcp_console import __version__
 from mcp_console.backend.api.deps import key_principal
 from mcp_console.backend.api.errors import install_error_handlers
 from mcp_console.backend.api.routes import (
+    alerts,
     catalog,
     deployments,
     events,
@@ -89,6 +90,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         live.router,
         logs.router,
         metrics_history.router,
+        alerts.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
