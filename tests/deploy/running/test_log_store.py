@@ -3,10 +3,13 @@ still searchable after the backend restarts."""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import anyio
 
+from mcp_console.backend.daemon import DaemonFiles, running_pid
 from mcp_console.backend.monitor.log_store import FILE_NAME
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.secrets import MASK
@@ -14,6 +17,7 @@ from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 from mcp_console.schemas.logs import LogLevel, LogLine, LogQuery, LogStream
 from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
+from tests.cli.commands import Cli
 
 from ..catalogs import (
     SECRET_SCHEMA,
@@ -99,3 +103,30 @@ async def test_lines_and_access_log_are_kept_masked_across_a_restart(
 
 def _store_files(data_dir: Path) -> list[Path]:
     return list(data_dir.glob(FILE_NAME + "*"))
+
+
+async def test_lines_stored_before_a_kill_9_of_the_daemon_are_searchable_after(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    async with Runtime(Settings(data_dir=data_dir)) as runtime:
+        script = 'echo "WARN written before the kill" >&2'
+        await publish(runtime, "svc", shell_version("1.0.0", script))
+    cli("deploy", "create", "svc@1.0.0", "--name", "web", "--runtime", "process")
+    files = DaemonFiles(data_dir)
+    pid = running_pid(files)
+    assert pid is not None
+    with anyio.fail_after(SETTLE_TIMEOUT):
+        while not cli.json("logs", "search", "before the kill"):
+            await anyio.sleep(0.3)
+
+    os.kill(pid, signal.SIGKILL)  # no clean-up of any kind: nothing is flushed or closed
+    with anyio.fail_after(SETTLE_TIMEOUT):
+        while running_pid(files) is not None:
+            await anyio.sleep(0.1)
+
+    # No daemon now: the command opens the store itself, as a restarted backend does.
+    found = cli.json("logs", "search", "-d", "web", "before the kill")
+    assert found
+    assert {line["text"] for line in found} == {"WARN written before the kill"}
+    assert {line["level"] for line in found} == {"warn"}
