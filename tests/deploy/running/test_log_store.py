@@ -24,6 +24,7 @@ from ..catalogs import (
     SETTLE_TIMEOUT,
     all_healthy,
     call_through_gateway,
+    image_version,
     publish,
     shell_version,
     wait_for,
@@ -130,3 +131,30 @@ async def test_lines_stored_before_a_kill_9_of_the_daemon_are_searchable_after(
     assert found
     assert {line["text"] for line in found} == {"WARN written before the kill"}
     assert {line["level"] for line in found} == {"warn"}
+
+
+async def test_docker_containers_output_is_kept_stdio_and_http(
+    live_docker: Runtime, example_image: str
+) -> None:
+    admin = await publish(
+        live_docker,
+        "svc",
+        image_version(example_image, "1.0.0"),
+        image_version(example_image, "2.0.0", http=True),
+    )
+    for name, version in (("piped", "1.0.0"), ("served", "2.0.0")):
+        await live_docker.deployments.create(
+            admin,
+            DeploymentCreate(
+                service="svc", version=version, name=name, runtime=RuntimeChoice.DOCKER
+            ),
+        )
+    for name in ("piped", "served"):
+        await wait_for(live_docker, admin, name, all_healthy)
+
+    # Every start of an instance says it (a warm session instance may start too).
+    piped = await _lines(live_docker, admin, LogQuery(deployment="piped", text="serving"), 1)
+    served = await _lines(live_docker, admin, LogQuery(deployment="served", text="serving"), 1)
+    assert all("serving stdio" in line.text for line in piped)
+    assert all("serving http" in line.text for line in served)
+    assert {line.stream for line in piped + served} == {LogStream.STDERR}

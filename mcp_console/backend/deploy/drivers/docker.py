@@ -29,6 +29,7 @@ from mcp_console.backend.deploy.drivers.base import (
     http_url,
     substitute_port,
 )
+from mcp_console.backend.deploy.drivers.docker_logs import ContainerOutput
 from mcp_console.backend.deploy.drivers.engine import Engine
 from mcp_console.backend.deploy.drivers.engine_events import DriverEventFanout, docker_event
 from mcp_console.backend.ports import LogSink, line_hook
@@ -73,7 +74,8 @@ class DockerManager:
             closes it); the default one is opened lazily and closed by ``close``.
         scope_labels: labels put on, and required of, every container this manager sees;
             separates consoles (or test runs) sharing one engine.
-        log_sink: told every line stdio containers write to stderr while attached.
+        log_sink: told every line a container writes while this manager runs it (stdio
+            servers' stderr, HTTP servers' stdout and stderr).
     """
 
     name = "docker"
@@ -90,6 +92,7 @@ class DockerManager:
         self.engine = engine or Engine()
         self._scope = dict(scope_labels or {})
         self._attachments: dict[str, _Attachment] = {}
+        self._output = ContainerOutput(self.engine)
         self._fanout = DriverEventFanout(self._watch_events, prepare=self.engine.client)
 
     def _label_filters(self) -> list[str]:
@@ -122,10 +125,12 @@ class DockerManager:
             client.containers.create, spec.image, **self._create_kwargs(spec)
         )
         try:
+            # Attach before start so not one byte of early output is lost.
+            hook = line_hook(self._log_sink, spec.deployment_id, spec.instance_id)
             if spec.transport == "stdio":
-                # Attach before start so not one byte of early output is lost.
-                hook = line_hook(self._log_sink, spec.deployment_id, spec.instance_id)
                 self._attachments[spec.name] = await self._attach(container.id, hook)
+            elif hook is not None:
+                await self._output.attach(container.id, hook)
             await self.engine.call(container.start)
         except BaseException:
             await self._discard(spec.name, container.id)
@@ -387,6 +392,7 @@ class DockerManager:
     async def close(self) -> None:
         """Stop watching and detach; the containers keep running."""
         await self._fanout.close()
+        self._output.close()
         for attachment in self._attachments.values():
             await attachment.channel.aclose()
         self._attachments.clear()
