@@ -218,3 +218,19 @@ async def test_removing_a_target_removes_its_deliveries(
     await notifications.remove_target(admin, "ops")
     assert await notifications.deliveries(admin) == []
     assert await notifications.deliver_due() == 0
+
+
+async def test_firing_and_resolved_notices_go_in_separate_messages(
+    notifications: Notifications, admin: Principal, receiver: Receiver
+) -> None:
+    await notifications.add_target(admin, TargetCreate(name="ops", url=receiver.url))
+    resolved = fired(2).model_copy(
+        update={"state": AlertState.RESOLVED, "ends_at": START + timedelta(minutes=1)}
+    )
+    assert await notifications.notify([fired(1), resolved, fired(3)]) == 2
+    assert await notifications.deliver_due() == 2
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    assert [(b["status"], [a["labels"]["alertname"] for a in b["alerts"]]) for b in bodies] == [
+        ("firing", ["Alert1", "Alert3"]),
+        ("resolved", ["Alert2"]),
+    ]

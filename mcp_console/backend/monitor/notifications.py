@@ -137,18 +137,24 @@ class Notifications:
         """Queue ``notices`` for the named targets (every target when none is named).
 
         Returns:
-            How many deliveries were queued.
+            How many deliveries were queued (firing and resolved notices go apart).
         """
         if not notices:
             return 0
         now = self._clock()
+        # One delivery per state: a message says "firing" or "resolved", never both.
+        groups = [
+            [n for n in notices if n.state is state]
+            for state in (AlertState.FIRING, AlertState.RESOLVED)
+        ]
         async with self._sessions.begin() as session:
             query = select(AlertTarget.id)
             if targets:
                 query = query.where(AlertTarget.name.in_(targets))
             ids = list(await session.scalars(query))
-            session.add_all(_delivery(target_id, notices, now) for target_id in ids)
-        return len(ids)
+            for group in filter(None, groups):
+                session.add_all(_delivery(target_id, group, now) for target_id in ids)
+        return len(ids) * sum(1 for g in groups if g)
 
     async def deliver_due(self, only: Sequence[int] = ()) -> int:
         """Try every delivery that is due, in order per target; returns how many were delivered."""
