@@ -1,4 +1,4 @@
-"""InstanceFigures: each instance's status, restarts, CPU and memory, a collector for /metrics."""
+"""InstanceFigures: instances' status, restarts, CPU and memory, a collector for /metrics."""
 
 from __future__ import annotations
 
@@ -8,21 +8,31 @@ from dataclasses import dataclass, field
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance, User
+from mcp_console.backend.db.models import (
+    DeploymentHistory,
+    ServiceDeployment,
+    ServiceInstance,
+    User,
+)
 from mcp_console.backend.monitor.live_figures import MEASURED
 from mcp_console.backend.monitor.prometheus_labels import deployment_value
 from mcp_console.backend.monitor.resource_sampler import ResourceSampler
 from mcp_console.schemas.deploy import InstanceStatus
 
 MIB = 1024 * 1024
+RESTART = "restart"  # the history action the controller records for each restart
 
 
 @dataclass(frozen=True, slots=True)
 class InstanceRow:
-    """One instance as last read: its labels and figures (``None``: could not be read)."""
+    """One instance as last read: its labels and figures (``None``: could not be read).
+
+    Attributes:
+        restarts: Restarts since it was last healthy (the controller's crash-loop count).
+    """
 
     deployment: str
     instance: str
@@ -33,10 +43,12 @@ class InstanceRow:
 
 @dataclass(frozen=True, slots=True)
 class InstanceSnapshot:
-    """Every instance not stopped, and instance counts by (deployment, status)."""
+    """Every instance not stopped, instance counts by (deployment, status), and each
+    deployment's restarts ever (from its history)."""
 
     rows: tuple[InstanceRow, ...] = ()
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
+    restarts: Counter[str] = field(default_factory=Counter)
 
 
 class InstanceFigures(Collector):
@@ -77,8 +89,17 @@ class InstanceFigures(Collector):
             .join(User, User.id == d.user_id)
             .where(i.status != InstanceStatus.STOPPED.value)
         )
+        h = DeploymentHistory
+        history = (
+            select(User.name.label("owner"), d.deployment_name, func.count(h.id))
+            .join(d, d.id == h.deployment_id)
+            .join(User, User.id == d.user_id)
+            .where(h.action == RESTART)
+            .group_by(User.name, d.deployment_name)
+        )
         async with self._sessions() as session:
             found = (await session.execute(query)).all()
+            restarted = (await session.execute(history)).all()
         measured = {
             row.instance: (row.driver, row.container_id)
             for row in found
@@ -87,9 +108,11 @@ class InstanceFigures(Collector):
         used = await self._sampler.sample(list(measured.values()))
         rows: list[InstanceRow] = []
         statuses: Counter[tuple[str, str]] = Counter()
+        restarts: Counter[str] = Counter()
         for row in found:
             deployment = deployment_value(row.owner, row.deployment_name)
             statuses[(deployment, row.status.lower())] += 1
+            restarts[deployment] = 0  # a deployment never restarted counts from 0
             target = measured.get(row.instance)
             use = used[target] if target is not None else None
             memory = use.memory_mb if use is not None else None
@@ -102,15 +125,18 @@ class InstanceFigures(Collector):
                     memory * MIB if memory is not None else None,
                 )
             )
-        self._snapshot = InstanceSnapshot(tuple(rows), statuses)
+        for owner, name, count in restarted:
+            restarts[deployment_value(owner, name)] = count
+        self._snapshot = InstanceSnapshot(tuple(rows), statuses, restarts)
 
     def collect(self) -> Iterator[Metric]:
         """The last snapshot's figures (no I/O, safe on any thread)."""
         snapshot = self._snapshot
         labels = ("deployment", "instance_id")
-        restarts = CounterMetricFamily(
-            "mcp_console_instance_restarts",
-            "Times the controller restarted the instance.",
+        in_a_row = GaugeMetricFamily(
+            "mcp_console_instance_consecutive_restarts",
+            "Restarts of the instance since it was last healthy (it fails at the crash-loop "
+            "limit).",
             labels=labels,
         )
         cpu = GaugeMetricFamily(
@@ -125,7 +151,7 @@ class InstanceFigures(Collector):
         )
         for row in snapshot.rows:
             values = (row.deployment, row.instance)
-            restarts.add_metric(values, row.restarts)
+            in_a_row.add_metric(values, row.restarts)
             if row.cpu_percent is not None:
                 cpu.add_metric(values, row.cpu_percent)
             if row.memory_bytes is not None:
@@ -137,4 +163,11 @@ class InstanceFigures(Collector):
         )
         for (deployment, status), count in sorted(snapshot.statuses.items()):
             statuses.add_metric((deployment, status), count)
-        yield from (restarts, cpu, memory, statuses)
+        restarts = CounterMetricFamily(
+            "mcp_console_deployment_restarts",
+            "Instance restarts the controller made, as the deployment's history records them.",
+            labels=("deployment",),
+        )
+        for deployment, count in sorted(snapshot.restarts.items()):
+            restarts.add_metric((deployment,), count)
+        yield from (in_a_row, cpu, memory, statuses, restarts)
