@@ -10,9 +10,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mcp_console.backend.api import create_app
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.users import Role, UserCreate
+from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
+from mcp_console.schemas.users import KeyCreate, Role, UserCreate
 from mcp_console.settings import MonitorSettings, Settings
 from tests.api.live import auth, error_of, serving
+from tests.deploy.catalogs import process_version, publish
 
 # Fixture: ``database_url`` (SQLite only).
 from tests.monitor.served import sqlite_only  # noqa: F401
@@ -85,6 +87,19 @@ async def test_keys_of_users_who_are_not_admins_get_403_saying_why(
         assert error["code"] == "forbidden"
         assert "admin's API key" in error["message"]
         assert "MCP_CONSOLE_MONITOR__METRICS_AUTH=none" in error["message"]
+
+
+async def test_an_admins_key_limited_to_one_deployment_gets_403(
+    api: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    admin = await publish(runtime, "calc", process_version("1.0.0"))
+    await runtime.deployments.create(
+        admin, DeploymentCreate(service="calc", name="calc", runtime=RuntimeChoice.PROCESS)
+    )
+    scoped = await runtime.keys.create(admin, KeyCreate(name="agent", deployments=["calc"]))
+    response = await api.get("/metrics", headers=auth(scoped.api_key))
+    assert response.status_code == 403
+    assert "without a scope" in error_of(response)["message"]
 
 
 async def test_an_admin_scrapes_the_prometheus_text_format_even_with_no_gateway(
