@@ -481,12 +481,19 @@ class FakeClient:
 
     async def search_logs(self, query: LogQuery) -> list[LogLine]:
         self._enter("search_logs")
+        self._log_scope(query)
         return self.logs.search(query)
 
     async def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
         self._enter("follow_logs")
+        self._log_scope(query)
         async for line in self.logs.follow(query):
             yield line
+
+    def _log_scope(self, query: LogQuery) -> None:
+        """A named deployment must be one the caller may see (NotFound otherwise)."""
+        if query.deployment is not None:
+            self.deploys.get(query.deployment)
 
     async def set_autoscale(self, name: str, policy: dict[str, Any] | None) -> DeploymentDetail:
         self._enter("set_autoscale")

@@ -1,14 +1,17 @@
-"""The log store of the fake client: lines kept in memory, searched by the same grammar."""
+"""The log store of the fake client: lines kept in memory, searched by the backend's grammar."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
-from mcp_console.schemas.errors import Invalid
+from mcp_console.backend.monitor.log_search import LogFilter
+from mcp_console.backend.monitor.log_service import log_filter
 from mcp_console.schemas.logs import LogLevel, LogLine, LogQuery, LogStream
+
+# The fake's deployments are told apart by name: every line is of "deployment 0".
+_ALL = (0,)
 
 
 class FakeLogs:
@@ -43,10 +46,13 @@ class FakeLogs:
         return line
 
     def search(self, query: LogQuery) -> list[LogLine]:
-        """The newest lines matching ``query``."""
+        """The newest lines matching ``query``.
+
+        Raises:
+            Invalid: as the backend refuses the query.
+        """
         matches = _matcher(query)
-        found = [line for line in reversed(self.lines) if matches(line)]
-        return found[: query.limit]
+        return [line for line in reversed(self.lines) if matches(line)][: query.limit]
 
     async def follow(self, query: LogQuery) -> AsyncIterator[LogLine]:
         """The newest lines oldest first, then each added line that matches."""
@@ -63,40 +69,28 @@ class FakeLogs:
             seen = len(self.lines)
 
 
-def _matcher(query: LogQuery) -> _Match:
-    return _Match(query)
+def _matcher(query: LogQuery) -> Callable[[LogLine], bool]:
+    wanted = log_filter(query, _ALL)
+
+    def matches(line: LogLine) -> bool:
+        return (
+            query.deployment in (None, line.deployment)
+            and wanted.instance in (None, line.instance)
+            and line.level.rank >= wanted.min_level
+            and (wanted.since is None or line.at.timestamp() >= wanted.since)
+            and (wanted.until is None or line.at.timestamp() <= wanted.until)
+            and _text_matches(wanted, line.text)
+        )
+
+    return matches
 
 
-class _Match:
-    def __init__(self, query: LogQuery) -> None:
-        self.query = query
-        self.rank = 0
-        if query.level is not None:
-            try:
-                self.rank = LogLevel(query.level.lower()).rank
-            except ValueError:
-                raise Invalid(f"unknown log level {query.level!r}", field="level") from None
-        text = query.text or ""
-        self.inverse = text.startswith("!")
-        body = text[1:] if self.inverse else text
-        self.regex: re.Pattern[str] | None = None
-        if len(body) >= 2 and body.startswith("/") and body.endswith("/"):
-            try:
-                self.regex = re.compile(body[1:-1])
-            except re.error as exc:
-                raise Invalid(f"invalid regex {body}: {exc}", field="text") from None
-        self.needle = body.lower()
-
-    def __call__(self, line: LogLine) -> bool:
-        q = self.query
-        if q.deployment is not None and line.deployment != q.deployment:
-            return False
-        if q.instance is not None and line.instance != q.instance:
-            return False
-        if line.level.rank < self.rank:
-            return False
-        if self.regex is not None:
-            found = self.regex.search(line.text) is not None
-        else:
-            found = self.needle in line.text.lower()
-        return found != self.inverse
+def _text_matches(wanted: LogFilter, text: str) -> bool:
+    match = wanted.text
+    if match is None:
+        return True
+    if match.regex is not None:
+        found = match.regex.search(text) is not None
+    else:
+        found = match.needle.lower() in text.lower()
+    return found != match.inverse

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -57,7 +57,7 @@ class LogService:
             Invalid: a bad level, time, regex or instance; ``field`` names it.
         """
         names = await self._readable(actor, query.deployment)
-        wanted = self._filter(query, names)
+        wanted = log_filter(query, tuple(names))
         rows = await asyncio.to_thread(self._store.search, wanted)
         return [_line(row, names) for row in rows]
 
@@ -67,7 +67,7 @@ class LogService:
         Raises:
             As ``search``.
         """
-        self._filter(query, await self._readable(actor, query.deployment))
+        log_filter(query, tuple(await self._readable(actor, query.deployment)))
 
     async def follow(self, actor: Principal, query: LogQuery) -> AsyncIterator[LogLine]:
         """The newest ``query.limit`` lines oldest first, then each new line as it is stored.
@@ -84,7 +84,7 @@ class LogService:
         for new lines every ``FOLLOW_SECONDS``, empty when there were none (a stream's
         moment to send a keep-alive or to notice that it should end)."""
         names = await self._readable(actor, query.deployment)
-        wanted = self._filter(query, names)
+        wanted = log_filter(query, tuple(names))
         rows = await asyncio.to_thread(self._store.search, wanted)
         last = rows[0][0] if rows else await asyncio.to_thread(self._newest_id)
         yield [_line(row, names) for row in reversed(rows)]
@@ -119,30 +119,34 @@ class LogService:
         views = await self._deployments.list_deployments(actor)
         return {view.id: view.address for view in views if allowed(view.access, "logs")}
 
-    @staticmethod
-    def _filter(query: LogQuery, names: dict[int, str]) -> LogFilter:
-        """The store's filter for ``query`` (its grammar checked here, once)."""
-        level = 0
-        if query.level is not None:
-            try:
-                level = LogLevel(query.level.lower()).rank
-            except ValueError:
-                raise Invalid(
-                    f"unknown log level {query.level!r}; use one of {_LEVELS}", field="level"
-                ) from None
-        since = moment(query.since, "since")
-        until = moment(query.until, "until")
-        if since is not None and until is not None and since > until:
-            raise Invalid("since must be before until", field="since")
-        return LogFilter(
-            tuple(names),
-            instance=query.instance,
-            min_level=level,
-            since=since,
-            until=until,
-            text=parse_text(query.text) if query.text else None,
-            limit=query.limit,
-        )
+
+def log_filter(query: LogQuery, deployment_ids: Sequence[int]) -> LogFilter:
+    """The store's filter for ``query`` over ``deployment_ids`` (its grammar checked here).
+
+    Raises:
+        Invalid: an unknown level, a bad time or range, a bad regex.
+    """
+    level = 0
+    if query.level is not None:
+        try:
+            level = LogLevel(query.level.lower()).rank
+        except ValueError:
+            raise Invalid(
+                f"unknown log level {query.level!r}; use one of {_LEVELS}", field="level"
+            ) from None
+    since = moment(query.since, "since")
+    until = moment(query.until, "until")
+    if since is not None and until is not None and since > until:
+        raise Invalid("since must be before until", field="since")
+    return LogFilter(
+        tuple(deployment_ids),
+        instance=query.instance,
+        min_level=level,
+        since=since,
+        until=until,
+        text=parse_text(query.text) if query.text else None,
+        limit=query.limit,
+    )
 
 
 def moment(text: str | None, field: str) -> float | None:
