@@ -6,15 +6,21 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mcp_console.backend.monitor.alert_rules import BUILTIN_RULES, prometheus_rules
 from mcp_console.backend.monitor.notify_targets import mask_url, target_kind
 from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.alerts import (
     AlertState,
+    AlertView,
     DeliveryState,
     DeliveryView,
+    RuleCreate,
+    RuleView,
+    SilenceCreate,
+    SilenceView,
     TargetCreate,
     TargetView,
 )
@@ -41,7 +47,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
-from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden, NotFound
+from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden, Invalid, NotFound
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -154,6 +160,9 @@ class FakeClient:
         self.failures = dict(failures or {})
         self.alert_targets: list[TargetView] = []
         self.alert_log: list[DeliveryView] = []
+        self.alerts: list[AlertView] = []
+        self.silences: list[SilenceView] = []
+        self.alert_rules: list[RuleView] = [rule_view(r, builtin=True) for r in BUILTIN_RULES]
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
         self.deployments = self.deploys.items
@@ -329,6 +338,83 @@ class FakeClient:
         self._enter(method)
         if not self.me.is_admin:
             raise Forbidden("only admins may manage notification targets")
+
+    async def list_alerts(self, everything: bool = False) -> list[AlertView]:
+        self._enter("list_alerts")
+        shown = [a for a in self.alerts if everything or a.state is not AlertState.RESOLVED]
+        return sorted(shown, key=lambda a: a.id, reverse=True)
+
+    async def acknowledge_alert(self, alert_id: int) -> AlertView:
+        self._enter("acknowledge_alert")
+        for index, alert in enumerate(self.alerts):
+            if alert.id == alert_id:
+                self.alerts[index] = alert.model_copy(update={"acknowledged_by": self.me.name})
+                return self.alerts[index]
+        raise NotFound(f"no alert {alert_id}")
+
+    async def list_silences(self) -> list[SilenceView]:
+        self._alert_admin("list_silences")
+        return [s for s in self.silences if s.active]
+
+    async def add_silence(self, new: SilenceCreate) -> SilenceView:
+        self._alert_admin("add_silence")
+        now = datetime.now(UTC)
+        silence = SilenceView(
+            id=len(self.silences) + 1,
+            matchers=dict(new.matchers),
+            comment=new.comment,
+            created_by=self.me.name,
+            created_at=now,
+            ends_at=now + timedelta(seconds=new.duration_s),
+            active=True,
+        )
+        self.silences.append(silence)
+        return silence
+
+    async def expire_silence(self, silence_id: int) -> SilenceView:
+        self._alert_admin("expire_silence")
+        for index, silence in enumerate(self.silences):
+            if silence.id == silence_id:
+                ended = silence.model_copy(update={"active": False, "ends_at": datetime.now(UTC)})
+                self.silences[index] = ended
+                return ended
+        raise NotFound(f"no silence {silence_id}")
+
+    async def list_alert_rules(self) -> list[RuleView]:
+        self._alert_admin("list_alert_rules")
+        return sorted(self.alert_rules, key=lambda r: r.name)
+
+    async def add_alert_rule(self, new: RuleCreate) -> RuleView:
+        self._alert_admin("add_alert_rule")
+        if any(r.name == new.name for r in self.alert_rules):
+            raise Conflict(f"an alert rule named {new.name!r} exists")
+        rule = rule_view(new, builtin=False)
+        self.alert_rules.append(rule)
+        return rule
+
+    async def remove_alert_rule(self, name: str) -> None:
+        self._alert_admin("remove_alert_rule")
+        rule = self._alert_rule(name)
+        if rule.builtin:
+            raise Invalid(f"{name} is built in: disable it instead (alert rule disable {name})")
+        self.alert_rules.remove(rule)
+
+    async def set_alert_rule_enabled(self, name: str, enabled: bool) -> RuleView:
+        self._alert_admin("set_alert_rule_enabled")
+        rule = self._alert_rule(name)
+        changed = rule.model_copy(update={"enabled": enabled})
+        self.alert_rules[self.alert_rules.index(rule)] = changed
+        return changed
+
+    async def export_alert_rules(self) -> str:
+        self._alert_admin("export_alert_rules")
+        return prometheus_rules([r for r in self.alert_rules if r.enabled])
+
+    def _alert_rule(self, name: str) -> RuleView:
+        for rule in self.alert_rules:
+            if rule.name == name:
+                return rule
+        raise NotFound(f"no alert rule named {name!r}")
 
     def _alert_target(self, name: str) -> TargetView:
         for target in self.alert_targets:
@@ -551,3 +637,21 @@ class FakeClient:
 async def _drain(queue: asyncio.Queue[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     while True:
         yield await queue.get()
+
+
+def rule_view(rule: RuleCreate, *, builtin: bool) -> RuleView:
+    """A rule as the backend lists it."""
+    return RuleView(
+        name=rule.name,
+        metric=rule.metric,
+        op=rule.op,
+        threshold=rule.threshold,
+        window_s=rule.window_s,
+        for_s=rule.for_s,
+        severity=rule.severity,
+        deployment=rule.deployment,
+        labels=dict(rule.labels),
+        description=rule.description,
+        builtin=builtin,
+        enabled=True,
+    )

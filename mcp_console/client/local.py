@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
-from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
+from mcp_console.schemas.alerts import (
+    AlertView,
+    DeliveryView,
+    RuleCreate,
+    RuleView,
+    SilenceCreate,
+    SilenceView,
+    TargetCreate,
+    TargetView,
+)
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -151,6 +160,36 @@ class LocalClient:
         return await self._runtime.keys.revoke(self._unscoped(), ref, user)
 
     # -- alerting ------------------------------------------------------------------------------
+
+    async def list_alerts(self, everything: bool = False) -> list[AlertView]:
+        return await self._runtime.alerts.alerts(self._unscoped(), everything=everything)
+
+    async def acknowledge_alert(self, alert_id: int) -> AlertView:
+        return await self._runtime.alerts.acknowledge(self._unscoped(), alert_id)
+
+    async def list_silences(self) -> list[SilenceView]:
+        return await self._runtime.alerts.silences(self._unscoped())
+
+    async def add_silence(self, new: SilenceCreate) -> SilenceView:
+        return await self._runtime.alerts.silence(self._unscoped(), revalidated(new))
+
+    async def expire_silence(self, silence_id: int) -> SilenceView:
+        return await self._runtime.alerts.expire_silence(self._unscoped(), silence_id)
+
+    async def list_alert_rules(self) -> list[RuleView]:
+        return await self._runtime.alert_rules.rules(self._unscoped())
+
+    async def add_alert_rule(self, new: RuleCreate) -> RuleView:
+        return await self._runtime.alert_rules.add(self._unscoped(), revalidated(new))
+
+    async def remove_alert_rule(self, name: str) -> None:
+        await self._runtime.alert_rules.remove(self._unscoped(), name)
+
+    async def set_alert_rule_enabled(self, name: str, enabled: bool) -> RuleView:
+        return await self._runtime.alert_rules.set_enabled(self._unscoped(), name, enabled)
+
+    async def export_alert_rules(self) -> str:
+        return await self._runtime.alert_rules.export_prometheus(self._unscoped())
 
     async def add_alert_target(self, new: TargetCreate) -> TargetView:
         return await self._runtime.notifications.add_target(self._unscoped(), revalidated(new))

@@ -6,7 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
+from mcp_console.schemas.alerts import (
+    AlertView,
+    DeliveryView,
+    RuleCreate,
+    RuleView,
+    SilenceCreate,
+    SilenceView,
+    TargetCreate,
+    TargetView,
+)
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -261,6 +270,56 @@ class ConsoleClient(Protocol):
         ...
 
     # -- alerting ------------------------------------------------------------------------------
+
+    async def list_alerts(self, everything: bool = False) -> list[AlertView]:
+        """Pending and firing alerts of the deployments the caller may see, newest first
+        (``everything``: resolved ones too)."""
+        ...
+
+    async def acknowledge_alert(self, alert_id: int) -> AlertView:
+        """Acknowledge an alert: no more repeats of it (its deployment's operators, admins).
+
+        Raises:
+            NotFound: no such alert the caller may see.
+        """
+        ...
+
+    async def list_silences(self) -> list[SilenceView]:
+        """Silences that have not ended (admins)."""
+        ...
+
+    async def add_silence(self, new: SilenceCreate) -> SilenceView:
+        """Mute notifications of matching alerts for a while (admins)."""
+        ...
+
+    async def expire_silence(self, silence_id: int) -> SilenceView:
+        """End a silence now (admins)."""
+        ...
+
+    async def list_alert_rules(self) -> list[RuleView]:
+        """Every alert rule, built-in ones included (admins)."""
+        ...
+
+    async def add_alert_rule(self, new: RuleCreate) -> RuleView:
+        """Add an alert rule (admins).
+
+        Raises:
+            Invalid: an unknown metric or a bad value.
+            Conflict: a rule has that name.
+        """
+        ...
+
+    async def remove_alert_rule(self, name: str) -> None:
+        """Remove a rule (admins; built-in rules can only be disabled)."""
+        ...
+
+    async def set_alert_rule_enabled(self, name: str, enabled: bool) -> RuleView:
+        """Turn a rule on or off (admins)."""
+        ...
+
+    async def export_alert_rules(self) -> str:
+        """The enabled rules as a Prometheus alerting rules file (admins)."""
+        ...
 
     async def add_alert_target(self, new: TargetCreate) -> TargetView:
         """Add where alert notifications go (admins).

@@ -12,7 +12,16 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
-from mcp_console.schemas.alerts import DeliveryView, TargetCreate, TargetView
+from mcp_console.schemas.alerts import (
+    AlertView,
+    DeliveryView,
+    RuleCreate,
+    RuleView,
+    SilenceCreate,
+    SilenceView,
+    TargetCreate,
+    TargetView,
+)
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -155,6 +164,7 @@ class RemoteClient:
         *,
         body: Any = None,
         params: dict[str, Any] | None = None,
+        text: bool = False,
     ) -> Any:
         try:
             response = await self._http.request(method, path, json=body, params=params)
@@ -167,7 +177,7 @@ class RemoteClient:
             raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
         if response.is_error:
             raise _error_of(response)
-        return response.json()
+        return response.text if text else response.json()
 
     async def _model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         return model.model_validate(await self._call(method, path, **kwargs))
@@ -270,6 +280,39 @@ class RemoteClient:
         return await self._model(KeyView, "POST", path, params=_only(user=user))
 
     # -- alerting ------------------------------------------------------------------------------
+
+    async def list_alerts(self, everything: bool = False) -> list[AlertView]:
+        params = {"all": "true"} if everything else None
+        return await self._models(AlertView, "GET", "/alerts", params=params)
+
+    async def acknowledge_alert(self, alert_id: int) -> AlertView:
+        return await self._model(AlertView, "POST", f"/alerts/{int(alert_id)}/ack")
+
+    async def list_silences(self) -> list[SilenceView]:
+        return await self._models(SilenceView, "GET", "/alerts/silences")
+
+    async def add_silence(self, new: SilenceCreate) -> SilenceView:
+        return await self._model(SilenceView, "POST", "/alerts/silences", body=self._dump(new))
+
+    async def expire_silence(self, silence_id: int) -> SilenceView:
+        return await self._model(SilenceView, "DELETE", f"/alerts/silences/{int(silence_id)}")
+
+    async def list_alert_rules(self) -> list[RuleView]:
+        return await self._models(RuleView, "GET", "/alerts/rules")
+
+    async def add_alert_rule(self, new: RuleCreate) -> RuleView:
+        return await self._model(RuleView, "POST", "/alerts/rules", body=self._dump(new))
+
+    async def remove_alert_rule(self, name: str) -> None:
+        await self._delete(f"/alerts/rules/{_path(name)}")
+
+    async def set_alert_rule_enabled(self, name: str, enabled: bool) -> RuleView:
+        path = f"/alerts/rules/{_path(name)}/enabled"
+        return await self._model(RuleView, "PUT", path, body={"enabled": enabled})
+
+    async def export_alert_rules(self) -> str:
+        text: str = await self._call("GET", "/alerts/rules/export", text=True)
+        return text
 
     async def add_alert_target(self, new: TargetCreate) -> TargetView:
         return await self._model(TargetView, "POST", "/alerts/targets", body=self._dump(new))

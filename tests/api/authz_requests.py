@@ -113,9 +113,17 @@ def url_of(world: World, row: Row, call: Call, fresh: str | None = None) -> str:
         name = CALLERS
     else:
         name = call.target or OWN_SERVICE
-    values = {"name": name, "user": BYSTANDER, "ref": OWN_KEY, "session_id": world.session}
+    values = {
+        "name": name,
+        "user": BYSTANDER,
+        "ref": OWN_KEY,
+        "session_id": world.session,
+        "alert_id": str(world.alert),
+        "silence_id": str(world.silence),
+    }
     if fresh is not None:
-        slot = next((s for s in ("session_id", "ref") if f"{{{s}}}" in path), "name")
+        ids = ("session_id", "ref", "alert_id", "silence_id")
+        slot = next((s for s in ids if f"{{{s}}}" in path), "name")
         values[slot] = fresh
     for slot, value in values.items():
         path = path.replace(f"{{{slot}}}", quote(value, safe=""))

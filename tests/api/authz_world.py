@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select, update
 
 from mcp_console.backend.db.models import (
+    Alert,
     AlertDelivery,
+    AlertRule,
+    AlertSilence,
     AlertTarget,
     ApiKey,
     ApiKeyDeployment,
@@ -30,7 +33,7 @@ from mcp_console.backend.db.models import (
     User,
 )
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.alerts import TargetCreate
+from mcp_console.schemas.alerts import RuleCreate, SilenceCreate, TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate, ShareRole
 from mcp_console.schemas.users import KeyCreate, Principal, Role, TeamCreate, UserCreate
@@ -90,6 +93,9 @@ class World:
     users: dict[str, Principal]
     # The owner's open gateway session: refused requests aim at it and must leave it be.
     session: str = ""
+    # A firing alert on olga's deployment and an admin's silence: refused requests aim at them.
+    alert: int = 0
+    silence: int = 0
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -135,6 +141,22 @@ class World:
         await self.runtime.teams.create(self.owner, TeamCreate(name=name))
         for member in (self.users["caller"].name, BYSTANDER):
             await self.runtime.teams.add_member(self.owner, name, member)
+        return name
+
+    async def fresh_alert(self) -> str:
+        """A firing CrashLoop alert on olga's deployment, by id."""
+        return str(await _firing_alert(self.runtime))
+
+    async def fresh_silence(self) -> str:
+        """An admin's silence, by id."""
+        new = SilenceCreate(matchers={"alertname": self.fresh_name()}, duration_s=3600)
+        return str((await self.runtime.alerts.silence(self.users["admin"], new)).id)
+
+    async def fresh_alert_rule(self) -> str:
+        """An admin's rule, by name."""
+        name = "R" + self.fresh_name().replace("-", "")
+        new = RuleCreate(name=name, metric="errors", threshold=1)
+        await self.runtime.alert_rules.add(self.users["admin"], new)
         return name
 
     async def fresh_alert_target(self) -> str:
@@ -249,7 +271,34 @@ async def build_world(
     world.headers = {who: bearer(key) for who, key in keys.items()} | {"anon": {}}
     await wait_for(runtime, olga, DEPLOYMENT, all_healthy)
     world.session = await world.open_session("owner")
+    world.alert = await _firing_alert(runtime)
+    world.silence = int(await world.fresh_silence())
     return world
+
+
+async def _firing_alert(runtime: Runtime) -> int:
+    """A firing CrashLoop alert on olga's ``app``, as the engine would have raised it."""
+    async with runtime.sessions.begin() as session:
+        rule = await session.scalar(select(AlertRule).where(AlertRule.name == "CrashLoop"))
+        deployment = await session.scalar(
+            select(ServiceDeployment.id).where(ServiceDeployment.deployment_name == DEPLOYMENT)
+        )
+        assert rule is not None
+        assert deployment is not None
+        now = datetime.now(UTC)
+        alert = Alert(
+            rule_id=rule.id,
+            deployment_id=deployment,
+            fingerprint=f"test-{now.timestamp()}",
+            labels={"alertname": "CrashLoop", "severity": "critical", "deployment": "olga/app"},
+            state="firing",
+            value=1,
+            started_at=now,
+            fired_at=now,
+        )
+        session.add(alert)
+        await session.flush()
+        return alert.id
 
 
 # -- what users can change ---------------------------------------------------------------------
@@ -289,6 +338,9 @@ _TABLES = [
         ServiceReview,
         AlertTarget,
         AlertDelivery,
+        AlertRule,
+        Alert,
+        AlertSilence,
     )
 ]
 

@@ -140,6 +140,16 @@ POST   /alerts/targets                                 401 401 401 401 403 403 4
 DELETE /alerts/targets/{name}                          401 401 401 401 403 403 403 403 403 204
 POST   /alerts/targets/{name}/test                     401 401 401 401 403 403 403 403 403 200
 GET    /alerts/deliveries                              401 401 401 401 403 403 403 403 403 200
+GET    /alerts                                         401 401 401 401 403 200 200 200 200 200
+POST   /alerts/{alert_id}/ack                          401 401 401 401 403 404 403 200 200 200
+GET    /alerts/silences                                401 401 401 401 403 403 403 403 403 200
+POST   /alerts/silences                                401 401 401 401 403 403 403 403 403 201
+DELETE /alerts/silences/{silence_id}                   401 401 401 401 403 403 403 403 403 200
+GET    /alerts/rules                                   401 401 401 401 403 403 403 403 403 200
+POST   /alerts/rules                                   401 401 401 401 403 403 403 403 403 201
+DELETE /alerts/rules/{name}                            401 401 401 401 403 403 403 403 403 204
+PUT    /alerts/rules/{name}/enabled                    401 401 401 401 403 403 403 403 403 200
+GET    /alerts/rules/export                            401 401 401 401 403 403 403 403 403 200
 """
 
 # The deployment's endpoint on the gateway, /mcp/olga/app. The gateway tells a deployment
@@ -191,6 +201,12 @@ CALLS: dict[str, Call] = {
     "POST /alerts/targets": Call({"name": "made-{who}", "url": "http://127.0.0.1:9/hook"}),
     "DELETE /alerts/targets/{name}": Call(fresh=World.fresh_alert_target),
     "POST /alerts/targets/{name}/test": Call(fresh=World.fresh_alert_target),
+    "POST /alerts/{alert_id}/ack": Call(fresh=World.fresh_alert),
+    "POST /alerts/silences": Call({"matchers": {"alertname": "{who}"}, "duration_s": 3600}),
+    "DELETE /alerts/silences/{silence_id}": Call(fresh=World.fresh_silence),
+    "POST /alerts/rules": Call({"name": "made{who}", "metric": "errors", "threshold": 1}),
+    "DELETE /alerts/rules/{name}": Call(fresh=World.fresh_alert_rule),
+    "PUT /alerts/rules/{name}/enabled": Call({"enabled": False}, fresh=World.fresh_alert_rule),
     "POST /keys/{ref}/revoke?user=olga": Call(fresh=World.fresh_key),
     "POST /services": Call({"name": "made-{who}", "description": "new"}),
     "PATCH /services/{name}": Call({"description": "changed by {who}"}, fresh=World.fresh_service),

@@ -85,3 +85,32 @@ def test_bad_targets_are_refused_with_the_reason(tmp_path: Path) -> None:
     assert "no notification target named 'nope'" in missing.stderr
     for output in (bad, short):
         assert "short" not in output.stdout
+
+
+def test_rules_silences_and_the_prometheus_export_from_the_command_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "data", "unused")
+    names = [r["name"] for r in cli.json("alert", "rule", "list")]
+    assert {"CrashLoop", "InstanceDown", "HighErrorRate"} <= set(names)
+    made = cli.json(
+        "alert", "rule", "add", "SlowCalls", "--metric", "p95_ms", "--threshold", "500",
+        "--window", "10m", "--for", "2m", "--label", "team=ops",
+    )  # fmt: skip
+    assert (made["window_s"], made["for_s"], made["labels"]) == (600, 120, {"team": "ops"})
+    assert "disable it instead" in cli("alert", "rule", "rm", "CrashLoop", ok=False).stderr
+    cli("alert", "rule", "disable", "CrashLoop")
+    exported = cli("alert", "export", "--prometheus").stdout
+    assert "alert: SlowCalls" in exported
+    assert "alert: CrashLoop" not in exported  # disabled
+    assert "say which format" in cli("alert", "export", ok=False).stderr
+    bad = cli("alert", "rule", "add", "X", "--metric", "cpu", "--threshold", "1", ok=False)
+    assert "unknown metric 'cpu'" in bad.stderr
+
+    silence = cli.json("alert", "silence", "alertname=CrashLoop", "--for", "2h")
+    assert silence["matchers"] == {"alertname": "CrashLoop"}
+    assert [s["id"] for s in cli.json("alert", "silences")] == [silence["id"]]
+    cli("alert", "unsilence", str(silence["id"]))
+    assert cli.json("alert", "silences") == []
+    assert "NAME=VALUE" in cli("alert", "silence", "CrashLoop", "--for", "1h", ok=False).stderr
+    assert "duration" in cli("alert", "silence", "a=b", "--for", "soon", ok=False).stderr
+    assert cli("alert", "list").stdout == "no alerts\n"
+    assert "no alert 7" in cli("alert", "ack", "7", ok=False).stderr

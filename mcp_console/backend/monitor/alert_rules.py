@@ -75,6 +75,15 @@ _PROMQL = {
     "errors": 'sum by (deployment) (increase({requests}{{{sel}error_type!=""}}[{w}]))',
     "error_rate": 'sum by (deployment) (rate({requests}{{{sel}error_type!=""}}[{w}])) / '
     "sum by (deployment) (rate({requests}{{{sel}}}[{w}]))",
+    "restarts": "sum by (deployment) "
+    "(increase(mcp_console_deployment_restarts_total{{{sel}}}[{w}]))",
+    "cpu_percent": "avg by (deployment) "
+    "(avg_over_time(mcp_console_instance_cpu_percent{{{sel}}}[{w}]))",
+    "memory_mb": "max by (deployment) "
+    "(max_over_time(mcp_console_instance_memory_bytes{{{sel}}}[{w}])) / 1048576",
+    # Restarting at all counts here (the console's own rule waits for a second restart).
+    "crash_looping": "sum by (deployment) "
+    '(mcp_console_deployment_instances{{{sel}status=~"restarting|failed"}})',
     **{
         metric: f"histogram_quantile({q}, sum by (deployment, le) "
         "(rate({duration}{{{sel}}}[{w}]))) * 1000"
