@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from mcp_console.backend.monitor.log_store import FILE_NAME, LogStore, StoredLine
 from mcp_console.backend.runtime import Runtime
 from mcp_console.settings import Settings
 from tests.cli.commands import Cli
@@ -70,3 +75,38 @@ def test_a_bad_query_is_refused_naming_what_is_wrong(cli: Cli, args: list[str], 
     refused = cli("logs", "search", *args, ok=False)
     assert refused.stderr == said + "\n"
     assert refused.stdout == ""
+
+
+def test_deploy_logs_follow_prints_new_lines_as_they_are_kept(cli: Cli, tmp_path: Path) -> None:
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "mcp_console", "deploy", "logs", "alice/web", "-f", "--tail", "1"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follower.stdout is not None
+        first = follower.stdout.readline()
+        store = LogStore(tmp_path / "data" / FILE_NAME)
+        store.open()
+        [web] = {line[1] for line in _rows(store) if line[3] == "web-2"}
+        store.append([StoredLine(time.time(), web, "web-9", "stderr", 3, "ERROR fresh failure")])
+        store.close()
+        second = follower.stdout.readline()
+    finally:
+        follower.send_signal(signal.SIGINT)
+        _, errors = follower.communicate(timeout=60)
+
+    assert first.rstrip("\n").split(" ", 2)[2] == "web-1 INFO  INFO request took 120ms"
+    assert second.rstrip("\n").split(" ", 2)[2] == "web-9 ERROR ERROR fresh failure"
+    assert follower.returncode == 0, errors
+    assert "Traceback" not in errors
+
+
+def _rows(store: LogStore) -> list[tuple[int, int, str, str]]:
+    conn = store.reader()
+    try:
+        return list(conn.execute("SELECT id, deployment_id, text, instance FROM lines"))
+    finally:
+        conn.close()
