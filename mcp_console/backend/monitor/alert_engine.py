@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import Alert, AlertRule, AlertSilence
 from mcp_console.backend.monitor.alert_metrics import Tier, deployments_running, figures
@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 
 RESOLVE_INTERVALS = 2
 _OPEN = (AlertState.PENDING.value, AlertState.FIRING.value)
+
+Wanted = set[tuple[str, int]]
+Values = dict[tuple[str, int], dict[int, float]]
+# The deployments to watch (id → owner/name) and each wanted (metric, window)'s values.
+FigureSource = Callable[
+    [AsyncConnection, Wanted, datetime], Awaitable[tuple[dict[int, str], Values]]
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,7 @@ class AlertEngine:
         notifications: where notices go.
         settings: intervals, repeat and the history's tiers.
         clock: the current time (tests pass their own).
+        source: where figures come from (the metrics history and the instances by default).
     """
 
     def __init__(
@@ -69,6 +77,7 @@ class AlertEngine:
         notifications: Notifications,
         settings: MonitorSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        source: FigureSource | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -81,6 +90,7 @@ class AlertEngine:
             Tier(60, settings.keep_1m),
             Tier(3600, settings.keep_1h),
         )
+        self._source = source or self._from_history
 
     async def evaluate(self) -> Evaluation:
         """Evaluate every enabled rule once, then queue the notices (and try them)."""
@@ -89,9 +99,8 @@ class AlertEngine:
             async with self._sessions() as session:
                 rules = list(await session.scalars(select(AlertRule).where(AlertRule.enabled)))
             async with self._engine.connect() as conn:
-                names = await deployments_running(conn)
                 wanted = {(r.metric, r.window_s) for r in rules}
-                values = await figures(conn, wanted, now, self._tiers)
+                names, values = await self._source(conn, wanted, now)
             async with self._sessions.begin() as session:
                 result, notices = await self._step(session, rules, names, values, now)
         if notices:
@@ -99,12 +108,17 @@ class AlertEngine:
             await self._notifications.deliver_due()
         return result
 
+    async def _from_history(
+        self, conn: AsyncConnection, wanted: Wanted, now: datetime
+    ) -> tuple[dict[int, str], Values]:
+        return await deployments_running(conn), await figures(conn, wanted, now, self._tiers)
+
     async def _step(
         self,
         session: AsyncSession,
         rules: Sequence[AlertRule],
         names: dict[int, str],
-        values: dict[tuple[str, int], dict[int, float]],
+        values: Values,
         now: datetime,
     ) -> tuple[Evaluation, list[AlertNotice]]:
         open_alerts = {
