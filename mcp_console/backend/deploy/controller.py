@@ -199,6 +199,7 @@ class Controller:
                         await self.converger.adopted(row, managed)
                 if managed is not None and managed.running:
                     self.converger.watch(state.id, row)
+                    await self.drivers.resume_output(managed)
                     continue
                 if managed is not None:
                     continue  # it exited while we were away: converge restarts it

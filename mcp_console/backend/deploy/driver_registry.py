@@ -41,7 +41,7 @@ from mcp_console.backend.deploy.pypi_release import PypiIndex
 from mcp_console.backend.deploy.remote import REMOTE, why_not_remote
 from mcp_console.backend.ports import LogSink
 from mcp_console.schemas.deploy import RuntimeChoice
-from mcp_console.schemas.errors import Invalid, Unavailable
+from mcp_console.schemas.errors import ConsoleError, Invalid, Unavailable
 from mcp_console.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,16 @@ class Drivers:
                 if self._on_connect is not None:
                     self._on_connect(self._docker)
         return self._docker
+
+    async def resume_output(self, managed: ManagedInstance) -> None:
+        """Collect a running instance's output again after a restart of the backend (Docker
+        HTTP containers; processes do not outlive it, stdio channels reattach by themselves)."""
+        if managed.driver == DOCKER and self._docker is not None:
+            try:
+                await self._docker.resume_output(managed)
+            except ConsoleError as exc:
+                # Its output stays in the engine's log; the instance itself is fine.
+                logger.warning("cannot read the output of %s again: %s", managed.ref, exc)
 
     async def docker_available(self) -> bool:
         """Whether an engine answers (asked again at most every 30 s while it does not)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -158,3 +159,26 @@ async def test_docker_containers_output_is_kept_stdio_and_http(
     assert all("serving stdio" in line.text for line in piped)
     assert all("serving http" in line.text for line in served)
     assert {line.stream for line in piped + served} == {LogStream.STDERR}
+
+
+async def test_an_http_container_adopted_after_a_restart_is_read_again(
+    docker_scope: str, live_settings: Settings, example_image: str
+) -> None:
+    settings = live_settings.model_copy(update={"runtime": "docker"})
+    async with Runtime(settings, migrate=False, background=True) as first:
+        admin = await publish(first, "svc", image_version(example_image, "1.0.0", http=True))
+        await first.deployments.create(
+            admin, DeploymentCreate(service="svc", name="served", runtime=RuntimeChoice.DOCKER)
+        )
+        before = await wait_for(first, admin, "served", all_healthy)
+    restarted = datetime.now(UTC).isoformat()
+
+    async with Runtime(settings, migrate=False, background=True) as again:
+        assert again.local_admin is not None
+        admin = again.local_admin
+        after = await wait_for(again, admin, "served", all_healthy)
+        # The same container, taken over; the health probes' requests are in its access log.
+        assert [i.ref for i in after.instances] == [i.ref for i in before.instances]
+        query = LogQuery(deployment="served", text="/mcp HTTP", since=restarted)
+        lines = await _lines(again, admin, query, 1)
+    assert {line.instance for line in lines} == {after.instances[0].name}

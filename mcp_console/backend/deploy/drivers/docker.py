@@ -353,6 +353,15 @@ class DockerManager:
         self._attachments[ref] = attachment
         return attachment.channel
 
+    async def resume_output(self, managed: ManagedInstance) -> None:
+        """Read a running HTTP container's output again (one adopted after a restart), from
+        now on; a stdio container's comes back when its channel is opened again."""
+        if managed.transport == "stdio" or not managed.running:
+            return
+        hook = line_hook(self._log_sink, managed.deployment_id, managed.instance_id)
+        if hook is not None:
+            await self._output.attach(managed.ref, hook)
+
     async def logs(self, ref: str, tail: int = 100) -> list[str]:
         """The server's last log lines: stderr we captured (stdio) or the engine's log (HTTP)."""
         attachment = self._attachments.get(ref)

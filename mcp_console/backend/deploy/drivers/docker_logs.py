@@ -28,9 +28,22 @@ class ContainerOutput:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._closed = threading.Event()
+        # The containers being read now: one adopted twice is still read once.
+        self._reading: set[str] = set()
 
-    async def attach(self, container_id: str, hook: LineHook) -> None:
-        """Start reading ``container_id`` (call before starting it)."""
+    async def attach(self, container: str, hook: LineHook) -> None:
+        """Start reading ``container`` (its id or name): before it starts, to miss nothing,
+        or while it runs (one adopted after a restart), from that moment on."""
+        if container in self._reading:
+            return
+        self._reading.add(container)
+        try:
+            await self._start(container, hook)
+        except BaseException:
+            self._reading.discard(container)
+            raise
+
+    async def _start(self, container_id: str, hook: LineHook) -> None:
         client = await self._engine.client()
         stream: Iterator[tuple[bytes | None, bytes | None]] = await self._engine.call(
             client.api.attach, container_id, stdout=True, stderr=True, stream=True, demux=True
@@ -38,7 +51,7 @@ class ContainerOutput:
         loop = asyncio.get_running_loop()
         thread = threading.Thread(
             target=self._read,
-            args=(stream, loop, hook),
+            args=(container_id, stream, loop, hook),
             name=f"container-output-{container_id[:12]}",
             daemon=True,
         )
@@ -50,6 +63,7 @@ class ContainerOutput:
 
     def _read(
         self,
+        name: str,
         stream: Iterator[tuple[bytes | None, bytes | None]],
         loop: asyncio.AbstractEventLoop,
         hook: LineHook,
@@ -73,6 +87,7 @@ class ContainerOutput:
             logger.debug("stopped reading a container's output: %s", exc)
         finally:
             _close(stream)
+            self._reading.discard(name)
 
 
 def _close(stream: Any) -> None:
