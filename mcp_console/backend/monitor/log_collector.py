@@ -8,6 +8,7 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -94,14 +95,21 @@ class LogCollector:
             access, self._access = self._access, deque()
             if not output and not access:
                 return 0
-            lines = await self._resolve(output, access)
+            batch = _Batch(output, access, await self._masks(output, access))
+            batch.uids, batch.users = dict(self._uids), dict(self._users)
             if self._dropped:
                 logger.warning("the log store fell behind: %d lines were dropped", self._dropped)
                 self._dropped = 0
-            if lines:
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._writer, self.store.append, lines)
-            return len(lines)
+            # Masking, levels and formatting run on the writer thread too: a burst of
+            # lines must not hold up the loop (a console may be drawing on it).
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write, batch)
+
+    def _write(self, batch: _Batch) -> int:
+        lines = batch.lines()
+        if lines:
+            self.store.append(lines)
+        return len(lines)
 
     async def purge(self, keep: MonitorSettings) -> int:
         """Delete lines older than ``keep.log_retention``, then the oldest lines beyond
@@ -136,39 +144,17 @@ class LogCollector:
                 # A database hiccup must not end collection; the next batch tries again.
                 logger.exception("could not write log lines")
 
-    async def _resolve(
+    async def _masks(
         self, output: deque[_Output], access: deque[RequestRecord]
-    ) -> list[StoredLine]:
+    ) -> dict[int, tuple[str, ...]]:
+        """The secret values to mask, by deployment id, for the batch's deployments."""
         await self._learn({uid for _, uid, _, _, _ in output}, {r.user_id for r in access})
         batch = {self._uids[x[1]] for x in output if x[1] in self._uids}
         masks: dict[int, tuple[str, ...]] = {}
         async with self._sessions() as session:
             for deployment_id in batch | {r.deployment_id for r in access}:
                 masks[deployment_id] = await self._secrets.known(session, deployment_id)
-        lines: list[StoredLine] = []
-        for at, uid, instance, stream, text in output:
-            found = self._uids.get(uid)
-            if found is None:
-                continue  # a deployment deleted meanwhile (or another console's)
-            text = redact(text, masks[found])
-            level = level_of(stream, text).rank
-            lines.append(StoredLine(at, found, instance, stream, level, text))
-        for record in access:
-            text = redact(access_text(record, self._users), masks[record.deployment_id])
-            level = level_of(LogStream.ACCESS, text, record.status).rank
-            lines.append(
-                StoredLine(
-                    record.at,
-                    record.deployment_id,
-                    record.instance_id or "",
-                    LogStream.ACCESS,
-                    level,
-                    text,
-                )
-            )
-        # In time order: the store's ids grow with time (its time ranges rely on it).
-        lines.sort(key=lambda line: line.at)
-        return lines
+        return masks
 
     async def _learn(self, uids: set[str], user_ids: set[int | None]) -> None:
         """Look up the deployment uids and user ids not seen before (one query each)."""
@@ -202,6 +188,38 @@ async def open_log_collector(
     collector = LogCollector(store, sessions, secrets)
     collector.start()
     return collector
+
+
+@dataclass
+class _Batch:
+    """What one flush writes, with all it needs to become stored lines off the loop."""
+
+    output: deque[_Output]
+    access: deque[RequestRecord]
+    masks: dict[int, tuple[str, ...]]
+    uids: dict[str, int] = field(default_factory=dict)
+    users: dict[int, str] = field(default_factory=dict)
+
+    def lines(self) -> list[StoredLine]:
+        """The stored lines, masked and levelled, in time order (the store's ids grow with
+        time: its time ranges rely on it)."""
+        lines: list[StoredLine] = []
+        for at, uid, instance, stream, text in self.output:
+            found = self.uids.get(uid)
+            if found is None:
+                continue  # a deployment deleted meanwhile (or another console's)
+            text = redact(text, self.masks[found])
+            level = level_of(stream, text).rank
+            lines.append(StoredLine(at, found, instance, stream, level, text))
+        for record in self.access:
+            text = redact(access_text(record, self.users), self.masks[record.deployment_id])
+            level = level_of(LogStream.ACCESS, text, record.status).rank
+            instance = record.instance_id or ""
+            lines.append(
+                StoredLine(record.at, record.deployment_id, instance, LogStream.ACCESS, level, text)
+            )
+        lines.sort(key=lambda line: line.at)
+        return lines
 
 
 def access_text(record: RequestRecord, users: dict[int, str]) -> str:
