@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mcp_console.backend.db.engine import session_factory
-from mcp_console.backend.db.models import McpService, ServiceDeployment, ServiceVersion
-from mcp_console.backend.db.models_history import TRAFFIC_SUMS, metrics_traffic
+from mcp_console.backend.db.models_history import TRAFFIC_SUMS, Grain, metrics_traffic
 from mcp_console.backend.gateway.records import RequestRecord
+from tests.gateway.test_metering import deployment_rows
+
+__all__ = ["deployment_rows"]
 
 # A fixed start, on a whole hour (epoch seconds): 2026-12-01 00:00 UTC.
 T0 = 1_796_083_200.0
@@ -27,32 +27,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-async def deployment_rows(engine: AsyncEngine, owner: int, *names: str) -> list[int]:
-    """Deployments of one new service, owned by ``owner``."""
-    async with session_factory(engine)() as session, session.begin():
-        service = McpService(
-            name=f"calc-{uuid.uuid4().hex[:8]}", display_name="Calc", author_id=owner
-        )
-        session.add(service)
-        await session.flush()
-        version = ServiceVersion(service_id=service.id, version="1.0.0")
-        session.add(version)
-        await session.flush()
-        rows = [
-            ServiceDeployment(
-                service_id=service.id,
-                version_id=version.id,
-                user_id=owner,
-                deployment_name=name,
-                uid=uuid.uuid4().hex,
-            )
-            for name in names
-        ]
-        session.add_all(rows)
-        await session.flush()
-        return [d.id for d in rows]
 
 
 def request(
@@ -105,10 +79,15 @@ def varied(
     return out
 
 
-async def tier_sums(engine: AsyncEngine, tier: int, before: float | None = None) -> Counter[str]:
-    """Every counter of the traffic table summed over one tier (buckets before ``before``)."""
+async def tier_sums(
+    engine: AsyncEngine, tier: int, before: float | None = None, grain: Grain = Grain.TOTAL
+) -> Counter[str]:
+    """Every counter of the traffic table summed over one tier and grain (buckets before
+    ``before``)."""
     t = metrics_traffic.c
-    query = select(*(func.sum(t[name]) for name in TRAFFIC_SUMS)).where(t.tier == tier)
+    query = select(*(func.sum(t[name]) for name in TRAFFIC_SUMS)).where(
+        t.tier == tier, t.grain == grain
+    )
     if before is not None:
         query = query.where(t.bucket < before)
     async with engine.connect() as conn:

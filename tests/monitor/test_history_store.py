@@ -3,7 +3,7 @@ trimmed per tier, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.models import ServiceDeployment, User
-from mcp_console.backend.db.models_history import metrics_instances, metrics_traffic
+from mcp_console.backend.db.models_history import Grain, metrics_instances, metrics_traffic
 from mcp_console.backend.monitor import history_store, history_writer
 from mcp_console.backend.monitor.history_recorder import InstanceGauges
 from mcp_console.backend.monitor.history_writer import HistoryWriter
 from mcp_console.backend.monitor.request_outcome import ErrorKind, error_kind
 from mcp_console.settings import MonitorSettings
-from tests.conftest import DATABASES, _postgres_database
 from tests.monitor.history_helpers import (
     T0,
     Clock,
@@ -32,15 +31,6 @@ from tests.monitor.history_helpers import (
 )
 
 SETTINGS = MonitorSettings(keep_10s=timedelta(hours=1), keep_1m=timedelta(hours=6))
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Both databases: sums must be exact on each."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_url")
-    else:
-        yield from _postgres_database(request, migrated=True)
 
 
 @pytest.fixture
@@ -89,13 +79,17 @@ async def test_minutes_and_hours_add_up_to_the_requests_exactly(
         await writer.flush()
     raw = expected_sums(records)
     assert min(raw["errors_rpc"], raw["errors_http"], raw["errors_refused"]) > 0
-    assert await tier_sums(engine, 10) == raw
+    for grain in Grain:
+        assert await tier_sums(engine, 10, grain=grain) == raw, grain
 
     clock.now = T0 + 5 * 3600  # the slowest requests ended in the fourth hour
     await writer.roll_up()
     await writer.roll_up()  # again: nothing is counted twice
-    assert await tier_sums(engine, 60) == raw
-    assert await tier_sums(engine, 3600) == raw
+    # Every grain adds up to the same: the whole deployment, or each instance, tool and
+    # user (together, or alone).
+    for grain in Grain:
+        for tier in (60, 3600):
+            assert await tier_sums(engine, tier, grain=grain) == raw, (grain, tier)
 
 
 async def test_a_minute_is_summed_only_once_nothing_of_it_waits(

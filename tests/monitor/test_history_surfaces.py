@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,18 +20,11 @@ from mcp_console.schemas.users import Role, UserCreate
 from mcp_console.settings import Settings
 from tests.api.live import serving
 from tests.cli.commands import Cli
-from tests.conftest import DATABASES, _postgres_database
 from tests.deploy.running.conftest import fast_deploy_settings
-from tests.monitor.history_helpers import deployment_rows, request
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Both databases: the history must outlive the backend on each."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_url")
-    else:
-        yield from _postgres_database(request, migrated=True)
+from tests.monitor.history_helpers import (
+    deployment_rows,
+    request,
+)
 
 
 async def test_the_history_outlives_the_backend_that_counted_it(

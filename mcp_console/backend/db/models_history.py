@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -50,6 +52,21 @@ TRAFFIC_SUMS: tuple[str, ...] = (
 )
 
 
+class Grain(IntEnum):
+    """Which counts a traffic row holds.
+
+    ``EACH`` rows count one instance, tool and user together; the others add up every
+    request of the bucket (``TOTAL``) or of one instance, tool or user, so that a chart or a
+    breakdown reads a row per point and series rather than summing every combination.
+    """
+
+    EACH = 0
+    TOTAL = 1
+    INSTANCE = 2
+    TOOL = 3
+    USER = 4
+
+
 def _deployment() -> Column[int]:
     # History goes with its deployment: a later deployment may be given the same id.
     return Column(
@@ -60,22 +77,27 @@ def _deployment() -> Column[int]:
     )
 
 
-# One row per deployment, tier (bucket width in seconds), bucket start (epoch seconds),
-# instance ('' where the gateway answered itself), tool ('' for other requests) and user
-# (0 when authentication failed).
+# One row per deployment, tier (bucket width in seconds), grain, bucket start (epoch
+# seconds), instance ('' where the gateway answered itself), tool ('' for other requests)
+# and user (0 when authentication failed); a grain leaves the keys it does not split by ''
+# (or 0).
 metrics_traffic = Table(
     "metrics_traffic",
     Base.metadata,
     _deployment(),
     Column("tier", Integer, nullable=False),
+    Column("grain", Integer, nullable=False),
     Column("bucket", BigInteger, nullable=False),
     Column("instance", String(64), nullable=False),
     Column("tool", String(200), nullable=False),
     Column("user_id", Integer, nullable=False),
     *(Column(name, BigInteger, nullable=False) for name in TRAFFIC_SUMS),
-    PrimaryKeyConstraint("deployment_id", "tier", "bucket", "instance", "tool", "user_id"),
+    PrimaryKeyConstraint("deployment_id", "tier", "grain", "bucket", "instance", "tool", "user_id"),
     # Rollups and retention walk one tier by time across deployments.
     Index("ix_metrics_traffic_tier_bucket", "tier", "bucket"),
+    # On SQLite the rows are stored in key order: a chart reads one deployment's buckets
+    # side by side instead of looking each up through the key's index.
+    sqlite_with_rowid=False,
 )
 
 # One row per deployment, tier, bucket and instance: what the instance held and used. CPU and
@@ -99,6 +121,7 @@ metrics_instances = Table(
     Column("memory_max", Float, nullable=True),
     PrimaryKeyConstraint("deployment_id", "tier", "bucket", "instance"),
     Index("ix_metrics_instances_tier_bucket", "tier", "bucket"),
+    sqlite_with_rowid=False,
 )
 
 # How far each coarser tier has been summed from the finer one: buckets of the finer tier

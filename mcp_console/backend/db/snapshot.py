@@ -47,7 +47,10 @@ def dump(path: Path) -> str:
     """
     connection = sqlite3.connect(path)
     try:
-        kinds = {row[1]: row[2] for row in connection.execute("PRAGMA table_list")}
+        listed = connection.execute("PRAGMA table_list").fetchall()
+        kinds = {row[1]: row[2] for row in listed}
+        # A WITHOUT ROWID table has no rowid to order by: its rows come in key order.
+        clustered = {row[1] for row in listed if row[4]}
         objects = connection.execute(
             "SELECT type, name, sql FROM sqlite_master"
             " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -61,17 +64,18 @@ def dump(path: Path) -> str:
         ]
         for type_, name, _sql in objects:
             if type_ == "table" and kinds.get(name) == "table":
-                statements.extend(_inserts(connection, name))
+                statements.extend(_inserts(connection, name, name not in clustered))
         return HEADER + "\n".join(statements) + "\n"
     finally:
         connection.close()
 
 
-def _inserts(connection: sqlite3.Connection, table: str) -> list[str]:
+def _inserts(connection: sqlite3.Connection, table: str, by_rowid: bool) -> list[str]:
     columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
     quoted = ", ".join(f'quote("{column}")' for column in columns)
     names = ", ".join(f'"{column}"' for column in columns)
     # Names come from the database's own catalog; values are quoted by SQLite itself.
-    rows = connection.execute(f'SELECT {quoted} FROM "{table}" ORDER BY rowid')  # noqa: S608
+    order = " ORDER BY rowid" if by_rowid else ""
+    rows = connection.execute(f'SELECT {quoted} FROM "{table}"{order}')  # noqa: S608
     insert = f'INSERT INTO "{table}" ({names}) VALUES'
     return [f"{insert} ({', '.join(values)});" for values in rows]

@@ -3,19 +3,32 @@ user, and its tools' figures."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, false, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    Table,
+    bindparam,
+    false,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import User
 from mcp_console.backend.db.models_history import (
     HISTOGRAM_COLUMNS,
     TRAFFIC_SUMS,
+    Grain,
     metrics_instances,
     metrics_traffic,
 )
@@ -23,10 +36,9 @@ from mcp_console.backend.deploy.deployment_record import address
 from mcp_console.backend.deploy.lookup import find
 from mcp_console.backend.monitor.history_plan import HistoryPlan, plan
 from mcp_console.backend.monitor.history_store import GAUGE_MERGE, step_of, watermarks
-from mcp_console.backend.monitor.latency_histogram import percentile
+from mcp_console.backend.monitor.latency_histogram import percentile, percentiles
 from mcp_console.schemas.monitor import (
     Breakdown,
-    HistoryPoint,
     HistorySeries,
     MetricsHistory,
     ToolFigures,
@@ -44,6 +56,18 @@ UNNAMED = {
     Breakdown.INSTANCE: "(gateway)",
     Breakdown.TOOL: "(not a tool call)",
     Breakdown.USER: "(anonymous)",
+}
+# The grain holding each breakdown's series, and the column telling its series apart.
+GRAINS = {
+    Breakdown.INSTANCE: Grain.INSTANCE,
+    Breakdown.TOOL: Grain.TOOL,
+    Breakdown.USER: Grain.USER,
+}
+GRAIN_KEYS = {
+    Grain.TOTAL: "tool",  # '' in every total row
+    Grain.INSTANCE: "instance",
+    Grain.TOOL: "tool",
+    Grain.USER: "user_id",
 }
 _AT = {name: i for i, name in enumerate(TRAFFIC_SUMS)}
 _HIST = slice(_AT[HISTOGRAM_COLUMNS[0]], None)
@@ -104,27 +128,22 @@ class MetricsHistoryService:
             state = await find(session, actor, name)
             conn = await session.connection()
             shape = plan(chosen, self._settings, await watermarks(conn), self._clock())
-            traffic = _traffic(state.id, shape)
-            key = _key_column(traffic, group)
-            rows = await conn.execute(
-                select(traffic.c.at, key, *_sums(traffic)).group_by(traffic.c.at, key)
-            )
-            by_key: dict[str, dict[int, Sums]] = defaultdict(dict)
-            for at, k, *sums in rows:
-                by_key[str(k)][int(at)] = [int(v or 0) for v in sums]
-            tools = await _tools(conn, traffic)
+            total = (await _counts(conn, state.id, shape, Grain.TOTAL)).get("", {})
+            by_key = await _counts(conn, state.id, shape, GRAINS[group]) if group else {}
+            tools = await _tools(conn, state.id, shape)
             gauges = await _gauges(conn, state.id, shape)
             names = await _names(conn, group, by_key)
-        total = _merge(list(by_key.values()))
-        busiest = sorted(by_key, key=lambda k: (-_requests(by_key[k]), k))
-        per_instance = group is Breakdown.INSTANCE
-        series = [
-            _series(names.get(k, k), by_key[k], shape, gauges.get(k, {}) if per_instance else None)
-            for k in busiest[:MAX_SERIES]
-        ]
-        if len(busiest) > MAX_SERIES:
-            rest = _merge([by_key[k] for k in busiest[MAX_SERIES:]])
-            series.append(_series(OTHERS, rest, shape))
+        series: list[HistorySeries] = []
+        if group is not None:
+            busiest = sorted(by_key, key=lambda k: (-_requests(by_key[k]), k))
+            per_instance = group is Breakdown.INSTANCE
+            series = [
+                _series(names.get(k, k), by_key[k], shape, gauges.get(k) if per_instance else None)
+                for k in busiest[:MAX_SERIES]
+            ]
+            if len(busiest) > MAX_SERIES:
+                rest = _merge([by_key[k] for k in busiest[MAX_SERIES:]])
+                series.append(_series(OTHERS, rest, shape))
         return MetricsHistory(
             deployment=address(actor, state),
             period=chosen,
@@ -133,57 +152,101 @@ class MetricsHistoryService:
             end=datetime.fromtimestamp(shape.end, UTC),
             by=group,
             total=_series("all", total, shape, _sum_gauges(gauges)),
-            breakdown=series if group is not None else [],
+            breakdown=series,
             tools=tools,
         )
 
 
-def _segments(table: Any, deployment_id: int, shape: HistoryPlan, *extra: str) -> Subquery:
+def _segments(
+    table: Table, tiers: tuple[int, ...], step: int, *extra: str, grain: Grain | None
+) -> Subquery:
+    """A deployment's rows of ``table`` over a plan's spans (one per tier), each bucket as
+    its step; the deployment and the spans' bounds are bound when it runs (``_params``)."""
     col = table.c
     parts: list[Select[Any]] = [
-        select(step_of(col.bucket, shape.step).label("at"), *(col[n] for n in extra)).where(
-            col.deployment_id == deployment_id,
-            col.tier == s.tier,
-            col.bucket >= s.start,
-            col.bucket < s.end,
+        select(step_of(col.bucket, step).label("at"), *(col[n] for n in extra)).where(
+            col.deployment_id == bindparam("deployment"),
+            col.tier == tier,
+            *([col.grain == int(grain)] if grain is not None else []),
+            col.bucket >= bindparam(f"start{i}"),
+            col.bucket < bindparam(f"end{i}"),
         )
-        for s in shape.segments
+        for i, tier in enumerate(tiers)
     ]
     if not parts:  # nothing kept yet: no row at all
         parts = [select(literal(0).label("at"), *(col[n] for n in extra)).where(false())]
     return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
 
-def _traffic(deployment_id: int, shape: HistoryPlan) -> Subquery:
-    keys = ("instance", "tool", "user_id")
-    return _segments(metrics_traffic, deployment_id, shape, *keys, *TRAFFIC_SUMS)
+def _params(deployment_id: int, shape: HistoryPlan) -> dict[str, int]:
+    params = {"deployment": deployment_id}
+    for i, segment in enumerate(shape.segments):
+        params |= {f"start{i}": segment.start, f"end{i}": segment.end}
+    return params
+
+
+def _tiers(shape: HistoryPlan) -> tuple[int, ...]:
+    return tuple(s.tier for s in shape.segments)
 
 
 def _sums(sub: Subquery) -> list[ColumnElement[Any]]:
     return [func.sum(sub.c[name]) for name in TRAFFIC_SUMS]
 
 
-def _key_column(sub: Subquery, group: Breakdown | None) -> ColumnElement[Any]:
-    if group is None:
-        return literal("all").label("key")
-    return sub.c[{"instance": "instance", "tool": "tool", "user": "user_id"}[group.value]]
+# A chart's statements are built once per shape (grain, spans' tiers, step) and reused: for
+# a statement this size, building it again would cost more than the database takes to run it.
+@functools.lru_cache(maxsize=256)
+def _counts_statement(grain: Grain, tiers: tuple[int, ...], step: int) -> Select[Any]:
+    key = GRAIN_KEYS[grain]
+    sub = _segments(metrics_traffic, tiers, step, key, *TRAFFIC_SUMS, grain=grain)
+    return select(sub.c.at, sub.c[key], *_sums(sub)).group_by(sub.c.at, sub.c[key])
 
 
-async def _tools(conn: AsyncConnection, traffic: Subquery) -> list[ToolFigures]:
-    rows = await conn.execute(
-        select(traffic.c.tool, *_sums(traffic)).where(traffic.c.tool != "").group_by(traffic.c.tool)
-    )
+@functools.lru_cache(maxsize=256)
+def _tools_statement(tiers: tuple[int, ...], step: int) -> Select[Any]:
+    sub = _segments(metrics_traffic, tiers, step, "tool", *TRAFFIC_SUMS, grain=Grain.TOOL)
+    return select(sub.c.tool, *_sums(sub)).where(sub.c.tool != "").group_by(sub.c.tool)
+
+
+@functools.lru_cache(maxsize=256)
+def _gauges_statement(tiers: tuple[int, ...], step: int) -> Select[Any]:
+    sub = _segments(metrics_instances, tiers, step, "instance", *GAUGE_MERGE, grain=None)
+    values = [
+        (func.sum if how == "sum" else func.max)(sub.c[name]).label(name)
+        for name, how in GAUGE_MERGE.items()
+    ]
+    return select(sub.c.at, sub.c.instance, *values).group_by(sub.c.at, sub.c.instance)
+
+
+async def _counts(
+    conn: AsyncConnection, deployment_id: int, shape: HistoryPlan, grain: Grain
+) -> dict[str, dict[int, Sums]]:
+    """Per key of ``grain`` (its instance, tool or user; '' for the total), each step's sums."""
+    statement = _counts_statement(grain, _tiers(shape), shape.step)
+    rows = await conn.execute(statement, _params(deployment_id, shape))
+    out: dict[str, dict[int, Sums]] = defaultdict(dict)
+    for at, k, *sums in rows:
+        out[str(k)][int(at)] = [int(v or 0) for v in sums]
+    return out
+
+
+async def _tools(
+    conn: AsyncConnection, deployment_id: int, shape: HistoryPlan
+) -> list[ToolFigures]:
+    statement = _tools_statement(_tiers(shape), shape.step)
+    rows = await conn.execute(statement, _params(deployment_id, shape))
     out = []
     for tool, *raw in rows:
         sums = [int(v or 0) for v in raw]
+        p50, p95, p99 = percentiles(sums[_HIST])
         out.append(
             ToolFigures(
                 tool=tool,
                 calls=sums[_AT["requests"]],
                 errors=sum(sums[_ERRORS]),
-                p50_ms=percentile(sums[_HIST], 0.5),
-                p95_ms=percentile(sums[_HIST], 0.95),
-                p99_ms=percentile(sums[_HIST], 0.99),
+                p50_ms=p50,
+                p95_ms=p95,
+                p99_ms=p99,
             )
         )
     return sorted(out, key=lambda t: (-t.calls, t.tool))
@@ -192,14 +255,8 @@ async def _tools(conn: AsyncConnection, traffic: Subquery) -> list[ToolFigures]:
 async def _gauges(
     conn: AsyncConnection, deployment_id: int, shape: HistoryPlan
 ) -> dict[str, dict[int, Gauges]]:
-    sub = _segments(metrics_instances, deployment_id, shape, "instance", *GAUGE_MERGE)
-    values = [
-        (func.sum if how == "sum" else func.max)(sub.c[name]).label(name)
-        for name, how in GAUGE_MERGE.items()
-    ]
-    rows = await conn.execute(
-        select(sub.c.at, sub.c.instance, *values).group_by(sub.c.at, sub.c.instance)
-    )
+    statement = _gauges_statement(_tiers(shape), shape.step)
+    rows = await conn.execute(statement, _params(deployment_id, shape))
     out: dict[str, dict[int, Gauges]] = defaultdict(dict)
     for row in rows.mappings():
         out[row["instance"]][int(row["at"])] = {
@@ -257,28 +314,32 @@ def _series(
     empty = [0] * len(TRAFFIC_SUMS)
     points = [_point(at, counts.get(at, empty), (gauges or {}).get(at)) for at in shape.steps]
     histogram = [sum(column) for column in zip(*(s[_HIST] for s in counts.values()), strict=True)]
-    return HistorySeries(
-        key=key,
-        requests=sum(p.requests for p in points),
-        errors=sum(p.errors for p in points),
-        p95_ms=percentile(histogram, 0.95),
-        points=points,
+    # Validated as one document: pydantic's core checks a chart's points faster than
+    # building each point in Python would.
+    return HistorySeries.model_validate(
+        {
+            "key": key,
+            "requests": sum(p["requests"] for p in points),
+            "errors": sum(p["errors"] for p in points),
+            "p95_ms": percentile(histogram, 0.95),
+            "points": points,
+        }
     )
 
 
-def _point(at: int, s: Sums, gauges: Gauges | None) -> HistoryPoint:
-    hist = s[_HIST]
-    return HistoryPoint(
-        at=datetime.fromtimestamp(at, UTC),
-        requests=s[_AT["requests"]],
-        errors=sum(s[_ERRORS]),
-        errors_rpc=s[_AT["errors_rpc"]],
-        errors_http=s[_AT["errors_http"]],
-        errors_refused=s[_AT["errors_refused"]],
-        p50_ms=percentile(hist, 0.5),
-        p95_ms=percentile(hist, 0.95),
-        p99_ms=percentile(hist, 0.99),
-        bytes_in=s[_AT["bytes_in"]],
-        bytes_out=s[_AT["bytes_out"]],
+def _point(at: int, s: Sums, gauges: Gauges | None) -> dict[str, Any]:
+    p50, p95, p99 = percentiles(s[_HIST]) if s[_AT["requests"]] else (None, None, None)
+    return {
+        "at": datetime.fromtimestamp(at, UTC),
+        "requests": s[_AT["requests"]],
+        "errors": sum(s[_ERRORS]),
+        "errors_rpc": s[_AT["errors_rpc"]],
+        "errors_http": s[_AT["errors_http"]],
+        "errors_refused": s[_AT["errors_refused"]],
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
+        "bytes_in": s[_AT["bytes_in"]],
+        "bytes_out": s[_AT["bytes_out"]],
         **(gauges or {}),
-    )
+    }

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mcp_console.backend.db.models_history import TRAFFIC_SUMS
+from mcp_console.backend.db.models_history import TRAFFIC_SUMS, Grain
 from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.monitor.latency_histogram import bucket_of
 from mcp_console.backend.monitor.request_outcome import ErrorKind, error_kind
@@ -20,8 +20,9 @@ TOOL_LENGTH = 200  # as the column holds it
 _REQUESTS, _LATENCY, _BYTES_IN, _BYTES_OUT, _HISTOGRAM = 0, 4, 5, 6, 7
 _ERROR_INDEX = {ErrorKind.RPC: 1, ErrorKind.HTTP: 2, ErrorKind.REFUSED: 3}
 
-TrafficKey = tuple[int, int, str, str, int]
-"""(deployment id, bucket start, instance, tool, user id): '' and 0 where there is none."""
+TrafficKey = tuple[int, int, Grain, str, str, int]
+"""(deployment id, bucket start, grain, instance, tool, user id): '' and 0 where there is
+none, or where the grain does not split by it."""
 GaugeKey = tuple[int, int, str]
 """(deployment id, bucket start, instance)."""
 
@@ -95,10 +96,11 @@ class HistoryRecorder:
     """The gateway tap of the metrics history (a ``Meter``): counts, never writes.
 
     Each request is counted in the 10-second bucket in which it finished, under its
-    deployment, instance, tool (``tools/call`` only) and user: requests, errors by kind,
-    latency (a sum and a histogram) and bytes. In-flight changes keep the highest count of
-    each instance per bucket. O(1) per call, no I/O; ``take()`` hands the counts to a
-    writer, which gives them back with ``restore()`` when its write fails.
+    deployment, instance, tool (``tools/call`` only) and user together, and in the sums of
+    each of those alone and of the whole deployment (see ``Grain``): requests, errors by
+    kind, latency (a sum and a histogram) and bytes. In-flight changes keep the highest
+    count of each instance per bucket. O(1) per call (five rows), no I/O; ``take()`` hands
+    the counts to a writer, which gives them back with ``restore()`` when its write fails.
 
     Args:
         clock: epoch seconds (for in-flight changes, which carry no time).
@@ -114,25 +116,34 @@ class HistoryRecorder:
     def record(self, record: RequestRecord) -> None:
         """Count one finished request."""
         bucket = bucket_start(record.at + record.latency_ms / 1000)
-        tool = (record.tool_name or "") if record.method == TOOL_CALL else ""
-        key = (
+        tool = ((record.tool_name or "") if record.method == TOOL_CALL else "")[:TOOL_LENGTH]
+        deployment, instance, user = (
             record.deployment_id,
-            bucket,
             record.instance_id or "",
-            tool[:TOOL_LENGTH],
             record.user_id or 0,
         )
-        row = self._batch.traffic.get(key)
-        if row is None:
-            row = self._batch.traffic[key] = [0] * len(TRAFFIC_SUMS)
-        row[_REQUESTS] += 1
         kind = error_kind(record)
-        if kind is not None:
-            row[_ERROR_INDEX[kind]] += 1
-        row[_LATENCY] += round(record.latency_ms * 1000)
-        row[_BYTES_IN] += record.bytes_in
-        row[_BYTES_OUT] += record.bytes_out
-        row[_HISTOGRAM + bucket_of(record.latency_ms)] += 1
+        error_at = _ERROR_INDEX[kind] if kind is not None else 0
+        latency_us = round(record.latency_ms * 1000)
+        histogram_at = _HISTOGRAM + bucket_of(record.latency_ms)
+        traffic = self._batch.traffic
+        for key in (
+            (deployment, bucket, Grain.EACH, instance, tool, user),
+            (deployment, bucket, Grain.TOTAL, "", "", 0),
+            (deployment, bucket, Grain.INSTANCE, instance, "", 0),
+            (deployment, bucket, Grain.TOOL, "", tool, 0),
+            (deployment, bucket, Grain.USER, "", "", user),
+        ):
+            row = traffic.get(key)
+            if row is None:
+                row = traffic[key] = [0] * len(TRAFFIC_SUMS)
+            row[_REQUESTS] += 1
+            if error_at:
+                row[error_at] += 1
+            row[_LATENCY] += latency_us
+            row[_BYTES_IN] += record.bytes_in
+            row[_BYTES_OUT] += record.bytes_out
+            row[histogram_at] += 1
 
     def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
         """Follow an instance's requests in flight; keep the bucket's highest count."""

@@ -30,7 +30,7 @@ from mcp_console.backend.monitor.history_recorder import RAW_TIER, HistoryBatch
 
 # Bucket widths (seconds), finest first: each coarser tier is summed from the one before.
 TIERS = (RAW_TIER, 60, 3600)
-TRAFFIC_KEY = ("deployment_id", "tier", "bucket", "instance", "tool", "user_id")
+TRAFFIC_KEY = ("deployment_id", "tier", "grain", "bucket", "instance", "tool", "user_id")
 GAUGE_KEY = ("deployment_id", "tier", "bucket", "instance")
 # Per gauge column: how two rows of one instance and bucket combine.
 GAUGE_MERGE = {
@@ -70,10 +70,10 @@ async def write_batch(conn: AsyncConnection, batch: HistoryBatch) -> None:
     if batch.traffic:
         rows = [
             {
-                **dict(zip(TRAFFIC_KEY, (d, RAW_TIER, b, i, t, u), strict=True)),
+                **dict(zip(TRAFFIC_KEY, (d, RAW_TIER, g, b, i, t, u), strict=True)),
                 **dict(zip(TRAFFIC_SUMS, counts, strict=True)),
             }
-            for (d, b, i, t, u), counts in sorted(batch.traffic.items())
+            for (d, b, g, i, t, u), counts in sorted(batch.traffic.items())
         ]
         await conn.execute(_traffic_upsert(dialect), rows)
     if batch.gauges:
@@ -174,19 +174,27 @@ async def _sum_into(
     cutoff: int,
 ) -> None:
     col = table.c
-    keys = [col[name] for name in (TRAFFIC_KEY if table is metrics_traffic else GAUGE_KEY)]
-    groups = [k for k in keys if k.name not in ("tier", "bucket")]
+    names = list(TRAFFIC_KEY if table is metrics_traffic else GAUGE_KEY)
     step = step_of(col.bucket, target)
+    groups = [col[name] for name in names if name not in ("tier", "bucket")]
+    keys = [
+        literal_column(str(int(target)), Integer)
+        if n == "tier"
+        else step
+        if n == "bucket"
+        else col[n]
+        for n in names
+    ]
     values = [
         (func.sum if how == "sum" else func.max)(col[name]).label(name)
         for name, how in sums.items()
     ]
     query = (
-        select(*groups[:1], literal_column(str(int(target)), Integer), step, *groups[1:], *values)
+        select(*keys, *values)
         .where(col.tier == source, col.bucket >= start, col.bucket < cutoff)
         .group_by(*groups, step)
     )
-    names = [k.name for k in keys] + list(sums)
+    names += list(sums)
     await conn.execute(insert(table).from_select(names, query))
 
 

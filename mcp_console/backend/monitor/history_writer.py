@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_console.backend.db.models import ServiceDeployment
+from mcp_console.backend.db.models_history import Grain
 from mcp_console.backend.monitor.history_gauges import GaugeSampler
 from mcp_console.backend.monitor.history_recorder import (
     RAW_TIER,
@@ -138,7 +139,9 @@ class HistoryWriter:
             alive = set(rows.scalars())
         gone = wanted - alive
         for key in [k for k in batch.traffic if k[0] in gone]:
-            self.dropped += batch.traffic.pop(key)[0]
+            row = batch.traffic.pop(key)
+            if key[2] is Grain.TOTAL:  # each request has one such row among its five
+                self.dropped += row[0]
         for gauge in [k for k in batch.gauges if k[0] in gone]:
             del batch.gauges[gauge]
         if gone:

@@ -1,7 +1,7 @@
 """metrics history
 
 ``metrics_traffic`` (requests, errors by kind, a latency histogram and bytes per deployment,
-instance, tool and user), ``metrics_instances`` (in flight, sessions, restarts, CPU and
+instance, tool and user, and their sums per deployment, instance, tool and user alone), ``metrics_instances`` (in flight, sessions, restarts, CPU and
 memory per instance), each at three tiers of time buckets, and ``metrics_rollups`` (how far
 each coarser tier has been summed from the finer one).
 
@@ -53,6 +53,7 @@ def upgrade() -> None:
         "metrics_traffic",
         *_deployment("metrics_traffic"),
         sa.Column("tier", sa.Integer(), nullable=False),
+        sa.Column("grain", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.BigInteger(), nullable=False),
         sa.Column("instance", sa.String(length=64), nullable=False),
         sa.Column("tool", sa.String(length=200), nullable=False),
@@ -61,12 +62,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "deployment_id",
             "tier",
+            "grain",
             "bucket",
             "instance",
             "tool",
             "user_id",
             name=op.f("pk_metrics_traffic"),
         ),
+        # Rows in key order on SQLite: a chart reads one deployment's buckets side by side.
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_metrics_traffic_tier_bucket", "metrics_traffic", ["tier", "bucket"])
     op.create_table(
@@ -87,6 +91,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "deployment_id", "tier", "bucket", "instance", name=op.f("pk_metrics_instances")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_metrics_instances_tier_bucket", "metrics_instances", ["tier", "bucket"])
     op.create_table(
