@@ -1,8 +1,10 @@
-"""The log store forgets by age and by size, on the runtime's schedule; levels follow one rule."""
+"""The log store forgets by age and by size, on the runtime's schedule; levels follow one
+rule; an access line says who called what."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.monitor.log_collector import access_text
 from mcp_console.backend.monitor.log_levels import level_of
 from mcp_console.backend.monitor.log_store import FILE_NAME, LogStore, StoredLine
 from mcp_console.backend.runtime import Runtime
@@ -108,3 +112,26 @@ def test_a_line_says_its_own_level_else_it_is_info(stream: str, text: str, level
 @pytest.mark.parametrize(("status", "level"), [(200, "info"), (404, "warn"), (502, "error")])
 def test_an_access_line_is_levelled_by_its_status(status: int, level: str) -> None:
     assert level_of("access", "tools/call", status).value == level
+
+
+def test_an_access_line_says_who_called_what_in_which_session() -> None:
+    record = RequestRecord(
+        deployment_id=1,
+        instance_id="web-1",
+        user_id=7,
+        method="tools/call",
+        tool_name="echo",
+        status=200,
+        error=False,
+        latency_ms=3.14,
+        bytes_in=120,
+        bytes_out=456,
+        at=0.0,
+        session_id=b"3f2a9c",
+    )
+    assert access_text(record, {7: "alice"}) == (
+        "tools/call tool=echo status=200 latency_ms=3.1 in=120 out=456 user=alice session=3f2a9c"
+    )
+    anonymous = dataclasses.replace(record, user_id=None, tool_name=None, session_id=None)
+    assert access_text(anonymous, {}).endswith("user=- session=-")
+    assert " tool=- " in access_text(anonymous, {})

@@ -377,6 +377,7 @@ class Exchange:
             bytes_in=self.bytes_in,
             bytes_out=self.bytes_out,
             at=self.at,
+            session_id=self.values[_SESSION],
         )
         try:
             meter.record(record)

@@ -33,6 +33,8 @@ class RequestRecord:
         bytes_in: Request body size.
         bytes_out: Response body bytes sent to the client.
         at: When the request arrived (epoch seconds).
+        session_id: The ``Mcp-Session-Id`` the client sent, raw (``None`` before the
+            session exists, e.g. on ``initialize``); readers decode it off the request path.
     """
 
     deployment_id: int
@@ -46,6 +48,7 @@ class RequestRecord:
     bytes_in: int
     bytes_out: int
     at: float
+    session_id: bytes | None = None
 
 
 def is_error(record: RequestRecord) -> bool:

@@ -224,10 +224,12 @@ class _Batch:
 
 def access_text(record: RequestRecord, users: dict[int, str]) -> str:
     """One access line: ``tools/call tool=echo status=200 latency_ms=3.1 in=120 out=456
-    user=alice`` (``-`` where the gateway knows no user or tool)."""
+    user=alice session=3f2a…`` (``-`` where the gateway knows no user, tool or session)."""
     user = users.get(record.user_id, "-") if record.user_id is not None else "-"
+    raw = record.session_id
+    session = raw.decode("ascii", "replace") if raw else "-"
     return (
         f"{record.method or '-'} tool={record.tool_name or '-'} status={record.status} "
         f"latency_ms={record.latency_ms:.1f} in={record.bytes_in} out={record.bytes_out} "
-        f"user={user}"
+        f"user={user} session={session}"
     )
