@@ -58,8 +58,8 @@ class LogService:
         """
         names = await self._readable(actor, query.deployment)
         wanted = log_filter(query, tuple(names))
-        rows = await asyncio.to_thread(self._store.search, wanted)
-        return [_line(row, names) for row in rows]
+        # The lines are built on the thread too: a big page must not hold up the loop.
+        return await asyncio.to_thread(self._lines, wanted, names)
 
     async def check(self, actor: Principal, query: LogQuery) -> None:
         """Refuse ``query`` as ``search`` would, without searching (before a stream starts).
@@ -85,9 +85,9 @@ class LogService:
         moment to send a keep-alive or to notice that it should end)."""
         names = await self._readable(actor, query.deployment)
         wanted = log_filter(query, tuple(names))
-        rows = await asyncio.to_thread(self._store.search, wanted)
-        last = rows[0][0] if rows else await asyncio.to_thread(self._newest_id)
-        yield [_line(row, names) for row in reversed(rows)]
+        first = await asyncio.to_thread(self._lines, wanted, names)
+        last = first[0].id if first else await asyncio.to_thread(self._newest_id)
+        yield first[::-1]
         while True:
             await asyncio.sleep(FOLLOW_SECONDS)
             page = LogFilter(
@@ -98,10 +98,13 @@ class LogService:
                 after_id=last,
                 limit=FOLLOW_BATCH,
             )
-            rows = await asyncio.to_thread(self._store.search, page)
-            if rows:
-                last = rows[-1][0]
-            yield [_line(row, names) for row in rows]
+            lines = await asyncio.to_thread(self._lines, page, names)
+            if lines:
+                last = lines[-1].id
+            yield lines
+
+    def _lines(self, wanted: LogFilter, names: dict[int, str]) -> list[LogLine]:
+        return [_line(row, names) for row in self._store.search(wanted)]
 
     def _newest_id(self) -> int:
         conn = self._store.reader()
