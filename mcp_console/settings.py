@@ -209,6 +209,8 @@ class MonitorSettings(BaseModel):
     # after ``alert_repeat`` while it still fires and nobody acknowledged it.
     alert_interval: float = Field(default=15.0, gt=0, le=600)
     alert_repeat: Duration = timedelta(hours=4)
+    # Audit events (changes and tool calls) older than this are deleted.
+    audit_retention: Duration = timedelta(days=365)
 
     @model_validator(mode="after")
     def _tiers(self) -> MonitorSettings:

@@ -20,6 +20,7 @@ from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
 from mcp_console.backend.db.migrate import upgrade_if_behind
 from mcp_console.backend.events import EventBus
+from mcp_console.backend.monitor.audit_recorder import AuditRecorder
 from mcp_console.backend.ports import GatewayLink
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
@@ -58,6 +59,7 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.alert_engine",
     "mcp_console.backend.monitor.alert_rules",
     "mcp_console.backend.monitor.alert_service",
+    "mcp_console.backend.monitor.audit",
     "mcp_console.backend.monitor.prometheus_metrics",
     "mcp_console.backend.monitor.resource_sampler",
     "mcp_console.backend.security.api_keys",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.monitor.alert_engine import AlertEngine
     from mcp_console.backend.monitor.alert_rules import AlertRules
     from mcp_console.backend.monitor.alert_service import AlertService
+    from mcp_console.backend.monitor.audit import AuditService
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.history_query import MetricsHistoryService
     from mcp_console.backend.monitor.history_writer import HistoryWriter
@@ -187,7 +190,11 @@ class Runtime:
             await upgrade_if_behind(self._engine, url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self._engine)
         self.events = EventBus()
-        self.users = UserService(self.sessions)
+        # Every change from here on is kept in the audit trail (first: the local admin).
+        self.audit_recorder = AuditRecorder(self.sessions)
+        self.events.listen(self.audit_recorder.note)
+        self.audit_recorder.start()
+        self.users = UserService(self.sessions, self.events)
         self.catalog = CatalogService(
             self.sessions, self.events, search_index_for(self._engine.dialect.name)
         )
@@ -213,6 +220,7 @@ class Runtime:
         from mcp_console.backend.monitor.alert_engine import AlertEngine
         from mcp_console.backend.monitor.alert_rules import AlertRules
         from mcp_console.backend.monitor.alert_service import AlertService
+        from mcp_console.backend.monitor.audit import AuditService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.history_gauges import GaugeSampler
         from mcp_console.backend.monitor.history_query import MetricsHistoryService
@@ -285,10 +293,13 @@ class Runtime:
             lambda: self.gateway.gateway if self.gateway is not None else None,
             InstanceFigures(self.sessions, ResourceSampler(self.drivers)),
         )
-        self.notifications: Notifications = Notifications(self.sessions, secrets_store.box)
-        self.alert_rules: AlertRules = AlertRules(self.sessions)
+        self.notifications: Notifications = Notifications(
+            self.sessions, secrets_store.box, events=self.events
+        )
+        self.alert_rules: AlertRules = AlertRules(self.sessions, self.events)
         await self.alert_rules.seed()
-        self.alerts: AlertService = AlertService(self.sessions)
+        self.alerts: AlertService = AlertService(self.sessions, events=self.events)
+        self.audit: AuditService = AuditService(self.sessions, self.audit_recorder)
         self.alert_engine: AlertEngine = AlertEngine(
             self.engine, self.sessions, self.notifications, self.settings.monitor
         )
@@ -353,6 +364,14 @@ class Runtime:
             "interval",
             seconds=PURGE_INTERVAL_SECONDS,
             id="purge-request-log",
+            next_run_time=datetime.now(UTC),
+            **job,
+        )
+        scheduler.add_job(
+            functools.partial(self.audit_recorder.purge, self.settings.monitor.audit_retention),
+            "interval",
+            seconds=PURGE_INTERVAL_SECONDS,
+            id="purge-audit",
             next_run_time=datetime.now(UTC),
             **job,
         )
@@ -435,7 +454,7 @@ class Runtime:
 
     def _metering_taps(self) -> list[Meter]:
         """Monitoring's readers of every gateway request (each keeps its own figures)."""
-        return [self.log_collector, self.prometheus, self.history.recorder]
+        return [self.log_collector, self.prometheus, self.history.recorder, self.audit_recorder]
 
     async def _stop_gateway(self) -> None:
         # Clients first, then the usage they made, then the stdio channels go back.
@@ -481,6 +500,11 @@ class Runtime:
             await self.drivers.close()
         if hasattr(self, "log_collector"):
             await self.log_collector.aclose()
+        if hasattr(self, "audit_recorder"):
+            try:
+                await self.audit_recorder.aclose()
+            except Exception:
+                logger.exception("the last audit events could not be written")
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from mcp_console.backend.events import streamed
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
 from mcp_console.schemas.alerts import (
@@ -329,4 +330,4 @@ async def _drain(
     while True:
         event = await queue.get()
         if await audience.allows(event):
-            yield event
+            yield streamed(event)

@@ -30,6 +30,7 @@ async def next_event(events: AsyncIterator[tuple[str, Any]]) -> tuple[str, Any]:
 
 async def test_a_published_service_arrives_as_an_event(api: Api) -> None:
     author = await api.user("alice", Role.AUTHOR)
+    reviewer = await api.user("bob", Role.USER)  # made before: a new user is news too
     base = f"/api/v1/services/{WEATHER}"
     await api.http.post("/api/v1/services", json={"name": WEATHER}, headers=author)
     await api.http.post(
@@ -50,9 +51,7 @@ async def test_a_published_service_arrives_as_an_event(api: Api) -> None:
             "service.published",
             {"type": "service.published", "service": WEATHER},
         )
-        await api.http.post(
-            f"{base}/reviews", json={"rating": 5}, headers=await api.user("bob", Role.USER)
-        )
+        await api.http.post(f"{base}/reviews", json={"rating": 5}, headers=reviewer)
         assert await next_event(events) == (
             "review.added",
             {"type": "review.added", "service": WEATHER},

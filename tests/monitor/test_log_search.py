@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
+from mcp_console.backend.monitor.log_search import LogFilter, parse_text
+from mcp_console.backend.monitor.log_store import LogStore, StoredLine
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import ShareCreate
 from mcp_console.schemas.errors import Forbidden, Invalid, NotFound
@@ -104,3 +109,16 @@ async def test_a_bad_query_is_refused_naming_what_is_wrong(
         await runtime.logs.search(alice, LogQuery(**query))
     assert caught.value.field == field
     assert words in caught.value.message
+
+
+def test_a_search_running_too_long_is_stopped_with_advice(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", search_seconds=0.0)
+    store.open()
+    store.append(
+        [StoredLine(time.time(), 1, "i-1", "stderr", 1, f"line {n}") for n in range(50_000)]
+    )
+    with pytest.raises(Invalid) as caught:
+        store.search(LogFilter((1,), text=parse_text(r"/^\d{9}$/")))
+    store.close()
+    assert caught.value.field == "text"
+    assert "narrow it with a deployment, a level, a time range" in caught.value.message

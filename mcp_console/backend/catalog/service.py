@@ -30,7 +30,7 @@ from mcp_console.backend.catalog.views import (
 )
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import McpService, ServiceReview, ServiceVersion
-from mcp_console.backend.events import EventBus
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CatalogFormat,
@@ -222,7 +222,7 @@ class CatalogService:
             row = await importer.create_service(session, actor, new)
             await self._reindex(session, row.id)
             detail = await service_detail(session, row)
-        self._events.publish({"type": "service.registered", "service": new.name})
+        self._events.publish({"type": "service.registered", "service": new.name, **acted_by(actor)})
         return detail
 
     async def update(self, actor: Principal, name: str, changes: ServiceUpdate) -> ServiceDetail:
@@ -231,9 +231,19 @@ class CatalogService:
             row = await self._owned(session, actor, name)
             if changes.featured is not None and not actor.is_admin:
                 raise Forbidden("only an admin may feature a service")
-            await importer.apply_service_fields(session, row, changes.model_dump(exclude_none=True))
+            fields = changes.model_dump(exclude_none=True)
+            await importer.apply_service_fields(session, row, fields)
             await self._reindex(session, row.id)
-            return await service_detail(session, row)
+            detail = await service_detail(session, row)
+        self._events.publish(
+            {
+                "type": "service.updated",
+                "service": name,
+                "fields": sorted(fields),
+                **acted_by(actor),
+            }
+        )
+        return detail
 
     async def add_version(self, actor: Principal, name: str, new: VersionCreate) -> VersionView:
         """Add a version; on a published service it is published (and immutable) at once.
@@ -260,7 +270,9 @@ class CatalogService:
             await recompute_latest(session, service.id)
             service.updated_at = utcnow()
             view = version_view(row)
-        self._events.publish({"type": "version.added", "service": name, "version": new.version})
+        self._events.publish(
+            {"type": "version.added", "service": name, "version": new.version, **acted_by(actor)}
+        )
         return view
 
     async def publish(self, actor: Principal, name: str) -> ServiceDetail:
@@ -274,7 +286,7 @@ class CatalogService:
             await importer.publish_service(session, service)
             await self._reindex(session, service.id)
             detail = await service_detail(session, service)
-        self._events.publish({"type": "service.published", "service": name})
+        self._events.publish({"type": "service.published", "service": name, **acted_by(actor)})
         return detail
 
     async def deprecate(self, actor: Principal, name: str, message: str) -> ServiceDetail:
@@ -286,7 +298,7 @@ class CatalogService:
             importer.deprecate_service(service, message)
             await self._reindex(session, service.id)
             detail = await service_detail(session, service)
-        self._events.publish({"type": "service.deprecated", "service": name})
+        self._events.publish({"type": "service.deprecated", "service": name, **acted_by(actor)})
         return detail
 
     async def delete_draft(self, actor: Principal, name: str) -> None:
@@ -297,6 +309,7 @@ class CatalogService:
                 raise Conflict(f"{name} was published; deprecate it instead of deleting it")
             await session.execute(delete(McpService).where(McpService.id == service.id))
             await self._reindex(session, service.id)
+        self._events.publish({"type": "service.deleted", "service": name, **acted_by(actor)})
 
     async def add_review(self, actor: Principal, name: str, review: ReviewCreate) -> ReviewView:
         """Add the actor's review, or update it if they reviewed before.
@@ -336,7 +349,7 @@ class CatalogService:
             service.rating_average = round(int(total) / int(count), 4)
             await session.refresh(row, ["user"])
             view = review_view(row, service.name)
-        self._events.publish({"type": "review.added", "service": name})
+        self._events.publish({"type": "review.added", "service": name, **acted_by(actor)})
         return view
 
     async def record_download(self, name: str) -> None:
@@ -379,7 +392,15 @@ class CatalogService:
             if touched:
                 await self._index.index(session, sorted(touched))
         if report.created or report.updated:
-            self._events.publish({"type": "catalog.imported", "count": len(touched)})
+            names = [*report.created, *report.updated]
+            self._events.publish(
+                {
+                    "type": "catalog.imported",
+                    "count": len(touched),
+                    "services": names,
+                    **acted_by(actor),
+                }
+            )
         return report
 
     async def publish_document(self, actor: Principal, text: str, origin: str) -> ServiceDetail:

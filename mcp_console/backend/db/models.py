@@ -527,3 +527,37 @@ class AlertSilence(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEvent(Base):
+    """One change, or one tool call, as it happened: appended, never changed, removed by age.
+
+    Plain values, no foreign keys: the trail outlives the users, deployments and objects it
+    names, and a write must never wait on them.
+    """
+
+    __tablename__ = "audit_events"
+
+    # BIGINT on PostgreSQL; INTEGER on SQLite, where only that is an auto-numbered rowid.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(64))
+    # The acting user (None: the console or its controller acted by itself).
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    # "api" (a request with a key), "local" (the CLI or the console), "gateway" (a tool
+    # call); None when automatic.
+    via: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    target: Mapped[str] = mapped_column(String(500), default="")
+    deployment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deployment: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The deployment's owner when it happened: they see what happens to what they own.
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_user_at", "user_id", "at"),
+        Index("ix_audit_events_owner_at", "owner_id", "at"),
+        Index("ix_audit_events_deployment_at", "deployment", "at"),
+    )

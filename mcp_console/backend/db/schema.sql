@@ -396,6 +396,20 @@ CREATE TABLE alert_deliveries (
 	CONSTRAINT pk_alert_deliveries PRIMARY KEY (id), 
 	CONSTRAINT fk_alert_deliveries_target_id_alert_targets FOREIGN KEY(target_id) REFERENCES alert_targets (id) ON DELETE CASCADE
 );
+CREATE TABLE audit_events (
+	id INTEGER NOT NULL, 
+	at DATETIME NOT NULL, 
+	kind VARCHAR(64) NOT NULL, 
+	user_id INTEGER, 
+	actor VARCHAR(100) NOT NULL, 
+	via VARCHAR(16), 
+	target VARCHAR(500) NOT NULL, 
+	deployment_id INTEGER, 
+	deployment VARCHAR(100), 
+	owner_id INTEGER, 
+	detail JSON NOT NULL, 
+	CONSTRAINT pk_audit_events PRIMARY KEY (id)
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -429,6 +443,10 @@ CREATE INDEX ix_metrics_traffic_tier_bucket ON metrics_traffic (tier, bucket);
 CREATE INDEX ix_metrics_instances_tier_bucket ON metrics_instances (tier, bucket);
 CREATE INDEX ix_alerts_state_fingerprint ON alerts (state, fingerprint);
 CREATE INDEX ix_alert_deliveries_target_state ON alert_deliveries (target_id, state, id);
+CREATE INDEX ix_audit_events_at ON audit_events (at);
+CREATE INDEX ix_audit_events_user_at ON audit_events (user_id, at);
+CREATE INDEX ix_audit_events_owner_at ON audit_events (owner_id, at);
+CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -460,4 +478,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0013');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0014');

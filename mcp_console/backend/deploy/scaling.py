@@ -75,6 +75,7 @@ async def autoscale_pass(
                 "type": "deployment.scaled",
                 "deployment": d.deployment_name,
                 "deployment_id": d.id,
+                "owner_id": d.user_id,
                 "replicas": decision.replicas,
                 "reason": decision.reason,
                 "automatic": True,

@@ -47,7 +47,7 @@ from mcp_console.backend.deploy.remote_service import ensure_remote_service
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.sharing import drop_share, grantee, put_share, shares_of
 from mcp_console.backend.deploy.views import deployment_detail, deployment_view
-from mcp_console.backend.events import EventBus
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
     DeploymentCreate,
@@ -258,7 +258,7 @@ class DeploymentService:
                 f"you already have a deployment named {new.name!r}", field="name"
             ) from None
         await self._record_download(service.name)
-        self._publish("deployment.created", row, version=version.version, replicas=replicas)
+        self._publish("deployment.created", row, actor, version=version.version, replicas=replicas)
         self._controller.poke(row.id)
         return await self.get(actor, new.name)
 
@@ -401,7 +401,7 @@ class DeploymentService:
         async with self._sessions.begin() as session:
             state = await find(session, actor, name, "delete")
             await self._change(session, state, actor, "delete", desired_state="DELETED")
-        self._publish("deployment.deleting", state.deployment)
+        self._publish("deployment.deleting", state.deployment, actor)
         if self._controller.running:
             await self._controller.converge(state.id)
 
@@ -546,11 +546,18 @@ class DeploymentService:
     async def _after(
         self, actor: Principal, state: DeploymentState, event: str, **fields: Any
     ) -> DeploymentDetail:
-        self._publish(event, state.deployment, **fields)
+        self._publish(event, state.deployment, actor, **fields)
         self._controller.poke(state.id)
         return await self.get(actor, address(actor, state))
 
-    def _publish(self, kind: str, d: ServiceDeployment, **fields: Any) -> None:
+    def _publish(self, kind: str, d: ServiceDeployment, actor: Principal, **fields: Any) -> None:
         self._events.publish(
-            {"type": kind, "deployment": d.deployment_name, "deployment_id": d.id, **fields}
+            {
+                "type": kind,
+                "deployment": d.deployment_name,
+                "deployment_id": d.id,
+                "owner_id": d.user_id,
+                **fields,
+                **acted_by(actor),
+            }
         )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import AlertRule, ServiceDeployment, User
 from mcp_console.backend.deploy.lookup import find
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.schemas.alerts import Comparison, RuleCreate, RuleView, Severity
 from mcp_console.schemas.errors import Conflict, Forbidden, Invalid, NotFound
 from mcp_console.schemas.users import Principal
@@ -97,10 +98,14 @@ class AlertRules:
 
     Args:
         sessions: the database.
+        events: where each change is told (nobody hears it without a bus).
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], events: EventBus | None = None
+    ) -> None:
         self._sessions = sessions
+        self._events = events if events is not None else EventBus()
 
     async def seed(self) -> None:
         """Add the built-in rules missing from the database (an admin's changes stay)."""
@@ -127,9 +132,12 @@ class AlertRules:
                 row = _row(new, deployment_id, builtin=False)
                 session.add(row)
                 await session.flush()
-                return (await _views(session, [row]))[0]
+                view = (await _views(session, [row]))[0]
         except IntegrityError:
             raise Conflict(f"an alert rule named {new.name!r} exists", field="name") from None
+        fields = {"metric", "op", "threshold", "for_s", "severity", "deployment"}
+        self._publish(actor, "alert.rule.added", view.name, **view.model_dump(include=fields))
+        return view
 
     async def rules(self, actor: Principal) -> list[RuleView]:
         """Every rule by name (admins)."""
@@ -154,19 +162,27 @@ class AlertRules:
                     field="name",
                 )
             await session.delete(row)
+        self._publish(actor, "alert.rule.removed", name)
 
     async def set_enabled(self, actor: Principal, name: str, enabled: bool) -> RuleView:
         """Turn a rule on or off (admins); a rule turned off resolves its alerts."""
         _admin(actor, "enable or disable alert rules")
         async with self._sessions.begin() as session:
             row = await _rule(session, name)
+            changed = row.enabled != enabled
             row.enabled = enabled
-            return (await _views(session, [row]))[0]
+            view = (await _views(session, [row]))[0]
+        if changed:
+            self._publish(actor, f"alert.rule.{'enabled' if enabled else 'disabled'}", name)
+        return view
 
     async def export_prometheus(self, actor: Principal) -> str:
         """The enabled rules Prometheus can evaluate from /metrics, as a rules file (YAML)."""
         rules = [r for r in await self.rules(actor) if r.enabled]
         return prometheus_rules(rules)
+
+    def _publish(self, actor: Principal, kind: str, rule: str, **fields: object) -> None:
+        self._events.publish({"type": kind, "rule": rule, **fields, **acted_by(actor)})
 
 
 def prometheus_rules(rules: Sequence[RuleView]) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.db.models import Alert, AlertRule, AlertSilence, ServiceDeployment
 from mcp_console.backend.deploy.access import grant_access, require
 from mcp_console.backend.deploy.deployment_record import load_states
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.monitor.alert_engine import matches
 from mcp_console.schemas.alerts import (
     AlertState,
@@ -32,15 +33,19 @@ class AlertService:
     Args:
         sessions: the database.
         clock: the current time (tests pass their own).
+        events: where each change is told (nobody hears it without a bus).
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        events: EventBus | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._events = events if events is not None else EventBus()
 
     async def alerts(self, actor: Principal, *, everything: bool = False) -> list[AlertView]:
         """Pending and firing alerts (``everything``: resolved ones too, newest first) of the
@@ -76,10 +81,15 @@ class AlertService:
                 if not shown:
                     raise NotFound(f"no alert {alert_id}", field="id")
                 require(shown[0], "acknowledge")
+            changed = row.acknowledged_by != actor.name
             row.acknowledged_by = actor.name
             rule = await session.get(AlertRule, row.rule_id)
             assert rule is not None
-            return _view(row, rule.name, await _active_silences(session, self._clock()))
+            view = _view(row, rule.name, await _active_silences(session, self._clock()))
+        if changed:
+            where = {} if row.deployment_id is None else {"deployment_id": row.deployment_id}
+            self._publish(actor, "alert.acknowledged", alert_id=alert_id, rule=rule.name, **where)
+        return view
 
     async def silence(self, actor: Principal, new: SilenceCreate) -> SilenceView:
         """Mute notifications of matching alerts for a while (admins)."""
@@ -94,7 +104,15 @@ class AlertService:
         )
         async with self._sessions.begin() as session:
             session.add(row)
-        return _silence_view(row, now)
+        view = _silence_view(row, now)
+        self._publish(
+            actor,
+            "alert.silenced",
+            silence_id=row.id,
+            matchers=row.matchers,
+            duration_s=new.duration_s,
+        )
+        return view
 
     async def silences(self, actor: Principal) -> list[SilenceView]:
         """Silences that have not ended, soonest end first (admins)."""
@@ -116,8 +134,15 @@ class AlertService:
             row = await session.get(AlertSilence, silence_id)
             if row is None:
                 raise NotFound(f"no silence {silence_id}", field="id")
+            changed = row.ends_at > now
             row.ends_at = min(row.ends_at, now)
-            return _silence_view(row, now)
+            view = _silence_view(row, now)
+        if changed:
+            self._publish(actor, "alert.silence.ended", silence_id=silence_id)
+        return view
+
+    def _publish(self, actor: Principal, kind: str, **fields: object) -> None:
+        self._events.publish({"type": kind, **fields, **acted_by(actor)})
 
 
 def _admin(actor: Principal, what: str) -> None:

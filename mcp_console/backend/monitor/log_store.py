@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mcp_console.backend.monitor.log_search import REGEX_FUNCTION, LogFilter, build_query
+from mcp_console.schemas.errors import Invalid
 
 FILE_NAME = "logs.db"
 _SCHEMA = """
@@ -53,6 +55,11 @@ END;
 # each start another purge.
 _SIZE_HEADROOM = 0.8
 _BUSY_MS = 5000
+# A search still running after this long is stopped (a regex testing every line of a
+# big store, say): the reader is told to narrow it rather than wait on.
+SEARCH_SECONDS = 10.0
+# How many SQLite steps pass between two looks at the clock.
+_CLOCK_STEPS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +83,12 @@ class LogStore:
 
     Args:
         path: the database file (created with its schema on ``open``).
+        search_seconds: how long one search may run before it is stopped.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, search_seconds: float = SEARCH_SECONDS) -> None:
         self.path = path
+        self.search_seconds = search_seconds
         self._writer: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -115,10 +124,16 @@ class LogStore:
                 )
 
     def search(self, wanted: LogFilter) -> list[Row]:
-        """The lines ``wanted`` asks for (newest first, or oldest first after an id)."""
+        """The lines ``wanted`` asks for (newest first, or oldest first after an id).
+
+        Raises:
+            Invalid: the search ran longer than ``search_seconds`` (it names what narrows it).
+        """
         if not wanted.deployment_ids:
             return []
         conn = self.reader()
+        deadline = time.monotonic() + self.search_seconds
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, _CLOCK_STEPS)
         try:
             ids = _id_range(conn, wanted)
             if ids is None:
@@ -128,6 +143,14 @@ class LogStore:
             if regex is not None:
                 conn.create_function(REGEX_FUNCTION, 1, lambda text: regex.search(text) is not None)
             return [tuple(row) for row in conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            raise Invalid(
+                f"the search took longer than {self.search_seconds:g} s: narrow it with a "
+                "deployment, a level, a time range or a longer substring",
+                field="text",
+            ) from None
         finally:
             conn.close()
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import AlertDelivery, AlertTarget
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.monitor.notify_senders import DeliveryFailed, Target, send
 from mcp_console.backend.monitor.notify_targets import mask_url, target_kind
 from mcp_console.backend.security.secrets import SecretBox
@@ -52,6 +53,7 @@ class Notifications:
         sessions: the database.
         box: the secret box (target URLs and signing secrets are stored encrypted).
         clock: the current time (tests pass their own).
+        events: where each change of a target is told (nobody hears it without a bus).
     """
 
     def __init__(
@@ -59,10 +61,13 @@ class Notifications:
         sessions: async_sessionmaker[AsyncSession],
         box: Callable[[], Awaitable[SecretBox]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        events: EventBus | None = None,
     ) -> None:
         self._sessions = sessions
         self._box = box
         self._clock = clock
+        self._events = events if events is not None else EventBus()
         self._pass = asyncio.Lock()
 
     # --- targets ------------------------------------------------------------------------
@@ -93,6 +98,15 @@ class Notifications:
                 session.add(row)
         except IntegrityError:
             raise Conflict(f"a notification target named {new.name!r} exists") from None
+        # Its kind only: a target's URL and secret are secrets.
+        self._events.publish(
+            {
+                "type": "alert.target.added",
+                "target": new.name,
+                "kind": kind.value,
+                **acted_by(actor),
+            }
+        )
         return _view(row)
 
     async def list_targets(self, actor: Principal) -> list[TargetView]:
@@ -112,6 +126,7 @@ class Notifications:
         async with self._sessions.begin() as session:
             row = await _target(session, name)
             await session.delete(row)
+        self._events.publish({"type": "alert.target.removed", "target": name, **acted_by(actor)})
 
     async def test_target(self, actor: Principal, name: str) -> DeliveryView:
         """Send a test notice to one target now; the delivery as it went (retried if it failed)."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ApiKey, ApiKeyDeployment, ServiceDeployment, User
-from mcp_console.backend.events import EventBus
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.security.keys import hash_key, key_lookup_prefix, mint_key
 from mcp_console.schemas.errors import Conflict, Forbidden, NotFound
 from mcp_console.schemas.users import (
@@ -99,6 +99,16 @@ class KeyService:
                 deployment_ids=list(scope.values()) if scope is not None else None,
             )
             view = (await self._views(session, actor, [row]))[0]
+        self._events.publish(
+            {
+                "type": "key.created",
+                "key_id": row.id,
+                "key": view.name,
+                "user_id": actor.user_id,
+                "deployments": view.deployments,
+                **acted_by(actor),
+            }
+        )
         return KeyCreated(key=view, api_key=secret)
 
     async def list_keys(self, actor: Principal, user: str | None = None) -> list[KeyView]:
@@ -137,7 +147,15 @@ class KeyService:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
             view = (await self._views(session, actor, [row]))[0]
-        self._events.publish({"type": "key.revoked", "key_id": row.id, "user_id": owner_id})
+        self._events.publish(
+            {
+                "type": "key.revoked",
+                "key_id": row.id,
+                "key": view.name,
+                "user_id": owner_id,
+                **acted_by(actor),
+            }
+        )
         return view
 
     async def revoked_since(self, since: datetime) -> list[int]:

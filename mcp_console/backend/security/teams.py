@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import Team, TeamMember, User
-from mcp_console.backend.events import EventBus
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.schemas.errors import Conflict, Forbidden, NotFound
 from mcp_console.schemas.users import Principal, TeamCreate, TeamRole, TeamView
 from mcp_console.schemas.users import TeamMember as MemberView
@@ -44,7 +44,7 @@ class TeamService:
                 view = await _view(session, team)
         except IntegrityError:
             raise Conflict(f"a team named {new.name!r} already exists", field="name") from None
-        self._changed([actor.user_id])
+        self._changed(actor, new.name, "created", [actor.user_id])
         return view
 
     async def list_teams(self, actor: Principal) -> list[TeamView]:
@@ -82,7 +82,7 @@ class TeamService:
                 )
             )
             await session.delete(team)
-        self._changed(members)
+        self._changed(actor, team.name, "deleted", members)
 
     async def add_member(
         self, actor: Principal, name: str, user: str, role: TeamRole = TeamRole.MEMBER
@@ -105,7 +105,7 @@ class TeamService:
                 member.role = role.value
             await session.flush()
             view = await _view(session, team)
-        self._changed([user_id])
+        self._changed(actor, team.name, "member-set", [user_id], user=user, role=role.value)
         return view
 
     async def remove_member(self, actor: Principal, name: str, user: str) -> TeamView:
@@ -131,11 +131,22 @@ class TeamService:
                 )
             )
             view = await _view(session, team)
-        self._changed([user_id])
+        self._changed(actor, team.name, "member-removed", [user_id], user=user)
         return view
 
-    def _changed(self, user_ids: list[int]) -> None:
-        self._events.publish({"type": "team.changed", "user_ids": sorted(user_ids)})
+    def _changed(
+        self, actor: Principal, team: str, change: str, user_ids: list[int], **fields: str
+    ) -> None:
+        self._events.publish(
+            {
+                "type": "team.changed",
+                "user_ids": sorted(user_ids),
+                "team": team,
+                "change": change,
+                **fields,
+                **acted_by(actor),
+            }
+        )
 
 
 async def _visible(session: AsyncSession, actor: Principal, name: str) -> Team:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models import ApiKey, User
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.security.api_keys import add_key
 from mcp_console.backend.security.keys import key_lookup_prefix, key_matches
 from mcp_console.backend.security.principals import principal_for
@@ -28,8 +29,12 @@ def principal_of(user: User) -> Principal:
 class UserService:
     """Creates users and keys, and turns a presented key into a principal."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], events: EventBus | None = None
+    ) -> None:
         self._sessions = sessions
+        # Where each user and key made is told (nobody hears it without a bus).
+        self._events = events if events is not None else EventBus()
 
     async def create_user(self, actor: Principal | None, new: UserCreate) -> UserCreated:
         """Create a user and its first API key.
@@ -55,7 +60,9 @@ class UserService:
             except IntegrityError:
                 raise Conflict(f"a user named {new.name!r} already exists", field="name") from None
             key = (await add_key(session, user, name="initial"))[1]
-            return UserCreated(user=user_view(user), api_key=key)
+            created = UserCreated(user=user_view(user), api_key=key)
+        self._created(actor, new.name, new.role)
+        return created
 
     async def create_key(self, actor: Principal, user_name: str, label: str = "") -> str:
         """Mint another unlimited key for ``user_name`` (yourself, or anyone if admin)."""
@@ -63,7 +70,17 @@ class UserService:
             user = await self._user_by_name(session, user_name)
             if user.id != actor.user_id and not actor.is_admin:
                 raise Forbidden("you may create keys only for yourself")
-            return (await add_key(session, user, name=label))[1]
+            row, key = await add_key(session, user, name=label)
+        self._events.publish(
+            {
+                "type": "key.created",
+                "key_id": row.id,
+                "key": label,
+                "user_id": user.id,
+                **acted_by(actor),
+            }
+        )
+        return key
 
     async def ensure_local_admin(self, name: str) -> tuple[Principal, str | None]:
         """The local admin, created on first run; returns its key only when just created."""
@@ -75,7 +92,21 @@ class UserService:
             session.add(user)
             await session.flush()
             key = (await add_key(session, user, name="local admin"))[1]
-            return principal_of(user), key
+            admin = principal_of(user)
+        self._created(None, name, Role.ADMIN)
+        return admin, key
+
+    def _created(self, actor: Principal | None, name: str, role: Role) -> None:
+        # Without an actor the console made the user (its first run, a bootstrap path).
+        self._events.publish(
+            {
+                "type": "user.created",
+                "user": name,
+                "role": role.value,
+                "system": "console",
+                **acted_by(actor),
+            }
+        )
 
     async def authenticate(self, key: str) -> Principal:
         """The principal owning ``key``: its teams, and the key's expiry and scope.

@@ -10,6 +10,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mcp_console.backend.api.deps import Actor, RuntimeDep
 from mcp_console.backend.deploy.event_audience import EventAudience
+from mcp_console.backend.events import streamed
 
 router = APIRouter(tags=["events"])
 
@@ -39,6 +40,6 @@ async def stream_events(
             kind = str(event.get("type", "message"))
             if not await audience.allows(event):
                 continue
-            yield ServerSentEvent(event=kind, data=event)
+            yield ServerSentEvent(event=kind, data=streamed(event))
             if kind == STOPPING_EVENT and request.app.state.stopping:
                 return

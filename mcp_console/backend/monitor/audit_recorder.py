@@ -1,0 +1,290 @@
+"""AuditRecorder: every change told on the event bus and every tool call, appended in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mcp_console.backend.db.models import AuditEvent, ServiceDeployment, User
+from mcp_console.backend.gateway.records import RequestRecord, is_error
+from mcp_console.schemas.audit import TOOL_CALL
+
+logger = logging.getLogger(__name__)
+
+# Who acted when nobody did: the controller (its own decisions) or the console (its setup).
+CONTROLLER = "controller"
+CONSOLE = "console"
+ANONYMOUS = "anonymous"  # a tool call refused before its caller was known
+TOOLS_CALL = "tools/call"
+# Beyond this many rows waiting (the database is down), the oldest are dropped, counted.
+MAX_PENDING = 100_000
+# How long a first event waits for others to join its batch (tool calls come in bursts).
+BATCH_DELAY_S = 0.2
+RETRY_S = 5.0
+
+# The event types that are changes, and the field of each that names what changed.
+AUDITED: dict[str, str] = {
+    "service.registered": "service",
+    "service.updated": "service",
+    "service.published": "service",
+    "service.deprecated": "service",
+    "service.deleted": "service",
+    "version.added": "service",
+    "review.added": "service",
+    "catalog.imported": "",
+    "deployment.created": "deployment",
+    "deployment.scaled": "deployment",
+    "deployment.autoscale": "deployment",
+    "deployment.updating": "deployment",
+    "deployment.rollback": "deployment",
+    "deployment.rollout": "deployment",
+    "deployment.stopping": "deployment",
+    "deployment.starting": "deployment",
+    "deployment.deleting": "deployment",
+    "deployment.shared": "deployment",
+    "deployment.unshared": "deployment",
+    "key.created": "key",
+    "key.revoked": "key",
+    "user.created": "user",
+    "team.changed": "team",
+    "alert.rule.added": "rule",
+    "alert.rule.removed": "rule",
+    "alert.rule.enabled": "rule",
+    "alert.rule.disabled": "rule",
+    "alert.acknowledged": "rule",
+    "alert.silenced": "silence_id",
+    "alert.silence.ended": "silence_id",
+    "alert.target.added": "target",
+    "alert.target.removed": "target",
+}
+# Fields an event carries for its readers that the row holds elsewhere (or nobody needs).
+_ROUTING = frozenset(
+    {"type", "actor", "system", "deployment", "deployment_id", "owner_id", "user_ids"}
+)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One row to write, before the names of its user and deployment are looked up."""
+
+    at: datetime
+    kind: str
+    user_id: int | None
+    actor: str | None  # None: look the user's name up
+    via: str | None
+    target: str
+    deployment_id: int | None
+    deployment: str | None
+    owner_id: int | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def change_row(event: dict[str, Any], at: datetime) -> _Pending | None:
+    """The audit row of a change event (``None`` for events that are no change)."""
+    kind = str(event.get("type", ""))
+    name_field = AUDITED.get(kind)
+    if name_field is None:
+        return None
+    if kind == "team.changed":
+        kind = f"team.{event.get('change', 'changed')}"
+    who = event.get("actor")
+    detail = {k: v for k, v in event.items() if k not in _ROUTING and k != name_field}
+    deployment_id = event.get("deployment_id")
+    return _Pending(
+        at=at,
+        kind=kind,
+        user_id=who["user_id"] if who else None,
+        actor=who["name"] if who else str(event.get("system", CONTROLLER)),
+        via=who["via"] if who else None,
+        target=str(event.get(name_field, "")) if name_field else "",
+        deployment_id=int(deployment_id) if deployment_id is not None else None,
+        deployment=event.get("deployment"),
+        owner_id=event.get("owner_id"),
+        detail=detail,
+    )
+
+
+def outcome(record: RequestRecord) -> str:
+    """``ok``, ``rpc <code>`` (the server's JSON-RPC error) or ``http <status>``."""
+    if not is_error(record):
+        return "ok"
+    if not isinstance(record.error, bool):
+        return f"rpc {record.error}"
+    return f"http {record.status}"
+
+
+class AuditRecorder:
+    """Appends the audit trail: listens to the event bus for changes and taps the gateway's
+    meter for tool calls, and writes both in batches off the path that made them.
+
+    ``note`` (the bus listener) and ``record`` (the meter tap) only append to a list; a
+    task writes what gathered. Leaving (``aclose``) writes the rest, so a short-lived CLI
+    command leaves its changes in the trail too. Readers ``flush`` first to see their own
+    changes.
+
+    Args:
+        sessions: the database.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._pending: list[_Pending | RequestRecord] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        # Names never change and deployments never change owner: each is looked up once.
+        self._users: dict[int, str] = {}
+        self._deployments: dict[int, tuple[str, int]] = {}
+        self.dropped = 0
+
+    # -- the listeners (on the loop, no I/O) ---------------------------------------------------
+
+    def note(self, event: dict[str, Any]) -> None:
+        """Take one event from the bus (kept if it is a change)."""
+        row = change_row(event, datetime.now(UTC))
+        if row is not None:
+            self._add(row)
+
+    def record(self, record: RequestRecord) -> None:
+        """Take one finished gateway request (kept if it called a tool)."""
+        if record.method == TOOLS_CALL:
+            self._add(record)
+
+    def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
+        """Not audited."""
+
+    def _add(self, item: _Pending | RequestRecord) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            del self._pending[0]
+            self.dropped += 1
+        self._pending.append(item)
+        self._wake.set()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Write what gathers, batch by batch, until ``aclose``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="audit recorder")
+
+    async def aclose(self) -> None:
+        """Stop the writer and write what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+        if self.dropped:
+            logger.warning("the audit trail lost %d events while it could not write", self.dropped)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(BATCH_DELAY_S)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # kept for the next pass; the writer goes on
+                logger.exception("could not write the audit trail")
+                await asyncio.sleep(RETRY_S)
+                self._wake.set()
+
+    async def flush(self) -> int:
+        """Write everything gathered so far; the number of rows written."""
+        async with self._lock:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return 0
+            try:
+                async with self._sessions.begin() as session:
+                    rows = await self._rows(session, batch)
+                    await session.execute(insert(AuditEvent), rows)
+            except BaseException:
+                self._pending[:0] = batch
+                raise
+            return len(rows)
+
+    async def _rows(
+        self, session: AsyncSession, batch: list[_Pending | RequestRecord]
+    ) -> list[dict[str, Any]]:
+        pending = [_call_row(item) if isinstance(item, RequestRecord) else item for item in batch]
+        await self._learn(session, pending)
+        rows = []
+        for row in pending:
+            known = self._deployments.get(row.deployment_id or 0)
+            if known is not None:
+                row.deployment = row.deployment or known[0]
+                row.owner_id = row.owner_id if row.owner_id is not None else known[1]
+            if row.actor is None:
+                row.actor = self._users.get(row.user_id or 0, ANONYMOUS)
+            rows.append(
+                {
+                    "at": row.at,
+                    "kind": row.kind,
+                    "user_id": row.user_id,
+                    "actor": row.actor,
+                    "via": row.via,
+                    "target": row.target[:500],
+                    "deployment_id": row.deployment_id,
+                    "deployment": row.deployment,
+                    "owner_id": row.owner_id,
+                    "detail": row.detail,
+                }
+            )
+        return rows
+
+    async def _learn(self, session: AsyncSession, rows: Iterable[_Pending]) -> None:
+        """Look up the names of users and deployments not yet known."""
+        rows = list(rows)
+        users = {r.user_id for r in rows if r.actor is None and r.user_id is not None}
+        users -= self._users.keys()
+        if users:
+            found = await session.execute(select(User.id, User.name).where(User.id.in_(users)))
+            self._users.update({int(i): str(n) for i, n in found.all()})
+        deployments = {r.deployment_id for r in rows if r.deployment_id is not None}
+        deployments -= self._deployments.keys()
+        if deployments:
+            found_d = await session.execute(
+                select(
+                    ServiceDeployment.id,
+                    ServiceDeployment.deployment_name,
+                    ServiceDeployment.user_id,
+                ).where(ServiceDeployment.id.in_(deployments))
+            )
+            self._deployments.update({int(i): (str(n), int(o)) for i, n, o in found_d.all()})
+
+    async def purge(self, retention: timedelta) -> int:
+        """Delete the events older than ``retention``; how many went."""
+        before = datetime.now(UTC) - retention
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(AuditEvent).where(AuditEvent.at < before))
+        deleted: int = result.rowcount  # type: ignore[attr-defined]
+        return deleted
+
+
+def _call_row(record: RequestRecord) -> _Pending:
+    return _Pending(
+        at=datetime.fromtimestamp(record.at, UTC),
+        kind=TOOL_CALL,
+        user_id=record.user_id,
+        actor=None,
+        via="gateway",
+        target=record.tool_name or "",
+        deployment_id=record.deployment_id,
+        deployment=None,
+        owner_id=None,
+        detail={
+            "outcome": outcome(record),
+            "status": record.status,
+            "latency_ms": round(record.latency_ms, 3),
+        },
+    )
