@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
@@ -111,14 +113,22 @@ class Comparison(StrEnum):
 
     def holds(self, value: float, threshold: float) -> bool:
         """Whether ``value <op> threshold``."""
-        return {
-            Comparison.GT: value > threshold,
-            Comparison.GE: value >= threshold,
-            Comparison.LT: value < threshold,
-            Comparison.LE: value <= threshold,
-            Comparison.EQ: value == threshold,
-            Comparison.NE: value != threshold,
-        }[self]
+        return _COMPARE[self.value](value, threshold)
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def comparison(op: str) -> Callable[[float, float], bool]:
+    """The function an ``op`` as stored (``">"``, ...) compares with."""
+    return _COMPARE[op]
 
 
 class Severity(StrEnum):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from mcp_console.backend.db.models import Alert, AlertRule, AlertSilence
 from mcp_console.backend.monitor.alert_metrics import Tier, deployments_running, figures
 from mcp_console.backend.monitor.notifications import Notifications
-from mcp_console.schemas.alerts import AlertNotice, AlertState, Comparison
+from mcp_console.schemas.alerts import AlertNotice, AlertState, comparison
 from mcp_console.settings import MonitorSettings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,27 @@ Values = dict[tuple[str, int], dict[int, float]]
 FigureSource = Callable[
     [AsyncConnection, Wanted, datetime], Awaitable[tuple[dict[int, str], Values]]
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What an evaluation reads of a rule (plain values: no ORM objects per rule)."""
+
+    id: int
+    name: str
+    metric: str
+    op: str
+    threshold: float
+    window_s: int
+    for_s: int
+    severity: str
+    deployment_id: int | None
+    labels: dict[str, str]
+    description: str
+    enabled: bool
+
+
+_RULE_COLUMNS = tuple(getattr(AlertRule, name) for name in Rule.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +117,9 @@ class AlertEngine:
         """Evaluate every enabled rule once, then queue the notices (and try them)."""
         async with self._lock:
             now = self._clock()
-            async with self._sessions() as session:
-                rules = list(await session.scalars(select(AlertRule).where(AlertRule.enabled)))
             async with self._engine.connect() as conn:
-                wanted = {(r.metric, r.window_s) for r in rules}
+                rules = [Rule(*row) for row in await conn.execute(select(*_RULE_COLUMNS))]
+                wanted = {(r.metric, r.window_s) for r in rules if r.enabled}
                 names, values = await self._source(conn, wanted, now)
             async with self._sessions.begin() as session:
                 result, notices = await self._step(session, rules, names, values, now)
@@ -111,12 +131,13 @@ class AlertEngine:
     async def _from_history(
         self, conn: AsyncConnection, wanted: Wanted, now: datetime
     ) -> tuple[dict[int, str], Values]:
-        return await deployments_running(conn), await figures(conn, wanted, now, self._tiers)
+        names = await deployments_running(conn)
+        return names, await figures(conn, wanted, now, self._tiers, names)
 
     async def _step(
         self,
         session: AsyncSession,
-        rules: Sequence[AlertRule],
+        rules: Sequence[Rule],
         names: dict[int, str],
         values: Values,
         now: datetime,
@@ -131,13 +152,17 @@ class AlertEngine:
         ]
         notices: list[AlertNotice] = []
         resolve_floor = timedelta(seconds=RESOLVE_INTERVALS * self._settings.alert_interval)
-        for rule in rules:
+        by_id = {rule.id: rule for rule in rules}
+        still_open: list[Alert] = []
+        enabled = [rule for rule in rules if rule.enabled]
+        for rule in enabled:
             only = rule.deployment_id
             targets = names if only is None else {only: names[only]} if only in names else {}
             found = values.get((rule.metric, rule.window_s), {})
+            compare, threshold = comparison(rule.op), rule.threshold
             for deployment_id, name in targets.items():
                 value = found.get(deployment_id)
-                holds = value is not None and Comparison(rule.op).holds(value, rule.threshold)
+                holds = value is not None and compare(value, threshold)
                 alert = open_alerts.pop((rule.id, deployment_id), None)
                 if alert is None and not holds:
                     continue
@@ -156,7 +181,10 @@ class AlertEngine:
                 told = self._advance(alert, rule, holds, now, hold_for, resolve_floor)
                 if alert.state == AlertState.RESOLVED.value and alert.fired_at is None:
                     await session.delete(alert)  # pending, never fired: nothing to keep
-                elif told is not None and not any(matches(m, alert.labels) for m in silences):
+                    continue
+                if alert.state != AlertState.RESOLVED.value:
+                    still_open.append(alert)
+                if told is not None and not any(matches(m, alert.labels) for m in silences):
                     alert.notified_at = now
                     notices.append(_notice(alert, rule))
         # Alerts whose rule was disabled or whose deployment no longer runs: over now.
@@ -165,15 +193,13 @@ class AlertEngine:
                 await session.delete(alert)
                 continue
             alert.state, alert.resolved_at = AlertState.RESOLVED.value, now
-            owner = await session.get(AlertRule, alert.rule_id)
+            owner = by_id.get(alert.rule_id)
             if owner is not None and not any(matches(m, alert.labels) for m in silences):
                 notices.append(_notice(alert, owner))
         await session.flush()
-        states = [
-            a.state for a in await session.scalars(select(Alert).where(Alert.state.in_(_OPEN)))
-        ]
+        states = [a.state for a in still_open]
         result = Evaluation(
-            rules=len(rules),
+            rules=len(enabled),
             firing=states.count(AlertState.FIRING.value),
             pending=states.count(AlertState.PENDING.value),
             notices=len(notices),
@@ -183,7 +209,7 @@ class AlertEngine:
     def _advance(
         self,
         alert: Alert,
-        rule: AlertRule,
+        rule: Rule,
         holds: bool,
         now: datetime,
         hold_for: timedelta,
@@ -212,7 +238,7 @@ class AlertEngine:
         return None
 
 
-def _labels(rule: AlertRule, deployment: str) -> dict[str, str]:
+def _labels(rule: Rule, deployment: str) -> dict[str, str]:
     return {
         **rule.labels,
         "alertname": rule.name,
@@ -221,7 +247,7 @@ def _labels(rule: AlertRule, deployment: str) -> dict[str, str]:
     }
 
 
-def _notice(alert: Alert, rule: AlertRule) -> AlertNotice:
+def _notice(alert: Alert, rule: Rule) -> AlertNotice:
     value = "no value" if alert.value is None else f"{alert.value:g}"
     summary = (
         f"{rule.name} on {alert.labels.get('deployment')}: {rule.metric} is {value} "

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance, User
@@ -56,30 +56,40 @@ async def figures(
     wanted: Iterable[tuple[str, int]],
     now: datetime,
     tiers: tuple[Tier, ...],
+    deployments: Iterable[int],
 ) -> dict[tuple[str, int], dict[int, float]]:
-    """Each wanted ``(metric, window_s)``'s value per deployment id (absent: unknown)."""
+    """Each wanted ``(metric, window_s)``'s value per deployment id (absent: unknown).
+
+    One query per table and tier, for every window and deployment at once: a rule set of
+    any size costs the same statements.
+    """
     wanted = set(wanted)
+    ids = sorted(set(deployments))
     out: dict[tuple[str, int], dict[int, float]] = {key: {} for key in wanted}
-    windows = {w for m, w in wanted if m not in _STATE_METRICS}
-    for window in sorted(windows):
-        tier = _tier_for(window, tiers)
-        since = int(now.timestamp()) - window
-        metrics = {m for m, w in wanted if w == window}
-        if metrics - _INSTANCE_METRICS:
-            for dep, values in (await _traffic(conn, tier, since, window)).items():
-                for metric in metrics:
-                    if metric in values:
-                        out[(metric, window)][dep] = values[metric]
-        if metrics & _INSTANCE_METRICS:
-            for dep, values in (await _instances(conn, tier, since)).items():
-                for metric in metrics & _INSTANCE_METRICS:
-                    if metric in values:
-                        out[(metric, window)][dep] = values[metric]
-    if any(m in _STATE_METRICS for m, _ in wanted):
+    by_tier: dict[int, set[int]] = {}
+    for metric, window in wanted:
+        if metric not in _STATE_METRICS:
+            by_tier.setdefault(_tier_for(window, tiers), set()).add(window)
+    end = int(now.timestamp())
+    for tier, window_set in by_tier.items():
+        windows = sorted(window_set)
+        metrics = {m for m, w in wanted if w in window_set}
+        found: dict[int, dict[int, Figures]] = {}
+        if ids and metrics - _INSTANCE_METRICS - _STATE_METRICS:
+            found = await _traffic(conn, tier, windows, end, ids)
+        if ids and metrics & _INSTANCE_METRICS:
+            for window, per_dep in (await _instances(conn, tier, windows, end, ids)).items():
+                for dep, extra in per_dep.items():
+                    found.setdefault(window, {}).setdefault(dep, {}).update(extra)
+        for (metric, window), per_deployment in out.items():
+            for dep, figures_of in found.get(window, {}).items():
+                if metric in figures_of:
+                    per_deployment[dep] = figures_of[metric]
+    if ids and any(m in _STATE_METRICS for m, _ in wanted):
         for dep, values in (await _states(conn)).items():
-            for (metric, _window), found in out.items():
+            for (metric, _window), found_values in out.items():
                 if metric in values:
-                    found[dep] = values[metric]
+                    found_values[dep] = values[metric]
     return out
 
 
@@ -91,55 +101,102 @@ def _tier_for(window_s: int, tiers: tuple[Tier, ...]) -> int:
     return max(t.width_s for t in tiers)
 
 
-async def _traffic(conn: AsyncConnection, tier: int, since: int, window: int) -> dict[int, Figures]:
-    t = metrics_traffic.c
-    histogram = [func.sum(t[name]) for name in HISTOGRAM_COLUMNS]
-    rows = await conn.execute(
-        select(
-            t.deployment_id,
-            func.sum(t.requests),
-            func.sum(t.errors_rpc + t.errors_http + t.errors_refused),
-            *histogram,
-        )
-        .where(t.tier == tier, t.grain == Grain.TOTAL, t.bucket >= since)
-        .group_by(t.deployment_id)
-    )
-    out: dict[int, Figures] = {}
-    for row in rows:
-        requests, errors = int(row[1] or 0), int(row[2] or 0)
-        values: Figures = {"requests_per_s": requests / window, "errors": float(errors)}
-        if requests:
-            values["error_rate"] = errors / requests
-            counts = [int(c or 0) for c in row[3:]]
-            for metric, q in _PERCENTILES.items():
-                found = percentile(counts, q)
-                if found is not None:
-                    values[metric] = found
-        out[row[0]] = values
+def _band(bucket: ColumnElement[int], end: int, windows: list[int]) -> ColumnElement[int]:
+    """Which of the nested windows (shortest first) a bucket falls in first: 0 for the
+    shortest, ... — each row is summed once, into its band, and windows add bands up."""
+    return case(*((bucket >= end - w, index) for index, w in enumerate(windows)), else_=-1)
+
+
+def _cumulative(bands: dict[int, list[float]], count: int) -> list[list[float]]:
+    """Each window's sums from its bands (window i holds bands 0..i)."""
+    width = len(next(iter(bands.values())))
+    running = [0.0] * width
+    out = []
+    for index in range(count):
+        for position, value in enumerate(bands.get(index, [0.0] * width)):
+            running[position] += value
+        out.append(list(running))
     return out
 
 
-async def _instances(conn: AsyncConnection, tier: int, since: int) -> dict[int, Figures]:
+async def _traffic(
+    conn: AsyncConnection, tier: int, windows: list[int], end: int, ids: list[int]
+) -> dict[int, dict[int, Figures]]:
+    t = metrics_traffic.c
+    band = _band(t.bucket, end, windows).label("band")
+    rows = await conn.execute(
+        select(
+            t.deployment_id,
+            band,
+            func.sum(t.requests),
+            func.sum(t.errors_rpc + t.errors_http + t.errors_refused),
+            *(func.sum(t[name]) for name in HISTOGRAM_COLUMNS),
+        )
+        .where(
+            t.deployment_id.in_(ids),
+            t.tier == tier,
+            t.grain == Grain.TOTAL,
+            t.bucket >= end - windows[-1],
+        )
+        .group_by(t.deployment_id, band)
+    )
+    bands: dict[int, dict[int, list[float]]] = {}
+    for row in rows:
+        bands.setdefault(row[0], {})[row[1]] = [float(v or 0) for v in row[2:]]
+    out: dict[int, dict[int, Figures]] = {}
+    for dep, found in bands.items():
+        for window, sums in zip(windows, _cumulative(found, len(windows)), strict=True):
+            requests, errors = int(sums[0]), int(sums[1])
+            values: Figures = {"requests_per_s": requests / window, "errors": float(errors)}
+            if requests:
+                values["error_rate"] = errors / requests
+                counts = [int(c) for c in sums[2:]]
+                for metric, q in _PERCENTILES.items():
+                    value = percentile(counts, q)
+                    if value is not None:
+                        values[metric] = value
+            out.setdefault(window, {})[dep] = values
+    return out
+
+
+async def _instances(
+    conn: AsyncConnection, tier: int, windows: list[int], end: int, ids: list[int]
+) -> dict[int, dict[int, Figures]]:
     i = metrics_instances.c
+    band = _band(i.bucket, end, windows).label("band")
     rows = await conn.execute(
         select(
             i.deployment_id,
+            band,
             func.sum(i.restarts),
             func.sum(i.cpu_sum),
             func.sum(i.cpu_n),
             func.max(i.memory_max),
         )
-        .where(i.tier == tier, i.bucket >= since)
-        .group_by(i.deployment_id)
+        .where(i.deployment_id.in_(ids), i.tier == tier, i.bucket >= end - windows[-1])
+        .group_by(i.deployment_id, band)
     )
-    out: dict[int, Figures] = {}
-    for dep, restarts, cpu_sum, cpu_n, memory_max in rows:
-        values: Figures = {"restarts": float(restarts or 0)}
-        if cpu_n:
-            values["cpu_percent"] = float(cpu_sum) / int(cpu_n)
-        if memory_max is not None:
-            values["memory_mb"] = float(memory_max)
-        out[dep] = values
+    bands: dict[int, dict[int, list[float | None]]] = {}
+    for dep, index, restarts, cpu_sum, cpu_n, memory_max in rows:
+        bands.setdefault(dep, {})[index] = [restarts, cpu_sum, cpu_n, memory_max]
+    out: dict[int, dict[int, Figures]] = {}
+    for dep, found in bands.items():
+        restarts = cpu_sum = cpu_n = 0.0
+        memory: float | None = None
+        for index, window in enumerate(windows):
+            part = found.get(index)
+            if part is not None:
+                restarts += float(part[0] or 0)
+                cpu_sum += float(part[1] or 0)
+                cpu_n += float(part[2] or 0)
+                if part[3] is not None:
+                    memory = max(memory or 0.0, float(part[3]))
+            values: Figures = {"restarts": restarts}
+            if cpu_n:
+                values["cpu_percent"] = cpu_sum / cpu_n
+            if memory is not None:
+                values["memory_mb"] = memory
+            out.setdefault(window, {})[dep] = values
     return out
 
 
