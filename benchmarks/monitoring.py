@@ -8,6 +8,8 @@ One function per figure (each returns a ``Figure``); ``main`` runs them all. Fig
   ``7d``) in a SQLite database holding 100 deployments' history as the tiers keep it: 30
   days of hours, a day of minutes and the last two hours of 10-second buckets, the most
   recent written and summed by the history's own store.
+- ``log_search_1m``: the slowest of five typical log searches over 1,000,000 stored lines,
+  each printed beside ``grep`` on the same lines (``log_search.py``).
 """
 
 from __future__ import annotations
@@ -265,7 +267,19 @@ def chart_query_7d() -> Figure:
     return Figure("7-day chart query, 100 deployments (p95)", p95, "ms", 50.0)
 
 
-FIGURES: tuple[Callable[[], Figure], ...] = (chart_query_7d,)
+def log_search_1m() -> Figure:
+    """The slowest of the typical log searches over 1,000,000 stored lines (its p95); each
+    query's figure is printed first, beside grep on the same lines (``log_search.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import log_search
+
+    worst, report = log_search.log_search()
+    print(report)
+    name = "log search, 1,000,000 lines (slowest query's p95)"
+    return Figure(name, worst, "ms", log_search.TARGET_MS)
+
+
+FIGURES: tuple[Callable[[], Figure], ...] = (chart_query_7d, log_search_1m)
 
 
 def main() -> int:
