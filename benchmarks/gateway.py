@@ -10,6 +10,7 @@ Targets (each started fresh for each run, alternating, stopped by PID afterwards
     mcp-proxy     mcp-proxy 0.13 in front of the stdio echo server (its own venv: mcp<2)
     supergateway  supergateway 4.0 --stateful in front of the stdio echo server (npm)
     gw-http-unmetered  (on request) gw-http without the usage meter, to show its cost
+    gw-http-monitored, gw-stdio-monitored  (on request) with monitoring's taps on the meter
 
 Two load tools, both on 127.0.0.1 only and bounded in time:
 

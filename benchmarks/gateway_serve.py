@@ -53,6 +53,7 @@ from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.meter import UsageMeter
 from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 from mcp_console.backend.gateway.server import GatewayServer
+from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Role, UserCreate, UserCreated
 from mcp_console.settings import DeploySettings, Settings
@@ -106,7 +107,15 @@ async def serve(args: argparse.Namespace) -> None:
         channel = await processes.open_stdio(handle.ref)
         instance = UpstreamInstance("i-1", "stdio", channel=channel)
 
-    meter = UsageMeter(engine)
+    # With --monitoring, the console's monitoring taps every request as it does in the runtime:
+    # the metrics history, /metrics, the access log and the audit trail.
+    monitoring = Runtime(Settings(data_dir=data, database_url=url), migrate=False)
+    taps = []
+    if args.monitoring:
+        await monitoring.__aenter__()
+        taps = monitoring.metering_taps()
+        monitoring.history.start()
+    meter = UsageMeter(engine, taps=taps)
     gateway = Gateway(users.authenticate, meter=None if args.unmetered else meter)
     route = DeploymentRoute(
         deployment_id=deployment_id,
@@ -124,6 +133,9 @@ async def serve(args: argparse.Namespace) -> None:
     await until_stopped()
     await server.stop()
     await meter.aclose()
+    if args.monitoring:
+        await monitoring.history.aclose()
+        await monitoring.__aexit__(None, None, None)
     async with engine.connect() as conn:
         billed = await conn.scalar(select(func.coalesce(func.sum(ServiceUsage.request_count), 0)))
         logged = await conn.scalar(select(func.count()).select_from(RequestLog))
@@ -204,6 +216,11 @@ def main() -> None:
     ap.add_argument("--key-file", type=Path, required=True)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--unmetered", action="store_true", help="no usage meter (to compare)")
+    ap.add_argument(
+        "--monitoring",
+        action="store_true",
+        help="monitoring's taps on the meter, as in the console",
+    )
     ap.add_argument(
         "--per-session",
         type=int,

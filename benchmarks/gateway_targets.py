@@ -24,7 +24,7 @@ PARTS = str(HERE / "gateway_parts.py")
 PY = sys.executable
 TARGETS = ("direct", "gw-http", "gw-stdio", "gw-stdio-session", "mcp-proxy", "supergateway")
 # Run on request only: gw-http without metering, to show what metering costs.
-EXTRA_TARGETS = ("gw-http-unmetered",)
+EXTRA_TARGETS = ("gw-http-unmetered", "gw-http-monitored", "gw-stdio-monitored")
 
 
 @dataclass
@@ -143,19 +143,22 @@ def start(name: str, args: argparse.Namespace, ports: Iterator[int], log: Path) 
             _wait_port(port, proc)
             _wait_mcp(target.url, target.headers)
             yield target
-    elif name in ("gw-http", "gw-http-unmetered"):
+    elif name in ("gw-http", "gw-http-unmetered", "gw-http-monitored"):
         up_port = _free_port(ports)
         gateway_args = ["--http-upstream", f"http://127.0.0.1:{up_port}/mcp"]
         if name == "gw-http-unmetered":
             gateway_args.append("--unmetered")
+        if name == "gw-http-monitored":
+            gateway_args.append("--monitoring")
         with _process([*echo_stdio, "--http", str(up_port)], log) as upstream:
             _wait_port(up_port, upstream)
             _wait_mcp(f"http://127.0.0.1:{up_port}/mcp", {})
             with _gateway(port, gateway_args, args, log) as target:
                 target.upstream_pid = upstream.pid
                 yield target
-    elif name == "gw-stdio":
-        with _gateway(port, ["--stdio-upstream", *echo_stdio], args, log) as target:
+    elif name in ("gw-stdio", "gw-stdio-monitored"):
+        monitoring = ["--monitoring"] if name == "gw-stdio-monitored" else []
+        with _gateway(port, [*monitoring, "--stdio-upstream", *echo_stdio], args, log) as target:
             yield target
     elif name == "gw-stdio-session":
         # A process per session from the warm pool; room for every session a run opens.

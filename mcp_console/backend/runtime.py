@@ -409,7 +409,7 @@ class Runtime:
             self.engine,
             ledger=UsageLedger(prices),
             live=LiveStats(history_s=LIVE_HISTORY_S),
-            taps=self._metering_taps(),
+            taps=self.metering_taps(),
         )
         self.meter.start()
         self.history.start()
@@ -452,7 +452,7 @@ class Runtime:
             )
         )
 
-    def _metering_taps(self) -> list[Meter]:
+    def metering_taps(self) -> list[Meter]:
         """Monitoring's readers of every gateway request (each keeps its own figures)."""
         return [self.log_collector, self.prometheus, self.history.recorder, self.audit_recorder]
 
