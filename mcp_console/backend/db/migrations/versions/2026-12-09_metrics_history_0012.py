@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 revision: str = "0012"
 down_revision: str | Sequence[str] | None = "0011"
@@ -36,7 +37,7 @@ SUMS = (
 )
 
 
-def _deployment(table: str) -> list[sa.SchemaItem]:
+def _deployment(table: str) -> list[SchemaItem]:
     return [
         sa.Column("deployment_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
