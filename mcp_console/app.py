@@ -24,6 +24,7 @@ from mcp_console.messages import (
     DeploymentOpenRequested,
     DeployRequested,
     FilterRequested,
+    FiringAlertsCounted,
     SectionRequested,
     ServiceOpenRequested,
 )
@@ -33,6 +34,7 @@ from mcp_console.screens.market import MarketScreen
 from mcp_console.screens.modals.command_line import CommandLine
 from mcp_console.screens.modals.error import ErrorModal
 from mcp_console.screens.modals.quit import QuitChoice, QuitModal, RunningWork
+from mcp_console.widgets.alert_rows import firing_count
 from mcp_console.widgets.search_box import quote
 
 # The first frame shows the market: the other screens (charts, markdown, forms) load after
@@ -44,6 +46,7 @@ LATER_SCREENS = (
     "mcp_console.screens.developer",
     "mcp_console.screens.service_detail",
     "mcp_console.screens.deploy",
+    "mcp_console.screens.alerts",
 )
 if TYPE_CHECKING:
     from mcp_console.screens.deployments import DeploymentsScreen
@@ -53,6 +56,10 @@ MAX_MISSED_EVENTS = 50
 EVENT_RETRY_SECONDS = (2.0, 5.0, 15.0, 30.0)
 # Client methods a deployment wizard needs; until the client has them, `d` says so.
 DEPLOY_METHODS = ("create_deployment",)
+
+# How often the header's count of firing alerts is read (one cheap query).
+ALERT_BADGE_SECONDS = 15.0
+ALERT_METHODS = ("list_alerts", "acknowledge_alert", "add_silence", "list_alert_rules")
 
 # What runs on the backend the console itself hosts (``None``: it hosts none).
 RunningCheck = Callable[[], Awaitable[RunningWork | None]]
@@ -117,6 +124,14 @@ SECTIONS: tuple[Section, ...] = (
         ("dev", "developer", "console", "d"),
         _later("mcp_console.screens.developer", "DeveloperScreen"),
     ),
+    Section(
+        "alerts",
+        "5",
+        "Alerts",
+        ("alerts", "alert", "alarms"),
+        _later("mcp_console.screens.alerts", "AlertsScreen"),
+        needs=ALERT_METHODS,
+    ),
 )
 
 
@@ -175,6 +190,8 @@ class ConsoleApp(App[None]):
             self.add_mode(section.name, partial(self._base_screen, section))
         self._missed: dict[str, _Missed] = {}
         self._screens_loading = False
+        self._signed_in = ""
+        self.firing_alerts = 0
 
     def _base_screen(self, section: Section) -> Screen[Any]:
         screen = section.factory(self.context)
@@ -184,6 +201,9 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.load_principal()
         self.follow_events()
+        if self.section("alerts") is not None:
+            self.count_firing()
+            self.set_interval(ALERT_BADGE_SECONDS, self.count_firing)
 
     def on_market_screen_query_answered(self, _message: MarketScreen.QueryAnswered) -> None:
         # Once the first results are drawn, the other sections' screens load.
@@ -216,7 +236,36 @@ class ConsoleApp(App[None]):
             self.sub_title = "not signed in"
             self.push_screen(ErrorModal("Could not reach the backend", describe(error)))
             return
-        self.sub_title = f"Signed in as {me.name} ({me.role.value})"
+        self._signed_in = f"Signed in as {me.name} ({me.role.value})"
+        self._show_sub_title()
+
+    # --- the firing-alerts badge --------------------------------------------------------
+
+    @work(exclusive=True, group="app-alerts", exit_on_error=False)
+    async def count_firing(self) -> None:
+        """Read how many alerts fire, for the header (a failure leaves the badge as it was:
+        the alerts section says what is wrong when one opens it)."""
+        try:
+            alerts = await self.client.list_alerts()
+        except Exception:
+            return
+        self._show_firing(firing_count(alerts))
+
+    def on_firing_alerts_counted(self, message: FiringAlertsCounted) -> None:
+        self._show_firing(message.firing)
+
+    def _show_firing(self, firing: int) -> None:
+        if firing != self.firing_alerts:
+            self.firing_alerts = firing
+            self._show_sub_title()
+
+    def _show_sub_title(self) -> None:
+        # The header is on every screen: the badge there is seen from every section.
+        badge = f"● {self.firing_alerts} alert(s) firing" if self.firing_alerts else ""
+        if self._signed_in:
+            self.sub_title = " · ".join(filter(None, (self._signed_in, badge)))
+        elif badge:
+            self.sub_title = badge
 
     # --- backend events -----------------------------------------------------------------
 

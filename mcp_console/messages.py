@@ -69,3 +69,11 @@ class DeploymentOpenRequested(Message):
         super().__init__()
         self.name = name
         self.pane = pane
+
+
+class FiringAlertsCounted(Message):
+    """How many alerts fire right now (the header's badge shows it when it is not 0)."""
+
+    def __init__(self, firing: int) -> None:
+        super().__init__()
+        self.firing = firing
