@@ -209,6 +209,9 @@ class MonitorSettings(BaseModel):
     # after ``alert_repeat`` while it still fires and nobody acknowledged it.
     alert_interval: float = Field(default=15.0, gt=0, le=600)
     alert_repeat: Duration = timedelta(hours=4)
+    # Every deployment's tools, prompts and templates are listed again this often (besides
+    # whenever an instance turns healthy) and compared with the approved ones.
+    drift_interval: Duration = timedelta(minutes=10)
     # Audit events (changes and tool calls) older than this are deleted.
     audit_retention: Duration = timedelta(days=365)
 

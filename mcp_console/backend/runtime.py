@@ -59,6 +59,7 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.alert_engine",
     "mcp_console.backend.monitor.alert_rules",
     "mcp_console.backend.monitor.alert_service",
+    "mcp_console.backend.monitor.drift_service",
     "mcp_console.backend.monitor.audit",
     "mcp_console.backend.monitor.prometheus_metrics",
     "mcp_console.backend.monitor.resource_sampler",
@@ -94,6 +95,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.monitor.alert_rules import AlertRules
     from mcp_console.backend.monitor.alert_service import AlertService
     from mcp_console.backend.monitor.audit import AuditService
+    from mcp_console.backend.monitor.drift_service import DriftService
     from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
     from mcp_console.backend.monitor.history_query import MetricsHistoryService
     from mcp_console.backend.monitor.history_writer import HistoryWriter
@@ -221,6 +223,7 @@ class Runtime:
         from mcp_console.backend.monitor.alert_rules import AlertRules
         from mcp_console.backend.monitor.alert_service import AlertService
         from mcp_console.backend.monitor.audit import AuditService
+        from mcp_console.backend.monitor.drift_service import DriftService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.history_gauges import GaugeSampler
         from mcp_console.backend.monitor.history_query import MetricsHistoryService
@@ -278,6 +281,15 @@ class Runtime:
         )
         self.inspector: InspectorService = InspectorService(
             self.sessions, lambda: self.gateway, self.internal_keys
+        )
+        # Tool-definition drift: listed through the gateway as the local admin.
+        self.drift: DriftService = DriftService(
+            self.sessions,
+            self.events,
+            lambda: self.gateway,
+            self.internal_keys,
+            lambda: self.local_admin,
+            route_changed=self._route_changed,
         )
         # The metrics history: read by any backend, written while a gateway serves.
         self.metrics_history: MetricsHistoryService = MetricsHistoryService(
@@ -376,15 +388,27 @@ class Runtime:
             **job,
         )
         scheduler.add_job(
-            self.history.scheduled_roll_up,
+            self.history.roll_up,
             "interval",
             seconds=HISTORY_ROLLUP_SECONDS,
             id="metrics-history-rollup",
             next_run_time=datetime.now(UTC),
             **job,
         )
+        scheduler.add_job(
+            self.drift.check_all,
+            "interval",
+            seconds=self.settings.monitor.drift_interval.total_seconds(),
+            id="check-definitions",
+            **job,
+        )
+        self.drift.start()
         scheduler.start()
         self._scheduler = scheduler
+
+    async def _route_changed(self, deployment_id: int) -> None:
+        if self._routes is not None:
+            await self._routes.sync(deployment_id)
 
     async def _purge_request_log(self) -> None:
         if self.meter is not None:
@@ -494,6 +518,8 @@ class Runtime:
             with contextlib.suppress(Exception):
                 self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        if hasattr(self, "drift"):
+            await self.drift.aclose()
         await self._stop_gateway()
         if hasattr(self, "controller"):
             await self.controller.close()

@@ -153,6 +153,7 @@ ALERT_METRICS: dict[str, str] = {
     "memory_mb": "highest resident memory of an instance, MiB",
     "instances_unavailable": "replicas asked for and not running healthy (now)",
     "crash_looping": "instances restarting again and again, or given up on (now)",
+    "definition_drift": "tool, prompt or template definitions changed and not approved (now)",
 }
 
 # Labels the engine sets itself on every alert.

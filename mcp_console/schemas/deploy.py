@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from mcp_console.schemas.base import Dto, RequestBody
+from mcp_console.schemas.drift import DriftPolicy
 from mcp_console.schemas.host_env import pass_env_names
 from mcp_console.schemas.registry import RegistryLogin
 
@@ -131,6 +132,7 @@ VERBS: dict[str, tuple[Access, str]] = {
     "logs": (Access.OPERATOR, "read its logs"),
     "sessions": (Access.OPERATOR, "see and end its sessions"),
     "acknowledge": (Access.OPERATOR, "acknowledge its alerts"),
+    "drift": (Access.OPERATOR, "review and approve its tool definitions"),
     "delete": (Access.OWNER, "delete it"),
     "change_shares": (Access.OWNER, "change who has access"),
 }
@@ -212,6 +214,8 @@ class DeploymentCreate(RequestBody):
     # Host variables the servers receive by name beside the version's (``--pass-env``): CA
     # bundles and proxies, as far as the console allows (``deploy.passable_env``).
     pass_env: list[str] = Field(default_factory=list)
+    # When its tool definitions change: alert, or also hide changed tools until approved.
+    drift: DriftPolicy = DriftPolicy.ALERT
 
     @field_validator("pass_env")
     @classmethod

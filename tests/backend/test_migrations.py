@@ -21,7 +21,7 @@ from mcp_console.backend.db.models import McpService, User
 OUR_TABLES = frozenset(Base.metadata.tables)
 # Columns added to a table after the revision an older-schema test writes at.
 LATER_COLUMNS = {
-    "service_deployments": ("image_digests", "pass_env"),
+    "service_deployments": ("image_digests", "pass_env", "drift"),
     "service_versions": ("session_mode", "pass_env"),
 }
 
@@ -263,7 +263,7 @@ async def test_versions_and_deployments_pass_no_host_variable_until_asked(
                 *(
                     column._copy()
                     for column in Base.metadata.tables["service_deployments"].columns
-                    if column.name != "pass_env"
+                    if column.name not in ("pass_env", "drift")
                 ),
             )
             await session.execute(

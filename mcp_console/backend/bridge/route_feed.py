@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.bridge.session_instances import SessionInstances
+from mcp_console.backend.db.drift_holds import blocked_tools
 from mcp_console.backend.db.models import (
     DeploymentShare,
     McpService,
@@ -47,17 +48,18 @@ _ROUTED = frozenset({InstanceStatus.STARTING, InstanceStatus.RUNNING, InstanceSt
 @dataclass(frozen=True, slots=True)
 class _Surroundings:
     """What a route needs besides the deployment's record: the users and teams it is shared
-    with, and the prices of its service."""
+    with, the prices of its service, and the tools held back from its clients."""
 
     users: dict[int, frozenset[int]]
     teams: dict[int, frozenset[int]]
     prices: dict[int, tuple[str, Decimal]]
+    blocked: dict[int, frozenset[str]]
 
     @classmethod
     async def load(cls, session: AsyncSession, states: list[DeploymentState]) -> _Surroundings:
-        """Two statements, whatever the number of deployments."""
+        """Three statements, whatever the number of deployments."""
         if not states:
-            return cls({}, {}, {})
+            return cls({}, {}, {}, {})
         ids = [state.id for state in states]
         users: dict[int, set[int]] = {}
         teams: dict[int, set[int]] = {}
@@ -83,6 +85,7 @@ class _Surroundings:
             {k: frozenset(v) for k, v in users.items()},
             {k: frozenset(v) for k, v in teams.items()},
             prices,
+            await blocked_tools(session, ids),
         )
 
 
@@ -250,6 +253,7 @@ class RouteFeed:
                 session_mode="per-session" if d.session_mode == "per-session" else "shared",
                 allowed_user_ids=around.users.get(d.id, frozenset()),
                 allowed_team_ids=around.teams.get(d.id, frozenset()),
+                blocked_tools=around.blocked.get(d.id, frozenset()),
             )
         )
         wanted: dict[str, UpstreamInstance] = {}

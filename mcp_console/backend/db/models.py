@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcp_console.backend.db.base import Base, JsonType, UtcDateTime, utcnow
+from mcp_console.backend.db.models_drift import DefinitionBaseline  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_history import metrics_traffic  # noqa: F401  (its tables)
 
 
@@ -213,6 +214,8 @@ class ServiceDeployment(Base):
     image_digests: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
     # Host environment variables the owner passes to its servers by name, beside the version's.
     pass_env: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # When its tool definitions drift: "alert", or "block" (hide changed tools until approved).
+    drift: Mapped[str] = mapped_column(String(8), default="alert", server_default="alert")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -114,7 +114,7 @@ CREATE TABLE service_deployments (
 	session_mode VARCHAR(16) NOT NULL, 
 	autoscale JSON NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, 
+	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, drift VARCHAR(8) DEFAULT 'alert' NOT NULL, 
 	CONSTRAINT pk_service_deployments PRIMARY KEY (id), 
 	CONSTRAINT ck_service_deployments_replicas CHECK (replicas >= 0), 
 	CONSTRAINT fk_service_deployments_previous_version_id_service_versions FOREIGN KEY(previous_version_id) REFERENCES service_versions (id), 
@@ -410,6 +410,36 @@ CREATE TABLE audit_events (
 	detail JSON NOT NULL, 
 	CONSTRAINT pk_audit_events PRIMARY KEY (id)
 );
+CREATE TABLE definition_baselines (
+	id INTEGER NOT NULL, 
+	deployment_id INTEGER NOT NULL, 
+	version_id INTEGER NOT NULL, 
+	definitions JSON NOT NULL, 
+	recorded_at DATETIME NOT NULL, 
+	checked_at DATETIME, 
+	CONSTRAINT pk_definition_baselines PRIMARY KEY (id), 
+	CONSTRAINT fk_definition_baselines_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_definition_baselines_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_definition_baselines_deployment_id_version_id UNIQUE (deployment_id, version_id)
+);
+CREATE TABLE definition_findings (
+	id INTEGER NOT NULL, 
+	deployment_id INTEGER NOT NULL, 
+	version_id INTEGER NOT NULL, 
+	kind VARCHAR(32) NOT NULL, 
+	name VARCHAR(500) NOT NULL, 
+	change VARCHAR(16) NOT NULL, 
+	old_definition JSON, 
+	new_definition JSON, 
+	new_digest VARCHAR(64), 
+	diff TEXT NOT NULL, 
+	detected_at DATETIME NOT NULL, 
+	approved_by VARCHAR(100), 
+	approved_at DATETIME, 
+	CONSTRAINT pk_definition_findings PRIMARY KEY (id), 
+	CONSTRAINT fk_definition_findings_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_definition_findings_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id) ON DELETE CASCADE
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -447,6 +477,7 @@ CREATE INDEX ix_audit_events_at ON audit_events (at);
 CREATE INDEX ix_audit_events_user_at ON audit_events (user_id, at);
 CREATE INDEX ix_audit_events_owner_at ON audit_events (owner_id, at);
 CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
+CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, approved_at);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -478,4 +509,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0014');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0015');

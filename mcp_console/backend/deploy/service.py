@@ -231,6 +231,7 @@ class DeploymentService:
             autoscale=policy.to_dict() if policy else {},
             uid=secrets.token_hex(6),
             pass_env=list(new.pass_env),
+            drift=new.drift.value,
         )
         try:
             async with self._sessions.begin() as session:

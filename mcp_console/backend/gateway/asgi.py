@@ -34,6 +34,7 @@ from mcp_console.backend.gateway.exchange import (
 from mcp_console.backend.gateway.routing import DeploymentRoute, InstanceLimit
 from mcp_console.backend.gateway.sessions import GatewaySession
 from mcp_console.backend.gateway.stdio_mux import MuxClosed
+from mcp_console.backend.gateway.tool_hold import held_back
 from mcp_console.schemas.errors import Unauthorized, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -201,13 +202,18 @@ class McpEndpoint:
                 )
                 return
         ex.watch_disconnect()
+        held = route.blocked_tools
+        if held and key in gw.unfiltered_keys:
+            held = frozenset()
         session_header = ex.session_id
         if session_header is not None:
-            await self._in_session(ex, route, session_header)
+            await self._in_session(ex, route, session_header, held)
             return
         version = ex.protocol_version
         ex.modern = version is not None and version not in _HANDSHAKE_VERSIONS
         _note_method(ex)
+        if held and await held_back(ex, route, held):
+            return
         per_session = route.session_mode == "per-session"
         # A 2026-07-28 request carries no session to keep apart: the replicas of a per-session
         # deployment serve it, as they would for a shared one.
@@ -232,7 +238,9 @@ class McpEndpoint:
         else:
             await upstream_http.serve_unpinned(gw, ex, route, instance, mint=opening)
 
-    async def _in_session(self, ex: Exchange, route: DeploymentRoute, header: bytes) -> None:
+    async def _in_session(
+        self, ex: Exchange, route: DeploymentRoute, header: bytes, held: frozenset[str]
+    ) -> None:
         gw = self.gw
         session = gw.sessions.get(header.decode("latin-1"))
         if (
@@ -245,6 +253,8 @@ class McpEndpoint:
             await ex.reply_error(404, INVALID_REQUEST, "Session not found")
             return
         _note_method(ex)
+        if held and await held_back(ex, route, held):
+            return
         stream = ex.http_method == "GET"
         gw.sessions.begin(session, ex, stream=stream)
         try:

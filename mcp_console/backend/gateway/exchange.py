@@ -24,6 +24,7 @@ RATE_LIMITED = -32012  # 429
 QUOTA_EXCEEDED = -32013  # 429
 UNAVAILABLE = -32014  # 502/503: no instance, or it failed
 NOT_FOUND = -32015  # 404: no such deployment
+TOOL_HELD = -32016  # 200: a tool whose changed definition awaits an operator's approval
 INVALID_REQUEST = -32600  # 400/404/413: missing or unknown session, body too large
 PARSE_ERROR = -32700
 INTERNAL_ERROR = -32603

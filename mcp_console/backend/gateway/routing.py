@@ -168,6 +168,10 @@ class DeploymentRoute:
         allowed_user_ids: Users it is shared with, besides the owner.
         allowed_team_ids: Teams it is shared with: their members may call it.
         instances: The shared instances by id (not the per-session ones).
+        blocked_tools: Tools whose definitions changed (or are new) since an operator
+            approved them, in block mode: hidden from ``tools/list`` and refused to
+            ``tools/call`` until approved. Empty for nearly every deployment, which then
+            pays nothing for the check.
     """
 
     deployment_id: int
@@ -178,6 +182,7 @@ class DeploymentRoute:
     allowed_user_ids: frozenset[int] = frozenset()
     allowed_team_ids: frozenset[int] = frozenset()
     instances: dict[str, UpstreamInstance] = field(default_factory=dict)
+    blocked_tools: frozenset[str] = frozenset()
     candidates: tuple[UpstreamInstance, ...] = field(default=(), init=False)
     # Where the LoadBalancer starts its next scan, so ties rotate.
     rotation: int = field(default=0, init=False)
@@ -192,6 +197,7 @@ class DeploymentRoute:
             raise Invalid("owner and deployment names must be non-empty, without '/'", field="name")
         self.allowed_user_ids = frozenset(self.allowed_user_ids)
         self.allowed_team_ids = frozenset(self.allowed_team_ids)
+        self.blocked_tools = frozenset(self.blocked_tools)
         self.refresh()
 
     def refresh(self) -> None:
@@ -296,7 +302,7 @@ class RoutingTable:
         return list(self._by_id.values())
 
     def upsert_deployment(self, route: DeploymentRoute) -> DeploymentRoute:
-        """Add a deployment or update its owner, name, mode and sharing.
+        """Add a deployment or update its owner, name, mode, sharing and blocked tools.
 
         Instances already known are kept; those in ``route.instances`` are added (as by
         ``set_instance``). Returns the live route object.
@@ -318,6 +324,7 @@ class RoutingTable:
                 session_mode=route.session_mode,
                 allowed_user_ids=route.allowed_user_ids,
                 allowed_team_ids=route.allowed_team_ids,
+                blocked_tools=route.blocked_tools,
             )
             self._by_id[route.deployment_id] = current
         else:
@@ -328,6 +335,7 @@ class RoutingTable:
             current.session_mode = route.session_mode
             current.allowed_user_ids = frozenset(route.allowed_user_ids)
             current.allowed_team_ids = frozenset(route.allowed_team_ids)
+            current.blocked_tools = frozenset(route.blocked_tools)
         self._by_name[key] = current
         for instance in route.instances.values():
             self.set_instance(route.deployment_id, instance)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance, User
+from mcp_console.backend.db.models_drift import DefinitionFinding
 from mcp_console.backend.db.models_history import (
     HISTOGRAM_COLUMNS,
     Grain,
@@ -26,7 +27,7 @@ from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 
 # Restarts in a row after which an instance counts as crash-looping before it is given up on.
 CRASH_LOOP_RESTARTS = 2
-_STATE_METRICS = frozenset({"instances_unavailable", "crash_looping"})
+_STATE_METRICS = frozenset({"instances_unavailable", "crash_looping", "definition_drift"})
 _INSTANCE_METRICS = frozenset({"restarts", "cpu_percent", "memory_mb"})
 _PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
 
@@ -210,7 +211,7 @@ async def _states(conn: AsyncConnection) -> dict[int, Figures]:
         ).all()
     )
     out: dict[int, Figures] = {
-        dep: {"instances_unavailable": float(n), "crash_looping": 0.0}
+        dep: {"instances_unavailable": float(n), "crash_looping": 0.0, "definition_drift": 0.0}
         for dep, n in replicas.items()
     }
     rows = await conn.execute(
@@ -229,4 +230,13 @@ async def _states(conn: AsyncConnection) -> dict[int, Figures]:
             out[dep]["crash_looping"] += 1
     for dep, n in replicas.items():
         out[dep]["instances_unavailable"] = float(max(0, n - healthy.get(dep, 0)))
+    # Definitions of the version each one serves that differ from the approved ones.
+    f = DefinitionFinding
+    for dep, count in await conn.execute(
+        select(f.deployment_id, func.count())
+        .join(d, (d.id == f.deployment_id) & (d.version_id == f.version_id))
+        .where(d.desired_state == DesiredState.RUNNING.value, f.approved_at.is_(None))
+        .group_by(f.deployment_id)
+    ):
+        out[dep]["definition_drift"] = float(count)
     return out

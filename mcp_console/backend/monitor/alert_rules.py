@@ -66,6 +66,17 @@ BUILTIN_RULES: tuple[RuleCreate, ...] = (
         severity=Severity.WARNING,
         description="instances restarted three times or more within an hour",
     ),
+    RuleCreate(
+        name="ToolDefinitionDrift",
+        metric="definition_drift",
+        op=Comparison.GT,
+        threshold=0,
+        window_s=60,
+        severity=Severity.CRITICAL,
+        description="the server lists tools, prompts or templates that differ from the ones "
+        "its operators approved (a possible rug pull): review them with 'deploy drift' "
+        "and approve them with 'deploy approve'",
+    ),
 )
 
 # PromQL of each metric /metrics exports; the others have no Prometheus counterpart yet.

@@ -146,7 +146,9 @@ async def connected(
         legacy: use the initialize handshake (per-session deployments serve only that).
     """
     headers = {"Authorization": f"Bearer {key}"}
-    async with httpx2.AsyncClient(headers=headers, timeout=read_timeout) as http:
+    # Building a client loads the CA bundle (a tenth of a second or more): off the loop.
+    http = await asyncio.to_thread(httpx2.AsyncClient, headers=headers, timeout=read_timeout)
+    async with http:
         transport = RecordingTransport(streamable_http_client(url, http_client=http), exchange)
         client = Client(
             transport,
