@@ -388,7 +388,7 @@ class Runtime:
             **job,
         )
         scheduler.add_job(
-            self.history.roll_up,
+            self.history.scheduled_roll_up,
             "interval",
             seconds=HISTORY_ROLLUP_SECONDS,
             id="metrics-history-rollup",

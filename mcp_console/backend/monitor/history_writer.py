@@ -7,12 +7,13 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from mcp_console.backend.db.engine import session_factory
 from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.db.models_history import Grain
 from mcp_console.backend.monitor.history_gauges import GaugeSampler
@@ -22,7 +23,13 @@ from mcp_console.backend.monitor.history_recorder import (
     HistoryRecorder,
     bucket_start,
 )
-from mcp_console.backend.monitor.history_store import TIERS, purge, roll_up, write_batch
+from mcp_console.backend.monitor.history_store import (
+    TIERS,
+    RollupRaced,
+    purge,
+    roll_up,
+    write_batch,
+)
 from mcp_console.settings import MonitorSettings
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,7 @@ class HistoryWriter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
+        self._sessions = session_factory(engine)
         self._settings = settings
         self._gauges = gauges
         self._clock = clock
@@ -148,6 +156,22 @@ class HistoryWriter:
             logger.warning("metrics history: dropped counts of deleted deployments %s", gone)
         return bool(gone)
 
+    async def scheduled_roll_up(self) -> None:
+        """``roll_up`` as the scheduler runs it: when the database is busy with other writes
+        or another backend sums the same tier, it waits for the next run (nothing is lost:
+        unsummed buckets are kept until they are summed)."""
+        try:
+            await self.roll_up()
+        except (OperationalError, IntegrityError, RollupRaced) as error:
+            logger.warning("metrics history: summing waits for the next run (%s)", error)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        # A write transaction from its start: a rollup reads its watermark before it writes,
+        # and on SQLite a read turning into a write fails if another wrote meanwhile.
+        async with self._sessions.begin() as session:
+            yield await session.connection()
+
     async def roll_up(self) -> None:
         """Sum finished 10-second buckets into minutes and minutes into hours, then delete
         what each tier keeps no longer (the scheduler runs this).
@@ -165,11 +189,11 @@ class HistoryWriter:
             done: dict[int, int] = {}
             for source, target in itertools.pairwise(TIERS):
                 cutoff = bucket_start(min(limit, done.get(source, limit)), target)
-                async with self._engine.begin() as conn:
+                async with self._writing() as conn:
                     done[target] = await roll_up(conn, source, target, cutoff)
             keep = self._settings
             horizons = (keep.keep_10s, keep.keep_1m, keep.keep_1h)
-            async with self._engine.begin() as conn:
+            async with self._writing() as conn:
                 for tier, horizon, coarser in zip(TIERS, horizons, (*TIERS[1:], None), strict=True):
                     before = now - int(horizon.total_seconds())
                     if coarser is not None:
