@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("mcp_console.cli.deploy", "app"),
     "logs": ("mcp_console.cli.logs", "app"),
     "alert": ("mcp_console.cli.alerts", "app"),
+    "audit": ("mcp_console.cli.audit", "app"),
 }
 
 

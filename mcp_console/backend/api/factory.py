@@ -12,8 +12,10 @@ from mcp_console.backend.api.deps import key_principal
 from mcp_console.backend.api.errors import install_error_handlers
 from mcp_console.backend.api.routes import (
     alerts,
+    audit,
     catalog,
     deployments,
+    drift,
     events,
     health,
     keys,
@@ -90,7 +92,9 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         live.router,
         logs.router,
         metrics_history.router,
+        drift.router,
         alerts.router,
+        audit.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)

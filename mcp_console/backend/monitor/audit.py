@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, or_, select
@@ -25,21 +26,42 @@ KINDS = tuple(
 )
 
 
-def kind_filter(kind: str) -> ColumnElement[bool]:
-    """Rows of ``kind``, or of every kind under it (``deployment`` finds ``deployment.*``).
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """An audit query's times and kind, checked (the clients' fake reads queries with it too)."""
+
+    since: datetime | None
+    until: datetime | None
+    kind: str | None
+
+    def kind_matches(self, kind: str) -> bool:
+        """Whether ``kind`` is the filter's kind or one under it."""
+        return self.kind is None or kind == self.kind or kind.startswith(f"{self.kind}.")
+
+
+def audit_filter(query: AuditQuery) -> AuditFilter:
+    """The checked times and kind of ``query``.
 
     Raises:
-        Invalid: no kind is or starts with ``kind``.
+        Invalid: a bad time or range, or no kind is or starts with ``query.kind``.
     """
-    kind = kind.strip().rstrip(".")
-    if not any(k == kind or k.startswith(f"{kind}.") for k in KINDS):
+    since = moment(query.since, "since")
+    until = moment(query.until, "until")
+    if since is not None and until is not None and since > until:
+        raise Invalid("since must be before until", field="since")
+    kind = query.kind.strip().rstrip(".") if query.kind else None
+    if kind is not None and not any(k == kind or k.startswith(f"{kind}.") for k in KINDS):
         groups = sorted({k.split(".")[0] for k in KINDS})
         raise Invalid(
             f"no audit event kind {kind!r}; use a kind such as deployment.scaled or a group: "
             + ", ".join(groups),
             field="kind",
         )
-    return or_(AuditEvent.kind == kind, AuditEvent.kind.startswith(f"{kind}.", autoescape=True))
+    return AuditFilter(
+        since=datetime.fromtimestamp(since, UTC) if since is not None else None,
+        until=datetime.fromtimestamp(until, UTC) if until is not None else None,
+        kind=kind,
+    )
 
 
 class AuditService:
@@ -66,9 +88,19 @@ class AuditService:
             Invalid: a bad time or range, or an unknown kind (``field`` names it).
             NotFound: ``query.deployment`` is ``owner/name`` of an owner who does not exist.
         """
-        conditions = [*_times(query), *self._who(actor)]
-        if query.kind:
-            conditions.append(kind_filter(query.kind))
+        checked = audit_filter(query)
+        conditions = self._who(actor)
+        if checked.since is not None:
+            conditions.append(AuditEvent.at >= checked.since)
+        if checked.until is not None:
+            conditions.append(AuditEvent.at <= checked.until)
+        if checked.kind is not None:
+            kind = checked.kind
+            conditions.append(
+                or_(
+                    AuditEvent.kind == kind, AuditEvent.kind.startswith(f"{kind}.", autoescape=True)
+                )
+            )
         if query.user:
             conditions.append(AuditEvent.actor == query.user.strip())
         if query.before_id is not None:
@@ -90,19 +122,6 @@ class AuditService:
         if actor.is_admin:
             return []
         return [or_(AuditEvent.user_id == actor.user_id, AuditEvent.owner_id == actor.user_id)]
-
-
-def _times(query: AuditQuery) -> list[ColumnElement[bool]]:
-    since = moment(query.since, "since")
-    until = moment(query.until, "until")
-    if since is not None and until is not None and since > until:
-        raise Invalid("since must be before until", field="since")
-    conditions = []
-    if since is not None:
-        conditions.append(AuditEvent.at >= datetime.fromtimestamp(since, UTC))
-    if until is not None:
-        conditions.append(AuditEvent.at <= datetime.fromtimestamp(until, UTC))
-    return conditions
 
 
 async def _deployment(session: AsyncSession, address: str) -> list[ColumnElement[bool]]:

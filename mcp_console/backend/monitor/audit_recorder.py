@@ -93,10 +93,10 @@ def change_row(event: dict[str, Any], at: datetime) -> _Pending | None:
     name_field = AUDITED.get(kind)
     if name_field is None:
         return None
-    if kind == "team.changed":
-        kind = f"team.{event.get('change', 'changed')}"
     who = event.get("actor")
     detail = {k: v for k, v in event.items() if k not in _ROUTING and k != name_field}
+    if kind == "team.changed":  # kept as what changed of the team
+        kind = f"team.{detail.pop('change', 'changed')}"
     deployment_id = event.get("deployment_id")
     return _Pending(
         at=at,
