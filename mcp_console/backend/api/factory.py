@@ -15,7 +15,6 @@ from mcp_console.backend.api.routes import (
     audit,
     catalog,
     deployments,
-    drift,
     events,
     health,
     keys,
@@ -92,7 +91,6 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         live.router,
         logs.router,
         metrics_history.router,
-        drift.router,
         alerts.router,
         audit.router,
     )
