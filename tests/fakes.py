@@ -49,7 +49,15 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
-from mcp_console.schemas.errors import Conflict, ConsoleError, Forbidden, Invalid, NotFound
+from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
+from mcp_console.schemas.errors import (
+    Conflict,
+    ConsoleError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    revalidated,
+)
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -111,6 +119,9 @@ SCOPED_KEY_METHODS = frozenset(
         "set_autoscale",
         "deployment_metrics",
         "metrics_history",
+        "drift_report",
+        "approve_drift",
+        "set_drift_policy",
         "list_sessions",
         "drain_session",
         "kill_session",
@@ -172,6 +183,8 @@ class FakeClient:
         self.deployments = self.deploys.items
         self.inspector = FakeInspector(self.deployments)
         self.live = FakeLive(self.deployments)
+        # Tool-definition drift per deployment (tests put the findings they want shown).
+        self.drift: dict[str, DriftReport] = {}
         self.logs = FakeLogs()
         self.teams = FakeTeams(self._user_exists)
         self.shares = FakeShares(self._user_exists, self.teams)
@@ -642,6 +655,53 @@ class FakeClient:
     ) -> MetricsHistory:
         self._enter("metrics_history")
         return fake_history(self.deploys.get(name), self.live.now, period, by)
+
+    # --- definition drift ------------------------------------------------------------------
+
+    def _drift(self, name: str) -> DriftReport:
+        d = self._deployment(name)
+        found = self.drift.get(name)
+        if found is None:
+            found = DriftReport(
+                deployment=d.address,
+                policy=DriftPolicy.ALERT,
+                version=d.version,
+                baseline_at=None,
+                definitions=0,
+            )
+        return found
+
+    async def drift_report(self, name: str) -> DriftReport:
+        self._enter("drift_report")
+        return self._drift(name)
+
+    async def approve_drift(self, name: str, approval: DriftApproval) -> DriftReport:
+        self._enter("approve_drift")
+        report, approval = self._drift(name), revalidated(approval)
+        waiting = {f.name for f in report.findings if f.approved_at is None}
+        unknown = set(approval.names) - waiting
+        if unknown:
+            listed = ", ".join(sorted(waiting)) or "none"
+            raise Invalid(
+                f"no finding waits for approval under {', '.join(sorted(unknown))} "
+                f"(waiting: {listed})",
+                field="names",
+            )
+        chosen = waiting if approval.all else set(approval.names)
+        now = datetime.now(UTC)
+        approved = {"approved_by": self.me.name, "approved_at": now}
+        findings = [
+            f.model_copy(update=approved) if f.name in chosen and f.approved_at is None else f
+            for f in report.findings
+        ]
+        held = [t for t in report.blocked_tools if t not in chosen]
+        self.drift[name] = report.model_copy(update={"findings": findings, "blocked_tools": held})
+        return self.drift[name]
+
+    async def set_drift_policy(self, name: str, policy: DriftPolicy) -> DriftReport:
+        self._enter("set_drift_policy")
+        self.drift[name] = self._drift(name).model_copy(update={"policy": DriftPolicy(policy)})
+        return self.drift[name]
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         self._enter("list_sessions")

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from mcp_console.cli import follow, live, shares
+from mcp_console.cli import drift, follow, live, shares
 from mcp_console.cli import logs as logs_cli
 from mcp_console.cli.context import (
     JSON_OPTION,
@@ -29,6 +29,7 @@ from mcp_console.schemas.deploy import (
     RuntimeChoice,
     SessionMode,
 )
+from mcp_console.schemas.drift import DriftPolicy
 from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
 from mcp_console.schemas.logs import LogQuery
 from mcp_console.schemas.remote import REMOTE_SERVICE
@@ -214,6 +215,12 @@ def create(
     registry_user: str | None = follow.REGISTRY_USER,
     registry_password_stdin: bool = follow.REGISTRY_PASSWORD_STDIN,
     registry: str | None = follow.REGISTRY,
+    drift_policy: DriftPolicy = typer.Option(
+        DriftPolicy.ALERT,
+        "--drift",
+        help="When its tool definitions change: alert, or block (also hide changed tools "
+        "from clients until approved with 'deploy approve').",
+    ),
     wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -241,6 +248,7 @@ def create(
             "registry_login": follow.registry_login(
                 registry_user, registry_password_stdin, registry
             ),
+            "drift": drift_policy,
         }
         new = validated(DeploymentCreate, **fields)
     detail = on_daemon(follow.then_follow(lambda c: c.create_deployment(new), wait))
@@ -367,3 +375,4 @@ def autoscale(
 
 live.register(app)
 shares.register(app)
+drift.register(app)

@@ -44,6 +44,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
+from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
 from mcp_console.schemas.errors import revalidated
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
@@ -313,6 +314,15 @@ class LocalClient:
         self, name: str, period: str = "1h", by: str | None = None
     ) -> MetricsHistory:
         return await self._runtime.metrics_history.history(self._actor, name, period, by)
+
+    async def drift_report(self, name: str) -> DriftReport:
+        return await self._runtime.drift.report(self._actor, name)
+
+    async def approve_drift(self, name: str, approval: DriftApproval) -> DriftReport:
+        return await self._runtime.drift.approve(self._actor, name, revalidated(approval))
+
+    async def set_drift_policy(self, name: str, policy: DriftPolicy) -> DriftReport:
+        return await self._runtime.drift.set_policy(self._actor, name, DriftPolicy(policy))
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         return await self._runtime.gateway_sessions.list_sessions(self._actor, name)

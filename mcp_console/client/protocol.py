@@ -40,6 +40,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
+from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -678,6 +679,38 @@ class ConsoleClient(Protocol):
         Raises:
             NotFound: no such deployment.
             Invalid: an unknown range or breakdown.
+        """
+        ...
+
+    async def drift_report(self, name: str) -> DriftReport:
+        """The deployment's approved tool definitions and what differs from them: each
+        tool, prompt or resource template its server lists that was added, removed or
+        changed since (with a unified diff), and the tools held back in block mode.
+
+        Raises:
+            NotFound: no such deployment.
+            Forbidden: the caller is not one of its operators (nor an admin).
+        """
+        ...
+
+    async def approve_drift(self, name: str, approval: DriftApproval) -> DriftReport:
+        """Make the listed definitions of the chosen findings the approved ones; the
+        gateway stops holding those tools back.
+
+        Raises:
+            NotFound: no such deployment.
+            Forbidden: the caller is not one of its operators (nor an admin).
+            Invalid: a named definition has no finding waiting (``field="names"``).
+        """
+        ...
+
+    async def set_drift_policy(self, name: str, policy: DriftPolicy) -> DriftReport:
+        """``alert`` when definitions change, or ``block``: also hide changed and new tools
+        from clients (and refuse their calls) until approved.
+
+        Raises:
+            NotFound: no such deployment.
+            Forbidden: the caller is not one of its operators (nor an admin).
         """
         ...
 

@@ -46,6 +46,12 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     ShareCreate,
 )
+from mcp_console.schemas.drift import (
+    DriftApproval,
+    DriftPolicy,
+    DriftPolicyChange,
+    DriftReport,
+)
 from mcp_console.schemas.errors import (
     Conflict,
     ConsoleError,
@@ -485,6 +491,18 @@ class RemoteClient:
         path = f"/deployments/{_path(name)}/metrics/history"
         params = _only(range=period, by=by)
         return await self._model(MetricsHistory, "GET", path, params=params)
+
+    async def drift_report(self, name: str) -> DriftReport:
+        return await self._model(DriftReport, "GET", f"/deployments/{_path(name)}/drift")
+
+    async def approve_drift(self, name: str, approval: DriftApproval) -> DriftReport:
+        path = f"/deployments/{_path(name)}/drift/approve"
+        return await self._model(DriftReport, "POST", path, body=self._dump(approval))
+
+    async def set_drift_policy(self, name: str, policy: DriftPolicy) -> DriftReport:
+        path = f"/deployments/{_path(name)}/drift/policy"
+        body = self._dump(DriftPolicyChange(policy=policy))
+        return await self._model(DriftReport, "PUT", path, body=body)
 
     async def list_sessions(self, name: str) -> list[SessionView]:
         return await self._models(SessionView, "GET", f"/deployments/{_path(name)}/sessions")

@@ -130,6 +130,9 @@ POST   /deployments/{name}/shares                      401 401 401 401 403 404 4
 DELETE /deployments/{name}/shares?user=dave            401 401 401 401 403 404 403 403 200 200
 GET    /deployments/{name}/metrics                     401 401 401 401 404 404 200 200 200 200
 GET    /deployments/{name}/metrics/history             401 401 401 401 404 404 200 200 200 200
+GET    /deployments/{name}/drift                       401 401 401 401 404 404 403 200 200 200
+POST   /deployments/{name}/drift/approve               401 401 401 401 404 404 403 200 200 200
+PUT    /deployments/{name}/drift/policy                401 401 401 401 404 404 403 200 200 200
 GET    /deployments/{name}/sessions                    401 401 401 401 404 404 403 200 200 200
 POST   /deployments/{name}/sessions/{session_id}/drain 401 401 401 401 404 404 403 200 200 200
 DELETE /deployments/{name}/sessions/{session_id}       401 401 401 401 404 404 403 204 204 204
@@ -228,6 +231,8 @@ CALLS: dict[str, Call] = {
     "POST /deployments/{name}/stop": Call(fresh=World.fresh_deployment),
     "POST /deployments/{name}/start": Call(fresh=World.fresh_deployment),
     "PUT /deployments/{name}/autoscale": Call({"policy": None}, fresh=World.fresh_deployment),
+    "POST /deployments/{name}/drift/approve": Call({"all": True}, changes=False),
+    "PUT /deployments/{name}/drift/policy": Call({"policy": "block"}, fresh=World.fresh_deployment),
     "POST /deployments/{name}/shares": Call(
         {"user": BYSTANDER, "role": "operator"}, fresh=World.fresh_deployment
     ),

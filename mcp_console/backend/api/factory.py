@@ -15,6 +15,7 @@ from mcp_console.backend.api.routes import (
     audit,
     catalog,
     deployments,
+    drift,
     events,
     health,
     keys,
@@ -91,6 +92,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         live.router,
         logs.router,
         metrics_history.router,
+        drift.router,
         alerts.router,
         audit.router,
     )
