@@ -1,4 +1,5 @@
-"""MonitorScreen: one deployment live — charts, instances and why one is red, sessions, logs."""
+"""MonitorScreen: one deployment live or over a range — charts, instances and why one is red,
+sessions, logs, tools."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from mcp_console.messages import BackendEventReceived, SectionRequested
 from mcp_console.schemas.deploy import DeploymentDetail, DeploymentView, InstanceLogs
 from mcp_console.schemas.errors import NotFound
-from mcp_console.schemas.monitor import DeploymentMetrics, SessionState, SessionView
+from mcp_console.schemas.monitor import (
+    DeploymentMetrics,
+    MetricsHistory,
+    SessionState,
+    SessionView,
+)
 from mcp_console.screens.access import access_line, allows, who_may
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deployment_actions import (
@@ -28,6 +34,15 @@ from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.pick_deployment import PickDeploymentModal
 from mcp_console.widgets.charts import UsageHistory
 from mcp_console.widgets.deployment_rows import listing_order
+from mcp_console.widgets.history_rows import (
+    BREAKDOWNS,
+    LIVE,
+    LIVE_TOOLS_RANGE,
+    RANGES,
+    history_series,
+    span_of,
+    step,
+)
 from mcp_console.widgets.live_table import LiveTable
 from mcp_console.widgets.log_view import FILTER_HELP, LogView
 from mcp_console.widgets.monitor_head import headline
@@ -37,6 +52,9 @@ T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 LOG_TAIL = 200
+# How often a history is read again, by range: its newest step fills as time goes by.
+HISTORY_REFRESH_SECONDS = {LIVE: 10, "15m": 10, "1h": 30}
+HISTORY_REFRESH_LONG = 60
 
 
 class MonitorScreen(DeploymentActionsScreen):
@@ -55,6 +73,9 @@ class MonitorScreen(DeploymentActionsScreen):
         Binding("p", "follow", "Follow", id="follow-logs"),
         Binding("slash", "focus_filter", "Filter", id="focus-filter"),
         Binding("o", "open", "Watch…", id="open-deployment"),
+        Binding("t", "range(1)", "Range", id="next-range"),
+        Binding("T", "range(-1)", "Prev range", show=False, id="previous-range"),
+        Binding("b", "breakdown", "Breakdown", id="next-breakdown"),
         *DEPLOYMENT_BINDINGS,
         Binding("escape", "back", "Back", id="back"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
@@ -80,6 +101,13 @@ class MonitorScreen(DeploymentActionsScreen):
         self._polling = False
         self._pane: str | None = None
         self._event_timer: Timer | None = None
+        # What the charts show: the live minute (``live``) or a range, split by ``by``.
+        self.period: str = LIVE
+        self.by: str | None = None
+        self.ranged: MetricsHistory | None = None
+        self.history_loads = 0  # completed reads of a history (tests wait on it)
+        self._history_age = 0
+        self._history_reported: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -140,6 +168,7 @@ class MonitorScreen(DeploymentActionsScreen):
         self.metrics = None
         self.sessions = []
         self.usage.clear()
+        self.ranged = None
         self.polls = 0
         self.chosen = False
         self.problem = None
@@ -176,6 +205,7 @@ class MonitorScreen(DeploymentActionsScreen):
         self._show_body(True)
         self._show_detail(detail)
         self.poll()
+        self.load_history()
 
     def _nothing_to_watch(self) -> None:
         self._nothing(
@@ -231,8 +261,14 @@ class MonitorScreen(DeploymentActionsScreen):
     # --- live figures -------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.is_current and self.detail is not None and not self._polling:
+        if not self.is_current or self.detail is None:
+            return
+        if not self._polling:
             self.poll()
+        self._history_age += 1
+        wanted = HISTORY_REFRESH_SECONDS.get(self.period, HISTORY_REFRESH_LONG)
+        if self._history_age >= wanted:
+            self.load_history()
 
     @work(group="monitor-poll", exit_on_error=False)
     async def poll(self) -> None:
@@ -285,7 +321,8 @@ class MonitorScreen(DeploymentActionsScreen):
         self.metrics = metrics
         now = max([self.context.clock(), *(p.at for p in metrics.points)])
         self.usage.add(now, metrics.instances)
-        self.panes.charts.show(metrics, self.usage, now)
+        if self.period == LIVE:
+            self.panes.charts.show(metrics, self.usage, now)
         self._render_instances()
 
     def _show_sessions(self, sessions: list[SessionView]) -> None:
@@ -300,6 +337,63 @@ class MonitorScreen(DeploymentActionsScreen):
             if self._event_timer is not None:
                 self._event_timer.stop()
             self._event_timer = self.set_timer(EVENT_DELAY, self.load)
+
+    # --- a range and a breakdown ----------------------------------------------------------
+
+    @work(exclusive=True, group="monitor-history", exit_on_error=False)
+    async def load_history(self) -> None:
+        """Read the chosen range (for the tools' table while live: the last 15 minutes)."""
+        name, chosen = self.deployment_name, (self.period, self.by)
+        if name is None:
+            return
+        self._history_age = 0
+        live = self.period == LIVE
+        try:
+            history = await self.client.metrics_history(
+                name, LIVE_TOOLS_RANGE if live else self.period, None if live else self.by
+            )
+        except Exception as error:
+            if name == self.deployment_name and chosen == (self.period, self.by):
+                problem = describe(error)
+                if problem != self._history_reported:
+                    self.report(error, f"read the {self.period} history of {name}")
+                self._history_reported = problem
+            return
+        if name != self.deployment_name or chosen != (self.period, self.by):
+            return
+        self._history_reported = None
+        self.ranged = history
+        self.history_loads += 1
+        self.panes.show_tools(history, history.period.value)
+        if not live:
+            self.panes.charts.show_lines(
+                history_series(history),
+                span_of(self.period),
+                f"no requests in the last {self.period}",
+            )
+
+    def _choose(self, period: str, by: str | None) -> None:
+        self.period, self.by = period, by
+        self.panes.show_choice(period, by)
+        if self._narrow() and self.pane != "charts":
+            self.panes.set_pane("charts")
+        if period == LIVE:
+            if self.metrics is not None:
+                now = max([self.context.clock(), *(p.at for p in self.metrics.points)])
+                self.panes.charts.show(self.metrics, self.usage, now)
+        else:
+            self.panes.charts.clear(f"reading the last {period}…")
+        self.load_history()
+
+    def action_range(self, delta: int) -> None:
+        """The next (or previous) range: live, 15m, 1h, 24h, 7d, 30d."""
+        period = step(RANGES, self.period, delta)
+        self._choose(period or LIVE, self.by)
+
+    def action_breakdown(self) -> None:
+        """The next breakdown: total, by instance, by tool, by user (from live: over 15m)."""
+        period = LIVE_TOOLS_RANGE if self.period == LIVE else self.period
+        self._choose(period, step(BREAKDOWNS, self.by, 1))
 
     # --- panes --------------------------------------------------------------------------
 
@@ -350,7 +444,7 @@ class MonitorScreen(DeploymentActionsScreen):
             return self.pane_visible("logs") and not self.logs.paused
         if action == "follow":
             return self.pane_visible("logs") and self.logs.paused
-        if action in ("focus_filter", "pane"):
+        if action in ("focus_filter", "pane", "range", "breakdown"):
             return self.detail is not None
         return super().check_action(action, parameters)
 

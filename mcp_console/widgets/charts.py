@@ -167,14 +167,19 @@ class Chart(PlotextPlot):
         self.border_title = title
         self.series: tuple[Series, ...] = ()
         self.empty_text = "no data yet"
+        self.span = WINDOW_SECONDS
 
-    def show(self, series: Sequence[Series], empty_text: str = "no data yet") -> None:
-        """Draw ``series`` (redrawn only when something changed)."""
+    def show(
+        self, series: Sequence[Series], empty_text: str = "no data yet", span: int = WINDOW_SECONDS
+    ) -> None:
+        """Draw ``series`` over the last ``span`` seconds (redrawn only when something
+        changed)."""
         wanted = tuple(s for s in series if s.points)
-        if wanted == self.series and empty_text == self.empty_text:
+        if wanted == self.series and empty_text == self.empty_text and span == self.span:
             return
         self.series = wanted
         self.empty_text = empty_text
+        self.span = span
         legend = "  ".join(f"[{s.color}]━[/] {_markup(s.label)}" for s in wanted)
         self.border_title = f"{self.caption}  {legend}" if len(wanted) > 1 else self.caption
         self.refresh()
@@ -191,19 +196,30 @@ class Chart(PlotextPlot):
             top = max(top, *ys)
             plt.plot(xs, ys, marker="braille", color=line.color)
         ceiling = _ceiling(top, self.floor)
-        plt.xlim(-WINDOW_SECONDS, 0)
+        plt.xlim(-self.span, 0)
         plt.ylim(0, ceiling)
         plt.frame(False)
         plt.yaxes(True, False)
         plt.yticks([0, ceiling / 2, ceiling], ["0", f"{ceiling / 2:g}", f"{ceiling:g}"])
         if self.size.height >= _AXIS_MIN_HEIGHT:
-            half = WINDOW_SECONDS // 2
+            half = self.span / 2
             plt.xaxes(True, False)
-            plt.xticks([-WINDOW_SECONDS, -half, 0], [f"-{WINDOW_SECONDS}s", f"-{half}s", "now"])
+            plt.xticks([-self.span, -half, 0], [back(self.span), back(half), "now"])
         else:
             plt.xaxes(False, False)
             plt.xticks([])
         return super().render()
+
+
+def back(seconds: float) -> str:
+    """A time before now as an axis label: ``-60s``, ``-7.5m``, ``-24h``, ``-3.5d``."""
+    if seconds > 86400:
+        return f"-{seconds / 86400:g}d"
+    if seconds >= 3600:
+        return f"-{seconds / 3600:g}h"
+    if seconds > 60:
+        return f"-{seconds / 60:g}m"
+    return f"-{seconds:g}s"
 
 
 def _markup(text: str) -> str:
@@ -245,6 +261,13 @@ class LiveCharts(Grid, can_focus=True):
         )
         self.query_one("#chart-cpu", Chart).show(history.series(lambda u: u.cpu_percent), idle)
         self.query_one("#chart-memory", Chart).show(history.series(lambda u: u.memory_mb), idle)
+
+    def show_lines(self, lines: dict[str, list[Series]], span: int, empty_text: str) -> None:
+        """Draw prepared lines (a history) over ``span`` seconds, keyed by chart
+        (``requests``, ``latency``, ``errors``, ``inflight``, ``cpu``, ``memory``)."""
+        for chart in self.query(Chart):
+            key = (chart.id or "").removeprefix("chart-")
+            chart.show(lines.get(key, []), empty_text, span)
 
     def clear(self, text: str) -> None:
         """Empty every chart, saying why."""

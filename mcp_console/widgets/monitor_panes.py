@@ -14,8 +14,9 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mcp_console.schemas.deploy import InstanceView
-from mcp_console.schemas.monitor import InstanceUsage, SessionView
+from mcp_console.schemas.monitor import InstanceUsage, MetricsHistory, SessionView
 from mcp_console.widgets.charts import LiveCharts
+from mcp_console.widgets.history_rows import LIVE, TOOL_COLUMNS, choice_text, tool_rows
 from mcp_console.widgets.instances import (
     INSTANCE_COLUMNS,
     SESSION_COLUMNS,
@@ -27,18 +28,20 @@ from mcp_console.widgets.instances import (
 from mcp_console.widgets.live_table import LiveTable
 from mcp_console.widgets.log_view import LogView
 
-PANES = ("charts", "instances", "sessions", "logs")
+PANES = ("charts", "instances", "sessions", "logs", "tools")
 PANE_TITLES = {
     "charts": "Charts · last 60 s",
     "instances": "Instances",
     "sessions": "Sessions",
     "logs": "Logs",
+    "tools": "Tools",
 }
 _FOCUS_TARGETS = {
     "charts": "#monitor-charts",
     "instances": "#monitor-instances",
     "sessions": "#monitor-sessions",
     "logs": "#log-lines",
+    "tools": "#monitor-tools",
 }
 
 
@@ -66,6 +69,7 @@ class MonitorPanes(Vertical):
         self.clock = clock
         self.pane = PANES[0]
         self.instances: list[InstanceView] = []
+        self.choice = choice_text(LIVE, None)
         self._picked_red = False
 
     def compose(self) -> ComposeResult:
@@ -79,6 +83,10 @@ class MonitorPanes(Vertical):
             with Vertical(id="pane-sessions", classes="monitor-pane"):
                 yield LiveTable(SESSION_COLUMNS, id="monitor-sessions")
                 yield Static("", id="sessions-empty")
+            # Before the log in the grid (beside instances and sessions), after it for [ and ].
+            with Vertical(id="pane-tools", classes="monitor-pane"):
+                yield LiveTable(TOOL_COLUMNS, id="monitor-tools")
+                yield Static("", id="tools-empty")
             with Vertical(id="pane-logs", classes="monitor-pane"):
                 yield LogView(id="monitor-logs")
 
@@ -107,18 +115,18 @@ class MonitorPanes(Vertical):
         """The log pane."""
         return self.query_one(LogView)
 
+    @property
+    def tools_table(self) -> LiveTable:
+        """Each tool's calls, errors and latency over a range."""
+        return self.query_one("#monitor-tools", LiveTable)
+
     # --- which pane ---------------------------------------------------------------------
 
     def set_pane(self, pane: str, *, focus: bool = True) -> None:
         """Make ``pane`` current (and give it the focus)."""
         changed = pane != self.pane
         self.pane = pane
-        strip = Text()
-        for name in PANES:
-            title = PANE_TITLES[name].split(" ·")[0]
-            strip.append(f" {title} ", style="reverse bold" if name == pane else "dim")
-        strip.append("  [ ] switch pane", style="italic dim")
-        self.query_one("#monitor-panes", Static).update(strip)
+        self._strip()
         for name in PANES:
             self.query_one(f"#pane-{name}").set_class(name == pane, "-current")
         if focus:
@@ -126,6 +134,15 @@ class MonitorPanes(Vertical):
             self.call_after_refresh(self.pane_widget(pane).focus)
         if changed:
             self.post_message(self.PaneChanged(pane))
+
+    def _strip(self) -> None:
+        strip = Text()
+        for name in PANES:
+            title = PANE_TITLES[name].split(" ·")[0]
+            strip.append(f" {title} ", style="reverse bold" if name == self.pane else "dim")
+        strip.append("  [ ] pane", style="italic dim")
+        strip.append(f"  t {self.choice}", style="italic")
+        self.query_one("#monitor-panes", Static).update(strip)
 
     def step(self, delta: int) -> None:
         """The next (or previous) pane becomes current."""
@@ -152,6 +169,7 @@ class MonitorPanes(Vertical):
         self.logs.reset()
         self.instances_table.show([])
         self.sessions_table.show([])
+        self.tools_table.show([])
         self.charts.clear(text)
 
     def show_instances(
@@ -192,6 +210,25 @@ class MonitorPanes(Vertical):
             )
         )
         self.query_one("#pane-sessions").border_title = f"Sessions ({len(sessions)})"
+
+    def show_choice(self, period: str, by: str | None) -> None:
+        """Name the range and breakdown the charts show, in their pane's title."""
+        self.choice = choice_text(period, by)
+        self.query_one("#pane-charts").border_title = f"Charts · {self.choice}"
+        self._strip()
+
+    def show_tools(self, history: MetricsHistory | None, period: str) -> None:
+        """The per-tool table over ``history``'s range (``None``: not read yet)."""
+        tools = history.tools if history is not None else []
+        self.tools_table.show(tool_rows(tools))
+        self.tools_table.display = bool(tools)
+        empty = self.query_one("#tools-empty", Static)
+        empty.display = not tools
+        if history is None:
+            empty.update(Text("reading the tools' figures…", style="dim"))
+        else:
+            empty.update(Text(f"No tool was called in the last {period}.", style="dim"))
+        self.query_one("#pane-tools").border_title = f"Tools · {period}"
 
     def withhold(self, why: str) -> None:
         """Sessions and logs are not the viewer's to see: say so where they would be."""

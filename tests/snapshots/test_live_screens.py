@@ -61,6 +61,7 @@ async def _monitor(pilot: Pilot[None], name: str | None = "weather-eu", panes: i
     await wait_until(pilot, lambda: monitor.chosen, "the deployment")
     if monitor.detail is not None:
         await wait_until(pilot, lambda: monitor.polls > 0, "the first figures")
+        await wait_until(pilot, lambda: monitor.history_loads > 0, "the tools' figures")
     for _ in range(panes):
         await pilot.press("right_square_bracket")
     await pilot.pause(0.3)

@@ -21,6 +21,7 @@ from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.widgets.charts import Chart
 from mcp_console.widgets.instances import WhyPanel
 from mcp_console.widgets.log_view import LogView
+from mcp_console.widgets.monitor_panes import PANES
 from tests.fakes import FakeClient
 from tests.tui.helpers import SIZE, console, plain, screen_text, text_of, wait_until
 from tests.tui.sample import sample_catalog
@@ -246,13 +247,13 @@ async def test_narrow_terminals_show_one_pane_at_a_time() -> None:
     async with app.run_test(size=SMALL) as pilot:
         monitor = await _monitor(pilot)
         assert monitor.has_class("-narrow")
-        shown = [p for p in ("charts", "instances", "sessions", "logs") if _visible(monitor, p)]
-        assert shown == ["charts"]
+        assert [p for p in PANES if _visible(monitor, p)] == ["charts"]
+        await pilot.press("left_square_bracket")  # round to the last pane: the tools
+        await pilot.pause(0.1)
+        assert [p for p in PANES if _visible(monitor, p)] == ["tools"]
         await pilot.press("left_square_bracket")
         await pilot.pause(0.1)
-        assert [p for p in ("charts", "instances", "sessions", "logs") if _visible(monitor, p)] == [
-            "logs"
-        ]
+        assert [p for p in PANES if _visible(monitor, p)] == ["logs"]
         # `p` is offered where the log is on screen, and `d` only where the sessions are.
         assert monitor.check_action("pause", ()) is True
         assert monitor.check_action("drain", ()) is False
