@@ -495,13 +495,16 @@ class FakeClient:
     async def audit_events(self, query: AuditQuery) -> list[AuditEntry]:
         self._enter("audit_events")
         checked = audit_filter(query)
+        owner, _, name = (query.deployment or "").rpartition("/")
+        if owner and not self._user_exists(owner):
+            raise NotFound(f"no user named {owner!r}", field="deployment")
         shown = [
             e
             for e in reversed(self.audit_log)
             if (self.me.is_admin or e.user_id == self.me.user_id)
             and checked.kind_matches(e.kind)
             and query.user in (None, e.actor)
-            and query.deployment in (None, e.deployment)
+            and (query.deployment is None or e.deployment == name)
             and (checked.since is None or e.at >= checked.since)
             and (checked.until is None or e.at <= checked.until)
             and (query.before_id is None or e.id < query.before_id)

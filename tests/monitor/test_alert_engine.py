@@ -270,6 +270,7 @@ async def test_an_evaluation_costs_the_same_statements_for_5_rules_or_200(
         for n in range(195):
             new = RuleCreate(name=f"R{n}", metric="errors", threshold=n, window_s=300)
             await runtime.alert_rules.add(admin, new)
+        await runtime.audit_recorder.flush()  # the audit trail of those additions, written now
         statements.clear()
         await engine.evaluate()
         many = len(statements)
