@@ -8,7 +8,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,7 @@ from mcp_console.schemas.drift import (
 from mcp_console.settings import MonitorSettings, Settings
 from tests.deploy.catalogs import all_healthy, pid_of_instance, process_version, publish, wait_for
 from tests.deploy.running.conftest import fast_deploy_settings
+from tests.deploy.running.test_alert_on_crash_loop import Clock
 
 SETTLE_S = 60.0
 Mode = Literal["auto", "legacy"]
@@ -55,16 +56,6 @@ def live_settings(tmp_path: Path, database_url: str, scope: str) -> Settings:
         deploy=fast_deploy_settings(scope, crash_loop_restarts=1000, backoff_max=0.5),
         monitor=MonitorSettings(alert_interval=600, drift_interval=timedelta(hours=1)),
     )
-
-
-class Clock:
-    """The real time plus what the test skipped (the engine's hysteresis waits on it)."""
-
-    def __init__(self) -> None:
-        self.skipped = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.skipped
 
 
 async def report_when(
