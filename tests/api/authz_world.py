@@ -308,6 +308,22 @@ async def _firing_alert(runtime: Runtime) -> int:
 # controller's own history entries, and traffic records.
 _EXCLUDED: dict[str, set[str]] = {
     ApiKey.__tablename__: {"last_used_at"},
+    # The alert engine moves alerts on and the deliverer retries notifications by itself.
+    Alert.__tablename__: {
+        "value",
+        "state",
+        "fired_at",
+        "clear_since",
+        "resolved_at",
+        "notified_at",
+    },
+    AlertDelivery.__tablename__: {
+        "state",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    },
     ServiceDeployment.__tablename__: {
         "status",
         "status_reason",
