@@ -18,6 +18,7 @@ from mcp_console.schemas.alerts import Comparison, RuleCreate, SilenceCreate, Ta
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
 from mcp_console.schemas.catalog import ReviewCreate, ServiceCreate, ServiceUpdate
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate
+from mcp_console.schemas.drift import DriftPolicy
 from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.schemas.users import KeyCreate, Principal, Role, TeamCreate, UserCreate
 from tests.deploy.catalogs import SECRET_SCHEMA, process_version
@@ -90,6 +91,8 @@ async def every_change(runtime: Runtime, admin: Principal, bob: Principal) -> di
     await deployments.start(admin, "web")
     await deployments.share(admin, "web", ShareCreate(user="bob"))
     await deployments.unshare(admin, "web", user="bob")
+    await runtime.drift.set_policy(admin, "web", DriftPolicy.BLOCK)
+    await runtime.drift.set_policy(admin, "web", DriftPolicy.BLOCK)  # no change: no event
 
     made = await runtime.keys.create(bob, KeyCreate(name="laptop"))
     await runtime.keys.revoke(bob, "laptop")
@@ -142,6 +145,7 @@ EXPECTED = {
     "deployment.shared": ("admin", "web", "web"),
     "deployment.unshared": ("admin", "web", "web"),
     "deployment.deleting": ("admin", "web", "web"),
+    "deployment.drift.policy": ("admin", "web", "web"),
     "key.created": ("bob", "laptop", None),
     "key.revoked": ("bob", "laptop", None),
     "team.created": ("admin", "ops", None),
@@ -216,6 +220,7 @@ async def test_every_change_leaves_one_event_with_its_actor_and_no_secret(
     # What changed, in a few fields.
     assert by_kind["deployment.updating"].detail == {"version": "1.1.0"}
     assert by_kind["deployment.shared"].detail == {"user": "bob"}
+    assert by_kind["deployment.drift.policy"].detail == {"policy": "block"}
     assert by_kind["alert.target.added"].detail == {"kind": "webhook"}
     assert by_kind["alert.rule.added"].detail["threshold"] == 500
     assert by_kind["catalog.imported"].detail["services"] == ["io.example/hosted@1.0.0"]

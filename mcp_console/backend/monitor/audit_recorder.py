@@ -51,6 +51,8 @@ AUDITED: dict[str, str] = {
     "deployment.deleting": "deployment",
     "deployment.shared": "deployment",
     "deployment.unshared": "deployment",
+    "deployment.drift.approved": "deployment",
+    "deployment.drift.policy": "deployment",
     "key.created": "key",
     "key.revoked": "key",
     "user.created": "user",

@@ -17,7 +17,7 @@ from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.db.models_drift import DefinitionBaseline, DefinitionFinding
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address
 from mcp_console.backend.deploy.lookup import find
-from mcp_console.backend.events import EventBus
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.monitor.drift_capture import capture
 from mcp_console.backend.monitor.drift_compare import Definition, Difference, compare
 from mcp_console.schemas.deploy import DesiredState, HealthState
@@ -270,9 +270,11 @@ class DriftService:
             self._events.publish(
                 {
                     "type": "deployment.drift.approved",
+                    "deployment": d.deployment_name,
                     "deployment_id": d.id,
                     "definitions": [f"{f.kind} {f.name}" for f in chosen],
                     "by": actor.name,
+                    **acted_by(actor),
                 }
             )
             await self._route_changed(d.id)
@@ -287,8 +289,13 @@ class DriftService:
         """
         async with self._sessions.begin() as session:
             state = await find(session, actor, name, "drift")
-            state.deployment.drift = policy.value
+            before, state.deployment.drift = state.deployment.drift, policy.value
             deployment_id = state.id
+        if before != policy.value:
+            change = {"deployment": state.name, "deployment_id": deployment_id, **acted_by(actor)}
+            self._events.publish(
+                {"type": "deployment.drift.policy", "policy": policy.value, **change}
+            )
         await self._route_changed(deployment_id)
         return await self.report(actor, name)
 

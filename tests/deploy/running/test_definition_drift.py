@@ -23,6 +23,7 @@ from mcp_console.backend.monitor.alert_engine import AlertEngine
 from mcp_console.backend.runtime import Runtime
 from mcp_console.devtools.example_server import DRIFTED_ECHO
 from mcp_console.schemas.alerts import AlertState
+from mcp_console.schemas.audit import AuditQuery
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 from mcp_console.schemas.drift import (
     DefinitionChange,
@@ -194,6 +195,12 @@ async def test_block_mode_hides_the_changed_tool_until_approved(
 
     approved = await live.drift.approve(admin, "svc", DriftApproval(names=["echo"]))
     assert approved.blocked_tools == []
+    [audited] = await live.audit.events(admin, AuditQuery(kind="deployment.drift.approved"))
+    assert (audited.actor, audited.deployment, audited.detail["definitions"]) == (
+        admin.name,
+        "svc",
+        ["tool echo"],
+    )
     for mode in MODES:
         async with gateway_client(live, key, mode) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
