@@ -327,6 +327,19 @@ async def test_filters_narrow_the_trail_and_bad_ones_are_named(
         await trail(runtime, admin, deployment="nobody/web")
 
 
+async def test_a_value_json_cannot_hold_is_kept_as_text(
+    runtime: Runtime, people: tuple[Principal, Principal]
+) -> None:
+    admin, _ = people
+    when = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    runtime.events.publish({"type": "team.changed", "team": "ops", "change": "created", "at": when})
+    await runtime.teams.create(admin, TeamCreate(name="dev"))
+
+    [dev, ops] = await trail(runtime, admin, kind="team")
+    assert (ops.actor, ops.target, ops.detail) == ("controller", "ops", {"at": str(when)})
+    assert (dev.actor, dev.target) == ("admin", "dev")
+
+
 async def test_retention_removes_only_events_older_than_it(
     runtime: Runtime, people: tuple[Principal, Principal]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -96,7 +97,13 @@ def change_row(event: dict[str, Any], at: datetime) -> _Pending | None:
     if name_field is None:
         return None
     who = event.get("actor")
-    detail = {k: v for k, v in event.items() if k not in _ROUTING and k != name_field}
+    # As JSON holds it (a time as text): one odd value must not keep a batch from the table.
+    detail = json.loads(
+        json.dumps(
+            {k: v for k, v in event.items() if k not in _ROUTING and k != name_field},
+            default=str,
+        )
+    )
     if kind == "team.changed":  # kept as what changed of the team
         kind = f"team.{detail.pop('change', 'changed')}"
     deployment_id = event.get("deployment_id")
