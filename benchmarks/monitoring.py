@@ -10,14 +10,22 @@ One function per figure (each returns a ``Figure``); ``main`` runs them all. Fig
   recent written and summed by the history's own store.
 - ``log_search_1m``: the slowest of five typical log searches over 1,000,000 stored lines,
   each printed beside ``grep`` on the same lines (``log_search.py``).
+- ``alert_evaluation_1000``: one evaluation of 1,000 alert rules over 100 deployments' last
+  hour of history (``alert_evaluation.py``).
+- ``gateway_with_monitoring``: the gateway's own CPU per call with every monitoring tap on
+  (history, /metrics, access log, audit) and their writers in its process, for the HTTP and
+  the stdio path, printed beside the same gateway without them (``gateway.py`` targets
+  ``gw-*-monitored``, wrk, 8 connections, both protocol eras).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -288,7 +296,44 @@ def log_search_1m() -> Figure:
     return Figure(name, worst, "ms", log_search.TARGET_MS)
 
 
-FIGURES: tuple[Callable[[], Figure], ...] = (chart_query_7d, log_search_1m)
+def alert_evaluation_1000() -> Figure:
+    """p95 of one evaluation of 1,000 rules (``alert_evaluation.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import alert_evaluation
+
+    p95, report = alert_evaluation.alert_evaluation()
+    print(report)
+    return Figure(
+        "one evaluation of 1,000 alert rules (p95)", p95, "ms", alert_evaluation.TARGET_MS
+    )
+
+
+def gateway_with_monitoring() -> Figure:
+    """The highest gateway CPU-ms per call of the monitored runs (wrk, K=8, both eras)."""
+    here = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "gateway.json"
+        targets = ["gw-http", "gw-http-monitored", "gw-stdio", "gw-stdio-monitored"]
+        command = [sys.executable, str(here / "gateway.py"), "--targets", *targets]
+        command += ["--ks", "8", "--no-python", "--no-setup", "--duration", "8"]
+        subprocess.run([*command, "--json-out", str(out)], check=True, capture_output=True)
+        rows = json.loads(out.read_text())["wrk"]
+    for row in rows:
+        print(
+            f"  {row['target']:<20} {row['era']:<7} {row['own_ms']:.3f} CPU-ms/call "
+            f"({row['rps']:.0f} req/s)"
+        )
+    worst = max(r["own_ms"] for r in rows if r["target"].endswith("-monitored"))
+    name = "gateway CPU per call with every monitoring tap on (worst path)"
+    return Figure(name, worst, "CPU-ms", 0.4)
+
+
+FIGURES: tuple[Callable[[], Figure], ...] = (
+    chart_query_7d,
+    log_search_1m,
+    alert_evaluation_1000,
+    gateway_with_monitoring,
+)
 
 
 def main() -> int:
