@@ -47,6 +47,7 @@ LATER_SCREENS = (
     "mcp_console.screens.service_detail",
     "mcp_console.screens.deploy",
     "mcp_console.screens.alerts",
+    "mcp_console.screens.logs",
 )
 if TYPE_CHECKING:
     from mcp_console.screens.deployments import DeploymentsScreen
@@ -131,6 +132,14 @@ SECTIONS: tuple[Section, ...] = (
         ("alerts", "alert", "alarms"),
         _later("mcp_console.screens.alerts", "AlertsScreen"),
         needs=ALERT_METHODS,
+    ),
+    Section(
+        "logs",
+        "6",
+        "Logs",
+        ("logs", "log", "search"),
+        _later("mcp_console.screens.logs", "LogsScreen"),
+        needs=("search_logs", "follow_logs"),
     ),
 )
 
