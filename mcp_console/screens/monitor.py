@@ -7,44 +7,29 @@ import asyncio
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from mcp_console.messages import BackendEventReceived, SectionRequested
 from mcp_console.schemas.deploy import DeploymentDetail, DeploymentView, InstanceLogs
 from mcp_console.schemas.errors import NotFound
-from mcp_console.schemas.monitor import (
-    DeploymentMetrics,
-    MetricsHistory,
-    SessionState,
-    SessionView,
-)
+from mcp_console.schemas.monitor import DeploymentMetrics, SessionState, SessionView
 from mcp_console.screens.access import access_line, allows, who_may
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.deployment_actions import (
     DEPLOYMENT_BINDINGS,
     EVENT_DELAY,
-    DeploymentActionsScreen,
     is_deployment_event,
 )
-from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.pick_deployment import PickDeploymentModal
+from mcp_console.screens.monitor_base import MonitorBase
 from mcp_console.widgets.charts import UsageHistory
 from mcp_console.widgets.deployment_rows import listing_order
-from mcp_console.widgets.history_rows import (
-    BREAKDOWNS,
-    LIVE,
-    LIVE_TOOLS_RANGE,
-    RANGES,
-    history_series,
-    span_of,
-    step,
-)
-from mcp_console.widgets.live_table import LiveTable
-from mcp_console.widgets.log_view import FILTER_HELP, LogView
+from mcp_console.widgets.history_rows import LIVE
+from mcp_console.widgets.log_view import FILTER_HELP
 from mcp_console.widgets.monitor_head import headline
 from mcp_console.widgets.monitor_panes import MonitorPanes
 
@@ -52,16 +37,13 @@ T = TypeVar("T")
 
 POLL_SECONDS = 1.0
 LOG_TAIL = 200
-# How often a history is read again, by range: its newest step fills as time goes by.
-HISTORY_REFRESH_SECONDS = {LIVE: 10, "15m": 10, "1h": 30}
-HISTORY_REFRESH_LONG = 60
 
 
-class MonitorScreen(DeploymentActionsScreen):
+class MonitorScreen(MonitorBase):
     """Polls the watched deployment's figures every second while it is on screen.
 
     On a narrow terminal one pane shows at a time (``[`` and ``]`` switch); on a wide one
-    all four do, and the pane holding the focus is the current one.
+    all five do, and the pane holding the focus is the current one.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -92,22 +74,13 @@ class MonitorScreen(DeploymentActionsScreen):
         self.deployment_name = name
         self.detail: DeploymentDetail | None = None
         self.metrics: DeploymentMetrics | None = None
-        self.sessions: list[SessionView] = []
         self.usage = UsageHistory()
         self.polls = 0  # completed polls of the watched deployment (tests wait on it)
         self.chosen = False  # the watched deployment is settled (or there is none)
         self.problem: str | None = None
         self._reported: str | None = None
         self._polling = False
-        self._pane: str | None = None
         self._event_timer: Timer | None = None
-        # What the charts show: the live minute (``live``) or a range, split by ``by``.
-        self.period: str = LIVE
-        self.by: str | None = None
-        self.ranged: MetricsHistory | None = None
-        self.history_loads = 0  # completed reads of a history (tests wait on it)
-        self._history_age = 0
-        self._history_reported: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,31 +88,6 @@ class MonitorScreen(DeploymentActionsScreen):
         yield MonitorPanes(self.context.clock, id="monitor-live")
         yield Static("", id="monitor-empty")
         yield Footer(compact=True)
-
-    @property
-    def panes(self) -> MonitorPanes:
-        """The charts, instances, sessions and log."""
-        return self.query_one(MonitorPanes)
-
-    @property
-    def pane(self) -> str:
-        """The current pane."""
-        return self.panes.pane if self.is_mounted else self._pane or "charts"
-
-    @property
-    def instances_table(self) -> LiveTable:
-        """The instance table."""
-        return self.panes.instances_table
-
-    @property
-    def sessions_table(self) -> LiveTable:
-        """The session table."""
-        return self.panes.sessions_table
-
-    @property
-    def logs(self) -> LogView:
-        """The log pane."""
-        return self.panes.logs
 
     def on_mount(self) -> None:
         if self._pane is not None:
@@ -265,9 +213,7 @@ class MonitorScreen(DeploymentActionsScreen):
             return
         if not self._polling:
             self.poll()
-        self._history_age += 1
-        wanted = HISTORY_REFRESH_SECONDS.get(self.period, HISTORY_REFRESH_LONG)
-        if self._history_age >= wanted:
+        if self.history_due():
             self.load_history()
 
     @work(group="monitor-poll", exit_on_error=False)
@@ -338,85 +284,6 @@ class MonitorScreen(DeploymentActionsScreen):
                 self._event_timer.stop()
             self._event_timer = self.set_timer(EVENT_DELAY, self.load)
 
-    # --- a range and a breakdown ----------------------------------------------------------
-
-    @work(exclusive=True, group="monitor-history", exit_on_error=False)
-    async def load_history(self) -> None:
-        """Read the chosen range (for the tools' table while live: the last 15 minutes)."""
-        name, chosen = self.deployment_name, (self.period, self.by)
-        if name is None:
-            return
-        self._history_age = 0
-        live = self.period == LIVE
-        try:
-            history = await self.client.metrics_history(
-                name, LIVE_TOOLS_RANGE if live else self.period, None if live else self.by
-            )
-        except Exception as error:
-            if name == self.deployment_name and chosen == (self.period, self.by):
-                problem = describe(error)
-                if problem != self._history_reported:
-                    self.report(error, f"read the {self.period} history of {name}")
-                self._history_reported = problem
-            return
-        if name != self.deployment_name or chosen != (self.period, self.by):
-            return
-        self._history_reported = None
-        self.ranged = history
-        self.history_loads += 1
-        self.panes.show_tools(history, history.period.value)
-        if not live:
-            self.panes.charts.show_lines(
-                history_series(history),
-                span_of(self.period),
-                f"no requests in the last {self.period}",
-            )
-
-    def _choose(self, period: str, by: str | None) -> None:
-        self.period, self.by = period, by
-        self.panes.show_choice(period, by)
-        if self._narrow() and self.pane != "charts":
-            self.panes.set_pane("charts")
-        if period == LIVE:
-            if self.metrics is not None:
-                now = max([self.context.clock(), *(p.at for p in self.metrics.points)])
-                self.panes.charts.show(self.metrics, self.usage, now)
-        else:
-            self.panes.charts.clear(f"reading the last {period}…")
-        self.load_history()
-
-    def action_range(self, delta: int) -> None:
-        """The next (or previous) range: live, 15m, 1h, 24h, 7d, 30d."""
-        period = step(RANGES, self.period, delta)
-        self._choose(period or LIVE, self.by)
-
-    def action_breakdown(self) -> None:
-        """The next breakdown: total, by instance, by tool, by user (from live: over 15m)."""
-        period = LIVE_TOOLS_RANGE if self.period == LIVE else self.period
-        self._choose(period, step(BREAKDOWNS, self.by, 1))
-
-    # --- panes --------------------------------------------------------------------------
-
-    def _narrow(self) -> bool:
-        return self.has_class("-narrow")
-
-    def pane_visible(self, pane: str) -> bool:
-        """Whether ``pane`` is on screen (all are on a wide terminal)."""
-        return self.detail is not None and (not self._narrow() or self.pane == pane)
-
-    def action_pane(self, step: int) -> None:
-        self.panes.step(step)
-
-    def on_monitor_panes_pane_changed(self) -> None:
-        self.refresh_bindings()
-
-    def on_resize(self) -> None:
-        self.refresh_bindings()
-
-    @on(DataTable.RowHighlighted, "#monitor-sessions")
-    def _session_highlighted(self) -> None:
-        self.refresh_bindings()
-
     # --- actions ------------------------------------------------------------------------
 
     def selected_deployment(self) -> DeploymentView | None:
@@ -428,11 +295,6 @@ class MonitorScreen(DeploymentActionsScreen):
         elif name == self.deployment_name:
             self._show_detail(detail)
             self.load()
-
-    def highlighted_session(self) -> SessionView | None:
-        """The session under the cursor of the session table."""
-        key = self.sessions_table.highlighted_key
-        return next((s for s in self.sessions if s.id == key), None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("drain", "kill"):
@@ -447,50 +309,6 @@ class MonitorScreen(DeploymentActionsScreen):
         if action in ("focus_filter", "pane", "range", "breakdown"):
             return self.detail is not None
         return super().check_action(action, parameters)
-
-    def action_drain(self) -> None:
-        session = self.highlighted_session()
-        if session is not None and self.deployment_name is not None:
-            self.drain(self.deployment_name, session)
-
-    @work(group="monitor-session", exit_on_error=False)
-    async def drain(self, name: str, session: SessionView) -> None:
-        """Let ``session`` finish its requests, then end; it takes no new ones."""
-        try:
-            drained = await self.client.drain_session(name, session.id)
-        except Exception as error:
-            self.report(error, f"drain session {session.id[:12]}")
-            return
-        self.notify(
-            f"Session {session.id[:12]} is draining: it finishes its requests, then ends.",
-            title="Draining",
-        )
-        self._show_sessions([drained if s.id == drained.id else s for s in self.sessions])
-
-    def action_kill(self) -> None:
-        session = self.highlighted_session()
-        if session is not None and self.deployment_name is not None:
-            self.kill(self.deployment_name, session)
-
-    @work(group="monitor-session", exit_on_error=False)
-    async def kill(self, name: str, session: SessionView) -> None:
-        """End ``session`` now, after a confirmation."""
-        if not await self.app.push_screen_wait(
-            ConfirmModal(
-                f"Kill session {session.id[:12]}?",
-                f"Its {session.in_flight} request(s) in flight are cancelled; "
-                f"{session.client or 'the client'} must open a new session.",
-                verb="Kill",
-            )
-        ):
-            return
-        try:
-            await self.client.kill_session(name, session.id)
-        except Exception as error:
-            self.report(error, f"kill session {session.id[:12]}")
-            return
-        self.notify(f"Session {session.id[:12]} is ended.", title="Killed")
-        self._show_sessions([s for s in self.sessions if s.id != session.id])
 
     def action_pause(self) -> None:
         """Pause the log, or follow it again (one key, two names in the footer)."""
