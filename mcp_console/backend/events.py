@@ -42,6 +42,10 @@ class EventBus:
         lives: for a reader that must lose none (it must not block, do I/O or await)."""
         self._listeners.append(listener)
 
+    def unlisten(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
     def publish(self, event: dict[str, Any]) -> None:
         """Deliver ``event`` to every listener and subscriber without waiting."""
         for listener in self._listeners:

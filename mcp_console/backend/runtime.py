@@ -20,7 +20,6 @@ from mcp_console.backend.catalog.service import CatalogService
 from mcp_console.backend.db.engine import create_engine, is_sqlite, session_factory
 from mcp_console.backend.db.migrate import upgrade_if_behind
 from mcp_console.backend.events import EventBus
-from mcp_console.backend.monitor.audit_recorder import AuditRecorder
 from mcp_console.backend.ports import GatewayLink
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Principal
@@ -57,6 +56,7 @@ SERVICE_MODULES = (
     "mcp_console.backend.monitor.log_service",
     "mcp_console.backend.monitor.notifications",
     "mcp_console.backend.monitor.alert_engine",
+    "mcp_console.backend.monitor.audit_recorder",
     "mcp_console.backend.monitor.alert_rules",
     "mcp_console.backend.monitor.alert_service",
     "mcp_console.backend.monitor.drift_service",
@@ -192,10 +192,10 @@ class Runtime:
             await upgrade_if_behind(self._engine, url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self._engine)
         self.events = EventBus()
-        # Every change from here on is kept in the audit trail (first: the local admin).
-        self.audit_recorder = AuditRecorder(self.sessions)
-        self.events.listen(self.audit_recorder.note)
-        self.audit_recorder.start()
+        # Every change from here on is kept in the audit trail (first: the local admin); the
+        # recorder loads with the services, after a console's first page, and takes these then.
+        self._early_events: list[dict[str, Any]] = []
+        self.events.listen(self._early_events.append)
         self.users = UserService(self.sessions, self.events)
         self.catalog = CatalogService(
             self.sessions, self.events, search_index_for(self._engine.dialect.name)
@@ -223,6 +223,7 @@ class Runtime:
         from mcp_console.backend.monitor.alert_rules import AlertRules
         from mcp_console.backend.monitor.alert_service import AlertService
         from mcp_console.backend.monitor.audit import AuditService
+        from mcp_console.backend.monitor.audit_recorder import AuditRecorder
         from mcp_console.backend.monitor.drift_service import DriftService
         from mcp_console.backend.monitor.gateway_sessions import GatewaySessionService
         from mcp_console.backend.monitor.history_gauges import GaugeSampler
@@ -240,6 +241,13 @@ class Runtime:
         from mcp_console.backend.security.internal_keys import InternalKeys
         from mcp_console.backend.security.teams import TeamService
 
+        self.audit_recorder = AuditRecorder(self.sessions)
+        for event in self._early_events:
+            self.audit_recorder.note(event)
+        self.events.unlisten(self._early_events.append)
+        self.events.listen(self.audit_recorder.note)
+        self._early_events.clear()
+        self.audit_recorder.start()
         secrets_store = DeploymentSecrets(self.settings)
         # Every line an instance writes, masked and kept (the gateway's access log too).
         self.log_collector: LogCollector = await open_log_collector(

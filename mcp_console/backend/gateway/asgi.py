@@ -203,8 +203,10 @@ class McpEndpoint:
                 return
         ex.watch_disconnect()
         held = route.blocked_tools
-        if held and key in gw.unfiltered_keys:
+        if gw.unfiltered_keys and key in gw.unfiltered_keys:
+            # The console's own look at the definitions: every tool, and no traffic to count.
             held = frozenset()
+            ex.metered = False
         session_header = ex.session_id
         if session_header is not None:
             await self._in_session(ex, route, session_header, held)

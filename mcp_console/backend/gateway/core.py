@@ -138,7 +138,8 @@ class Gateway:
         self.pool = UpstreamPool(connect_timeout=self.config.connect_timeout)
         self.idempotent_methods = IDEMPOTENT_METHODS
         # Keys whose callers see a deployment's tools as its server lists them, held back
-        # or not: the console's own check for changed definitions.
+        # or not, and whose requests are not metered: the console's own check for changed
+        # definitions.
         self.unfiltered_keys: set[str] = set()
         self._muxes: dict[UpstreamInstance, StdioMux] = {}
         self._tasks: set[asyncio.Task[Any]] = set()

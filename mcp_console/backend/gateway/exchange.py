@@ -109,6 +109,7 @@ class Exchange:
         "instance_id",
         "key_id",
         "message_cache",
+        "metered",
         "method",
         "modern",
         "receive",
@@ -152,6 +153,8 @@ class Exchange:
         self.done = False
         self.client_gone = False
         self.aborted = False
+        # False for the console's own checks (they are not traffic to count or bill).
+        self.metered = True
         # CORS exposure for browser clients; empty for everyone else.
         self.extra_headers: tuple[tuple[bytes, bytes], ...] = ()
         self._task: asyncio.Task[Any] | None = None
@@ -362,6 +365,8 @@ class Exchange:
     def finish(self, meter: Meter) -> None:
         """Hand the request's record to the meter (once, when it is over)."""
         self.stop_watching()
+        if not self.metered:
+            return
         status = self.status or CLIENT_CLOSED
         error = self.error
         if error is False and status >= 400 and status != CLIENT_CLOSED:

@@ -77,8 +77,10 @@ async def capture(
     route = gateway.routes.get(deployment_id)
     if route is None:
         raise Unavailable(f"deployment {deployment_id} is not served by the gateway")
-    legacy = route.session_mode == "per-session"
-    if not legacy and not route.candidates:
+    # Through the deployment's replicas, which answer stateless (2026-07-28) requests even in
+    # per-session mode: a handshake would take an instance kept warm for a user's session.
+    legacy = False
+    if not route.candidates:
         raise Unavailable(f"{route.path} has no healthy instance to answer")
     url = f"{server.url}{route.path}"
     async with keys.issued(principal) as key:
