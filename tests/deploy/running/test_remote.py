@@ -154,7 +154,7 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
         )
         detail = await wait_for(live, admin, "weather", all_healthy)
         assert detail.endpoint_url is not None
-        both = [await whoami(detail.endpoint_url, key) for _ in range(4)]
+        both = Counter([await whoami(detail.endpoint_url, key) for _ in range(4)])
 
         await beta.stop()
         down = await wait_for(
@@ -196,7 +196,9 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
 
     assert (created.driver, created.replicas, created.transport) == ("remote", 2, "streamable-http")
     assert sorted(i.url or "" for i in detail.instances) == sorted([alpha.url, beta.url])
-    assert Counter(both) == {"alpha": 2, "beta": 2}
+    # Both serve (the console's own definitions check, started as an instance turns healthy,
+    # may take a balancing turn between two calls, so the split need not be 2/2).
+    assert set(both) == {"alpha", "beta"}
     assert alone == ["alpha", "alpha", "alpha"]
     later_beta = instance_on(later, beta)
     assert later_beta.status.value == "RUNNING"
@@ -211,8 +213,8 @@ async def test_a_remote_deployment_balances_over_two_urls_and_rides_out_one_goin
     # Every call was metered, on the instance that served it.
     names = {i.url: i.name for i in back.instances}
     assert calls == {
-        names[alpha.url]: 2 + 3 + again["alpha"],
-        names[beta.url]: 2 + again["beta"],
+        names[alpha.url]: both["alpha"] + 3 + again["alpha"],
+        names[beta.url]: both["beta"] + again["beta"],
     }
 
     shown = [
