@@ -224,6 +224,24 @@ class MonitorSettings(BaseModel):
         return self
 
 
+class BillingSettings(BaseModel):
+    """How usage is priced: one currency, and the JSON-RPC methods a caller pays for.
+
+    The protocol around the billable calls (initialize, lists, notifications, streams) is
+    never billed; the gateway's meter counts only ``billable_methods`` for billing.
+    """
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    billable_methods: tuple[str, ...] = ("tools/call", "resources/read", "prompts/get")
+
+    @field_validator("billable_methods")
+    @classmethod
+    def _methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        if not methods or any(not m.strip() or "/" not in m for m in methods):
+            raise ValueError("billable_methods: JSON-RPC methods such as tools/call")
+        return methods
+
+
 class Settings(BaseSettings):
     """Everything configurable about mcp-console."""
 
@@ -246,6 +264,7 @@ class Settings(BaseSettings):
     node: NodeSettings = Field(default_factory=NodeSettings)
     pypi: PypiSettings = Field(default_factory=PypiSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
     local_admin_name: str = "admin"
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"

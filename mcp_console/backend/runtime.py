@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # deployments, monitoring and the gateway need loads after them, on a thread, so that a
 # console sharing this loop keeps drawing while it does.
 SERVICE_MODULES = (
+    "mcp_console.backend.billing.usage",
     "mcp_console.backend.deploy.controller",
     "mcp_console.backend.deploy.driver_registry",
     "mcp_console.backend.deploy.runnability",
@@ -80,6 +81,8 @@ BACKGROUND_MODULES = (
 )
 
 if TYPE_CHECKING:
+    from mcp_console.backend.billing.prices import PriceService
+    from mcp_console.backend.billing.usage import UsageService
     from mcp_console.backend.bridge.access_watch import AccessWatch
     from mcp_console.backend.bridge.load import GatewayLoad
     from mcp_console.backend.bridge.route_feed import RouteFeed
@@ -214,6 +217,8 @@ class Runtime:
     async def _open_services(self) -> None:
         """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""
         await import_modules(SERVICE_MODULES)
+        from mcp_console.backend.billing.prices import PriceService
+        from mcp_console.backend.billing.usage import UsageService
         from mcp_console.backend.deploy.controller import Controller
         from mcp_console.backend.deploy.driver_registry import Drivers
         from mcp_console.backend.deploy.runnability import Runnability
@@ -323,6 +328,9 @@ class Runtime:
         self.alert_engine: AlertEngine = AlertEngine(
             self.engine, self.sessions, self.notifications, self.settings.monitor
         )
+        # Billing reads what the meter wrote (flushed first, so a reader sees their calls).
+        self.prices: PriceService = PriceService(self.sessions, self.settings.billing.currency)
+        self.usage: UsageService = UsageService(self.sessions, self.prices, self._flush_meter)
 
     async def start_background(self) -> None:
         """Start the gateway, the deployment controller and the scheduler of its passes.
@@ -418,6 +426,10 @@ class Runtime:
         if self._routes is not None:
             await self._routes.sync(deployment_id)
 
+    async def _flush_meter(self) -> None:
+        if self.meter is not None:
+            await self.meter.flush()
+
     async def _purge_request_log(self) -> None:
         if self.meter is not None:
             await self.meter.purge()
@@ -439,7 +451,7 @@ class Runtime:
         prices = PriceBook()
         self.meter = UsageMeter(
             self.engine,
-            ledger=UsageLedger(prices),
+            ledger=UsageLedger(prices, billable_methods=self.settings.billing.billable_methods),
             live=LiveStats(history_s=LIVE_HISTORY_S),
             taps=self.metering_taps(),
         )

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mcp_console.backend.db.base import Base, JsonType, UtcDateTime, utcnow
+from mcp_console.backend.db.models_billing import ServicePrice  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_drift import DefinitionBaseline  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_history import metrics_traffic  # noqa: F401  (its tables)
 

@@ -440,6 +440,38 @@ CREATE TABLE definition_findings (
 	CONSTRAINT fk_definition_findings_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_definition_findings_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id) ON DELETE CASCADE
 );
+CREATE TABLE service_prices (
+	id INTEGER NOT NULL, 
+	service_id INTEGER NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	price_model VARCHAR(16) NOT NULL, 
+	unit_price NUMERIC(20, 10) NOT NULL, 
+	free_requests BIGINT NOT NULL, 
+	effective_from DATETIME NOT NULL, 
+	set_by INTEGER, 
+	set_at DATETIME NOT NULL, 
+	CONSTRAINT pk_service_prices PRIMARY KEY (id), 
+	CONSTRAINT ck_service_prices_price_model CHECK (price_model IN ('FREE', 'PAID', 'FREEMIUM')), 
+	CONSTRAINT ck_service_prices_unit_price CHECK (unit_price >= 0), 
+	CONSTRAINT ck_service_prices_free_requests CHECK (free_requests >= 0), 
+	CONSTRAINT fk_service_prices_service_id_mcp_services FOREIGN KEY(service_id) REFERENCES mcp_services (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_service_prices_set_by_users FOREIGN KEY(set_by) REFERENCES users (id) ON DELETE SET NULL, 
+	CONSTRAINT uq_service_prices_service_id_tool_effective_from UNIQUE (service_id, tool, effective_from)
+);
+CREATE TABLE service_usage_hours (
+	id INTEGER NOT NULL, 
+	deployment_id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	hour DATETIME NOT NULL, 
+	method VARCHAR(64) NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	request_count BIGINT NOT NULL, 
+	error_count BIGINT NOT NULL, 
+	CONSTRAINT pk_service_usage_hours PRIMARY KEY (id), 
+	CONSTRAINT fk_service_usage_hours_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+	CONSTRAINT uq_service_usage_hours_deployment_id_user_id_hour_method_tool UNIQUE (deployment_id, user_id, hour, method, tool)
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -478,6 +510,8 @@ CREATE INDEX ix_audit_events_user_at ON audit_events (user_id, at);
 CREATE INDEX ix_audit_events_owner_at ON audit_events (owner_id, at);
 CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
 CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, approved_at);
+CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
+CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -509,4 +543,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0015');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0016');

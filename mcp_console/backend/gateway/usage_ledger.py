@@ -1,10 +1,11 @@
-"""The usage ledger: billable requests per deployment, user and UTC day, added to their rows."""
+"""The usage ledger: billable requests per deployment, user and UTC day (and per hour and
+tool within the day), added to their rows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from typing import cast as typed
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceUsage
+from mcp_console.backend.db.models_billing import ALL_TOOLS, UsageHour
 from mcp_console.backend.gateway.records import RequestRecord
 
 PriceLookup = Callable[[int], Decimal]
@@ -24,8 +26,12 @@ PriceLookup = Callable[[int], Decimal]
 BILLABLE_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 BYTES_PER_MB = 1_000_000
 SECONDS_PER_DAY = 86400
+SECONDS_PER_HOUR = 3600
+# The longest tool name kept per hour (a longer one is cut: its calls still count).
+TOOL_NAME_MAX = 200
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _USAGE = typed(Table, ServiceUsage.__table__)
+_HOURS = typed(Table, UsageHour.__table__)
 _ZERO = Decimal(0)
 
 
@@ -47,6 +53,14 @@ class UsageKey(NamedTuple):
         return date.fromordinal(_EPOCH_ORDINAL + self.day)
 
 
+class CallKey(NamedTuple):
+    """The calls of one hour, method and tool within a day's usage."""
+
+    hour: int  # hours since 1970-01-01T00:00Z
+    method: str
+    tool: str  # a tools/call's tool; ALL_TOOLS for other methods
+
+
 @dataclass(slots=True)
 class DailyUsage:
     """What one user did with one deployment on one UTC day, not yet written.
@@ -57,6 +71,8 @@ class DailyUsage:
         latency_us: Their latencies added up, in microseconds (exact across batches).
         transfer_bytes: Request and response bodies added up.
         cost: The price of every successful request added up.
+        calls: The same requests by hour, method and tool: ``[requests, errors]`` each
+            (what billing prices each call with).
     """
 
     requests: int = 0
@@ -64,6 +80,7 @@ class DailyUsage:
     latency_us: int = 0
     transfer_bytes: int = 0
     cost: Decimal = _ZERO
+    calls: dict[CallKey, list[int]] = field(default_factory=dict)
 
     def merge(self, other: DailyUsage) -> None:
         """Add ``other`` to this."""
@@ -72,6 +89,10 @@ class DailyUsage:
         self.latency_us += other.latency_us
         self.transfer_bytes += other.transfer_bytes
         self.cost += other.cost
+        for key, (requests, errors) in other.calls.items():
+            counts = self.calls.setdefault(key, [0, 0])
+            counts[0] += requests
+            counts[1] += errors
 
 
 UsageBatch = dict[UsageKey, DailyUsage]
@@ -114,8 +135,15 @@ class UsageLedger:
         usage.requests += 1
         usage.latency_us += round(record.latency_ms * 1000)
         usage.transfer_bytes += record.bytes_in + record.bytes_out
+        tool = record.tool_name if record.method == "tools/call" and record.tool_name else ""
+        call = CallKey(int(record.at // SECONDS_PER_HOUR), record.method, tool[:TOOL_NAME_MAX])
+        counts = usage.calls.get(call)
+        if counts is None:
+            counts = usage.calls[call] = [0, 0]
+        counts[0] += 1
         if error:
             usage.errors += 1
+            counts[1] += 1
         else:
             usage.cost += self._prices(record.deployment_id)
 
@@ -152,14 +180,33 @@ class UsageLedger:
         return len(gone)
 
     async def write(self, conn: AsyncConnection, batch: UsageBatch) -> None:
-        """Add ``batch`` to its days' rows (created where missing), in ``conn``'s transaction."""
+        """Add ``batch`` to its days' and hours' rows (created where missing), in ``conn``'s
+        transaction."""
         if batch:
             await conn.execute(_upsert(conn.dialect.name), usage_rows(batch))
+            await conn.execute(_upsert_hours(conn.dialect.name), hour_rows(batch))
 
 
 def usage_rows(batch: Mapping[UsageKey, DailyUsage]) -> list[dict[str, Any]]:
     """``service_usage`` rows of ``batch``, in key order (so concurrent writers never deadlock)."""
     return [_row(key, batch[key]) for key in sorted(batch)]
+
+
+def hour_rows(batch: Mapping[UsageKey, DailyUsage]) -> list[dict[str, Any]]:
+    """``service_usage_hours`` rows of ``batch``, in key order (as ``usage_rows``)."""
+    return [
+        {
+            "deployment_id": key.deployment_id,
+            "user_id": key.user_id,
+            "hour": datetime.fromtimestamp(call.hour * SECONDS_PER_HOUR, UTC),
+            "method": call.method,
+            "tool": call.tool or ALL_TOOLS,
+            "request_count": requests,
+            "error_count": errors,
+        }
+        for key in sorted(batch)
+        for call, (requests, errors) in sorted(batch[key].calls.items())
+    ]
 
 
 def _row(key: UsageKey, u: DailyUsage) -> dict[str, Any]:
@@ -197,5 +244,19 @@ def _upsert(dialect: str) -> Any:
             "data_transfer_bytes": transfer,
             "data_transfer_mb": cast(transfer, Float) / BYTES_PER_MB,
             "cost": col.cost + new.cost,
+        },
+    )
+
+
+def _upsert_hours(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (deployment, user, hour, method, tool) DO UPDATE adding counts."""
+    table = _HOURS
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    new, col = stmt.excluded, table.c
+    return stmt.on_conflict_do_update(
+        index_elements=[col.deployment_id, col.user_id, col.hour, col.method, col.tool],
+        set_={
+            "request_count": col.request_count + new.request_count,
+            "error_count": col.error_count + new.error_count,
         },
     )

@@ -1,0 +1,77 @@
+"""The tables of billing: prices over time, and hourly billable calls per tool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mcp_console.backend.db.base import Base, UtcDateTime, utcnow
+
+# ``tool`` of a price that covers every call of its service (NULL would not be unique).
+ALL_TOOLS = ""
+
+
+class ServicePrice(Base):
+    """A service's price (or one tool's) from ``effective_from`` until the next one."""
+
+    __tablename__ = "service_prices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("mcp_services.id", ondelete="CASCADE"))
+    tool: Mapped[str] = mapped_column(String(200), default=ALL_TOOLS)
+    price_model: Mapped[str] = mapped_column(String(16))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    # FREEMIUM: calls per user per calendar month (across the service's deployments) free.
+    free_requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    set_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("service_id", "tool", "effective_from"),
+        CheckConstraint("price_model IN ('FREE', 'PAID', 'FREEMIUM')", name="price_model"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("free_requests >= 0", name="free_requests"),
+    )
+
+
+class UsageHour(Base):
+    """Billable calls of one user to one deployment in one UTC hour, per method and tool.
+
+    The meter writes these beside ``service_usage`` (same batch, same transaction), so
+    billing can price each call at its tool's price and at the price of its hour.
+    """
+
+    __tablename__ = "service_usage_hours"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("service_deployments.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    hour: Mapped[datetime] = mapped_column(UtcDateTime)
+    method: Mapped[str] = mapped_column(String(64))
+    # The tool of a tools/call; ALL_TOOLS for the other methods.
+    tool: Mapped[str] = mapped_column(String(200), default=ALL_TOOLS)
+    request_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "user_id", "hour", "method", "tool"),
+        Index("ix_service_usage_hours_user_hour", "user_id", "hour"),
+        Index("ix_service_usage_hours_hour", "hour"),
+    )
