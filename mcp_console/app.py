@@ -48,6 +48,7 @@ LATER_SCREENS = (
     "mcp_console.screens.deploy",
     "mcp_console.screens.alerts",
     "mcp_console.screens.logs",
+    "mcp_console.screens.audit",
 )
 if TYPE_CHECKING:
     from mcp_console.screens.deployments import DeploymentsScreen
@@ -140,6 +141,14 @@ SECTIONS: tuple[Section, ...] = (
         ("logs", "log", "search"),
         _later("mcp_console.screens.logs", "LogsScreen"),
         needs=("search_logs", "follow_logs"),
+    ),
+    Section(
+        "audit",
+        "7",
+        "Audit",
+        ("audit", "trail"),
+        _later("mcp_console.screens.audit", "AuditScreen"),
+        needs=("audit_events",),
     ),
 )
 

@@ -16,6 +16,7 @@ from mcp_console.schemas.deploy import (
 )
 from mcp_console.screens.access import NEEDS, allows, refusal
 from mcp_console.screens.base import ConsoleScreen
+from mcp_console.screens.drift import DriftScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
 from mcp_console.screens.modals.history import HistoryModal
 from mcp_console.screens.modals.scale import ScaleModal
@@ -23,7 +24,7 @@ from mcp_console.screens.modals.share import ShareModal
 from mcp_console.screens.modals.update import UpdateModal
 
 DEPLOYMENT_ACTIONS = frozenset(
-    {"scale", "update", "rollback", "stop", "start", "delete", "history", "share"}
+    {"scale", "update", "rollback", "stop", "start", "delete", "history", "share", "drift"}
 )
 
 # Screens list these after their own keys, so what is special to a screen comes first.
@@ -36,6 +37,7 @@ DEPLOYMENT_BINDINGS: list[BindingType] = [
     Binding("ctrl+d", "delete", "Delete", id="delete"),
     Binding("h", "history", "History", id="history"),
     Binding("a", "share", "Share", id="share"),
+    Binding("D", "drift", "Drift", id="drift"),
 ]
 
 # A rollout sends a burst of events: screens reload once, this long after the last.
@@ -90,6 +92,8 @@ class DeploymentActionsScreen(ConsoleScreen):
         chosen = self.selected_deployment()
         if chosen is None:
             return False
+        if action == "drift":  # a client without drift reports (an older daemon) offers none
+            return callable(getattr(self.client, "drift_report", None))
         return applies(chosen, action) and allows(chosen, action)
 
     def on_key(self, event: events.Key) -> None:
@@ -304,3 +308,19 @@ class DeploymentActionsScreen(ConsoleScreen):
         )
         if changed is not None:
             self.deployment_changed(name, changed)
+
+    # --- tool-definition drift ----------------------------------------------------------------
+
+    def action_drift(self) -> None:
+        if (name := self._chosen_address()) is not None:
+            self.drift(name)
+
+    @work(group="deployment-action", exit_on_error=False)
+    async def drift(self, name: str) -> None:
+        """Show the tool definitions of ``name`` that differ from the approved ones."""
+        try:
+            report = await self.client.drift_report(name)
+        except Exception as error:
+            self.report(error, f"read the drift of {name}")
+            return
+        await self.app.push_screen(DriftScreen(self.context, name, report))
