@@ -73,6 +73,18 @@ class AuditScreen(ConsoleScreen):
         Binding("escape", "leave_filter", "Table", show=False, id="leave-filter"),
     ]
 
+    HELP_SECTIONS: ClassVar[list[tuple[str, tuple[tuple[str, str], ...]]]] = [
+        (
+            "Audit filters (/, enter applies them)",
+            (
+                ("user", "what this user did (controller: what mcp-console did by itself)"),
+                ("kind", "a kind (deployment.scaled, tool.call) or a group (deployment, alert)"),
+                ("deployment", "about this deployment: NAME or OWNER/NAME"),
+                ("t / T", "how far back: " + ", ".join(label for label, _ in SINCE_STEPS)),
+            ),
+        )
+    ]
+
     def __init__(self, context: ConsoleContext) -> None:
         super().__init__(context)
         self.title = "Audit"
