@@ -9,8 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from mcp_console.messages import BackendEventReceived
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
 from mcp_console.schemas.errors import ConsoleError
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
@@ -25,6 +27,8 @@ from mcp_console.widgets.live_table import LiveTable
 
 # How many events one read shows; ``m`` reads as many older ones.
 PAGE = 200
+# A change comes as a burst of backend events: the trail is read once, this long after the last.
+EVENT_DELAY = 1.0
 # The filter boxes, by the AuditQuery field each one sets.
 FILTERS = ("user", "kind", "deployment")
 _PLACEHOLDERS = {
@@ -93,6 +97,7 @@ class AuditScreen(ConsoleScreen):
         self.filters: dict[str, str] = dict.fromkeys(FILTERS, "")
         self.loads = 0  # completed reads (tests wait on them)
         self.complete = False  # the last read found every matching event
+        self._event_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -164,6 +169,15 @@ class AuditScreen(ConsoleScreen):
         self._show()
         if older and found:
             self.table.select(str(found[0].id))
+
+    def on_backend_event_received(self, _event: BackendEventReceived) -> None:
+        # Something changed: read the newest events again, unless older pages are shown
+        # (reading again would drop them; r does it when asked).
+        if len(self.entries) > PAGE:
+            return
+        if self._event_timer is not None:
+            self._event_timer.stop()
+        self._event_timer = self.set_timer(EVENT_DELAY, self.load)
 
     def _refused(self, error: BaseException) -> None:
         self.loads += 1

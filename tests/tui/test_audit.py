@@ -152,6 +152,29 @@ async def test_enter_shows_the_whole_event_as_json() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, AuditEntryModal), "d too")
 
 
+async def test_a_change_elsewhere_shows_up_at_the_top() -> None:
+    client = audited_client()
+    app = console(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _audit(pilot)
+        newest = client.audit_log[-1]
+        client.audit_log.append(
+            newest.model_copy(
+                update={
+                    "id": 11,
+                    "kind": "deployment.stopping",
+                    "via": "api",
+                    "target": "github",
+                    "deployment": "github",
+                    "detail": {},
+                }
+            )
+        )
+        client.emit({"type": "deployment.stopping", "name": "github"})
+        await wait_until(pilot, lambda: screen.table.keys[:1] == ["11"], "the new event")
+        assert len(screen.table.keys) == 11
+
+
 async def test_someone_else_sees_what_the_backend_shows_them() -> None:
     maria = Principal(user_id=MARIA, name="maria", role=Role.USER)
     app = console(audited_client().acting_as(maria))
