@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.bridge.session_instances import SessionInstances
+from mcp_console.backend.daemon import freeze_startup_heap
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import upgrade
 from mcp_console.backend.db.models import (
@@ -129,6 +130,7 @@ async def serve(args: argparse.Namespace) -> None:
     meter.start()
     await server.start()
     args.key_file.write_text(json.dumps({"api_key": created.api_key, "path": route.path}))
+    freeze_startup_heap()  # as the daemon does once it serves
 
     await until_stopped()
     await server.stop()
@@ -203,6 +205,7 @@ async def serve_per_session(
     while pool.warm(deployment_id) < args.warm:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     args.key_file.write_text(json.dumps({"api_key": created.api_key, "path": route.path}))
+    freeze_startup_heap()
     await until_stopped()
     await server.stop()
     await pool.aclose()

@@ -117,7 +117,8 @@ def build(directory: Path) -> tuple[LogStore, Path, float]:
 
 
 def queries(flat: Path) -> list[Query]:
-    """The typical searches: a phrase, a regex, a deployment's errors, a rare id."""
+    """The typical searches: a phrase, a regex, a deployment's errors, a rare id, an
+    access line's fields (access lines are read in order, not through the text index)."""
     every = tuple(range(1, DEPLOYMENTS + 1))
     file = str(flat)
     return [
@@ -140,6 +141,11 @@ def queries(flat: Path) -> list[Query]:
             "rare id 'req-0777773'",
             LogFilter(every, text=parse_text("req-0777773")),
             ["grep", "-c", "-F", "-i", "req-0777773", file],
+        ),
+        Query(
+            "access lines 'tool=cache status=500'",
+            LogFilter(every, text=parse_text("tool=cache status=500")),
+            ["grep", "-c", "-F", "-i", "tool=cache status=500", file],
         ),
         Query(
             "inverse '!INFO', deployment 7",

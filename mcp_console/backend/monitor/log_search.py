@@ -90,12 +90,52 @@ class LogFilter:
 
 
 def build_query(wanted: LogFilter, ids: tuple[int, int]) -> tuple[str, list[Any]]:
-    """The SQL and its parameters for ``wanted`` (``lines l`` joined to ``lines_fts``).
+    """The SQL and its parameters for ``wanted`` (over ``lines l``, through ``lines_fts``
+    when the text has a part the index finds).
 
     ``ids`` bounds the row ids (inclusive): ids grow with time, so the store turns a
     time range into ids first (one index probe each) and the newest-first walk starts
-    and stops at the edges of the range instead of reading past them.
+    and stops at the edges of the range instead of reading past them. Access lines are
+    not in the index: with an indexed text, they are read newest first and tested one by
+    one beside the index's matches, and the two pages merged.
     """
+    direction = "ASC" if wanted.after_id is not None else "DESC"
+    match = wanted.text
+    if match is None or match.indexed is None:
+        where, params = _filters(wanted)
+        if match is not None:
+            where.append(_text_test(match, params) or "1")
+        return _page("lines l", "l.id", where, params, ids, direction, wanted.limit)
+    where, params = _filters(wanted)
+    where.insert(0, "lines_fts MATCH ?")
+    params.insert(0, _phrase(match.indexed))
+    test = _text_test(match, params)
+    if test is not None:
+        where.append(test)
+    source = "lines_fts JOIN lines l ON l.id = lines_fts.rowid"
+    indexed, indexed_params = _page(
+        source, "lines_fts.rowid", where, params, ids, direction, wanted.limit
+    )
+    where, params = _filters(wanted)
+    # The partial index of access lines walks them alone, in id order.
+    # LIKE folds ASCII case as the index does, and reads faster than instr(lower()).
+    where += ["l.stream = 'access'", "l.text LIKE ? ESCAPE '\\'"]
+    params.append(f"%{_like_escaped(match.indexed)}%")
+    test = _text_test(match, params)
+    if test is not None:
+        where.append(test)
+    source = "lines l INDEXED BY lines_access"
+    access, access_params = _page(source, "l.id", where, params, ids, direction, wanted.limit)
+    # Only fixed fragments are formatted in; every value is a parameter.
+    sql = (
+        f"SELECT * FROM ({indexed}) UNION ALL SELECT * FROM ({access}) "  # noqa: S608
+        f"ORDER BY id {direction} LIMIT ?"
+    )
+    return sql, [*indexed_params, *access_params, wanted.limit]
+
+
+def _filters(wanted: LogFilter) -> tuple[list[str], list[Any]]:
+    """The conditions on a line's fields (deployment, instance, level, time)."""
     where: list[str] = []
     params: list[Any] = []
     marks = ",".join("?" * len(wanted.deployment_ids))
@@ -113,26 +153,23 @@ def build_query(wanted: LogFilter, ids: tuple[int, int]) -> tuple[str, list[Any]
     if wanted.until is not None:
         where.append("l.at <= ?")
         params.append(wanted.until)
-    source = "lines l"
-    order = "l.id"
-    match = wanted.text
-    if match is not None:
-        if match.indexed is not None:
-            source = "lines_fts JOIN lines l ON l.id = lines_fts.rowid"
-            order = "lines_fts.rowid"
-            where.insert(0, "lines_fts MATCH ?")
-            params.insert(0, _phrase(match.indexed))
-        test = _text_test(match, params)
-        if test is not None:
-            where.append(test)
-    where.append(f"{order} BETWEEN ? AND ?")
-    params.extend(ids)
-    direction = "ASC" if wanted.after_id is not None else "DESC"
-    clauses = " AND ".join(where)
+    return where, params
+
+
+def _page(
+    source: str,
+    order: str,
+    where: list[str],
+    params: list[Any],
+    ids: tuple[int, int],
+    direction: str,
+    limit: int,
+) -> tuple[str, list[Any]]:
+    """One page of lines from ``source``: ``where``, within ``ids``, ordered by ``order``."""
+    clauses = " AND ".join([*where, f"{order} BETWEEN ? AND ?"])
     # Only fixed fragments are formatted in; every value is a parameter.
     sql = f"SELECT {COLUMNS} FROM {source} WHERE {clauses} ORDER BY {order} {direction} LIMIT ?"  # noqa: S608
-    params.append(wanted.limit)
-    return sql, params
+    return sql, [*params, *ids, limit]
 
 
 def _text_test(match: TextMatch, params: list[Any]) -> str | None:
@@ -143,6 +180,11 @@ def _text_test(match: TextMatch, params: list[Any]) -> str | None:
         return None
     params.append(match.needle.lower())
     return f"instr(lower(l.text), ?) {'=' if match.inverse else '>'} 0"
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` with LIKE's wildcards (and the escape character) taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _phrase(text: str) -> str:

@@ -10,9 +10,14 @@ committed batch across a crash of the process (``kill -9``), which is what a log
 
 Search stays fast on millions of lines through an FTS5 index with the trigram tokenizer
 (any substring of three characters or more, case-insensitive), ordered by row id, which
-grows with time, so the newest matches are found first. Every method here blocks: the
-collector calls the writers on its one writer thread, readers call ``search`` through
-``asyncio.to_thread``, each on a connection of its own.
+grows with time, so the newest matches are found first. The gateway's access lines are
+kept out of that index: there is one per request, and indexing one costs the gateway ten
+times what writing it does (every trigram of a session id is a new term). They are
+found by their fields (deployment, instance, level, time) and, for text, read newest
+first from an index that holds them alone, stopping at the page's last match.
+
+Every method here blocks: the collector calls the writers on its one writer thread,
+readers call ``search`` through ``asyncio.to_thread``, each on a connection of its own.
 """
 
 from __future__ import annotations
@@ -41,15 +46,29 @@ CREATE TABLE IF NOT EXISTS lines (
 );
 CREATE INDEX IF NOT EXISTS lines_at ON lines (at);
 CREATE INDEX IF NOT EXISTS lines_deployment ON lines (deployment_id, id);
+-- Access lines in id order with every column: a text search reads them from here alone,
+-- in order, instead of looking each row up in the table (three times faster).
+CREATE INDEX IF NOT EXISTS lines_access
+    ON lines (id, deployment_id, instance, level, at, stream, text) WHERE stream = 'access';
 CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5(
     text, content='lines', content_rowid='id', tokenize='trigram'
 );
-CREATE TRIGGER IF NOT EXISTS lines_added AFTER INSERT ON lines BEGIN
+DROP TRIGGER IF EXISTS lines_added;
+DROP TRIGGER IF EXISTS lines_removed;
+CREATE TRIGGER lines_added AFTER INSERT ON lines WHEN new.stream <> 'access' BEGIN
     INSERT INTO lines_fts (rowid, text) VALUES (new.id, new.text);
 END;
-CREATE TRIGGER IF NOT EXISTS lines_removed AFTER DELETE ON lines BEGIN
+CREATE TRIGGER lines_removed AFTER DELETE ON lines WHEN old.stream <> 'access' BEGIN
     INSERT INTO lines_fts (lines_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
+"""
+# ``PRAGMA user_version`` of a store whose index holds no access line. A store written
+# before has its index built again once, without them (the delete trigger above must
+# never remove what the index does not hold: an external-content index would break).
+_SCHEMA_VERSION = 1
+_REINDEX = """
+INSERT INTO lines_fts (lines_fts) VALUES ('delete-all');
+INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE stream <> 'access';
 """
 # Deleting by size removes a little more than the excess, so the next few batches do not
 # each start another purge.
@@ -101,7 +120,14 @@ class LogStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-        conn.executescript(_SCHEMA)
+        with _transaction(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for statement in _statements(_SCHEMA):
+                conn.execute(statement)
+            if version < _SCHEMA_VERSION:
+                for statement in _statements(_REINDEX):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         self.path.chmod(0o600)
         self._writer = conn
 
@@ -210,6 +236,18 @@ class LogStore:
         # executescript steps the pragma to its end (execute frees one page only).
         conn.executescript("PRAGMA incremental_vacuum;")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of ``script``, to run one by one inside a transaction (which
+    ``executescript`` would end)."""
+    statements, current = [], ""
+    for line in script.strip().splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current)
+            current = ""
+    return statements
 
 
 def _id_range(conn: sqlite3.Connection, wanted: LogFilter) -> tuple[int, int] | None:
