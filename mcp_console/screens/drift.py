@@ -9,8 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 
+from mcp_console.messages import BackendEventReceived
 from mcp_console.schemas.drift import DriftApproval, DriftFinding, DriftPolicy, DriftReport
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen
 from mcp_console.screens.modals.confirm import ConfirmModal
@@ -23,6 +25,9 @@ from mcp_console.widgets.drift_diff import (
     waiting,
 )
 from mcp_console.widgets.live_table import LiveTable
+
+# Drift found or approved elsewhere comes as a burst of events: read the report once after.
+EVENT_DELAY = 0.5
 
 
 class DriftScreen(ConsoleScreen):
@@ -66,6 +71,7 @@ class DriftScreen(ConsoleScreen):
         self.deployment_name = name
         self.drift = report
         self.changes = 0  # completed approvals, policy changes and reloads (tests wait on it)
+        self._event_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -106,6 +112,14 @@ class DriftScreen(ConsoleScreen):
     def _highlighted(self) -> None:
         self._diff()
         self.refresh_bindings()
+
+    def on_backend_event_received(self, event: BackendEventReceived) -> None:
+        # New findings, or another operator's approval or policy change (events name the
+        # deployment by id or by name only: any drift event reads the report again).
+        if event.kind.startswith("deployment.drift"):
+            if self._event_timer is not None:
+                self._event_timer.stop()
+            self._event_timer = self.set_timer(EVENT_DELAY, self.reload)
 
     def _changed(self, report: DriftReport) -> None:
         self.drift = report

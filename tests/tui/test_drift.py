@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 
 from mcp_console.app import ConsoleApp
 from mcp_console.messages import DeploymentOpenRequested
-from mcp_console.schemas.drift import DriftPolicy
+from mcp_console.schemas.drift import DriftApproval, DriftPolicy
 from mcp_console.schemas.errors import Forbidden, NotFound
 from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.drift import DriftScreen
@@ -147,6 +147,19 @@ async def test_p_switches_between_block_and_alert() -> None:
         assert _policy(client) is DriftPolicy.BLOCK
         assert client.calls.count("set_drift_policy") == 2
         assert "Policy changed: weather's drift policy is block." in _notices(app)
+
+
+async def test_drift_found_or_approved_elsewhere_shows_up() -> None:
+    client = drifting_client()
+    app = console(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _drift(pilot)
+        other = client.acting_as(client.me.model_copy(update={"name": "maria"}))
+        await other.approve_drift("weather", DriftApproval(names=["send_report"]))
+        client.emit({"type": "deployment.drift.approved", "deployment": "weather"})
+        await wait_until(pilot, lambda: _states(screen)[1] == "✓ approved", "the approval")
+        assert "held back from clients: forecast" in text_of(pilot, "#drift-head")
+        assert "2 finding(s) wait for approval" in text_of(pilot, "#drift-head")
 
 
 async def test_what_the_backend_refuses_is_named() -> None:
