@@ -23,6 +23,7 @@ from mcp_console.schemas.alerts import (
     SilenceCreate,
     SilenceView,
     TargetCreate,
+    TargetKind,
     TargetView,
 )
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
@@ -403,8 +404,11 @@ class FakeClient:
 
     async def add_alert_rule(self, new: RuleCreate) -> RuleView:
         self._alert_admin("add_alert_rule")
+        new = revalidated(new)
+        if new.deployment is not None:
+            self._deployment(new.deployment.rsplit("/", 1)[-1])
         if any(r.name == new.name for r in self.alert_rules):
-            raise Conflict(f"an alert rule named {new.name!r} exists")
+            raise Conflict(f"an alert rule named {new.name!r} exists", field="name")
         rule = rule_view(new, builtin=False)
         self.alert_rules.append(rule)
         return rule
@@ -413,7 +417,10 @@ class FakeClient:
         self._alert_admin("remove_alert_rule")
         rule = self._alert_rule(name)
         if rule.builtin:
-            raise Invalid(f"{name} is built in: disable it instead (alert rule disable {name})")
+            raise Invalid(
+                f"{name} is built in: disable it instead (alert rule disable {name})",
+                field="name",
+            )
         self.alert_rules.remove(rule)
 
     async def set_alert_rule_enabled(self, name: str, enabled: bool) -> RuleView:
@@ -441,11 +448,15 @@ class FakeClient:
 
     async def add_alert_target(self, new: TargetCreate) -> TargetView:
         self._alert_admin("add_alert_target")
+        new = revalidated(new)
+        kind = target_kind(new.url)
+        if new.secret is not None and kind is not TargetKind.WEBHOOK:
+            raise Invalid("only webhook targets are signed: drop --secret", field="secret")
         if any(t.name == new.name for t in self.alert_targets):
             raise Conflict(f"a notification target named {new.name!r} exists")
         view = TargetView(
             name=new.name,
-            kind=target_kind(new.url),
+            kind=kind,
             url=mask_url(new.url),
             signed=new.secret is not None,
             created_at=datetime.now(UTC),

@@ -8,6 +8,7 @@ import typer
 
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run, validated
 from mcp_console.durations import EXAMPLES, read_duration
+from mcp_console.pairs import read_pairs
 from mcp_console.schemas.alerts import (
     ALERT_METRICS,
     AlertView,
@@ -135,18 +136,6 @@ def _seconds(text: str, option: str) -> int:
     return int(duration.total_seconds())
 
 
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    """``name=value`` arguments (comma-separated lists too) as a mapping."""
-    found: dict[str, str] = {}
-    for item in items:
-        for part in filter(None, (p.strip() for p in item.split(","))):
-            name, sep, value = part.partition("=")
-            if not sep or not name.strip():
-                raise Invalid(f"a {what} is NAME=VALUE, got {part!r}")
-            found[name.strip()] = value.strip()
-    return found
-
-
 def _print_alerts(found: list[AlertView]) -> None:
     if not found:
         typer.echo("no alerts")
@@ -195,7 +184,7 @@ def silence(
     with reported_errors():
         new = validated(
             SilenceCreate,
-            matchers=_pairs(matchers, "matcher"),
+            matchers=read_pairs(matchers, "matcher"),
             duration_s=_seconds(duration, "--for"),
             comment=comment,
         )
@@ -283,7 +272,7 @@ def add_rule(
             for_s=0 if hold.strip() in ("0", "0s") else _seconds(hold, "--for"),
             deployment=deployment,
             severity=severity,
-            labels=_pairs(labels, "label"),
+            labels=read_pairs(labels, "label"),
             description=description,
         )
     made = run(lambda c: c.add_alert_rule(new))

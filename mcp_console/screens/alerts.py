@@ -11,15 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from mcp_console.messages import FiringAlertsCounted
-from mcp_console.schemas.alerts import (
-    AlertState,
-    AlertView,
-    DeliveryState,
-    DeliveryView,
-    RuleView,
-    TargetView,
-)
-from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
+from mcp_console.schemas.alerts import AlertState, AlertView
+from mcp_console.screens.alert_config import TABS, AlertConfigBase
+from mcp_console.screens.base import ConsoleContext
 from mcp_console.screens.modals.silence import SilenceModal
 from mcp_console.widgets.alert_rows import (
     ALERT_COLUMNS,
@@ -27,27 +21,17 @@ from mcp_console.widgets.alert_rows import (
     TARGET_COLUMNS,
     alert_rows,
     alert_summary,
-    delivery_text,
     deployment_of,
     firing_count,
-    rule_rows,
-    rule_summary,
-    target_rows,
 )
 from mcp_console.widgets.live_table import LiveTable
 
 # Alerts change on the backend's evaluation interval; a look every few seconds keeps up.
 POLL_SECONDS = 5.0
-TABS = ("alerts", "rules", "targets")
-DELIVERIES_READ = 50
 
 
-class AlertsScreen(ConsoleScreen):
-    """Alerts (refreshed while on screen), rules and notification targets, one tab each.
-
-    Rules and targets are read when their tab first opens: they are an admin's, and a
-    viewer who never looks at them is not told they may not.
-    """
+class AlertsScreen(AlertConfigBase):
+    """Alerts (refreshed while on screen), rules and notification targets, one tab each."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "acknowledge", "Ack", id="acknowledge-alert"),
@@ -56,6 +40,11 @@ class AlertsScreen(ConsoleScreen):
         Binding("e", "enable", "Enable", id="enable-rule"),
         Binding("d", "disable", "Disable", id="disable-rule"),
         Binding("t", "test_target", "Send test", id="test-target"),
+        # One key per verb on the rules and the targets tab alike (only one tab is shown).
+        Binding("n", "new_rule", "Add rule…", id="add-rule"),
+        Binding("n", "new_target", "Add target…", id="add-target"),
+        Binding("x,delete", "remove_rule", "Remove…", id="remove-rule"),
+        Binding("x,delete", "remove_target", "Remove…", id="remove-target"),
         Binding("right_square_bracket", "tab(1)", "Next tab", id="next-tab"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="previous-tab"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
@@ -65,15 +54,9 @@ class AlertsScreen(ConsoleScreen):
         super().__init__(context)
         self.title = "Alerts"
         self.alerts: list[AlertView] = []
-        self.rules: list[RuleView] = []
-        self.targets: list[TargetView] = []
-        self.deliveries: dict[str, DeliveryView] = {}  # the newest per target
         self.history = False
         self.loads = 0  # completed reads of the alerts (tests wait on it)
-        self.rules_loaded = False
-        self.targets_loaded = False
         self._loading = False
-        self._reported: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,22 +80,6 @@ class AlertsScreen(ConsoleScreen):
         self.set_interval(POLL_SECONDS, self._tick)
         self.load_alerts()
 
-    def table(self, tab: str) -> LiveTable:
-        """The table of ``tab`` (``alerts``, ``rules`` or ``targets``)."""
-        return self.query_one(f"#{tab}-table", LiveTable)
-
-    @property
-    def tab(self) -> str:
-        """The tab on screen."""
-        return self.query_one(TabbedContent).active.removeprefix("tab-") or TABS[0]
-
-    def show_tab(self, tab: str) -> None:
-        """Bring ``tab`` forward, its table focused."""
-        self.query_one(TabbedContent).active = f"tab-{tab}"
-
-    def _line(self, selector: str, text: str | Text) -> None:
-        self.query_one(selector, Static).update(text)
-
     # --- alerts ---------------------------------------------------------------------------
 
     def _tick(self) -> None:
@@ -135,14 +102,6 @@ class AlertsScreen(ConsoleScreen):
         self.loads += 1
         self._show_alerts()
         self.post_message(FiringAlertsCounted(firing_count(alerts)))
-
-    def _failed(self, tab: str, error: BaseException, doing: str) -> None:
-        problem = describe(error)
-        self._line(f"#{tab}-status", Text(f"✗ Could not {doing}: {problem}", style="bold red"))
-        if problem != self._reported:
-            # Once per distinct failure: a poll every few seconds must not stack them up.
-            self.report(error, doing)
-        self._reported = problem
 
     def _show_alerts(self) -> None:
         table = self.table("alerts")
@@ -220,130 +179,6 @@ class AlertsScreen(ConsoleScreen):
         )
         self.load_alerts()
 
-    # --- rules ----------------------------------------------------------------------------
-
-    @work(exclusive=True, group="alerts-rules", exit_on_error=False)
-    async def load_rules(self) -> None:
-        """Read every rule, built-in ones included."""
-        try:
-            rules = await self.client.list_alert_rules()
-        except Exception as error:
-            self.rules_loaded = True
-            self._failed("rules", error, "read the alert rules")
-            return
-        self.rules = rules
-        self.rules_loaded = True
-        self._show_rules()
-
-    def _show_rules(self) -> None:
-        self.table("rules").show(rule_rows(self.rules))
-        on = sum(r.enabled for r in self.rules)
-        built_in = sum(r.builtin for r in self.rules)
-        self._line(
-            "#rules-status",
-            f"{len(self.rules)} rule(s), {on} on · {built_in} built in · e/d turn one on/off",
-        )
-        self._rule_detail()
-        self.refresh_bindings()
-
-    def selected_rule(self) -> RuleView | None:
-        """The rule under the cursor."""
-        key = self.table("rules").highlighted_key
-        return next((r for r in self.rules if r.name == key), None)
-
-    def _rule_detail(self) -> None:
-        rule = self.selected_rule()
-        self._line("#rules-detail", rule_summary(rule) if rule else "")
-
-    def action_enable(self) -> None:
-        if (rule := self.selected_rule()) is not None:
-            self.switch_rule(rule, True)
-
-    def action_disable(self) -> None:
-        if (rule := self.selected_rule()) is not None:
-            self.switch_rule(rule, False)
-
-    @work(group="alerts-change", exit_on_error=False)
-    async def switch_rule(self, rule: RuleView, enabled: bool) -> None:
-        """Turn ``rule`` on or off."""
-        verb = "turn on" if enabled else "turn off"
-        try:
-            changed = await self.client.set_alert_rule_enabled(rule.name, enabled)
-        except Exception as error:
-            self.report(error, f"{verb} rule {rule.name}")
-            return
-        self.rules = [changed if r.name == changed.name else r for r in self.rules]
-        self._show_rules()
-        self.notify(f"Rule {rule.name} is {'on' if enabled else 'off'}.", title="Rule changed")
-
-    # --- notification targets ---------------------------------------------------------------
-
-    @work(exclusive=True, group="alerts-targets", exit_on_error=False)
-    async def load_targets(self) -> None:
-        """Read the targets and how the last notification to each went."""
-        try:
-            targets = await self.client.list_alert_targets()
-            log = await self.client.alert_deliveries(None, DELIVERIES_READ)
-        except Exception as error:
-            self.targets_loaded = True
-            self._failed("targets", error, "read the notification targets")
-            return
-        self.targets = targets
-        self.deliveries = {}
-        for delivery in log:  # newest first: the first seen per target is its last
-            self.deliveries.setdefault(delivery.target, delivery)
-        self.targets_loaded = True
-        self._show_targets()
-
-    def _show_targets(self) -> None:
-        self.table("targets").show(target_rows(self.targets))
-        status = f"{len(self.targets)} target(s) · t sends a test notification"
-        if not self.targets:
-            status = "No notification targets: add one with mcp-console alert target add"
-        self._line("#targets-status", status)
-        self._target_detail()
-        self.refresh_bindings()
-
-    def selected_target(self) -> TargetView | None:
-        """The target under the cursor."""
-        key = self.table("targets").highlighted_key
-        return next((t for t in self.targets if t.name == key), None)
-
-    def _target_detail(self) -> None:
-        target = self.selected_target()
-        if target is None:
-            self._line("#targets-detail", "")
-            return
-        delivery = self.deliveries.get(target.name)
-        if delivery is None:
-            self._line("#targets-detail", Text("Nothing sent to it yet.", style="dim"))
-        else:
-            self._line("#targets-detail", delivery_text(delivery, self.context.clock()))
-
-    def action_test_target(self) -> None:
-        if (target := self.selected_target()) is not None:
-            self.test_target(target)
-
-    @work(group="alerts-change", exit_on_error=False)
-    async def test_target(self, target: TargetView) -> None:
-        """Send ``target`` a test notification now and show how it went."""
-        self._line("#targets-detail", Text(f"Sending a test to {target.name}…", style="dim"))
-        try:
-            delivery = await self.client.test_alert_target(target.name)
-        except Exception as error:
-            self._target_detail()
-            self.report(error, f"test target {target.name}")
-            return
-        self.deliveries[target.name] = delivery
-        self._target_detail()
-        delivered = delivery.state is DeliveryState.DELIVERED
-        self.notify(
-            delivery_text(delivery, self.context.clock()).plain,
-            title="Test delivered" if delivered else "Test not delivered",
-            severity="information" if delivered else "warning",
-            timeout=8,
-        )
-
     # --- tabs and keys ----------------------------------------------------------------------
 
     @on(TabbedContent.TabActivated, "#alerts-tabs")
@@ -386,6 +221,10 @@ class AlertsScreen(ConsoleScreen):
         if action in ("enable", "disable"):
             rule = self.selected_rule() if self.tab == "rules" else None
             return rule is not None and rule.enabled == (action == "disable")
-        if action == "test_target":
+        if action in ("test_target", "remove_target"):
             return self.tab == "targets" and self.selected_target() is not None
+        if action == "remove_rule":
+            return self.tab == "rules" and self.selected_rule() is not None
+        if action in ("new_rule", "new_target"):
+            return self.tab == action.removeprefix("new_") + "s"
         return True

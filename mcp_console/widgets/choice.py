@@ -66,6 +66,14 @@ class Choice(RadioSet):
         buttons = [ChoiceButton(label, value=v == picked, name=v) for v, label in options]
         super().__init__(*buttons, id=id, compact=True)
 
+    def on_mount(self) -> None:
+        # RadioSet highlights its first button as it mounts: start from the one picked, so
+        # that an arrow moves on from it.
+        self.call_later(self._highlight_picked)
+
+    def _highlight_picked(self) -> None:
+        self._selected = self._values.index(self.value)
+
     @property
     def value(self) -> str:
         """The option picked."""
