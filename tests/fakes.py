@@ -27,6 +27,7 @@ from mcp_console.schemas.alerts import (
     TargetView,
 )
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -81,6 +82,7 @@ from mcp_console.schemas.users import (
     UserCreated,
     UserView,
 )
+from tests.fake_billing import FakeBilling
 from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_history import fake_history
@@ -122,6 +124,8 @@ SCOPED_KEY_METHODS = frozenset(
         "metrics_history",
         "drift_report",
         "approve_drift",
+        "billing_usage",
+        "list_prices",
         "set_drift_policy",
         "list_sessions",
         "drain_session",
@@ -179,6 +183,7 @@ class FakeClient:
         self.alert_rules: list[RuleView] = [rule_view(r, builtin=True) for r in BUILTIN_RULES]
         # The audit trail, oldest first (tests add the entries they want shown).
         self.audit_log: list[AuditEntry] = []
+        self.billing = FakeBilling(self.catalog)
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
         self.deployments = self.deploys.items
@@ -500,6 +505,20 @@ class FakeClient:
             self._alert_target(target)
         log = [d for d in reversed(self.alert_log) if target in (None, d.target)]
         return log[:limit]
+
+    # --- billing (kept by FakeBilling) --------------------------------------------------
+
+    async def billing_usage(self, query: UsageQuery) -> UsageReport:
+        self._enter("billing_usage")
+        return self.billing.usage(self.me, query)
+
+    async def list_prices(self, service: str) -> list[PriceView]:
+        self._enter("list_prices")
+        return self.billing.list_prices(self.me, service)
+
+    async def set_price(self, service: str, price: PriceSet) -> PriceView:
+        self._enter("set_price")
+        return self.billing.set_price(self.me, service, price)
 
     # --- audit ---------------------------------------------------------------------------
 

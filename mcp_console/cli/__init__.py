@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("mcp_console.cli.logs", "app"),
     "alert": ("mcp_console.cli.alerts", "app"),
     "audit": ("mcp_console.cli.audit", "app"),
+    "billing": ("mcp_console.cli.billing", "app"),
 }
 
 

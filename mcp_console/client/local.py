@@ -21,6 +21,7 @@ from mcp_console.schemas.alerts import (
     TargetView,
 )
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -215,6 +216,17 @@ class LocalClient:
 
     async def audit_events(self, query: AuditQuery) -> list[AuditEntry]:
         return await self._runtime.audit.events(self._unscoped(), revalidated(query))
+
+    # -- billing -------------------------------------------------------------------------------
+
+    async def billing_usage(self, query: UsageQuery) -> UsageReport:
+        return await self._runtime.usage.usage(self._actor, revalidated(query))
+
+    async def list_prices(self, service: str) -> list[PriceView]:
+        return await self._runtime.prices.list_prices(self._actor, service)
+
+    async def set_price(self, service: str, price: PriceSet) -> PriceView:
+        return await self._runtime.prices.set_price(self._unscoped(), service, price)
 
     # -- teams ---------------------------------------------------------------------------------
 

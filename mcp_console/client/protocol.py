@@ -17,6 +17,7 @@ from mcp_console.schemas.alerts import (
     TargetView,
 )
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -367,6 +368,42 @@ class ConsoleClient(Protocol):
             Invalid: a bad time or range, or an unknown kind (``field`` names it).
             NotFound: ``query.deployment`` names an owner who does not exist.
             Forbidden: the caller's key is limited to some deployments.
+        """
+        ...
+
+    # -- billing -------------------------------------------------------------------------------
+
+    async def billing_usage(self, query: UsageQuery) -> UsageReport:
+        """Billable usage over ``query``'s period grouped by ``query.by``, each call priced
+        at the price of its hour, amounts rounded once to the currency's minor unit. An
+        admin reads everyone's; anyone else their own calls and those of the members of
+        the teams they maintain; a key limited to some deployments only their calls.
+
+        Raises:
+            Invalid: a bad time or period (``field`` names it).
+            NotFound: ``query.user`` or ``query.team`` does not exist.
+            Forbidden: the caller may not read that user's or team's usage.
+        """
+        ...
+
+    async def list_prices(self, service: str) -> list[PriceView]:
+        """A service's prices by tool and then time: the catalog's first, until a price of
+        its own replaced it.
+
+        Raises:
+            NotFound: no such service visible to the caller.
+        """
+        ...
+
+    async def set_price(self, service: str, price: PriceSet) -> PriceView:
+        """Price a service (or one of its tools) from a whole hour in the future on (default:
+        the next); usage before it keeps its price. Setting the same hour again replaces it.
+
+        Raises:
+            NotFound: no such service.
+            Forbidden: the caller is neither its author nor an admin.
+            Invalid: a negative price, a price that does not fit its model, an allowance on a
+                tool, or a time not a whole hour in the future (``field`` names it).
         """
         ...
 

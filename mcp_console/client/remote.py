@@ -23,6 +23,7 @@ from mcp_console.schemas.alerts import (
     TargetView,
 )
 from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
     CategoryCount,
@@ -346,6 +347,23 @@ class RemoteClient:
     async def audit_events(self, query: AuditQuery) -> list[AuditEntry]:
         params = query.model_dump(exclude_none=True)
         return await self._models(AuditEntry, "GET", "/audit", params=params)
+
+    # -- billing -------------------------------------------------------------------------------
+
+    async def billing_usage(self, query: UsageQuery) -> UsageReport:
+        params = query.model_dump(mode="json", exclude_none=True)
+        # The API names the period as the CLI does: from and to.
+        for name, alias in (("start", "from"), ("end", "to")):
+            if name in params:
+                params[alias] = params.pop(name)
+        return await self._model(UsageReport, "GET", "/billing/usage", params=params)
+
+    async def list_prices(self, service: str) -> list[PriceView]:
+        return await self._models(PriceView, "GET", f"/billing/prices/{_path(service)}")
+
+    async def set_price(self, service: str, price: PriceSet) -> PriceView:
+        path = f"/billing/prices/{_path(service)}"
+        return await self._model(PriceView, "POST", path, body=self._dump(price, exclude_none=True))
 
     # -- teams ---------------------------------------------------------------------------------
 

@@ -88,10 +88,11 @@ class UsageBreakdown(StrEnum):
 class UsageQuery(Dto):
     """Usage over a period, grouped one way, for the users the reader may see.
 
-    ``start``/``end`` take a month (``2026-12``), a day (``2026-12-07``), an ISO 8601 time
-    or a duration back from now (``7d``); the period is whole hours, from the hour holding
-    ``start`` to the end of ``end`` (a day or month ``end`` is included whole). The default
-    is this calendar month so far. ``user``/``team`` narrow it to a user or a team's members.
+    ``start``/``end`` (``from``/``to`` in the CLI and the API) take a month (``2026-12``),
+    a day (``2026-12-07``), an ISO 8601 time or a duration back from now (``7d``); the
+    period is whole hours, from the hour holding ``start`` to the end of ``end`` (a day or
+    month ``end`` is included whole). The default is this calendar month so far.
+    ``user``/``team`` narrow it to a user or a team's members.
     """
 
     by: UsageBreakdown = UsageBreakdown.SERVICE

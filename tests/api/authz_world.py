@@ -32,6 +32,7 @@ from mcp_console.backend.db.models import (
     TeamMember,
     User,
 )
+from mcp_console.backend.db.models_billing import ServicePrice
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.alerts import RuleCreate, SilenceCreate, TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
@@ -357,6 +358,7 @@ _TABLES = [
         AlertRule,
         Alert,
         AlertSilence,
+        ServicePrice,
     )
 ]
 

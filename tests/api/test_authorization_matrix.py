@@ -155,6 +155,9 @@ PUT    /alerts/rules/{name}/enabled                    401 401 401 401 403 403 4
 GET    /alerts/rules/export                            401 401 401 401 403 403 403 403 403 200
 GET    /audit                                          401 401 401 401 403 200 200 200 200 200
 GET    /audit/export                                   401 401 401 401 403 200 200 200 200 200
+GET    /billing/usage                                  401 401 401 401 200 200 200 200 200 200
+GET    /billing/prices/{name}                          401 401 401 401 200 200 200 200 200 200
+POST   /billing/prices/{name}                          401 401 401 401 403 403 403 403 201 201
 """
 
 # The deployment's endpoint on the gateway, /mcp/olga/app. The gateway tells a deployment
@@ -221,6 +224,7 @@ CALLS: dict[str, Call] = {
     "POST /services/{name}/publish": Call(fresh=World.fresh_draft, target=DRAFT),
     "POST /services/{name}/deprecate": Call({"message": "use another"}, fresh=World.fresh_service),
     "POST /services/{name}/reviews": Call({"rating": 4, "comment": "{who}"}),
+    "POST /billing/prices/{name}": Call({"per_call": "0.01"}),
     "POST /catalog/import": Call(IMPORTED),
     "POST /catalog/publish": Call(PUBLISHED),
     "POST /deployments": Call(DEPLOYMENT_CREATE),

@@ -44,6 +44,8 @@ ROUTES = {
     "/api/v1/alerts/rules/export": {"get"},
     "/api/v1/audit": {"get"},
     "/api/v1/audit/export": {"get"},
+    "/api/v1/billing/usage": {"get"},
+    "/api/v1/billing/prices/{name}": {"get", "post"},
     "/api/v1/logs": {"get"},
     "/api/v1/logs/export": {"get"},
     "/api/v1/logs/follow": {"get"},

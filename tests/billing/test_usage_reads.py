@@ -134,11 +134,11 @@ async def test_bad_periods_and_prices_are_refused_naming_the_field(runtime: Runt
             await coro  # type: ignore[misc]
         return caught.value.field  # type: ignore[attr-defined, no-any-return]
 
-    assert await refused(Invalid, usage.usage(admin, UsageQuery(start="yesterday"))) == "start"
-    assert await refused(Invalid, usage.usage(admin, UsageQuery(start="2026-13"))) == "start"
+    assert await refused(Invalid, usage.usage(admin, UsageQuery(start="yesterday"))) == "from"
+    assert await refused(Invalid, usage.usage(admin, UsageQuery(start="2026-13"))) == "from"
     assert (
         await refused(Invalid, usage.usage(admin, UsageQuery(start="2026-12-05", end="2026-12-01")))
-        == "end"
+        == "to"
     )
     negative = PriceSet.model_construct(per_call=Decimal("-1"), free_requests=0)
     assert await refused(Invalid, prices.set_price(admin, "paid", negative)) == "per_call"

@@ -13,6 +13,7 @@ from mcp_console.backend.api.errors import install_error_handlers
 from mcp_console.backend.api.routes import (
     alerts,
     audit,
+    billing,
     catalog,
     deployments,
     drift,
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         drift.router,
         alerts.router,
         audit.router,
+        billing.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)

@@ -70,8 +70,9 @@ def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
     Raises:
         Invalid: a bad time, or an end not after the start.
     """
-    first = read_time(start, "start", end=False, now=now) if start else month_start(now)
-    last = read_time(end, "end", end=True, now=now) if end else hour_floor(now) + PRICE_STEP
+    # Named as people give them: --from and --to, ?from= and ?to=.
+    first = read_time(start, "from", end=False, now=now) if start else month_start(now)
+    last = read_time(end, "to", end=True, now=now) if end else hour_floor(now) + PRICE_STEP
     if last <= first:
-        raise Invalid("end must be after start", field="end")
+        raise Invalid("to must be after from", field="to")
     return first, last

@@ -1,0 +1,63 @@
+"""Billing routes: a service's prices over time, and usage priced and grouped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from mcp_console.backend.api.deps import Actor, RuntimeDep, ScopedActor, ServiceName
+from mcp_console.schemas.billing import (
+    PriceSet,
+    PriceView,
+    UsageBreakdown,
+    UsageQuery,
+    UsageReport,
+)
+
+router = APIRouter(tags=["billing"])
+
+
+def usage_query(
+    by: Annotated[UsageBreakdown, Query(description="What the usage is grouped by.")] = (
+        UsageBreakdown.SERVICE
+    ),
+    start: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="A month (2026-12), a day, an ISO 8601 time or a duration back (7d); "
+            "default: the start of this month.",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(alias="to", description="As from; a month or day is included whole."),
+    ] = None,
+    user: Annotated[str | None, Query(description="Only this user's calls.")] = None,
+    team: Annotated[str | None, Query(description="Only the calls of this team's members.")] = None,
+) -> UsageQuery:
+    """The usage the query string asks for (its times are checked by the service)."""
+    return UsageQuery(by=by, start=start, end=end, user=user, team=team)
+
+
+@router.get("/billing/usage")
+async def get_usage(
+    rt: RuntimeDep, actor: ScopedActor, query: Annotated[UsageQuery, Depends(usage_query)]
+) -> UsageReport:
+    """Billable usage priced at the prices of its time: an admin's is everyone's; anyone
+    else's their own calls and those of the members of the teams they maintain."""
+    return await rt.usage.usage(actor, query)
+
+
+@router.get("/billing/prices/{name:path}")
+async def list_prices(rt: RuntimeDep, actor: ScopedActor, name: ServiceName) -> list[PriceView]:
+    """A service's prices, by tool and then time (the catalog's first until one replaced it)."""
+    return await rt.prices.list_prices(actor, name)
+
+
+@router.post("/billing/prices/{name:path}", status_code=status.HTTP_201_CREATED)
+async def set_price(rt: RuntimeDep, actor: Actor, name: ServiceName, price: PriceSet) -> PriceView:
+    """Set a service's price (or one tool's) from a whole hour in the future on (its author
+    or an admin)."""
+    return await rt.prices.set_price(actor, name, price)

@@ -1,0 +1,90 @@
+"""FakeBilling: prices and usage in memory for FakeClient, checked by the backend's rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from mcp_console.backend.billing.money import amount
+from mcp_console.backend.billing.periods import period
+from mcp_console.schemas.billing import (
+    PriceSet,
+    PriceView,
+    UsageBreakdown,
+    UsageQuery,
+    UsageReport,
+    UsageRow,
+    next_hour,
+)
+from mcp_console.schemas.errors import Forbidden, Invalid, revalidated
+from mcp_console.schemas.users import Principal
+from tests.tui.fake_catalog import FakeCatalog
+
+CURRENCY = "USD"
+
+
+class FakeBilling:
+    """Prices set through the client, and usage rows tests put in ``rows`` by breakdown."""
+
+    def __init__(self, catalog: FakeCatalog) -> None:
+        self._catalog = catalog
+        self.prices: dict[str, list[PriceView]] = {}
+        self.rows: dict[UsageBreakdown, list[UsageRow]] = {}
+
+    def usage(self, me: Principal, query: UsageQuery) -> UsageReport:
+        query = revalidated(query)
+        first, last = period(query.start, query.end, datetime.now(UTC))
+        if query.user and query.user != me.name and not me.is_admin:
+            raise Forbidden(f"{me.name} may read their own usage, not {query.user}'s")
+        rows = self.rows.get(query.by, [])
+        total = UsageRow(
+            key="total",
+            requests=sum(r.requests for r in rows),
+            errors=sum(r.errors for r in rows),
+            free=sum(r.free for r in rows),
+            charged=sum(r.charged for r in rows),
+            cost=amount(sum((r.cost for r in rows), Decimal(0)), CURRENCY),
+        )
+        return UsageReport(
+            by=query.by, start=first, end=last, currency=CURRENCY, rows=rows, total=total
+        )
+
+    def list_prices(self, me: Principal, service: str) -> list[PriceView]:
+        detail = self._catalog.visible(me, service)
+        opening = PriceView(
+            service=detail.name,
+            tool=None,
+            model=detail.price_model,
+            per_call=detail.price_per_request,
+            free_requests=0,
+            effective_from=detail.created_at,
+            currency=CURRENCY,
+            set_by=None,
+            set_at=detail.created_at,
+        )
+        return [opening, *self.prices.get(detail.name, [])]
+
+    def set_price(self, me: Principal, service: str, new: PriceSet) -> PriceView:
+        new = revalidated(new)
+        detail = self._catalog.visible(me, service)
+        if detail.author != me.name and not me.is_admin:
+            raise Forbidden(f"only the author of {service} or an admin may change it")
+        now = datetime.now(UTC)
+        start = new.effective_from or next_hour(now)
+        if start < now or start != next_hour(start):
+            raise Invalid(
+                "effective_from must be a whole hour in the future", field="effective_from"
+            )
+        view = PriceView(
+            service=detail.name,
+            tool=new.tool,
+            model=new.resolved_model,
+            per_call=new.per_call,
+            free_requests=new.free_requests,
+            effective_from=start,
+            currency=CURRENCY,
+            set_by=me.name,
+            set_at=now,
+        )
+        self.prices.setdefault(detail.name, []).append(view)
+        return view
