@@ -81,19 +81,19 @@ async def test_a_rule_added_through_the_form_is_listed() -> None:
         assert form.value("window") == "5m"
         # The deployments to choose from are the user's, completed as they are typed.
         assert "weather" in form.deployments
-        await pilot.press(*"ErrorsAtWeather")
-        form.query_one("#rule-metric", Select).value = "error_rate"
-        await pilot.pause(0.05)
+        # Every field by keyboard, top to bottom.
+        await pilot.press(*"ErrorsAtWeather", "tab")
+        await pilot.press("enter", "down", "down", "enter")  # the metric: the third one
+        await wait_until(pilot, lambda: form.value("metric") == "error_rate", "the metric")
         assert "failed requests / requests" in text_of(pilot, "#rule-metric-help")
-        await pilot.press("tab", "tab", "right")  # the comparison: > then >=
+        await pilot.press("tab", "right")  # the comparison: > then >=
         assert form.value("op") == ">="
-        _set(form, "threshold", "0.1")
-        _set(form, "window", "10m")
-        _set(form, "for", "1m")
-        _set(form, "deployment", "weather")
-        _set(form, "labels", "team=payments, tier=1")
-        form.query_one("#rule-severity").focus()
-        await pilot.press("right")  # warning → critical
+        await pilot.press("tab", *"0.1", "tab", *"10m", "tab", *"1m", "tab", *"wea")
+        await pilot.pause(0.1)
+        await pilot.press("right")  # takes the deployment suggested
+        await wait_until(pilot, lambda: form.value("deployment") == "weather", "the completion")
+        await pilot.press("tab", "right")  # warning → critical
+        await pilot.press("tab", *"team=payments, tier=1")
         await _save(pilot)
         await wait_until(pilot, lambda: app.screen is screen, "the rules again")
         await wait_until(pilot, lambda: "ErrorsAtWeather" in screen.table("rules").keys, "it")
