@@ -16,7 +16,8 @@ from mcp_console.schemas.billing import (
     UsageRow,
     next_hour,
 )
-from mcp_console.schemas.errors import Forbidden, Invalid, revalidated
+from mcp_console.schemas.catalog import ServiceDetail
+from mcp_console.schemas.errors import Forbidden, Invalid, NotFound, revalidated
 from mcp_console.schemas.users import Principal
 from tests.tui.fake_catalog import FakeCatalog
 
@@ -49,8 +50,14 @@ class FakeBilling:
             by=query.by, start=first, end=last, currency=CURRENCY, rows=rows, total=total
         )
 
+    def _service(self, me: Principal, service: str) -> ServiceDetail:
+        try:
+            return self._catalog.visible(me, service)
+        except NotFound as missing:
+            raise NotFound(str(missing), field="service") from None
+
     def list_prices(self, me: Principal, service: str) -> list[PriceView]:
-        detail = self._catalog.visible(me, service)
+        detail = self._service(me, service)
         opening = PriceView(
             service=detail.name,
             tool=None,
@@ -66,7 +73,7 @@ class FakeBilling:
 
     def set_price(self, me: Principal, service: str, new: PriceSet) -> PriceView:
         new = revalidated(new)
-        detail = self._catalog.visible(me, service)
+        detail = self._service(me, service)
         if detail.author != me.name and not me.is_admin:
             raise Forbidden(f"only the author of {service} or an admin may change it")
         now = datetime.now(UTC)
