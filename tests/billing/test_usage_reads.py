@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from mcp_console.backend.db.models import ServiceUsage
+from mcp_console.backend.db.models import ServiceDeployment, ServiceUsage
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.billing import PriceSet, UsageBreakdown, UsageQuery
 from mcp_console.schemas.catalog import PriceModel
@@ -121,6 +121,24 @@ async def test_a_user_reads_only_their_own_usage_and_a_maintainer_their_team(
     with pytest.raises(NotFound) as missing:
         await usage.usage(people["admin"], UsageQuery(user="nobody"))
     assert missing.value.field == "user"
+    # A key of ann's limited to her own deployment reads only her calls to it.
+    everything = await usage.usage(ann, UsageQuery(by=UsageBreakdown.DEPLOYMENT))
+    scoped_to = await _deployment_id(runtime, "free-b")
+    scoped = ann.model_copy(update={"scope": frozenset({scoped_to})})
+    limited = await usage.usage(scoped, UsageQuery(by=UsageBreakdown.DEPLOYMENT))
+    assert [r.key for r in everything.rows] == ["admin/paid-a", "ann/free-b"]
+    assert [(r.key, r.requests) for r in limited.rows] == [
+        ("ann/free-b", next(r.requests for r in everything.rows if r.key == "ann/free-b"))
+    ]
+
+
+async def _deployment_id(runtime: Runtime, name: str) -> int:
+    async with runtime.sessions() as session:
+        found = await session.scalar(
+            select(ServiceDeployment.id).where(ServiceDeployment.deployment_name == name)
+        )
+    assert found is not None
+    return found
 
 
 async def test_bad_periods_and_prices_are_refused_naming_the_field(runtime: Runtime) -> None:
@@ -154,6 +172,8 @@ async def test_bad_periods_and_prices_are_refused_naming_the_field(runtime: Runt
     assert await refused(Invalid, prices.set_price(admin, "paid", tool_allowance)) == (
         "free_requests"
     )
+    blank_tool = PriceSet(per_call=Decimal(1), tool="  ")
+    assert await refused(Invalid, prices.set_price(admin, "paid", blank_tool)) == "tool"
     with pytest.raises(Forbidden):
         await prices.set_price(ann, "paid", PriceSet(per_call=Decimal(1)))
     # Nothing was written by the refusals: the catalog's price is still the only one.

@@ -188,6 +188,8 @@ class PriceService:
 
 def _check(new: PriceSet, model: PriceModel) -> None:
     """What the fields of a price must agree on (each refusal names its field)."""
+    if new.tool is not None and not new.tool.strip():
+        raise Invalid("tool: a tool's name, or no --tool for the service's price", field="tool")
     if new.tool is not None and new.free_requests:
         raise Invalid(
             "free_requests: an allowance is per service, not per tool", field="free_requests"
