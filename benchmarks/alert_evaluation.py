@@ -3,8 +3,8 @@
     python benchmarks/alert_evaluation.py
 
 A SQLite database (as the console keeps by default) holds 100 running deployments, an hour
-of their gateway traffic in the metrics history (recorded and written by the history's own
-recorder and store) and instance rows; 1,000 rules: each deployment's own nine (error rate,
+of their gateway traffic in the metrics history (recorded, written and rolled up into
+minutes and hours by the history's own recorder and store) and instance rows; 1,000 rules: each deployment's own nine (error rate,
 latency percentiles, request rate, errors, restarts, CPU, memory, crash loop over four
 windows) and 100 rules on every deployment. The engine evaluates them as the scheduler
 does; the first two evaluations (which create the alerts that fire) are not timed.
@@ -35,8 +35,8 @@ from mcp_console.backend.db.models import (
 )
 from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.monitor.alert_engine import AlertEngine
-from mcp_console.backend.monitor.history_recorder import HistoryRecorder
-from mcp_console.backend.monitor.history_store import write_batch
+from mcp_console.backend.monitor.history_recorder import RAW_TIER, HistoryRecorder, bucket_start
+from mcp_console.backend.monitor.history_store import roll_up, write_batch
 from mcp_console.backend.monitor.notifications import Notifications
 from mcp_console.backend.security.secrets import SecretBox
 from mcp_console.settings import MonitorSettings
@@ -117,6 +117,10 @@ async def _world(url: str) -> list[int]:
                 )
         async with engine.begin() as conn:
             await write_batch(conn, recorder.take())
+            # As the history's writer leaves it every minute: the finished minutes and hours
+            # summed into their tiers.
+            minutes = await roll_up(conn, RAW_TIER, 60, bucket_start(now - RAW_TIER, 60))
+            await roll_up(conn, 60, 3600, bucket_start(minutes, 3600))
         return ids
     finally:
         await engine.dispose()

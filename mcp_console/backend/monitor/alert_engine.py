@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import Alert, AlertRule, AlertSilence
-from mcp_console.backend.monitor.alert_metrics import Tier, deployments_running, figures
+from mcp_console.backend.monitor.alert_metrics import deployments_running, figures
+from mcp_console.backend.monitor.alert_windows import Tier
 from mcp_console.backend.monitor.notifications import Notifications
 from mcp_console.schemas.alerts import AlertNotice, AlertState, comparison
 from mcp_console.settings import MonitorSettings

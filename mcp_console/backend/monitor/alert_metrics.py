@@ -1,17 +1,17 @@
 """The figures alert rules compare: per deployment, from the metrics history and from now."""
 
 # Traffic and instance figures over a rule's window are summed from the metrics history
-# (one query per distinct window and table, for every deployment at once); the state of the
-# instances is read as it is now. A figure that cannot be told (no requests, so no error
+# (one query per table, for every window and deployment at once; ``window_spans`` says
+# which tiers answer a window); the state of the instances is read as it is now. A figure that cannot be told (no requests, so no error
 # rate or latency) is absent, and a rule on it does not hold.
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Subquery, Table, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance, User
@@ -22,6 +22,9 @@ from mcp_console.backend.db.models_history import (
     metrics_instances,
     metrics_traffic,
 )
+from mcp_console.backend.monitor.alert_windows import Tier, window_spans
+from mcp_console.backend.monitor.history_plan import Segment
+from mcp_console.backend.monitor.history_store import watermarks
 from mcp_console.backend.monitor.latency_histogram import percentile
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 
@@ -32,14 +35,6 @@ _INSTANCE_METRICS = frozenset({"restarts", "cpu_percent", "memory_mb"})
 _PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95, "p99_ms": 0.99}
 
 Figures = dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """A resolution of the history and how far back it reaches."""
-
-    width_s: int
-    keeps: timedelta
 
 
 async def deployments_running(conn: AsyncConnection) -> dict[int, str]:
@@ -61,31 +56,30 @@ async def figures(
 ) -> dict[tuple[str, int], dict[int, float]]:
     """Each wanted ``(metric, window_s)``'s value per deployment id (absent: unknown).
 
-    One query per table and tier, for every window and deployment at once: a rule set of
-    any size costs the same statements.
+    One query per table for every window and deployment at once: a rule set of any size
+    costs the same statements.
     """
     wanted = set(wanted)
     ids = sorted(set(deployments))
     out: dict[tuple[str, int], dict[int, float]] = {key: {} for key in wanted}
-    by_tier: dict[int, set[int]] = {}
-    for metric, window in wanted:
-        if metric not in _STATE_METRICS:
-            by_tier.setdefault(_tier_for(window, tiers), set()).add(window)
+    measured = {(m, w) for m, w in wanted if m not in _STATE_METRICS}
     end = int(now.timestamp())
-    for tier, window_set in by_tier.items():
-        windows = sorted(window_set)
-        metrics = {m for m, w in wanted if w in window_set}
-        found: dict[int, dict[int, Figures]] = {}
-        if ids and metrics - _INSTANCE_METRICS - _STATE_METRICS:
-            found = await _traffic(conn, tier, windows, end, ids)
-        if ids and metrics & _INSTANCE_METRICS:
-            for window, per_dep in (await _instances(conn, tier, windows, end, ids)).items():
-                for dep, extra in per_dep.items():
-                    found.setdefault(window, {}).setdefault(dep, {}).update(extra)
-        for (metric, window), per_deployment in out.items():
-            for dep, figures_of in found.get(window, {}).items():
-                if metric in figures_of:
-                    per_deployment[dep] = figures_of[metric]
+    marks = await watermarks(conn) if ids and measured else {}
+    traffic = sorted({w for m, w in measured if m not in _INSTANCE_METRICS})
+    held = sorted({w for m, w in measured if m in _INSTANCE_METRICS})
+    found: dict[int, dict[int, Figures]] = {}
+    if ids and traffic:
+        found = await _traffic(conn, _spans(traffic, end, tiers, marks), ids)
+    if ids and held:
+        for window, per_dep in (
+            await _instances(conn, _spans(held, end, tiers, marks), ids)
+        ).items():
+            for dep, extra in per_dep.items():
+                found.setdefault(window, {}).setdefault(dep, {}).update(extra)
+    for (metric, window), per_deployment in out.items():
+        for dep, figures_of in found.get(window, {}).items():
+            if metric in figures_of:
+                per_deployment[dep] = figures_of[metric]
     if ids and any(m in _STATE_METRICS for m, _ in wanted):
         for dep, values in (await _states(conn)).items():
             for (metric, _window), found_values in out.items():
@@ -94,110 +88,87 @@ async def figures(
     return out
 
 
-def _tier_for(window_s: int, tiers: tuple[Tier, ...]) -> int:
-    """The finest tier that still holds the whole window."""
-    for tier in sorted(tiers, key=lambda t: t.width_s):
-        if tier.keeps.total_seconds() >= window_s:
-            return tier.width_s
-    return max(t.width_s for t in tiers)
+_Spans = list[tuple[int, Segment]]
 
 
-def _band(bucket: ColumnElement[int], end: int, windows: list[int]) -> ColumnElement[int]:
-    """Which of the nested windows (shortest first) a bucket falls in first: 0 for the
-    shortest, ... — each row is summed once, into its band, and windows add bands up."""
-    return case(*((bucket >= end - w, index) for index, w in enumerate(windows)), else_=-1)
+def _spans(windows: list[int], end: int, tiers: tuple[Tier, ...], marks: dict[int, int]) -> _Spans:
+    """Every window's spans, each beside its window."""
+    return [(w, span) for w in windows for span in window_spans(w, end, tiers, marks)]
 
 
-def _cumulative(bands: dict[int, list[float]], count: int) -> list[list[float]]:
-    """Each window's sums from its bands (window i holds bands 0..i)."""
-    width = len(next(iter(bands.values())))
-    running = [0.0] * width
-    out = []
-    for index in range(count):
-        for position, value in enumerate(bands.get(index, [0.0] * width)):
-            running[position] += value
-        out.append(list(running))
-    return out
+def _parts(table: Table, spans: _Spans, ids: list[int], *columns: ColumnElement[Any]) -> Subquery:
+    """The rows of each span, labelled with their window (a row in two windows is read
+    twice, once for each)."""
+    col = table.c
+    grain = [col.grain == Grain.TOTAL] if "grain" in col else []
+    parts = [
+        select(literal(window).label("window"), col.deployment_id, *columns).where(
+            col.deployment_id.in_(ids),
+            col.tier == span.tier,
+            *grain,
+            col.bucket >= span.start,
+            col.bucket < span.end,
+        )
+        for window, span in spans
+    ]
+    return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
 
 
 async def _traffic(
-    conn: AsyncConnection, tier: int, windows: list[int], end: int, ids: list[int]
+    conn: AsyncConnection, spans: _Spans, ids: list[int]
 ) -> dict[int, dict[int, Figures]]:
     t = metrics_traffic.c
-    band = _band(t.bucket, end, windows).label("band")
+    errors = (t.errors_rpc + t.errors_http + t.errors_refused).label("errors")
+    sub = _parts(
+        metrics_traffic, spans, ids, t.requests, errors, *(t[n] for n in HISTOGRAM_COLUMNS)
+    )
     rows = await conn.execute(
         select(
-            t.deployment_id,
-            band,
-            func.sum(t.requests),
-            func.sum(t.errors_rpc + t.errors_http + t.errors_refused),
-            *(func.sum(t[name]) for name in HISTOGRAM_COLUMNS),
-        )
-        .where(
-            t.deployment_id.in_(ids),
-            t.tier == tier,
-            t.grain == Grain.TOTAL,
-            t.bucket >= end - windows[-1],
-        )
-        .group_by(t.deployment_id, band)
+            sub.c.window,
+            sub.c.deployment_id,
+            func.sum(sub.c.requests),
+            func.sum(sub.c.errors),
+            *(func.sum(sub.c[name]) for name in HISTOGRAM_COLUMNS),
+        ).group_by(sub.c.window, sub.c.deployment_id)
     )
-    bands: dict[int, dict[int, list[float]]] = {}
-    for row in rows:
-        bands.setdefault(row[0], {})[row[1]] = [float(v or 0) for v in row[2:]]
     out: dict[int, dict[int, Figures]] = {}
-    for dep, found in bands.items():
-        for window, sums in zip(windows, _cumulative(found, len(windows)), strict=True):
-            requests, errors = int(sums[0]), int(sums[1])
-            values: Figures = {"requests_per_s": requests / window, "errors": float(errors)}
-            if requests:
-                values["error_rate"] = errors / requests
-                counts = [int(c) for c in sums[2:]]
-                for metric, q in _PERCENTILES.items():
-                    value = percentile(counts, q)
-                    if value is not None:
-                        values[metric] = value
-            out.setdefault(window, {})[dep] = values
+    for window, dep, requests, errors_sum, *histogram in rows:
+        requests, errors_n = int(requests or 0), int(errors_sum or 0)
+        values: Figures = {"requests_per_s": requests / window, "errors": float(errors_n)}
+        if requests:
+            values["error_rate"] = errors_n / requests
+            counts = [int(c or 0) for c in histogram]
+            for metric, q in _PERCENTILES.items():
+                value = percentile(counts, q)
+                if value is not None:
+                    values[metric] = value
+        out.setdefault(int(window), {})[dep] = values
     return out
 
 
 async def _instances(
-    conn: AsyncConnection, tier: int, windows: list[int], end: int, ids: list[int]
+    conn: AsyncConnection, spans: _Spans, ids: list[int]
 ) -> dict[int, dict[int, Figures]]:
     i = metrics_instances.c
-    band = _band(i.bucket, end, windows).label("band")
+    sub = _parts(metrics_instances, spans, ids, i.restarts, i.cpu_sum, i.cpu_n, i.memory_max)
     rows = await conn.execute(
         select(
-            i.deployment_id,
-            band,
-            func.sum(i.restarts),
-            func.sum(i.cpu_sum),
-            func.sum(i.cpu_n),
-            func.max(i.memory_max),
-        )
-        .where(i.deployment_id.in_(ids), i.tier == tier, i.bucket >= end - windows[-1])
-        .group_by(i.deployment_id, band)
+            sub.c.window,
+            sub.c.deployment_id,
+            func.sum(sub.c.restarts),
+            func.sum(sub.c.cpu_sum),
+            func.sum(sub.c.cpu_n),
+            func.max(sub.c.memory_max),
+        ).group_by(sub.c.window, sub.c.deployment_id)
     )
-    bands: dict[int, dict[int, list[float | None]]] = {}
-    for dep, index, restarts, cpu_sum, cpu_n, memory_max in rows:
-        bands.setdefault(dep, {})[index] = [restarts, cpu_sum, cpu_n, memory_max]
     out: dict[int, dict[int, Figures]] = {}
-    for dep, found in bands.items():
-        restarts = cpu_sum = cpu_n = 0.0
-        memory: float | None = None
-        for index, window in enumerate(windows):
-            part = found.get(index)
-            if part is not None:
-                restarts += float(part[0] or 0)
-                cpu_sum += float(part[1] or 0)
-                cpu_n += float(part[2] or 0)
-                if part[3] is not None:
-                    memory = max(memory or 0.0, float(part[3]))
-            values: Figures = {"restarts": restarts}
-            if cpu_n:
-                values["cpu_percent"] = cpu_sum / cpu_n
-            if memory is not None:
-                values["memory_mb"] = memory
-            out.setdefault(window, {})[dep] = values
+    for window, dep, restarts, cpu_sum, cpu_n, memory_max in rows:
+        values: Figures = {"restarts": float(restarts or 0)}
+        if cpu_n:
+            values["cpu_percent"] = float(cpu_sum or 0) / float(cpu_n)
+        if memory_max is not None:
+            values["memory_mb"] = float(memory_max)
+        out.setdefault(int(window), {})[dep] = values
     return out
 
 
