@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from mcp_console.app import ConsoleApp
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.screens.alerts import AlertsScreen
 from mcp_console.screens.deploy import DeployScreen
 from mcp_console.screens.deployments import DeploymentsScreen
 from mcp_console.screens.developer import DeveloperScreen
@@ -114,4 +115,20 @@ async def open_keys(pilot: Pilot[None]) -> KeysScreen:
     screen = app.screen
     assert isinstance(screen, KeysScreen)
     await wait_until(pilot, lambda: screen.loaded, "my keys")
+    return screen
+
+
+async def open_alert_tab(pilot: Pilot[None], tab: str) -> AlertsScreen:
+    """Leave the market's search box, press 5, bring the ``rules`` or ``targets`` tab forward,
+    and wait for what it lists."""
+    app = pilot.app
+    await pilot.press("escape", "5")
+    await wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen), "the alerts")
+    screen = app.screen
+    assert isinstance(screen, AlertsScreen)
+    await wait_until(pilot, lambda: screen.loads > 0, "the first alerts")
+    screen.show_tab(tab)
+    loaded = (lambda: screen.rules_loaded) if tab == "rules" else (lambda: screen.targets_loaded)
+    await wait_until(pilot, loaded, f"the {tab}")
+    await pilot.pause(0.1)
     return screen

@@ -15,25 +15,11 @@ from mcp_console.screens.modals.alert_rule_form import RULE_FIELDS, AlertRuleMod
 from mcp_console.screens.modals.alert_target_form import AlertTargetModal
 from mcp_console.screens.modals.confirm import ConfirmModal
 from tests.fakes import FakeClient
-from tests.tui.helpers import SIZE, console, text_of, wait_until
+from tests.tui.helpers import SIZE, console, open_alert_tab, text_of, wait_until
 from tests.tui.sample_alerts import alerting_client
 
 SMALL = (80, 24)
 SECRET = "s3cr3t-hmac-key-0042"
-
-
-async def _tab(pilot: Pilot[None], tab: str) -> AlertsScreen:
-    app = pilot.app
-    await pilot.press("escape", "5")
-    await wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen), "the alerts")
-    screen = app.screen
-    assert isinstance(screen, AlertsScreen)
-    await wait_until(pilot, lambda: screen.loads > 0, "the first alerts")
-    screen.show_tab(tab)
-    loaded = (lambda: screen.rules_loaded) if tab == "rules" else (lambda: screen.targets_loaded)
-    await wait_until(pilot, loaded, f"the {tab}")
-    await pilot.pause(0.1)
-    return screen
 
 
 async def _rule_form(pilot: Pilot[None]) -> AlertRuleModal:
@@ -75,7 +61,7 @@ async def test_a_rule_added_through_the_form_is_listed() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         assert "add_alert_rule" not in client.calls
         form = await _rule_form(pilot)
         assert form.value("window") == "5m"
@@ -119,7 +105,7 @@ async def test_bad_values_are_refused_at_their_field_and_what_was_typed_stays() 
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         form = await _rule_form(pilot)
         _set(form, "name", "SlowFetch")
         form.query_one("#rule-metric", Select).value = "p95_ms"
@@ -187,7 +173,7 @@ async def test_escape_leaves_the_form_without_adding() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         form = await _rule_form(pilot)
         _set(form, "name", "Unwanted")
         _set(form, "threshold", "1")
@@ -201,7 +187,7 @@ async def test_a_rule_is_removed_after_a_yes_and_kept_after_a_no() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         screen.table("rules").select("SlowWeather")
         await pilot.pause(0.1)
         assert await _asked(pilot) == "Remove alert rule SlowWeather?"
@@ -227,7 +213,7 @@ async def test_the_backend_keeps_a_built_in_rule_and_says_why() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         screen.table("rules").select("CrashLoop")
         await pilot.pause(0.1)
         await _asked(pilot)
@@ -255,7 +241,7 @@ async def test_a_target_is_added_and_its_secret_never_shows() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "targets")
+        screen = await open_alert_tab(pilot, "targets")
         form = await _target_form(pilot)
         await pilot.press(*"pager")
         await pilot.press("tab", *"slack://T000/B000/XXXX", "tab", *SECRET)
@@ -300,7 +286,7 @@ async def test_a_target_is_removed_after_a_yes_and_kept_after_a_no() -> None:
     client = alerting_client()
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "targets")
+        screen = await open_alert_tab(pilot, "targets")
         screen.table("targets").select("team-slack")
         await pilot.pause(0.1)
         assert await _asked(pilot) == "Remove notification target team-slack?"
@@ -321,7 +307,7 @@ async def test_a_user_who_is_no_admin_sees_the_refusal_in_the_form() -> None:
     client: FakeClient = admin.acting_as(Principal(user_id=7, name="ada", role=Role.USER))
     app = console(client)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "targets")
+        screen = await open_alert_tab(pilot, "targets")
         assert screen.table("targets").keys == []
         form = await _target_form(pilot)
         _set(form, "name", "mine")
@@ -337,7 +323,7 @@ async def test_a_user_who_is_no_admin_sees_the_refusal_in_the_form() -> None:
 async def test_every_field_of_the_rule_form_is_on_screen_at_80x24() -> None:
     app = console(alerting_client())
     async with app.run_test(size=SMALL) as pilot:
-        await _tab(pilot, "rules")
+        await open_alert_tab(pilot, "rules")
         form = await _rule_form(pilot)
         for field in RULE_FIELDS:
             region = form.query_one(f"#rule-{field}").region

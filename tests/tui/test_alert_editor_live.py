@@ -8,26 +8,12 @@ from textual.widgets import Input
 
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.local import LocalClient
-from mcp_console.screens.alerts import AlertsScreen
 from mcp_console.screens.modals.alert_rule_form import AlertRuleModal
 from mcp_console.screens.modals.alert_target_form import AlertTargetModal
 from mcp_console.screens.modals.confirm import ConfirmModal
-from tests.tui.helpers import SIZE, console, text_of, wait_until
+from tests.tui.helpers import SIZE, console, open_alert_tab, text_of, wait_until
 
 SECRET = "s3cr3t-hmac-key-0042"
-
-
-async def _tab(pilot: Pilot[None], tab: str) -> AlertsScreen:
-    app = pilot.app
-    await pilot.press("escape", "5")
-    await wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen), "the alerts")
-    screen = app.screen
-    assert isinstance(screen, AlertsScreen)
-    screen.show_tab(tab)
-    loaded = (lambda: screen.rules_loaded) if tab == "rules" else (lambda: screen.targets_loaded)
-    await wait_until(pilot, loaded, f"the {tab}")
-    await pilot.pause(0.1)
-    return screen
 
 
 async def _typed(pilot: Pilot[None], values: dict[str, str]) -> None:
@@ -43,7 +29,7 @@ async def test_a_rule_the_backend_refuses_then_takes_and_a_built_in_it_keeps(
     assert runtime.local_admin is not None
     app = console(LocalClient(runtime, runtime.local_admin))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "rules")
+        screen = await open_alert_tab(pilot, "rules")
         assert "CrashLoop" in screen.table("rules").keys
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, AlertRuleModal), "the form")
@@ -86,7 +72,7 @@ async def test_a_target_added_with_a_secret_that_is_never_shown(runtime: Runtime
     assert runtime.local_admin is not None
     app = console(LocalClient(runtime, runtime.local_admin))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _tab(pilot, "targets")
+        screen = await open_alert_tab(pilot, "targets")
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, AlertTargetModal), "the form")
         await _typed(
