@@ -40,7 +40,8 @@ class AlertTargetModal(FieldFormModal[TargetView]):
             yield Label("Name", classes="field-label")
             yield Input(placeholder="ops-hook", id="target-name", max_length=64, compact=True)
             yield Static("", id="target-name-error", classes="field-error")
-            yield Label(
+            # Static, not Label: it wraps at the dialog's width.
+            yield Static(
                 "URL: https://… (a webhook), alertmanager://HOST:PORT, or an apprise URL "
                 "(slack://…, mailto://…)",
                 classes="field-label",
@@ -52,7 +53,7 @@ class AlertTargetModal(FieldFormModal[TargetView]):
                 compact=True,
             )
             yield Static("", id="target-url-error", classes="field-error")
-            yield Label(
+            yield Static(
                 "Secret (webhooks only, 16+ characters: requests are signed with it)",
                 classes="field-label",
             )
