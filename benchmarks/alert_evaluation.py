@@ -4,10 +4,11 @@
 
 A SQLite database (as the console keeps by default) holds 100 running deployments, an hour
 of their gateway traffic in the metrics history (recorded, written and rolled up into
-minutes and hours by the history's own recorder and store) and instance rows; 1,000 rules: each deployment's own nine (error rate,
-latency percentiles, request rate, errors, restarts, CPU, memory, crash loop over four
-windows) and 100 rules on every deployment. The engine evaluates them as the scheduler
-does; the first two evaluations (which create the alerts that fire) are not timed.
+minutes and hours by the history's own recorder and store) and instance rows; 1,000
+rules: each deployment's own nine (error rate, latency percentiles, request rate, errors,
+restarts, CPU, memory, crash loop over four windows) and 100 rules on every deployment.
+The engine evaluates them as the scheduler does; the first two evaluations (which create
+the alerts that fire) are not timed.
 """
 
 from __future__ import annotations

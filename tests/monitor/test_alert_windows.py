@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ def test_a_window_is_covered_once_by_whole_coarse_buckets_and_fine_edges() -> No
         # Contiguous from the window's start to now, no gap and no overlap.
         assert spans[0].start == now - window
         assert spans[-1].end == now + 1
-        assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a.end == b.start for a, b in itertools.pairwise(spans))
         for span in spans:
             assert span.start % span.tier == 0 or span.tier == RAW_TIER
             assert span.end % span.tier == 0 or span.tier == RAW_TIER

@@ -2,16 +2,28 @@
 
 # Traffic and instance figures over a rule's window are summed from the metrics history
 # (one query per table, for every window and deployment at once; ``window_spans`` says
-# which tiers answer a window); the state of the instances is read as it is now. A figure that cannot be told (no requests, so no error
-# rate or latency) is absent, and a rule on it does not hold.
+# which tiers answer a window); the state of the instances is read as it is now. A figure
+# that cannot be told (no requests, so no error rate or latency) is absent, and a rule on
+# it does not hold.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, Table, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    Table,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceDeployment, ServiceInstance, User
@@ -25,7 +37,7 @@ from mcp_console.backend.db.models_history import (
 from mcp_console.backend.monitor.alert_windows import Tier, window_spans
 from mcp_console.backend.monitor.history_plan import Segment
 from mcp_console.backend.monitor.history_store import watermarks
-from mcp_console.backend.monitor.latency_histogram import percentile
+from mcp_console.backend.monitor.latency_histogram import percentiles
 from mcp_console.schemas.deploy import DesiredState, HealthState, InstanceStatus
 
 # Restarts in a row after which an instance counts as crash-looping before it is given up on.
@@ -89,6 +101,7 @@ async def figures(
 
 
 _Spans = list[tuple[int, Segment]]
+_Shape = tuple[tuple[int, int], ...]
 
 
 def _spans(windows: list[int], end: int, tiers: tuple[Tier, ...], marks: dict[int, int]) -> _Spans:
@@ -96,41 +109,71 @@ def _spans(windows: list[int], end: int, tiers: tuple[Tier, ...], marks: dict[in
     return [(w, span) for w in windows for span in window_spans(w, end, tiers, marks)]
 
 
-def _parts(table: Table, spans: _Spans, ids: list[int], *columns: ColumnElement[Any]) -> Subquery:
+def _parts(table: Table, shape: _Shape, *columns: ColumnElement[Any]) -> Subquery:
     """The rows of each span, labelled with their window (a row in two windows is read
-    twice, once for each)."""
+    twice, once for each); the deployments and the spans' bounds are parameters."""
     col = table.c
     grain = [col.grain == Grain.TOTAL] if "grain" in col else []
     parts = [
         select(literal(window).label("window"), col.deployment_id, *columns).where(
-            col.deployment_id.in_(ids),
-            col.tier == span.tier,
+            col.deployment_id.in_(bindparam("ids", expanding=True)),
+            col.tier == tier,
             *grain,
-            col.bucket >= span.start,
-            col.bucket < span.end,
+            col.bucket >= bindparam(f"start{n}"),
+            col.bucket < bindparam(f"end{n}"),
         )
-        for window, span in spans
+        for n, (window, tier) in enumerate(shape)
     ]
     return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+
+def _params(spans: _Spans, ids: list[int]) -> dict[str, Any]:
+    """The deployments and the bounds of each span, for a statement of ``_parts``."""
+    params: dict[str, Any] = {"ids": ids}
+    for n, (_window, span) in enumerate(spans):
+        params |= {f"start{n}": span.start, f"end{n}": span.end}
+    return params
+
+
+def _shape(spans: _Spans) -> _Shape:
+    return tuple((window, span.tier) for window, span in spans)
+
+
+# Built once per shape (windows and tiers) and reused: for a statement of this size,
+# building it again costs about as much as the database takes to run it.
+@functools.lru_cache(maxsize=64)
+def _traffic_statement(shape: _Shape) -> Select[Any]:
+    t = metrics_traffic.c
+    errors = (t.errors_rpc + t.errors_http + t.errors_refused).label("errors")
+    histogram = (t[n] for n in HISTOGRAM_COLUMNS)
+    sub = _parts(metrics_traffic, shape, t.requests, errors, *histogram)
+    return select(
+        sub.c.window,
+        sub.c.deployment_id,
+        func.sum(sub.c.requests),
+        func.sum(sub.c.errors),
+        *(func.sum(sub.c[name]) for name in HISTOGRAM_COLUMNS),
+    ).group_by(sub.c.window, sub.c.deployment_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _instances_statement(shape: _Shape) -> Select[Any]:
+    i = metrics_instances.c
+    sub = _parts(metrics_instances, shape, i.restarts, i.cpu_sum, i.cpu_n, i.memory_max)
+    return select(
+        sub.c.window,
+        sub.c.deployment_id,
+        func.sum(sub.c.restarts),
+        func.sum(sub.c.cpu_sum),
+        func.sum(sub.c.cpu_n),
+        func.max(sub.c.memory_max),
+    ).group_by(sub.c.window, sub.c.deployment_id)
 
 
 async def _traffic(
     conn: AsyncConnection, spans: _Spans, ids: list[int]
 ) -> dict[int, dict[int, Figures]]:
-    t = metrics_traffic.c
-    errors = (t.errors_rpc + t.errors_http + t.errors_refused).label("errors")
-    sub = _parts(
-        metrics_traffic, spans, ids, t.requests, errors, *(t[n] for n in HISTOGRAM_COLUMNS)
-    )
-    rows = await conn.execute(
-        select(
-            sub.c.window,
-            sub.c.deployment_id,
-            func.sum(sub.c.requests),
-            func.sum(sub.c.errors),
-            *(func.sum(sub.c[name]) for name in HISTOGRAM_COLUMNS),
-        ).group_by(sub.c.window, sub.c.deployment_id)
-    )
+    rows = await conn.execute(_traffic_statement(_shape(spans)), _params(spans, ids))
     out: dict[int, dict[int, Figures]] = {}
     for window, dep, requests, errors_sum, *histogram in rows:
         requests, errors_n = int(requests or 0), int(errors_sum or 0)
@@ -138,8 +181,8 @@ async def _traffic(
         if requests:
             values["error_rate"] = errors_n / requests
             counts = [int(c or 0) for c in histogram]
-            for metric, q in _PERCENTILES.items():
-                value = percentile(counts, q)
+            found = percentiles(counts, tuple(_PERCENTILES.values()))
+            for metric, value in zip(_PERCENTILES, found, strict=True):
                 if value is not None:
                     values[metric] = value
         out.setdefault(int(window), {})[dep] = values
@@ -149,18 +192,7 @@ async def _traffic(
 async def _instances(
     conn: AsyncConnection, spans: _Spans, ids: list[int]
 ) -> dict[int, dict[int, Figures]]:
-    i = metrics_instances.c
-    sub = _parts(metrics_instances, spans, ids, i.restarts, i.cpu_sum, i.cpu_n, i.memory_max)
-    rows = await conn.execute(
-        select(
-            sub.c.window,
-            sub.c.deployment_id,
-            func.sum(sub.c.restarts),
-            func.sum(sub.c.cpu_sum),
-            func.sum(sub.c.cpu_n),
-            func.max(sub.c.memory_max),
-        ).group_by(sub.c.window, sub.c.deployment_id)
-    )
+    rows = await conn.execute(_instances_statement(_shape(spans)), _params(spans, ids))
     out: dict[int, dict[int, Figures]] = {}
     for window, dep, restarts, cpu_sum, cpu_n, memory_max in rows:
         values: Figures = {"restarts": float(restarts or 0)}
