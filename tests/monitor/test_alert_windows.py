@@ -11,7 +11,7 @@ from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.monitor.alert_metrics import figures
 from mcp_console.backend.monitor.alert_windows import Tier, window_spans
 from mcp_console.backend.monitor.history_recorder import RAW_TIER, bucket_start
-from mcp_console.backend.monitor.history_store import roll_up
+from mcp_console.backend.monitor.history_store import watermarks
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 from tests.deploy.catalogs import process_version, publish
@@ -72,13 +72,12 @@ async def test_figures_from_rolled_up_tiers_equal_the_raw_buckets(runtime: Runti
             )
         )
     await runtime.history.flush(sample=False)
-    async with runtime.engine.begin() as conn:
-        minutes = await roll_up(conn, RAW_TIER, 60, bucket_start(now - RAW_TIER, 60))
-        await roll_up(conn, 60, 3600, bucket_start(minutes, 3600))
-    assert minutes > now - 120  # the last hours are summed into minutes: mixed reads mix
+    await runtime.history.roll_up()  # as the scheduler does every minute
     wanted = {(metric, window) for metric in METRICS for window in WINDOWS}
     at = datetime.fromtimestamp(now, UTC)
     async with runtime.engine.connect() as conn:
+        # The last hours are summed into minutes: the mixed reads mix.
+        assert (await watermarks(conn))[60] > now - 120
         mixed = await figures(conn, wanted, at, TIERS, [one])
         raw = await figures(conn, wanted, at, RAW_ONLY, [one])
     assert mixed == raw
