@@ -26,7 +26,7 @@ from mcp_console.schemas.alerts import (
     TargetKind,
     TargetView,
 )
-from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.audit import AuditArguments, AuditEntry, AuditQuery
 from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
@@ -602,9 +602,20 @@ class FakeClient:
         self._enter("scale_deployment")
         return self.deploys.scale(name, replicas)
 
-    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+    async def update_deployment(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        audit_arguments: AuditArguments | None = None,
+    ) -> DeploymentDetail:
         self._enter("update_deployment")
-        return self.deploys.update(name, version)
+        if audit_arguments is not None and audit_arguments not in set(AuditArguments):
+            raise Invalid(
+                f"audit_arguments: must be one of {', '.join(AuditArguments)}",
+                field="audit_arguments",
+            )
+        return self.deploys.update(name, version, audit_arguments)
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         self._enter("rollback_deployment")

@@ -246,14 +246,14 @@ class Runtime:
         from mcp_console.backend.security.internal_keys import InternalKeys
         from mcp_console.backend.security.teams import TeamService
 
-        self.audit_recorder = AuditRecorder(self.sessions)
+        secrets_store = DeploymentSecrets(self.settings)
+        self.audit_recorder = AuditRecorder(self.sessions, secrets_store)
         for event in self._early_events:
             self.audit_recorder.note(event)
         self.events.unlisten(self._early_events.append)
         self.events.listen(self.audit_recorder.note)
         self._early_events.clear()
         self.audit_recorder.start()
-        secrets_store = DeploymentSecrets(self.settings)
         # Every line an instance writes, masked and kept (the gateway's access log too).
         self.log_collector: LogCollector = await open_log_collector(
             self.settings, self.sessions, secrets_store

@@ -104,7 +104,10 @@ def line(entry: AuditEntry) -> str:
 
 
 def _value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    if isinstance(value, str):
+        return value
+    # A tool call's redacted arguments as they were given (their masks too), on one line.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _print(events: list[AuditEntry]) -> None:

@@ -20,6 +20,7 @@ from mcp_console.cli.context import (
     validated,
 )
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.deploy import (
     SESSION_MODE_HELP,
     DeploymentCreate,
@@ -40,6 +41,10 @@ T = TypeVar("T")
 app = typer.Typer(help="Deploy services and keep them running.", no_args_is_help=True)
 
 NAME = typer.Argument(..., help="The deployment: NAME (yours) or OWNER/NAME (shared with you).")
+AUDIT_ARGUMENTS_HELP = (
+    "What the audit trail keeps of each tool call's arguments: digest (a SHA-256 of them), "
+    "redacted (them, with secret-looking keys and the deployment's secrets masked), or none."
+)
 
 
 async def _on_daemon(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
@@ -133,6 +138,7 @@ def _print_detail(d: DeploymentDetail) -> None:
     )
     if d.endpoint_url:
         typer.echo(f"  endpoint: {d.endpoint_url}   sessions: {d.session_mode}")
+    typer.echo(f"  audit of tool-call arguments: {d.audit_arguments.value}")
     if d.previous_version:
         typer.echo(f"  previous version: {d.previous_version}")
     for version, digest in sorted(d.pinned_images.items()):
@@ -221,6 +227,9 @@ def create(
         help="When its tool definitions change: alert, or block (also hide changed tools "
         "from clients until approved with 'deploy approve').",
     ),
+    audit_arguments: AuditArguments = typer.Option(
+        AuditArguments.DIGEST, "--audit-arguments", help=AUDIT_ARGUMENTS_HELP
+    ),
     wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -249,6 +258,7 @@ def create(
                 registry_user, registry_password_stdin, registry
             ),
             "drift": drift_policy,
+            "audit_arguments": audit_arguments,
         }
         new = validated(DeploymentCreate, **fields)
     detail = on_daemon(follow.then_follow(lambda c: c.create_deployment(new), wait))
@@ -284,12 +294,23 @@ def scale(
 @app.command()
 def update(
     name: str = NAME,
-    version: str = typer.Argument(..., help="The version to roll out."),
+    version: str | None = typer.Argument(None, help="The version to roll out."),
+    audit_arguments: AuditArguments | None = typer.Option(
+        None, "--audit-arguments", help=AUDIT_ARGUMENTS_HELP
+    ),
     wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Roll out another version; it rolls back by itself if it does not become healthy."""
-    detail = on_daemon(follow.then_follow(lambda c: c.update_deployment(name, version), wait))
+    """Roll out another version (it rolls back by itself if it does not become healthy),
+    and/or change what the audit trail keeps of tool-call arguments (--audit-arguments)."""
+    with reported_errors():
+        if version is None and audit_arguments is None:
+            raise Invalid("give a VERSION to roll out, --audit-arguments, or both")
+
+    async def change(client: ConsoleClient) -> DeploymentDetail:
+        return await client.update_deployment(name, version, audit_arguments=audit_arguments)
+
+    detail = on_daemon(follow.then_follow(change, wait and version is not None))
     emit(detail, as_json, lambda: _print_detail(detail))
 
 

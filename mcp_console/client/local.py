@@ -20,7 +20,7 @@ from mcp_console.schemas.alerts import (
     TargetCreate,
     TargetView,
 )
-from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.audit import AuditArguments, AuditEntry, AuditQuery
 from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
@@ -40,6 +40,7 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentUpdate,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
@@ -274,8 +275,19 @@ class LocalClient:
     async def scale_deployment(self, name: str, replicas: int) -> DeploymentDetail:
         return await self._runtime.deployments.scale(self._actor, name, replicas)
 
-    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
-        return await self._runtime.deployments.update(self._actor, name, version)
+    async def update_deployment(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        audit_arguments: AuditArguments | None = None,
+    ) -> DeploymentDetail:
+        change = revalidated(
+            DeploymentUpdate.model_construct(version=version, audit_arguments=audit_arguments)
+        )
+        return await self._runtime.deployments.update(
+            self._actor, name, change.version, audit_arguments=change.audit_arguments
+        )
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         return await self._runtime.deployments.rollback(self._actor, name)

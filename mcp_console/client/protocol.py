@@ -16,7 +16,7 @@ from mcp_console.schemas.alerts import (
     TargetCreate,
     TargetView,
 )
-from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.audit import AuditArguments, AuditEntry, AuditQuery
 from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
@@ -553,14 +553,26 @@ class ConsoleClient(Protocol):
         """
         ...
 
-    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+    async def update_deployment(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        audit_arguments: AuditArguments | None = None,
+    ) -> DeploymentDetail:
         """Roll out another version; the old one serves until the new one is healthy, and
         the update rolls back by itself if it is not healthy by the deadline.
 
+        Args:
+            name: the deployment.
+            version: the version to roll out (``None``: keep the one it runs).
+            audit_arguments: what the audit trail keeps of its tool calls' arguments from
+                now on (``None``: unchanged).
+
         Raises:
             NotFound: no such deployment or version.
-            Invalid: it already runs that version, or the version cannot run on its runtime
-                or with its configuration.
+            Invalid: neither a version nor a policy was given, it already runs that
+                version, or the version cannot run on its runtime or with its configuration.
         """
         ...
 

@@ -22,7 +22,7 @@ from mcp_console.schemas.alerts import (
     TargetCreate,
     TargetView,
 )
-from mcp_console.schemas.audit import AuditEntry, AuditQuery
+from mcp_console.schemas.audit import AuditArguments, AuditEntry, AuditQuery
 from mcp_console.schemas.billing import PriceSet, PriceView, UsageQuery, UsageReport
 from mcp_console.schemas.catalog import (
     CatalogDocument,
@@ -424,9 +424,18 @@ class RemoteClient:
         path = f"/deployments/{_path(name)}/scale"
         return await self._model(DeploymentDetail, "POST", path, body={"replicas": replicas})
 
-    async def update_deployment(self, name: str, version: str) -> DeploymentDetail:
+    async def update_deployment(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        audit_arguments: AuditArguments | None = None,
+    ) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/update"
-        return await self._model(DeploymentDetail, "POST", path, body={"version": version})
+        # Sent as given: the API validates it and names a wrong field.
+        fields = {"version": version, "audit_arguments": audit_arguments}
+        body = {key: value for key, value in fields.items() if value is not None}
+        return await self._model(DeploymentDetail, "POST", path, body=body)
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/rollback"

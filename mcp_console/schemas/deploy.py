@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.drift import DriftPolicy
 from mcp_console.schemas.host_env import pass_env_names
@@ -216,11 +217,20 @@ class DeploymentCreate(RequestBody):
     pass_env: list[str] = Field(default_factory=list)
     # When its tool definitions change: alert, or also hide changed tools until approved.
     drift: DriftPolicy = DriftPolicy.ALERT
+    # What the audit trail keeps of each tool call's arguments.
+    audit_arguments: AuditArguments = AuditArguments.DIGEST
 
     @field_validator("pass_env")
     @classmethod
     def _env_names(cls, names: list[str]) -> list[str]:
         return pass_env_names(names)
+
+
+class DeploymentUpdate(RequestBody):
+    """A version to roll out, a new audit policy for tool-call arguments, or both."""
+
+    version: str | None = Field(default=None, min_length=1, max_length=255)
+    audit_arguments: AuditArguments | None = None
 
 
 def default_session_mode(version_mode: str | None, transport: str) -> str:
@@ -306,6 +316,8 @@ class DeploymentDetail(DeploymentView):
     pinned_images: dict[str, str] = Field(default_factory=dict)
     # ``username@registry`` of each registry login it pulls with (never a password).
     registry_logins: list[str] = Field(default_factory=list)
+    # What the audit trail keeps of each tool call's arguments.
+    audit_arguments: AuditArguments = AuditArguments.DIGEST
 
 
 class HistoryEntry(Dto):

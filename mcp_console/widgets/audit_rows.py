@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.text import Text
 
-from mcp_console.schemas.audit import TOOL_CALL, AuditEntry
+from mcp_console.schemas.audit import ARGUMENTS, ARGUMENTS_DIGEST, TOOL_CALL, AuditEntry
 from mcp_console.widgets.columns import Column
 from mcp_console.widgets.live_table import Row
 
@@ -34,7 +34,9 @@ SINCE_STEPS: tuple[tuple[str, timedelta | None], ...] = (
 
 
 def _value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def outcome_text(entry: AuditEntry) -> Text:
@@ -46,6 +48,11 @@ def outcome_text(entry: AuditEntry) -> Text:
         latency = detail.get("latency_ms")
         if isinstance(latency, int | float):
             text.append(f" · {latency:.0f} ms", style="dim")
+        # What its deployment's policy kept of the arguments (all of it in the full event).
+        if isinstance(digest := detail.get(ARGUMENTS_DIGEST), str):
+            text.append(f" · args sha256 {digest[:12]}", style="dim")
+        elif ARGUMENTS in detail:
+            text.append(f" · {_value(detail[ARGUMENTS])}", style="dim")
         return text
     return Text(" ".join(f"{key}={_value(value)}" for key, value in detail.items()) or "—")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from mcp_console.backend.deploy.config import masked_config, resolve_config
 from mcp_console.backend.security.secrets import MASK
+from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
@@ -97,8 +98,20 @@ class FakeDeployments:
         current = self._get(name)
         return self._set(name, "scale", replicas=replicas, status=_converging(current))
 
-    def update(self, name: str, number: str) -> DeploymentDetail:
+    def update(
+        self, name: str, number: str | None, audit_arguments: AuditArguments | None = None
+    ) -> DeploymentDetail:
         current = self._get(name)
+        if number is None and audit_arguments is None:
+            raise Invalid(
+                "give a version to roll out or an audit_arguments policy", field="version"
+            )
+        if audit_arguments is not None:
+            policy = AuditArguments(audit_arguments)
+            if policy != current.audit_arguments:
+                current = self._set(name, "audit", audit_arguments=policy)
+        if number is None:
+            return current
         chosen = _version(self._service(current.service), number)
         if chosen.version == current.version:
             raise Invalid(f"{name} already runs {number}", field="version")
@@ -222,6 +235,7 @@ def _deployment(new: DeploymentCreate, version: VersionView) -> DeploymentDetail
         autoscale=new.autoscale,
         rollout_deadline=None,
         instances=instances,
+        audit_arguments=new.audit_arguments,
     )
 
 

@@ -217,6 +217,10 @@ class ServiceDeployment(Base):
     pass_env: Mapped[list[str]] = mapped_column(JsonType, default=list)
     # When its tool definitions drift: "alert", or "block" (hide changed tools until approved).
     drift: Mapped[str] = mapped_column(String(8), default="alert", server_default="alert")
+    # What the audit trail keeps of each tool call's arguments: "digest", "redacted", "none".
+    audit_arguments: Mapped[str] = mapped_column(
+        String(8), default="digest", server_default="digest"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

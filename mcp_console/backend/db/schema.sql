@@ -114,7 +114,7 @@ CREATE TABLE service_deployments (
 	session_mode VARCHAR(16) NOT NULL, 
 	autoscale JSON NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, drift VARCHAR(8) DEFAULT 'alert' NOT NULL, 
+	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, drift VARCHAR(8) DEFAULT 'alert' NOT NULL, audit_arguments VARCHAR(8) DEFAULT 'digest' NOT NULL, 
 	CONSTRAINT pk_service_deployments PRIMARY KEY (id), 
 	CONSTRAINT ck_service_deployments_replicas CHECK (replicas >= 0), 
 	CONSTRAINT fk_service_deployments_previous_version_id_service_versions FOREIGN KEY(previous_version_id) REFERENCES service_versions (id), 
@@ -543,4 +543,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0016');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0017');

@@ -48,6 +48,7 @@ from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.sharing import drop_share, grantee, put_share, shares_of
 from mcp_console.backend.deploy.views import deployment_detail, deployment_view
 from mcp_console.backend.events import EventBus, acted_by
+from mcp_console.schemas.audit import AUDIT_POLICY_EVENT, AuditArguments
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
     DeploymentCreate,
@@ -232,6 +233,7 @@ class DeploymentService:
             uid=secrets.token_hex(6),
             pass_env=list(new.pass_env),
             drift=new.drift.value,
+            audit_arguments=new.audit_arguments.value,
         )
         try:
             async with self._sessions.begin() as session:
@@ -253,6 +255,8 @@ class DeploymentService:
                     changes["autoscale"] = policy.to_dict()
                 if new.pass_env:
                     changes["pass_env"] = list(new.pass_env)
+                if new.audit_arguments != AuditArguments.DIGEST:
+                    changes["audit_arguments"] = new.audit_arguments.value
                 history.record(session, row, "create", actor=actor, changes=changes)
         except IntegrityError:
             raise Conflict(
@@ -333,20 +337,44 @@ class DeploymentService:
         self._controller.autoscaler.forget(state.id)
         return await self._after(actor, state, "deployment.autoscale", enabled=policy is not None)
 
-    async def update(self, actor: Principal, name: str, version: str) -> DeploymentDetail:
+    async def update(
+        self,
+        actor: Principal,
+        name: str,
+        version: str | None = None,
+        *,
+        audit_arguments: AuditArguments | None = None,
+    ) -> DeploymentDetail:
         """Roll out another version: new instances first, old ones retired once they are
-        healthy; rolled back by itself if they are not healthy by the deadline.
+        healthy; rolled back by itself if they are not healthy by the deadline. And/or set
+        what the audit trail keeps of its tool calls' arguments (from the next call on).
 
         Raises:
             NotFound: the service has no such version.
-            Invalid: the deployment already runs it, it cannot run on the deployment's
-                runtime, or the deployment's configuration does not fit its schema.
+            Invalid: neither a version nor a policy was given, the deployment already runs
+                the version, it cannot run on the deployment's runtime, or the deployment's
+                configuration does not fit its schema.
         """
+        if version is None and audit_arguments is None:
+            raise Invalid(
+                "give a version to roll out or an audit_arguments policy (digest, redacted, none)",
+                field="version",
+            )
         async with self._sessions.begin() as session:
             state = await find(session, actor, name, "update")
-            _, row = await service_version(session, actor, state.service, version)
-            state.versions[row.id] = row
-            await self._roll(session, state, actor, row, "update")
+            before = state.deployment.audit_arguments
+            policy = audit_arguments.value if audit_arguments is not None else before
+            if policy != before:
+                await self._change(session, state, actor, "audit", audit_arguments=policy)
+            if version is not None:
+                _, row = await service_version(session, actor, state.service, version)
+                state.versions[row.id] = row
+                await self._roll(session, state, actor, row, "update")
+        if policy != before:
+            # The recorder applies it from this event on, in the order calls arrive.
+            self._publish(AUDIT_POLICY_EVENT, state.deployment, actor, policy=policy, before=before)
+        if version is None:
+            return await self.get(actor, address(actor, state))
         return await self._after(actor, state, "deployment.updating", version=version)
 
     async def rollback(self, actor: Principal, name: str) -> DeploymentDetail:

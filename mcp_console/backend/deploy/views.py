@@ -8,6 +8,7 @@ from mcp_console.backend.db.models import ServiceInstance
 from mcp_console.backend.deploy.config import masked_config
 from mcp_console.backend.deploy.deployment_record import DeploymentState, address
 from mcp_console.backend.deploy.remote import REMOTE, STREAMABLE_HTTP
+from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.deploy import (
     Access,
     DeploymentDetail,
@@ -104,6 +105,7 @@ def deployment_detail(
         memory_limit_mb=d.memory_limit_mb,
         session_mode=d.session_mode,
         pass_env=list(d.pass_env),
+        audit_arguments=AuditArguments(d.audit_arguments),
         autoscale=dict(d.autoscale) or None,
         rollout_deadline=d.rollout_deadline,
         instances=[instance_view(state, row) for row in state.instances],

@@ -35,6 +35,9 @@ class RequestRecord:
         at: When the request arrived (epoch seconds).
         session_id: The ``Mcp-Session-Id`` the client sent, raw (``None`` before the
             session exists, e.g. on ``initialize``); readers decode it off the request path.
+        body: The request body as received, kept for a ``tools/call`` only (else ``None``)
+            so that the audit trail can digest or redact its arguments; a reference, never
+            parsed on the request path.
     """
 
     deployment_id: int
@@ -49,6 +52,7 @@ class RequestRecord:
     bytes_out: int
     at: float
     session_id: bytes | None = None
+    body: bytes | None = None
 
 
 def is_error(record: RequestRecord) -> bool:

@@ -15,8 +15,11 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import AuditEvent, ServiceDeployment, User
+from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.gateway.records import RequestRecord, is_error
-from mcp_console.schemas.audit import TOOL_CALL
+from mcp_console.backend.monitor.audit_arguments import arguments_detail
+from mcp_console.schemas.audit import AUDIT_POLICY_EVENT, TOOL_CALL, AuditArguments
+from mcp_console.schemas.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ AUDITED: dict[str, str] = {
     "deployment.unshared": "deployment",
     "deployment.drift.approved": "deployment",
     "deployment.drift.policy": "deployment",
+    AUDIT_POLICY_EVENT: "deployment",
     "key.created": "key",
     "key.revoked": "key",
     "user.created": "user",
@@ -142,12 +146,21 @@ class AuditRecorder:
     command leaves its changes in the trail too. Readers ``flush`` first to see their own
     changes.
 
+    A tool call's arguments are kept as its deployment's ``audit_arguments`` policy says
+    (``audit_arguments.arguments_detail``), worked out here, never on the request path.
+    Each deployment's policy is read once, with its name; a change to it then arrives as an
+    event among the calls, so each call is kept under the policy in force when it finished.
+
     Args:
         sessions: the database.
+        secrets: the deployments' secret values, masked in redacted arguments.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], secrets: DeploymentSecrets
+    ) -> None:
         self._sessions = sessions
+        self._secrets = secrets
         self._pending: list[_Pending | RequestRecord] = []
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -155,6 +168,8 @@ class AuditRecorder:
         # Names never change and deployments never change owner: each is looked up once.
         self._users: dict[int, str] = {}
         self._deployments: dict[int, tuple[str, int]] = {}
+        # Policies change, but only through events that pass through the batches.
+        self._policies: dict[int, str] = {}
         self.dropped = 0
 
     # -- the listeners (on the loop, no I/O) ---------------------------------------------------
@@ -228,8 +243,18 @@ class AuditRecorder:
     async def _rows(
         self, session: AsyncSession, batch: list[_Pending | RequestRecord]
     ) -> list[dict[str, Any]]:
-        pending = [_call_row(item) if isinstance(item, RequestRecord) else item for item in batch]
+        pending: list[_Pending] = []
+        bodies: dict[int, bytes | None] = {}  # id() of a call's row → its request body
+        for item in batch:
+            if isinstance(item, RequestRecord):
+                row = _call_row(item)
+                bodies[id(row)] = item.body
+                pending.append(row)
+            else:
+                pending.append(item)
         await self._learn(session, pending)
+        if bodies:
+            await self._add_arguments(session, pending, bodies)
         rows = []
         for row in pending:
             known = self._deployments.get(row.deployment_id or 0)
@@ -270,9 +295,62 @@ class AuditRecorder:
                     ServiceDeployment.id,
                     ServiceDeployment.deployment_name,
                     ServiceDeployment.user_id,
+                    ServiceDeployment.audit_arguments,
                 ).where(ServiceDeployment.id.in_(deployments))
             )
-            self._deployments.update({int(i): (str(n), int(o)) for i, n, o in found_d.all()})
+            for i, n, o, policy in found_d.all():
+                self._deployments[int(i)] = (str(n), int(o))
+                self._policies[int(i)] = str(policy)
+
+    async def _add_arguments(
+        self, session: AsyncSession, pending: list[_Pending], bodies: dict[int, bytes | None]
+    ) -> None:
+        """Add each call's arguments to its detail, under the policy in force when it was
+        made: the batch is walked in order, its policy changes applied as they come."""
+        # Before a deployment's first change in this batch, the policy that change replaced
+        # (what was read from the database may already be the new one).
+        policies = dict(self._policies)
+        changed: set[int] = set()
+        for row in pending:
+            d = row.deployment_id
+            if row.kind == AUDIT_POLICY_EVENT and d is not None and d not in changed:
+                changed.add(d)
+                policies[d] = str(row.detail.get("before", AuditArguments.DIGEST))
+        calls: list[tuple[_Pending, bytes | None, str]] = []
+        for row in pending:
+            d = row.deployment_id or 0
+            if row.kind == AUDIT_POLICY_EVENT:
+                policies[d] = str(row.detail.get("policy", AuditArguments.DIGEST))
+            elif id(row) in bodies:
+                calls.append((row, bodies[id(row)], policies.get(d, AuditArguments.DIGEST)))
+        self._policies.update(policies)
+        masks: dict[int, tuple[str, ...] | None] = {}
+        work: list[tuple[bytes | None, str, tuple[str, ...]]] = []
+        for row, body, policy in calls:
+            d = row.deployment_id or 0
+            if policy == AuditArguments.REDACTED and d not in masks:
+                masks[d] = await self._masks(session, d)
+            mask = masks.get(d, ())
+            if mask is None:  # its secrets cannot be read: a digest, not what may hold one
+                work.append((body, AuditArguments.DIGEST, ()))
+            else:
+                work.append((body, policy, mask))
+        # Parsing, hashing and masking a burst of bodies: on a thread, not on the loop.
+        details = await asyncio.to_thread(_arguments_details, work)
+        for (row, _, _), detail in zip(calls, details, strict=True):
+            row.detail.update(detail)
+
+    async def _masks(self, session: AsyncSession, deployment_id: int) -> tuple[str, ...] | None:
+        """The deployment's secret values to mask; ``None`` when they cannot be decrypted."""
+        try:
+            return await self._secrets.known(session, deployment_id)
+        except Unavailable:
+            logger.warning(
+                "the secrets of deployment %d cannot be read: its calls' arguments are kept "
+                "as digests",
+                deployment_id,
+            )
+            return None
 
     async def purge(self, retention: timedelta) -> int:
         """Delete the events older than ``retention``; how many went."""
@@ -281,6 +359,12 @@ class AuditRecorder:
             result = await session.execute(delete(AuditEvent).where(AuditEvent.at < before))
         deleted: int = result.rowcount  # type: ignore[attr-defined]
         return deleted
+
+
+def _arguments_details(
+    work: list[tuple[bytes | None, str, tuple[str, ...]]],
+) -> list[dict[str, Any]]:
+    return [arguments_detail(body, policy, secrets) for body, policy, secrets in work]
 
 
 def _call_row(record: RequestRecord) -> _Pending:

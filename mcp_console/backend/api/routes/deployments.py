@@ -14,6 +14,7 @@ from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentUpdate,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
@@ -43,12 +44,6 @@ class ScaleBody(BaseModel):
     """How many instances to run."""
 
     replicas: int = Field(ge=0, le=MAX_REPLICAS)
-
-
-class UpdateBody(BaseModel):
-    """The version to roll out."""
-
-    version: str = Field(min_length=1, max_length=255)
 
 
 class AutoscaleBody(BaseModel):
@@ -84,10 +79,13 @@ async def scale_deployment(
 
 @router.post("/deployments/{name:path}/update")
 async def update_deployment(
-    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, body: UpdateBody
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, body: DeploymentUpdate
 ) -> DeploymentDetail:
-    """Roll out another version (rolled back by itself if it does not become healthy)."""
-    return await rt.deployments.update(actor, name, body.version)
+    """Roll out another version (rolled back by itself if it does not become healthy), and/or
+    set what the audit trail keeps of its tool calls' arguments."""
+    return await rt.deployments.update(
+        actor, name, body.version, audit_arguments=body.audit_arguments
+    )
 
 
 @router.post("/deployments/{name:path}/rollback")
