@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mcp_console.backend.db.models import AuditEvent
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.monitor.audit_arguments import MAX_DEPTH, redacted
 from mcp_console.backend.monitor.audit_recorder import AuditRecorder
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.secrets import MASK
@@ -243,3 +244,28 @@ async def test_one_batch_keeps_each_call_under_the_policy_in_force_when_it_was_m
         "no-arguments": {},
         "after": {},
     }
+
+
+def test_a_redacted_copy_is_bounded_and_masks_secrets_wherever_they_are() -> None:
+    deep: Any = "bottom"
+    for _ in range(12):
+        deep = {"level": deep}
+    arguments = {
+        "items": list(range(60)),
+        "deep": deep,
+        "pin": 73914682,
+        "client-secret": {"any": "shape"},
+        "nested": [{"authToken": "y", "note": f"says {SECRET}"}],
+        f"{SECRET}": 1,
+    }
+
+    copy = redacted(arguments, (SECRET, "73914682"))
+
+    assert copy["items"] == [*range(50), "… 10 more"]
+    assert json.dumps(copy).count("level") == MAX_DEPTH  # and below them, a cut
+    assert "bottom" not in json.dumps(copy)
+    assert copy["pin"] == MASK
+    assert copy["client-secret"] == MASK
+    assert copy["nested"] == [{"authToken": MASK, "note": f"says {MASK}"}]
+    assert copy[MASK] == 1
+    assert SECRET not in json.dumps(copy)
