@@ -25,6 +25,7 @@ from mcp_console.messages import (
     DeployRequested,
     FilterRequested,
     FiringAlertsCounted,
+    LogsRequested,
     SectionRequested,
     ServiceOpenRequested,
 )
@@ -360,6 +361,14 @@ class ConsoleApp(App[None]):
 
     def on_section_requested(self, message: SectionRequested) -> None:
         self.action_section(message.name)
+
+    def on_logs_requested(self, message: LogsRequested) -> None:
+        from mcp_console.screens.logs import LogsScreen  # LATER_SCREENS
+
+        self.action_section("logs")
+        logs = self.screen_stack[0] if self.current_mode == "logs" else None
+        if isinstance(logs, LogsScreen):
+            logs.set_query(message.query)
 
     def on_filter_requested(self, message: FilterRequested) -> None:
         self.action_section("market")

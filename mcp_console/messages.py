@@ -32,6 +32,14 @@ class SectionRequested(Message):
         self.name = name
 
 
+class LogsRequested(Message):
+    """Show the Logs section searching ``query`` (a request's lines, from the monitor)."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self.query = query
+
+
 class FilterRequested(Message):
     """Show the market filtered by ``query`` (the palette's "browse category" commands)."""
 

@@ -74,8 +74,21 @@ class LogsScreen(ConsoleScreen):
         return self.query_one("#logs-query", Input)
 
     def on_mount(self) -> None:
+        self.query_input.value = self.query_text
         self.table.focus()
         self.search()
+
+    def set_query(self, text: str) -> None:
+        """Search ``text`` as if typed in the query box (another screen's way here)."""
+        self.query_text = text
+        if not self.is_mounted:
+            return  # searched once mounted
+        self.query_input.value = text
+        if self.following:
+            self.follow()
+        else:
+            self.search()
+        self.table.focus()
 
     def _status(self, text: str | Text) -> None:
         self.query_one("#logs-status", Static).update(text)

@@ -51,6 +51,7 @@ class MonitorScreen(MonitorBase):
         Binding("left_square_bracket", "pane(-1)", "Prev pane", show=False, id="previous-pane"),
         Binding("d", "drain", "Drain", id="drain-session"),
         Binding("k", "kill", "Kill", id="kill-session"),
+        Binding("L", "logs_of", "Its logs", id="logs-of"),
         Binding("p", "pause", "Pause", id="pause-logs"),
         Binding("p", "follow", "Follow", id="follow-logs"),
         Binding("slash", "focus_filter", "Filter", id="focus-filter"),
@@ -302,6 +303,8 @@ class MonitorScreen(MonitorBase):
             if action == "drain":
                 return session is not None and session.state is SessionState.ACTIVE
             return session is not None
+        if action == "logs_of":
+            return self.logs_query() is not None
         if action == "pause":
             return self.pane_visible("logs") and not self.logs.paused
         if action == "follow":

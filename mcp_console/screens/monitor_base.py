@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.widgets import DataTable
 
+from mcp_console.messages import LogsRequested
 from mcp_console.schemas.deploy import DeploymentDetail
 from mcp_console.schemas.monitor import DeploymentMetrics, MetricsHistory, SessionView
 from mcp_console.screens.base import ConsoleContext, describe
@@ -158,7 +159,8 @@ class MonitorBase(DeploymentActionsScreen):
         self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#monitor-sessions")
-    def _session_highlighted(self) -> None:
+    @on(DataTable.RowHighlighted, "#monitor-tools")
+    def _row_highlighted(self) -> None:
         self.refresh_bindings()
 
     # --- sessions -------------------------------------------------------------------------
@@ -215,3 +217,31 @@ class MonitorBase(DeploymentActionsScreen):
             return
         self.notify(f"Session {session.id[:12]} is ended.", title="Killed")
         self._show_sessions([s for s in self.sessions if s.id != session.id])
+
+    # --- a row's log lines ------------------------------------------------------------------
+
+    def logs_query(self) -> str | None:
+        """The Logs section's query for the access lines of the current pane's row: the
+        highlighted session's since it began, or the highlighted tool's over the range."""
+        name = self.deployment_name
+        if (
+            name is None
+            or self.pane not in ("sessions", "tools")
+            or not self.pane_visible(self.pane)
+        ):
+            return None
+        if self.pane == "sessions":
+            session = self.highlighted_session()
+            if session is None:
+                return None
+            return f"-d {name} --since {session.created_at.isoformat()} session={session.id}"
+        tool = self.panes.tools_table.highlighted_key
+        if not tool:
+            return None
+        period = LIVE_TOOLS_RANGE if self.period == LIVE else self.period
+        return f"-d {name} --since {period} tool={tool}"
+
+    def action_logs_of(self) -> None:
+        query = self.logs_query()
+        if query is not None:
+            self.post_message(LogsRequested(query))
