@@ -246,6 +246,38 @@ async def test_one_batch_keeps_each_call_under_the_policy_in_force_when_it_was_m
     }
 
 
+async def test_a_change_written_alone_applies_to_the_calls_of_later_batches(
+    backend: Runtime,
+) -> None:
+    admin = admin_of(backend)
+    await deployed(backend, "calc")
+    recorder = AuditRecorder(backend.sessions, DeploymentSecrets(backend.settings))
+    deployment_id = (await backend.deployments.get(admin, "calc")).id
+    change = {"type": AUDIT_POLICY_EVENT, "deployment": "calc", "deployment_id": deployment_id}
+
+    recorder.record(call("first", body({"a": 1}), deployment_id))
+    written = [await recorder.flush()]
+    await backend.deployments.update(admin, "calc", audit_arguments=AuditArguments.REDACTED)
+    recorder.note({**change, "policy": "redacted", "before": "digest"})
+    written.append(await recorder.flush())
+    recorder.record(call("second", body({"a": 2}), deployment_id))
+    written.append(await recorder.flush())
+
+    assert written == [1, 1, 1]
+    async with backend.sessions() as session:
+        rows: dict[str, dict[str, Any]] = dict(
+            (
+                await session.execute(
+                    select(AuditEvent.target, AuditEvent.detail).where(
+                        AuditEvent.target.in_(["first", "second"])
+                    )
+                )
+            ).all()
+        )
+    assert rows["first"]["arguments_sha256"] == canonical_sha256({"a": 1})
+    assert rows["second"]["arguments"] == {"a": 2}
+
+
 def test_a_redacted_copy_is_bounded_and_masks_secrets_wherever_they_are() -> None:
     deep: Any = "bottom"
     for _ in range(12):

@@ -253,8 +253,8 @@ class AuditRecorder:
             else:
                 pending.append(item)
         await self._learn(session, pending)
-        if bodies:
-            await self._add_arguments(session, pending, bodies)
+        # Always: a batch of policy changes alone must still move the policies on.
+        await self._add_arguments(session, pending, bodies)
         rows = []
         for row in pending:
             known = self._deployments.get(row.deployment_id or 0)
@@ -335,6 +335,8 @@ class AuditRecorder:
                 work.append((body, AuditArguments.DIGEST, ()))
             else:
                 work.append((body, policy, mask))
+        if not work:
+            return
         # Parsing, hashing and masking a burst of bodies: on a thread, not on the loop.
         details = await asyncio.to_thread(_arguments_details, work)
         for (row, _, _), detail in zip(calls, details, strict=True):
