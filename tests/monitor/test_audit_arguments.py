@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from mcp_console.backend.db.models import AuditEvent
+from mcp_console.backend.db.models import AuditEvent, ServiceDeployment
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.monitor.audit_arguments import MAX_DEPTH, redacted
@@ -276,6 +276,37 @@ async def test_a_change_written_alone_applies_to_the_calls_of_later_batches(
         )
     assert rows["first"]["arguments_sha256"] == canonical_sha256({"a": 1})
     assert rows["second"]["arguments"] == {"a": 2}
+
+
+async def test_a_change_made_by_another_console_applies_from_the_next_batch(
+    backend: Runtime,
+) -> None:
+    admin = admin_of(backend)
+    await deployed(backend, "calc")
+    recorder = AuditRecorder(backend.sessions, DeploymentSecrets(backend.settings))
+    deployment_id = (await backend.deployments.get(admin, "calc")).id
+
+    recorder.record(call("first", body({"a": 1}), deployment_id))
+    await recorder.flush()
+    # Another console on the same database: the row changes, no event reaches this one.
+    async with backend.sessions.begin() as session:
+        await session.execute(
+            update(ServiceDeployment)
+            .where(ServiceDeployment.id == deployment_id)
+            .values(audit_arguments="none")
+        )
+    recorder.record(call("second", body({"a": 2}), deployment_id))
+    await recorder.flush()
+
+    async with backend.sessions() as session:
+        found = await session.execute(
+            select(AuditEvent.target, AuditEvent.detail).where(
+                AuditEvent.target.in_(["first", "second"])
+            )
+        )
+        rows: dict[str, dict[str, Any]] = dict(found.all())
+    assert rows["first"]["arguments_sha256"] == canonical_sha256({"a": 1})
+    assert set(rows["second"]) == CALL_FIELDS
 
 
 def test_a_redacted_copy_is_bounded_and_masks_secrets_wherever_they_are() -> None:

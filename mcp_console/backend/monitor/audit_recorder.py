@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -148,8 +148,9 @@ class AuditRecorder:
 
     A tool call's arguments are kept as its deployment's ``audit_arguments`` policy says
     (``audit_arguments.arguments_detail``), worked out here, never on the request path.
-    Each deployment's policy is read once, with its name; a change to it then arrives as an
-    event among the calls, so each call is kept under the policy in force when it finished.
+    Each batch reads the policies of the deployments its calls went to (in the one query
+    that looks up names); a change made here also arrives as an event among the calls, so
+    each call is kept under the policy in force when it finished.
 
     Args:
         sessions: the database.
@@ -168,7 +169,7 @@ class AuditRecorder:
         # Names never change and deployments never change owner: each is looked up once.
         self._users: dict[int, str] = {}
         self._deployments: dict[int, tuple[str, int]] = {}
-        # Policies change, but only through events that pass through the batches.
+        # Read again with each batch of calls; moved on by the change events in between.
         self._policies: dict[int, str] = {}
         self.dropped = 0
 
@@ -252,7 +253,9 @@ class AuditRecorder:
                 pending.append(row)
             else:
                 pending.append(item)
-        await self._learn(session, pending)
+        await self._learn(
+            session, pending, {r.deployment_id or 0 for r in pending if id(r) in bodies}
+        )
         # Always: a batch of policy changes alone must still move the policies on.
         await self._add_arguments(session, pending, bodies)
         rows = []
@@ -279,8 +282,11 @@ class AuditRecorder:
             )
         return rows
 
-    async def _learn(self, session: AsyncSession, rows: Iterable[_Pending]) -> None:
-        """Look up the names of users and deployments not yet known."""
+    async def _learn(
+        self, session: AsyncSession, rows: Iterable[_Pending], called: Set[int] = frozenset()
+    ) -> None:
+        """Look up the names of users and deployments not yet known, and the argument policy
+        of the deployments ``called`` (another console on the database may have changed it)."""
         rows = list(rows)
         users = {r.user_id for r in rows if r.actor is None and r.user_id is not None}
         users -= self._users.keys()
@@ -288,7 +294,7 @@ class AuditRecorder:
             found = await session.execute(select(User.id, User.name).where(User.id.in_(users)))
             self._users.update({int(i): str(n) for i, n in found.all()})
         deployments = {r.deployment_id for r in rows if r.deployment_id is not None}
-        deployments -= self._deployments.keys()
+        deployments = (deployments - self._deployments.keys()) | called
         if deployments:
             found_d = await session.execute(
                 select(
