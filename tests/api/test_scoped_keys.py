@@ -12,7 +12,8 @@ from tests.api.conftest import Api
 from tests.api.live import auth, error_of, example_url
 from tests.deploy.catalogs import process_version, publish
 
-# What a scoped key may reach: its deployments (and their live figures), catalog reads, /me.
+# What a scoped key may reach: its deployments (and their live figures), catalog reads
+# (prices among them), its deployments' usage, /me.
 OPTED_IN = {
     ("get", "/api/v1/me"),
     ("get", "/api/v1/me/services"),
@@ -24,6 +25,8 @@ OPTED_IN = {
     ("get", "/api/v1/categories"),
     ("get", "/api/v1/tags"),
     ("get", "/api/v1/featured"),
+    ("get", "/api/v1/billing/prices/{name}"),
+    ("get", "/api/v1/billing/usage"),
     ("get", "/api/v1/logs"),
     ("get", "/api/v1/logs/export"),
     ("get", "/api/v1/deployments"),
