@@ -21,7 +21,7 @@ from mcp_console.backend.db.models import McpService, User
 OUR_TABLES = frozenset(Base.metadata.tables)
 # Columns added to a table after the revision an older-schema test writes at.
 LATER_COLUMNS = {
-    "service_deployments": ("image_digests", "pass_env", "drift"),
+    "service_deployments": ("image_digests", "pass_env", "drift", "audit_arguments"),
     "service_versions": ("session_mode", "pass_env"),
 }
 
