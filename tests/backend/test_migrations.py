@@ -263,7 +263,7 @@ async def test_versions_and_deployments_pass_no_host_variable_until_asked(
                 *(
                     column._copy()
                     for column in Base.metadata.tables["service_deployments"].columns
-                    if column.name not in ("pass_env", "drift")
+                    if column.name not in ("pass_env", "drift", "audit_arguments")
                 ),
             )
             await session.execute(
