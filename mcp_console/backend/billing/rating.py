@@ -9,9 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from mcp_console.backend.billing.money import ZERO
+from mcp_console.backend.gateway.records import TOOLS_CALL
 from mcp_console.schemas.catalog import PriceModel
-
-TOOLS_CALL = "tools/call"
 
 
 @dataclass(frozen=True, slots=True)

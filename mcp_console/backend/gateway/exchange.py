@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from mcp_console.backend.gateway.records import CLIENT_CLOSED, Meter, RequestRecord
+from mcp_console.backend.gateway.records import CLIENT_CLOSED, TOOLS_CALL, Meter, RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ TOOL_HELD = -32016  # 200: a tool whose changed definition awaits an operator's 
 INVALID_REQUEST = -32600  # 400/404/413: missing or unknown session, body too large
 PARSE_ERROR = -32700
 INTERNAL_ERROR = -32603
-# The one method whose body is kept on the meter record (for the audit trail).
-_TOOLS_CALL = "tools/call"
 # Seconds a request runs before the gateway starts watching for its client to leave.
 WATCH_DELAY = 0.02
 
@@ -388,7 +386,7 @@ class Exchange:
             session_id=self.values[_SESSION],
             # A reference to the bytes already read (no copy, no parse): only the audit
             # trail reads it, off the request path.
-            body=self.body if self.method == _TOOLS_CALL else None,
+            body=self.body if self.method == TOOLS_CALL else None,
         )
         try:
             meter.record(record)

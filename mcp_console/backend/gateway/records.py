@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 CLIENT_CLOSED = 499  # nginx's status for "the client went away before the response"
 NO_STREAM = 405  # a server's answer to a GET when it offers no standalone stream
+TOOLS_CALL = "tools/call"  # the method whose tool name (and body) a record carries
 
 
 @dataclass(slots=True)

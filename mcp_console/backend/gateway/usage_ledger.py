@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_console.backend.db.models import ServiceUsage
 from mcp_console.backend.db.models_billing import ALL_TOOLS, UsageHour
-from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord
 
 PriceLookup = Callable[[int], Decimal]
 """The price of one request to a deployment; called on the request path, so a dict lookup."""
@@ -135,7 +135,7 @@ class UsageLedger:
         usage.requests += 1
         usage.latency_us += round(record.latency_ms * 1000)
         usage.transfer_bytes += record.bytes_in + record.bytes_out
-        tool = record.tool_name if record.method == "tools/call" and record.tool_name else ""
+        tool = record.tool_name if record.method == TOOLS_CALL and record.tool_name else ""
         call = CallKey(int(record.at // SECONDS_PER_HOUR), record.method, tool[:TOOL_NAME_MAX])
         counts = usage.calls.get(call)
         if counts is None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.models import AuditEvent, ServiceDeployment, User
 from mcp_console.backend.deploy.secretstore import DeploymentSecrets
-from mcp_console.backend.gateway.records import RequestRecord, is_error
+from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord, is_error
 from mcp_console.backend.monitor.audit_arguments import arguments_detail
 from mcp_console.schemas.audit import AUDIT_POLICY_EVENT, TOOL_CALL, AuditArguments
 from mcp_console.schemas.errors import Unavailable
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 CONTROLLER = "controller"
 CONSOLE = "console"
 ANONYMOUS = "anonymous"  # a tool call refused before its caller was known
-TOOLS_CALL = "tools/call"
 # Beyond this many rows waiting (the database is down), the oldest are dropped, counted.
 MAX_PENDING = 100_000
 # How long a first event waits for others to join its batch (tool calls come in bursts).
@@ -95,6 +94,8 @@ class _Pending:
     deployment: str | None
     owner_id: int | None
     detail: dict[str, Any] = field(default_factory=dict)
+    call: bool = False  # a tool call, whose arguments the deployment's policy decides on
+    body: bytes | None = None  # a call's request body, as the gateway kept it
 
 
 def change_row(event: dict[str, Any], at: datetime) -> _Pending | None:
@@ -244,20 +245,10 @@ class AuditRecorder:
     async def _rows(
         self, session: AsyncSession, batch: list[_Pending | RequestRecord]
     ) -> list[dict[str, Any]]:
-        pending: list[_Pending] = []
-        bodies: dict[int, bytes | None] = {}  # id() of a call's row → its request body
-        for item in batch:
-            if isinstance(item, RequestRecord):
-                row = _call_row(item)
-                bodies[id(row)] = item.body
-                pending.append(row)
-            else:
-                pending.append(item)
-        await self._learn(
-            session, pending, {r.deployment_id or 0 for r in pending if id(r) in bodies}
-        )
+        pending = [_call_row(item) if isinstance(item, RequestRecord) else item for item in batch]
+        await self._learn(session, pending, {r.deployment_id or 0 for r in pending if r.call})
         # Always: a batch of policy changes alone must still move the policies on.
-        await self._add_arguments(session, pending, bodies)
+        await self._add_arguments(session, pending)
         rows = []
         for row in pending:
             known = self._deployments.get(row.deployment_id or 0)
@@ -308,9 +299,7 @@ class AuditRecorder:
                 self._deployments[int(i)] = (str(n), int(o))
                 self._policies[int(i)] = str(policy)
 
-    async def _add_arguments(
-        self, session: AsyncSession, pending: list[_Pending], bodies: dict[int, bytes | None]
-    ) -> None:
+    async def _add_arguments(self, session: AsyncSession, pending: list[_Pending]) -> None:
         """Add each call's arguments to its detail, under the policy in force when it was
         made: the batch is walked in order, its policy changes applied as they come."""
         # Before a deployment's first change in this batch, the policy that change replaced
@@ -327,8 +316,8 @@ class AuditRecorder:
             d = row.deployment_id or 0
             if row.kind == AUDIT_POLICY_EVENT:
                 policies[d] = str(row.detail.get("policy", AuditArguments.DIGEST))
-            elif id(row) in bodies:
-                calls.append((row, bodies[id(row)], policies.get(d, AuditArguments.DIGEST)))
+            elif row.call:
+                calls.append((row, row.body, policies.get(d, AuditArguments.DIGEST)))
         self._policies.update(policies)
         masks: dict[int, tuple[str, ...] | None] = {}
         work: list[tuple[bytes | None, str, tuple[str, ...]]] = []
@@ -391,4 +380,6 @@ def _call_row(record: RequestRecord) -> _Pending:
             "status": record.status,
             "latency_ms": round(record.latency_ms, 3),
         },
+        call=True,
+        body=record.body,
     )

@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mcp_console.backend.db.models_history import TRAFFIC_SUMS, Grain
-from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord
 from mcp_console.backend.monitor.latency_histogram import bucket_of
 from mcp_console.backend.monitor.request_outcome import ErrorKind, error_kind
 
 # The finest tier: the width (seconds) of the buckets the recorder counts into.
 RAW_TIER = 10
-TOOL_CALL = "tools/call"
 TOOL_LENGTH = 200  # as the column holds it
 
 # Positions in a traffic row (the order of TRAFFIC_SUMS).
@@ -116,7 +115,7 @@ class HistoryRecorder:
     def record(self, record: RequestRecord) -> None:
         """Count one finished request."""
         bucket = bucket_start(record.at + record.latency_ms / 1000)
-        tool = ((record.tool_name or "") if record.method == TOOL_CALL else "")[:TOOL_LENGTH]
+        tool = ((record.tool_name or "") if record.method == TOOLS_CALL else "")[:TOOL_LENGTH]
         deployment, instance, user = (
             record.deployment_id,
             record.instance_id or "",

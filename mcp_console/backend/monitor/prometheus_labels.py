@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_console.backend.gateway.records import RequestRecord, is_error
+from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord, is_error
 from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 
 # The rule, in one place. Clients choose methods, tool names and (through the servers they
@@ -27,7 +27,6 @@ from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstanc
 OTHER = "_OTHER"  # the OpenTelemetry conventions' value for "none of the known ones"
 MAX_TOOLS = 100
 MAX_NAME_LENGTH = 128  # MCP's own limit on a tool name
-TOOLS_CALL = "tools/call"
 
 MCP_METHODS = frozenset(
     {

@@ -16,11 +16,10 @@ from prometheus_client import (
 )
 
 from mcp_console.backend.gateway.core import Gateway
-from mcp_console.backend.gateway.records import RequestRecord
+from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord
 from mcp_console.backend.monitor.prometheus_gateway_state import GatewayState
 from mcp_console.backend.monitor.prometheus_instances import InstanceFigures
 from mcp_console.backend.monitor.prometheus_labels import (
-    TOOLS_CALL,
     ToolNames,
     deployment_label,
     error_label,
