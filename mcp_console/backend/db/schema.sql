@@ -188,8 +188,8 @@ CREATE TABLE "service_instances" (
 	next_restart_at DATETIME, 
 	updated_at DATETIME NOT NULL, image_digest VARCHAR(500), 
 	CONSTRAINT pk_service_instances PRIMARY KEY (id), 
-	CONSTRAINT fk_service_instances_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id), 
 	CONSTRAINT fk_service_instances_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_service_instances_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id), 
 	CONSTRAINT uq_service_instances_name UNIQUE (name)
 );
 CREATE TABLE request_log (
@@ -472,6 +472,44 @@ CREATE TABLE service_usage_hours (
 	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
 	CONSTRAINT uq_service_usage_hours_deployment_id_user_id_hour_method_tool UNIQUE (deployment_id, user_id, hour, method, tool)
 );
+CREATE TABLE invoices (
+	id VARCHAR(40) NOT NULL, 
+	month VARCHAR(7) NOT NULL, 
+	subject_kind VARCHAR(8) NOT NULL, 
+	subject_id INTEGER NOT NULL, 
+	subject_name VARCHAR(200) NOT NULL, 
+	currency VARCHAR(3) NOT NULL, 
+	requests BIGINT NOT NULL, 
+	subtotal NUMERIC(20, 4) NOT NULL, 
+	tax NUMERIC(20, 4) NOT NULL, 
+	total NUMERIC(20, 4) NOT NULL, 
+	issued_at DATETIME NOT NULL, 
+	CONSTRAINT pk_invoices PRIMARY KEY (id), 
+	CONSTRAINT ck_invoices_subject_kind CHECK (subject_kind IN ('user', 'team')), 
+	CONSTRAINT uq_invoices_month_subject_kind_subject_id UNIQUE (month, subject_kind, subject_id)
+);
+CREATE TABLE invoice_lines (
+	invoice_id VARCHAR(40) NOT NULL, 
+	position INTEGER NOT NULL, 
+	deployment VARCHAR(300) NOT NULL, 
+	service VARCHAR(200) NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	price_model VARCHAR(16) NOT NULL, 
+	unit_price NUMERIC(20, 10) NOT NULL, 
+	requests BIGINT NOT NULL, 
+	errors BIGINT NOT NULL, 
+	free_requests BIGINT NOT NULL, 
+	charged BIGINT NOT NULL, 
+	amount NUMERIC(20, 4) NOT NULL, 
+	CONSTRAINT pk_invoice_lines PRIMARY KEY (invoice_id, position), 
+	CONSTRAINT fk_invoice_lines_invoice_id_invoices FOREIGN KEY(invoice_id) REFERENCES invoices (id) ON DELETE CASCADE
+);
+CREATE TABLE billing_month_closes (
+	month VARCHAR(7) NOT NULL, 
+	closed_at DATETIME NOT NULL, 
+	invoices INTEGER NOT NULL, 
+	CONSTRAINT pk_billing_month_closes PRIMARY KEY (month)
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -512,6 +550,7 @@ CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
 CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, approved_at);
 CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
 CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
+CREATE INDEX ix_invoices_subject ON invoices (subject_kind, subject_id);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -543,4 +582,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0017');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0018');
