@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # deployments, monitoring and the gateway need loads after them, on a thread, so that a
 # console sharing this loop keeps drawing while it does.
 SERVICE_MODULES = (
+    "mcp_console.backend.billing.revenue",
     "mcp_console.backend.billing.usage",
     "mcp_console.backend.deploy.controller",
     "mcp_console.backend.deploy.driver_registry",
@@ -82,6 +83,7 @@ BACKGROUND_MODULES = (
 
 if TYPE_CHECKING:
     from mcp_console.backend.billing.prices import PriceService
+    from mcp_console.backend.billing.revenue import RevenueService
     from mcp_console.backend.billing.usage import UsageService
     from mcp_console.backend.bridge.access_watch import AccessWatch
     from mcp_console.backend.bridge.load import GatewayLoad
@@ -218,6 +220,7 @@ class Runtime:
         """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""
         await import_modules(SERVICE_MODULES)
         from mcp_console.backend.billing.prices import PriceService
+        from mcp_console.backend.billing.revenue import RevenueService
         from mcp_console.backend.billing.usage import UsageService
         from mcp_console.backend.deploy.controller import Controller
         from mcp_console.backend.deploy.driver_registry import Drivers
@@ -331,6 +334,7 @@ class Runtime:
         # Billing reads what the meter wrote (flushed first, so a reader sees their calls).
         self.prices: PriceService = PriceService(self.sessions, self.settings.billing.currency)
         self.usage: UsageService = UsageService(self.sessions, self.prices, self._flush_meter)
+        self.revenue: RevenueService = RevenueService(self.sessions, self.prices, self._flush_meter)
 
     async def start_background(self) -> None:
         """Start the gateway, the deployment controller and the scheduler of its passes.

@@ -36,7 +36,9 @@ async def _nothing_to_flush() -> None:
 
 
 @dataclass(slots=True)
-class _Sum:
+class Tally:
+    """Rated calls added up: counts, and their cost exact until a row is made of it."""
+
     service: str | None = None
     requests: int = 0
     errors: int = 0
@@ -112,7 +114,7 @@ class UsageService:
         async with self._sessions() as session:
             users = await _readable_users(session, actor, query)
             # The allowance of a month counts its calls from the month's start.
-            calls = await _calls(session, users, month_start(first), last)
+            calls = await metered_calls(session, month_start(first), last, users=users)
             timelines = await self._prices.timelines(session, {c.service_id for c in calls})
             rated = [
                 r
@@ -121,8 +123,8 @@ class UsageService:
             ]
             names = await _names(session, rated, query.by)
         team = query.team.strip() if query.team and query.by is UsageBreakdown.TEAM else None
-        groups: dict[tuple[str, str], _Sum] = {}
-        total = _Sum()
+        groups: dict[tuple[str, str], Tally] = {}
+        total = Tally()
         for r in rated:
             total.add(r)
             for key in _keys(r, query.by, names):
@@ -130,7 +132,7 @@ class UsageService:
                     continue
                 group = groups.get(key)
                 if group is None:
-                    group = groups[key] = _Sum(service=key[0] or None)
+                    group = groups[key] = Tally(service=key[0] or None)
                 group.add(r)
         currency = self._prices.currency
         return UsageReport(
@@ -213,9 +215,16 @@ async def _readable_users(
     return readable
 
 
-async def _calls(
-    session: AsyncSession, users: Collection[int] | None, first: datetime, last: datetime
+async def metered_calls(
+    session: AsyncSession,
+    first: datetime,
+    last: datetime,
+    *,
+    users: Collection[int] | None = None,
+    services: Collection[int] | None = None,
 ) -> list[MeteredCalls]:
+    """The meter's rows of the hours ``[first, last)``, of ``users``' calls and to ``services``'
+    deployments (``None``: everyone's, every service's)."""
     stmt = (
         select(
             UsageHour.deployment_id,
@@ -234,6 +243,10 @@ async def _calls(
         if not users:
             return []
         stmt = stmt.where(UsageHour.user_id.in_(sorted(users)))
+    if services is not None:
+        if not services:
+            return []
+        stmt = stmt.where(ServiceDeployment.service_id.in_(sorted(services)))
     return [MeteredCalls(*row) for row in await session.execute(stmt)]
 
 
