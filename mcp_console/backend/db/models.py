@@ -27,6 +27,7 @@ from mcp_console.backend.db.models_billing import ServicePrice  # noqa: F401  (i
 from mcp_console.backend.db.models_drift import DefinitionBaseline  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_history import metrics_traffic  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_invoices import Invoice  # noqa: F401  (its tables)
+from mcp_console.backend.db.models_metering import UsageJournal  # noqa: F401  (its tables)
 
 
 class User(Base):

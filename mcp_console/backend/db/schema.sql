@@ -188,8 +188,8 @@ CREATE TABLE "service_instances" (
 	next_restart_at DATETIME, 
 	updated_at DATETIME NOT NULL, image_digest VARCHAR(500), 
 	CONSTRAINT pk_service_instances PRIMARY KEY (id), 
-	CONSTRAINT fk_service_instances_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_service_instances_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id), 
+	CONSTRAINT fk_service_instances_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
 	CONSTRAINT uq_service_instances_name UNIQUE (name)
 );
 CREATE TABLE request_log (
@@ -458,20 +458,6 @@ CREATE TABLE service_prices (
 	CONSTRAINT fk_service_prices_set_by_users FOREIGN KEY(set_by) REFERENCES users (id) ON DELETE SET NULL, 
 	CONSTRAINT uq_service_prices_service_id_tool_effective_from UNIQUE (service_id, tool, effective_from)
 );
-CREATE TABLE service_usage_hours (
-	id INTEGER NOT NULL, 
-	deployment_id INTEGER NOT NULL, 
-	user_id INTEGER NOT NULL, 
-	hour DATETIME NOT NULL, 
-	method VARCHAR(64) NOT NULL, 
-	tool VARCHAR(200) NOT NULL, 
-	request_count BIGINT NOT NULL, 
-	error_count BIGINT NOT NULL, 
-	CONSTRAINT pk_service_usage_hours PRIMARY KEY (id), 
-	CONSTRAINT fk_service_usage_hours_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
-	CONSTRAINT uq_service_usage_hours_deployment_id_user_id_hour_method_tool UNIQUE (deployment_id, user_id, hour, method, tool)
-);
 CREATE TABLE invoices (
 	id VARCHAR(40) NOT NULL, 
 	month VARCHAR(7) NOT NULL, 
@@ -509,6 +495,49 @@ CREATE TABLE billing_month_closes (
 	closed_at DATETIME NOT NULL, 
 	invoices INTEGER NOT NULL, 
 	CONSTRAINT pk_billing_month_closes PRIMARY KEY (month)
+);
+CREATE TABLE "service_usage_hours" (
+	id INTEGER NOT NULL, 
+	deployment_id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	hour DATETIME NOT NULL, 
+	method VARCHAR(64) NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	request_count BIGINT NOT NULL, 
+	error_count BIGINT NOT NULL, 
+	key_id INTEGER DEFAULT '0' NOT NULL, 
+	CONSTRAINT pk_service_usage_hours PRIMARY KEY (id), 
+	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+	CONSTRAINT fk_service_usage_hours_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_service_usage_hours_deployment_id_user_id_hour_method_tool_key_id UNIQUE (deployment_id, user_id, hour, method, tool, key_id)
+);
+CREATE TABLE quotas (
+	id INTEGER NOT NULL, 
+	scope VARCHAR(16) NOT NULL, 
+	subject_id INTEGER NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	period VARCHAR(16) NOT NULL, 
+	allowed NUMERIC(20, 10) NOT NULL, 
+	tool VARCHAR(200) NOT NULL, 
+	created_by INTEGER, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_quotas PRIMARY KEY (id), 
+	CONSTRAINT ck_quotas_scope CHECK (scope IN ('user', 'team', 'key', 'deployment')), 
+	CONSTRAINT ck_quotas_kind CHECK (kind IN ('requests', 'spend', 'rate')), 
+	CONSTRAINT ck_quotas_period CHECK (period IN ('second', 'day', 'month')), 
+	CONSTRAINT ck_quotas_allowed CHECK (allowed > 0), 
+	CONSTRAINT fk_quotas_created_by_users FOREIGN KEY(created_by) REFERENCES users (id) ON DELETE SET NULL, 
+	CONSTRAINT uq_quotas_scope_subject_id_kind_period_tool UNIQUE (scope, subject_id, kind, period, tool)
+);
+CREATE TABLE usage_journals (
+	epoch VARCHAR(32) NOT NULL, 
+	started_at DATETIME NOT NULL, 
+	written_requests BIGINT NOT NULL, 
+	written_errors BIGINT NOT NULL, 
+	recovered_at DATETIME, 
+	lost_requests BIGINT NOT NULL, 
+	lost_errors BIGINT NOT NULL, 
+	CONSTRAINT pk_usage_journals PRIMARY KEY (epoch)
 );
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
@@ -548,9 +577,9 @@ CREATE INDEX ix_audit_events_user_at ON audit_events (user_id, at);
 CREATE INDEX ix_audit_events_owner_at ON audit_events (owner_id, at);
 CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
 CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, approved_at);
-CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
-CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
 CREATE INDEX ix_invoices_subject ON invoices (subject_kind, subject_id);
+CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
+CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -582,4 +611,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0018');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0020');
