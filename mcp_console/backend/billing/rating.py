@@ -26,7 +26,8 @@ class Price:
 
 @dataclass(frozen=True, slots=True)
 class MeteredCalls:
-    """One row the meter wrote: a user's calls to a deployment in one hour, method and tool."""
+    """One row the meter wrote: a user's calls to a deployment in one hour, method, tool
+    and key."""
 
     deployment_id: int
     service_id: int
@@ -36,6 +37,7 @@ class MeteredCalls:
     tool: str
     requests: int
     errors: int
+    key_id: int = 0  # the API key they were made with (0: none known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The tables of billing: prices over time, and hourly billable calls per tool."""
+"""The tables of billing: prices over time, hourly billable calls per tool, and quotas."""
 
 from __future__ import annotations
 
@@ -67,11 +67,42 @@ class UsageHour(Base):
     method: Mapped[str] = mapped_column(String(64))
     # The tool of a tools/call; ALL_TOOLS for the other methods.
     tool: Mapped[str] = mapped_column(String(200), default=ALL_TOOLS)
+    # The API key of the calls (``api_keys.id``, kept after the key is gone; 0: none).
+    key_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     request_count: Mapped[int] = mapped_column(BigInteger, default=0)
     error_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
-        UniqueConstraint("deployment_id", "user_id", "hour", "method", "tool"),
+        UniqueConstraint("deployment_id", "user_id", "hour", "method", "tool", "key_id"),
         Index("ix_service_usage_hours_user_hour", "user_id", "hour"),
         Index("ix_service_usage_hours_hour", "hour"),
+    )
+
+
+class Quota(Base):
+    """A limit on billable calls: requests per day or month, spend per month, or calls
+    per second per tool, of a user, a team, an API key or a deployment."""
+
+    __tablename__ = "quotas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    # The user's, team's, key's or deployment's id (the row stays, unused, if it goes).
+    subject_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))
+    allowed: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    # A rate limit's tool (ALL_TOOLS: each tool on its own); ALL_TOOLS for the others.
+    tool: Mapped[str] = mapped_column(String(200), default=ALL_TOOLS)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "subject_id", "kind", "period", "tool"),
+        CheckConstraint("scope IN ('user', 'team', 'key', 'deployment')", name="scope"),
+        CheckConstraint("kind IN ('requests', 'spend', 'rate')", name="kind"),
+        CheckConstraint("period IN ('second', 'day', 'month')", name="period"),
+        CheckConstraint("allowed > 0", name="allowed"),
     )

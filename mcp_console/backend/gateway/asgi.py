@@ -31,6 +31,7 @@ from mcp_console.backend.gateway.exchange import (
     ClientGone,
     Exchange,
 )
+from mcp_console.backend.gateway.quota import QuotaRefusal
 from mcp_console.backend.gateway.routing import DeploymentRoute, InstanceLimit
 from mcp_console.backend.gateway.sessions import GatewaySession
 from mcp_console.backend.gateway.stdio_mux import MuxClosed
@@ -54,9 +55,10 @@ class McpEndpoint:
     """The ASGI handler behind every deployment's endpoint.
 
     In order: the Host header (403), the deployment (404), the browser's Origin (403),
-    the API key (401), the caller's right to this deployment (403), the key's rate and
-    the caller's quota (429), the body's size (413); then the request goes to the
-    session's instance, or to a balanced one, over HTTP or through a stdio multiplexer.
+    the API key (401), the caller's right to this deployment (403), the key's rate (429),
+    the body's size (413), a held-back tool, the caller's quotas for a billable call (429);
+    then the request goes to the session's instance, or to a balanced one, over HTTP or
+    through a stdio multiplexer.
     """
 
     def __init__(self, gateway: Gateway) -> None:
@@ -72,7 +74,7 @@ class McpEndpoint:
     ) -> None:
         """Serve one request to the endpoint of ``owner/name``."""
         gw = self.gw
-        ex = Exchange(scope, receive, send)
+        ex = Exchange(scope, receive, send, gw.settle)
         host = ex.host
         if host is None or not gw.host_allowed(host):
             # Before anything else, key or not: a page served under a rebinding DNS name
@@ -117,7 +119,7 @@ class McpEndpoint:
             if not ex.status:
                 await ex.reply_error(500, INTERNAL_ERROR, "the gateway failed; see its log")
         finally:
-            ex.finish(gw.meter)
+            ex.finish(gw.meter, gw.quota)
 
     async def _known_caller(self, ex: Exchange) -> bool:
         """Whether the request carries a valid key; if not, it has been answered 401."""
@@ -167,7 +169,7 @@ class McpEndpoint:
             logger.warning("cannot check an API key: %r", exc)
             await ex.reply_error(503, UNAVAILABLE, "the gateway cannot check API keys right now")
             return
-        user_id = ex.user_id = principal.user_id
+        ex.user_id = principal.user_id
         ex.key_id = principal.key_id
         if not route.may_call(principal):
             why = (
@@ -185,10 +187,6 @@ class McpEndpoint:
                 "Too many requests for this API key",
                 headers=((b"retry-after", str(max(1, math.ceil(wait))).encode()),),
             )
-            return
-        refusal = gw.quota.check(user_id, route.deployment_id)
-        if refusal is not None:
-            await ex.reply_error(429, QUOTA_EXCEEDED, f"Quota exceeded: {refusal}")
             return
         if ex.http_method not in _METHODS:
             await ex.reply_empty(405, _ALLOW)
@@ -215,6 +213,8 @@ class McpEndpoint:
         ex.modern = version is not None and version not in _HANDSHAKE_VERSIONS
         _note_method(ex)
         if held and await held_back(ex, route, held):
+            return
+        if ex.metered and not await _reserved(gw, ex):
             return
         per_session = route.session_mode == "per-session"
         # A 2026-07-28 request carries no session to keep apart: the replicas of a per-session
@@ -257,6 +257,8 @@ class McpEndpoint:
         _note_method(ex)
         if held and await held_back(ex, route, held):
             return
+        if ex.metered and not await _reserved(gw, ex):
+            return
         stream = ex.http_method == "GET"
         gw.sessions.begin(session, ex, stream=stream)
         try:
@@ -291,10 +293,7 @@ class McpEndpoint:
         if gw.at_capacity():
             await ex.reply_error(503, UNAVAILABLE, "the gateway holds too many sessions")
             return
-        message: Any = ex.message
-        request_id = message.get("id") if isinstance(message, dict) else None
-        if not isinstance(request_id, str | int):
-            request_id = None
+        request_id = ex.request_id
         try:
             session = await gw.open_dedicated(route, ex.user_id or 0, ex.key_id)
         except InstanceLimit as exc:
@@ -367,6 +366,26 @@ async def _ended_by_gateway(ex: Exchange) -> None:
     elif not ex.done:
         # A stream already under way (the GET stream, an SSE reply) simply ends.
         await ex.write(b"", more=False)
+
+
+async def _reserved(gw: Gateway, ex: Exchange) -> bool:
+    """Take the call's quota reservation; ``False`` when a limit refused it (answered 429,
+    with what an agent needs to act on it, and never billed)."""
+    try:
+        ex.hold = gw.quota.reserve(
+            ex.user_id or 0, ex.key_id, ex.deployment_id, ex.method, ex.tool_name
+        )
+    except QuotaRefusal as refusal:
+        await ex.reply_error(
+            429,
+            QUOTA_EXCEEDED,
+            refusal.message,
+            data=refusal.data,
+            request_id=ex.request_id,
+            headers=((b"retry-after", str(refusal.retry_after).encode()),),
+        )
+        return False
+    return True
 
 
 def _note_method(ex: Exchange) -> None:

@@ -1,11 +1,10 @@
-"""Gateway authentication: Bearer API keys to principals (cached), per-key rate limits, quotas."""
+"""Gateway authentication: Bearer API keys to principals (cached) and per-key rate limits."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 from mcp_console.schemas.errors import Unauthorized
 from mcp_console.schemas.users import Principal
@@ -16,25 +15,6 @@ DEFAULT_MAX_ENTRIES = 10_000
 _BEARER = b"bearer "
 
 Authenticate = Callable[[str], Awaitable[Principal]]
-
-
-class QuotaCheck(Protocol):
-    """Billing's say on each request, asked after authentication and before any upstream.
-
-    Called on the request path: it must answer from memory (no I/O, no awaiting).
-    """
-
-    def check(self, user_id: int, deployment_id: int) -> str | None:
-        """``None`` to let the request through, else why it is refused (shown to the client)."""
-        ...
-
-
-class NoQuota:
-    """The QuotaCheck used until billing provides one: everything passes."""
-
-    def check(self, user_id: int, deployment_id: int) -> str | None:
-        """Let the request through."""
-        return None
 
 
 def bearer_key(header: bytes | None) -> str | None:

@@ -13,11 +13,12 @@ from typing import Any
 
 from mcp_console.backend.gateway import upstream_stdio
 from mcp_console.backend.gateway.allow_list import AllowList
-from mcp_console.backend.gateway.auth import Authenticate, KeyAuthenticator, NoQuota, QuotaCheck
+from mcp_console.backend.gateway.auth import Authenticate, KeyAuthenticator
 from mcp_console.backend.gateway.balancer import LoadBalancer
-from mcp_console.backend.gateway.exchange import Exchange
+from mcp_console.backend.gateway.exchange import Exchange, Settle
 from mcp_console.backend.gateway.httpclient import UpstreamError
 from mcp_console.backend.gateway.httppool import UpstreamPool
+from mcp_console.backend.gateway.quota import NoQuota, QuotaCheck
 from mcp_console.backend.gateway.records import Meter, NullMeter
 from mcp_console.backend.gateway.routing import (
     DeploymentRoute,
@@ -106,8 +107,10 @@ class Gateway:
         authenticate: API key to principal (``UserService.authenticate``).
         config: limits and timeouts.
         meter: receives a record per request.
-        quota: asked before each request goes upstream.
+        quota: reserves what each billable call may use before it goes upstream.
         instance_provider: starts instances for per-session deployments.
+        settle: durable metering: each request's record before its reply ends, returning
+            once its usage is written (``None``: the meter is told afterwards).
     """
 
     def __init__(
@@ -118,8 +121,10 @@ class Gateway:
         meter: Meter | None = None,
         quota: QuotaCheck | None = None,
         instance_provider: InstanceProvider | None = None,
+        settle: Settle | None = None,
     ) -> None:
         self.config = config or GatewayConfig()
+        self.settle = settle
         self.meter: Meter = meter or NullMeter()
         self.quota: QuotaCheck = quota or NoQuota()
         self.instance_provider = instance_provider

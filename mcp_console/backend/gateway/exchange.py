@@ -7,11 +7,12 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from mcp_console.backend.gateway.quota import QuotaCheck
 from mcp_console.backend.gateway.records import CLIENT_CLOSED, TOOLS_CALL, Meter, RequestRecord
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,10 @@ def error_body(
     return json.dumps(reply, separators=(",", ":")).encode()
 
 
+Settle = Callable[[RequestRecord], Awaitable[None]]
+"""Durable metering: takes a request's record before its reply ends and returns once its
+usage is written (raising when it cannot be: the reply is then not sent)."""
+
 _UNPARSED: Any = object()
 
 
@@ -105,6 +110,7 @@ class Exchange:
         "error",
         "extra_headers",
         "headers",
+        "hold",
         "http_method",
         "instance_id",
         "key_id",
@@ -113,8 +119,10 @@ class Exchange:
         "method",
         "modern",
         "receive",
+        "recorded",
         "scope",
         "send_raw",
+        "settle",
         "started",
         "status",
         "tool_name",
@@ -122,7 +130,9 @@ class Exchange:
         "values",
     )
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, settle: Settle | None = None
+    ) -> None:
         self.scope = scope
         self.receive = receive
         self.send_raw = send
@@ -155,6 +165,11 @@ class Exchange:
         self.aborted = False
         # False for the console's own checks (they are not traffic to count or bill).
         self.metered = True
+        self.settle = settle
+        # The record already handed over by durable metering, before the reply ended.
+        self.recorded: RequestRecord | None = None
+        # What billing reserved for this call, settled when it is over.
+        self.hold: object | None = None
         # CORS exposure for browser clients; empty for everyone else.
         self.extra_headers: tuple[tuple[bytes, bytes], ...] = ()
         self._task: asyncio.Task[Any] | None = None
@@ -263,6 +278,13 @@ class Exchange:
             self.message_cache = message
         return message
 
+    @property
+    def request_id(self) -> str | int | None:
+        """The JSON-RPC id of the body's request (``None`` for none or a batch)."""
+        message = self.message if self.body else None
+        found = message.get("id") if isinstance(message, dict) else None
+        return found if isinstance(found, str | int) else None
+
     # --- disconnects -------------------------------------------------------------------
 
     def watch_disconnect(self) -> None:
@@ -326,6 +348,10 @@ class Exchange:
         self.bytes_out += len(data)
         if not more:
             self.done = True
+            if self.settle is not None and self.metered:
+                # Durable metering: the call's usage is written before its reply ends.
+                self.recorded = self.record()
+                await self.settle(self.recorded)
         message: Message = {"type": "http.response.body", "body": data, "more_body": more}
         await self.send_raw(message)
 
@@ -362,19 +388,37 @@ class Exchange:
 
     # --- metering ----------------------------------------------------------------------
 
-    def finish(self, meter: Meter) -> None:
-        """Hand the request's record to the meter (once, when it is over)."""
+    def finish(self, meter: Meter, quota: QuotaCheck) -> None:
+        """Hand the request's record to the meter and settle its quota hold (once, when it
+        is over)."""
         self.stop_watching()
         if not self.metered:
             return
+        record = self.recorded
+        if record is None:
+            record = self.record()
+            try:
+                meter.record(record)
+            except Exception:
+                # Metering must never fail a request that has been served.
+                logger.exception("the meter refused a request record")
+        if self.hold is not None:
+            try:
+                quota.settle(self.hold, record)
+            except Exception:
+                logger.exception("billing could not settle a quota hold")
+
+    def record(self) -> RequestRecord:
+        """What the meter is told of this request, as it stands."""
         status = self.status or CLIENT_CLOSED
         error = self.error
         if error is False and status >= 400 and status != CLIENT_CLOSED:
             error = True
-        record = RequestRecord(
+        return RequestRecord(
             deployment_id=self.deployment_id,
             instance_id=self.instance_id,
             user_id=self.user_id,
+            key_id=self.key_id,
             method=self.method,
             tool_name=self.tool_name,
             status=status,
@@ -388,8 +432,3 @@ class Exchange:
             # trail reads it, off the request path.
             body=self.body if self.method == TOOLS_CALL else None,
         )
-        try:
-            meter.record(record)
-        except Exception:
-            # Metering must never fail a request that has been served.
-            logger.exception("the meter refused a request record")

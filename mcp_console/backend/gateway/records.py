@@ -39,6 +39,8 @@ class RequestRecord:
         body: The request body as received, kept for a ``tools/call`` only (else ``None``)
             so that the audit trail can digest or redact its arguments; a reference, never
             parsed on the request path.
+        key_id: The API key the caller used (``api_keys.id``); ``None`` when authentication
+            failed.
     """
 
     deployment_id: int
@@ -54,6 +56,7 @@ class RequestRecord:
     at: float
     session_id: bytes | None = None
     body: bytes | None = None
+    key_id: int | None = None
 
 
 def is_error(record: RequestRecord) -> bool:

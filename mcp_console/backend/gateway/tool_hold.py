@@ -32,7 +32,6 @@ async def held_back(ex: Exchange, route: DeploymentRoute, held: frozenset[str]) 
         named = params.get("name") if isinstance(params, dict) else None
         for name in (ex.tool_name, named):
             if isinstance(name, str) and name in held:
-                request_id = body.get("id")
                 await ex.reply_error(
                     200,
                     TOOL_HELD,
@@ -42,7 +41,7 @@ async def held_back(ex: Exchange, route: DeploymentRoute, held: frozenset[str]) 
                     f"('mcp-console deploy drift {route.name}', then 'deploy approve') "
                     "before it can be called",
                     data={"tool": name, "reason": "definition-drift"},
-                    request_id=request_id if isinstance(request_id, str | int) else None,
+                    request_id=ex.request_id,
                 )
                 return True
     elif "tools/list" in methods:

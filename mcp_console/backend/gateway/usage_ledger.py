@@ -27,6 +27,8 @@ BILLABLE_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 BYTES_PER_MB = 1_000_000
 SECONDS_PER_DAY = 86400
 SECONDS_PER_HOUR = 3600
+# The key of calls made without one (the hourly rows' key_id then).
+NO_KEY = 0
 # The longest tool name kept per hour (a longer one is cut: its calls still count).
 TOOL_NAME_MAX = 200
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -54,11 +56,20 @@ class UsageKey(NamedTuple):
 
 
 class CallKey(NamedTuple):
-    """The calls of one hour, method and tool within a day's usage."""
+    """The calls of one hour, method, tool and API key within a day's usage."""
 
     hour: int  # hours since 1970-01-01T00:00Z
     method: str
     tool: str  # a tools/call's tool; ALL_TOOLS for other methods
+    key: int = NO_KEY  # the API key the calls were made with
+
+
+def billed(record: RequestRecord, methods: Collection[str] = BILLABLE_METHODS) -> bool:
+    """Whether a finished request is billable usage: a known caller, a billable method and
+    an instance that served it (a call the gateway refused itself is never billed)."""
+    return (
+        record.user_id is not None and record.instance_id is not None and record.method in methods
+    )
 
 
 @dataclass(slots=True)
@@ -102,7 +113,8 @@ UsageBatch = dict[UsageKey, DailyUsage]
 class UsageLedger:
     """Counts billable requests in memory until they are taken to be written.
 
-    A request counts when it has a user and a billable method; a failed one counts among
+    A request counts when it is ``billed``: a caller, a billable method, an instance that
+    served it; a failed one counts among
     ``errors`` and is not charged, so cost is the price per request times the successful
     requests. ``take()`` hands the pending usage over, ``restore()`` takes back what could
     not be written, and ``write()`` adds a batch to the ``service_usage`` rows.
@@ -124,11 +136,11 @@ class UsageLedger:
         self.dropped = 0
         """Requests discarded because their deployment or user was deleted before writing."""
 
-    def add(self, record: RequestRecord, error: bool) -> None:
-        """Count one finished request if it is billable: O(1), no I/O."""
-        if record.user_id is None or record.method not in self._billable:
-            return
-        key = UsageKey(record.deployment_id, record.user_id, int(record.at // SECONDS_PER_DAY))
+    def add(self, record: RequestRecord, error: bool) -> bool:
+        """Count one finished request if it is billable (say whether): O(1), no I/O."""
+        if not billed(record, self._billable):
+            return False
+        key = UsageKey(record.deployment_id, record.user_id or 0, int(record.at // SECONDS_PER_DAY))
         usage = self._pending.get(key)
         if usage is None:
             usage = self._pending[key] = DailyUsage()
@@ -136,7 +148,12 @@ class UsageLedger:
         usage.latency_us += round(record.latency_ms * 1000)
         usage.transfer_bytes += record.bytes_in + record.bytes_out
         tool = record.tool_name if record.method == TOOLS_CALL and record.tool_name else ""
-        call = CallKey(int(record.at // SECONDS_PER_HOUR), record.method, tool[:TOOL_NAME_MAX])
+        call = CallKey(
+            int(record.at // SECONDS_PER_HOUR),
+            record.method,
+            tool[:TOOL_NAME_MAX],
+            record.key_id or NO_KEY,
+        )
         counts = usage.calls.get(call)
         if counts is None:
             counts = usage.calls[call] = [0, 0]
@@ -146,6 +163,11 @@ class UsageLedger:
             counts[1] += 1
         else:
             usage.cost += self._prices(record.deployment_id)
+        return True
+
+    def pending_usage(self) -> Mapping[UsageKey, DailyUsage]:
+        """What is counted and not yet written (a view: read it without awaiting)."""
+        return self._pending
 
     @property
     def pending_requests(self) -> int:
@@ -201,6 +223,7 @@ def hour_rows(batch: Mapping[UsageKey, DailyUsage]) -> list[dict[str, Any]]:
             "hour": datetime.fromtimestamp(call.hour * SECONDS_PER_HOUR, UTC),
             "method": call.method,
             "tool": call.tool or ALL_TOOLS,
+            "key_id": call.key,
             "request_count": requests,
             "error_count": errors,
         }
@@ -249,12 +272,20 @@ def _upsert(dialect: str) -> Any:
 
 
 def _upsert_hours(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (deployment, user, hour, method, tool) DO UPDATE adding counts."""
+    """INSERT … ON CONFLICT (deployment, user, hour, method, tool, key) DO UPDATE adding
+    counts."""
     table = _HOURS
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     new, col = stmt.excluded, table.c
     return stmt.on_conflict_do_update(
-        index_elements=[col.deployment_id, col.user_id, col.hour, col.method, col.tool],
+        index_elements=[
+            col.deployment_id,
+            col.user_id,
+            col.hour,
+            col.method,
+            col.tool,
+            col.key_id,
+        ],
         set_={
             "request_count": col.request_count + new.request_count,
             "error_count": col.error_count + new.error_count,
