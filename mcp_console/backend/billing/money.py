@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 # Places kept of a unit price (per request): fractions of a cent are real prices.
 UNIT_PRICE_PLACES = 10
@@ -64,3 +65,22 @@ def amount(exact: Decimal, currency: str) -> Decimal:
     rounded so may differ from the rounded total by at most half a minor unit each.
     """
     return exact.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def allocate(exact: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """``exact`` parts rounded so that they add up to their total's ``amount``, exactly.
+
+    The rule for the lines of an invoice: the total is ``amount`` of the exact sum (what the
+    calls cost, to the minor unit); each line is its exact cost rounded down to the minor
+    unit, and the minor units still missing go one each to the lines that lost most in that
+    rounding (the earliest line first among equals). So a line is at most one minor unit
+    off its own exact cost and the lines always add up to the total.
+    """
+    step = Decimal(1).scaleb(-minor_unit(currency))
+    total = amount(sum(exact, ZERO), currency)
+    parts = [e.quantize(step, rounding=ROUND_FLOOR) for e in exact]
+    # Never negative: the total is at least the floor of the sum, and that of the floors.
+    missing = int((total - sum(parts, ZERO)) / step)
+    for i in sorted(range(len(exact)), key=lambda i: (parts[i] - exact[i], i))[:missing]:
+        parts[i] += step
+    return parts

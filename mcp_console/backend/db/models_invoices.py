@@ -74,7 +74,7 @@ class InvoiceLine(Base):
     amount: Mapped[Decimal] = mapped_column(AMOUNT)
 
 
-class MonthClose(Base):
+class ClosedMonth(Base):
     """A calendar month whose invoices were issued (its row makes closing it idempotent)."""
 
     __tablename__ = "billing_month_closes"
