@@ -31,7 +31,7 @@ def test_line_amounts_add_up_to_the_rounded_exact_total_each_within_a_minor_unit
                 for _ in range(picks.randint(1, 9))
             ]
             parts = allocate(exact, currency)
-            assert sum(parts) == amount(sum(exact), currency)
+            assert sum(parts) == amount(sum(exact, Decimal(0)), currency)
             assert all(abs(p - e) < unit for p, e in zip(parts, exact, strict=True))
     # Three half cents: 0.015 rounds (half to even) to two cents, to the first two lines.
     assert allocate([Decimal("0.005")] * 3, "USD") == [Decimal("0.01"), Decimal("0.01"), 0]
