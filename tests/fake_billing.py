@@ -18,6 +18,7 @@ from mcp_console.schemas.billing import (
 )
 from mcp_console.schemas.catalog import ServiceDetail
 from mcp_console.schemas.errors import Forbidden, Invalid, NotFound, revalidated
+from mcp_console.schemas.revenue import RevenueBreakdown, RevenueQuery, RevenueReport, RevenueRow
 from mcp_console.schemas.users import Principal
 from tests.tui.fake_catalog import FakeCatalog
 
@@ -31,6 +32,8 @@ class FakeBilling:
         self._catalog = catalog
         self.prices: dict[str, list[PriceView]] = {}
         self.rows: dict[UsageBreakdown, list[UsageRow]] = {}
+        # Revenue rows by author, then breakdown (tests put the ones they want shown).
+        self.revenue_rows: dict[str, dict[RevenueBreakdown, list[RevenueRow]]] = {}
 
     def usage(self, me: Principal, query: UsageQuery) -> UsageReport:
         query = revalidated(query)
@@ -48,6 +51,34 @@ class FakeBilling:
         )
         return UsageReport(
             by=query.by, start=first, end=last, currency=CURRENCY, rows=rows, total=total
+        )
+
+    def revenue(self, me: Principal, query: RevenueQuery, known: bool) -> RevenueReport:
+        """``known``: whether the author named (or ``me``) is a user."""
+        query = revalidated(query)
+        first, last = period(query.start, query.end, datetime.now(UTC))
+        author = query.author.strip() if query.author else me.name
+        if author != me.name and not me.is_admin:
+            raise Forbidden(f"{me.name} may read their own revenue, not {author}'s")
+        if not known:
+            raise NotFound(f"no user named {author!r}", field="author")
+        rows = self.revenue_rows.get(author, {}).get(query.by, [])
+        total = RevenueRow(
+            key="total",
+            requests=sum(r.requests for r in rows),
+            errors=sum(r.errors for r in rows),
+            free=sum(r.free for r in rows),
+            charged=sum(r.charged for r in rows),
+            earned=amount(sum((r.earned for r in rows), Decimal(0)), CURRENCY),
+        )
+        return RevenueReport(
+            author=author,
+            by=query.by,
+            start=first,
+            end=last,
+            currency=CURRENCY,
+            rows=rows,
+            total=total,
         )
 
     def _service(self, me: Principal, service: str) -> ServiceDetail:

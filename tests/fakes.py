@@ -68,6 +68,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -519,6 +520,11 @@ class FakeClient:
     async def set_price(self, service: str, price: PriceSet) -> PriceView:
         self._enter("set_price")
         return self.billing.set_price(self.me, service, price)
+
+    async def billing_revenue(self, query: RevenueQuery) -> RevenueReport:
+        self._enter("billing_revenue")
+        author = (query.author or "").strip() or self.me.name
+        return self.billing.revenue(self.me, query, self._user_exists(author))
 
     # --- audit ---------------------------------------------------------------------------
 

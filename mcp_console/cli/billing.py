@@ -16,6 +16,7 @@ from mcp_console.schemas.billing import (
     UsageReport,
 )
 from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.revenue import RevenueBreakdown, RevenueQuery, RevenueReport
 
 app = typer.Typer(
     help="Billing: the prices of services over time, and usage priced at them.",
@@ -56,6 +57,33 @@ def usage(
         query = validated(UsageQuery, by=by, start=start, end=end, user=user, team=team)
     report = run(lambda client: client.billing_usage(query))
     emit(report, as_json, lambda: _print_usage(report))
+
+
+@app.command("revenue")
+def revenue(
+    by: RevenueBreakdown = typer.Option(
+        RevenueBreakdown.SERVICE, "--by", "-b", help="Group by service, version or month."
+    ),
+    start: str | None = typer.Option(
+        None, "--from", help="As for usage; default: the start of this month."
+    ),
+    end: str | None = typer.Option(
+        None, "--to", help="As --from; a month or a day is included whole. Default: now."
+    ),
+    author: str | None = typer.Option(
+        None, "--author", "-a", help="Whose services (an admin's choice; default: yours)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What your PAID and FREEMIUM services earned: exactly what their callers were charged.
+
+    Examples: ``billing revenue``, ``billing revenue --by month --from 2026-01``,
+    ``billing revenue --by version --author ann --json``.
+    """
+    with reported_errors():
+        query = validated(RevenueQuery, by=by, start=start, end=end, author=author)
+    report = run(lambda client: client.billing_revenue(query))
+    emit(report, as_json, lambda: _print_revenue(report))
 
 
 @prices.command("set")
@@ -146,3 +174,20 @@ def _print_usage(report: UsageReport) -> None:
 
 def _label(key: str, service: str | None) -> str:
     return f"{service} {key}" if service else key
+
+
+def _print_revenue(report: RevenueReport) -> None:
+    typer.echo(
+        f"Revenue of {report.author}'s services by {report.by.value}, "
+        f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC, in {report.currency}"
+    )
+    if not report.rows:
+        typer.echo("No calls at a PAID or FREEMIUM price.")
+        return
+    width = max(len(_label(r.key, r.service)) for r in report.rows)
+    typer.echo(f"{'':<{width}}  {'calls':>9}  {'free':>9}  {'charged':>9}  {'earned':>12}")
+    for row in [*report.rows, report.total]:
+        typer.echo(
+            f"{_label(row.key, row.service):<{width}}  {row.requests:>9}  {row.free:>9}  "
+            f"{row.charged:>9}  {row.earned:>12}"
+        )

@@ -56,6 +56,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -228,6 +229,9 @@ class LocalClient:
 
     async def set_price(self, service: str, price: PriceSet) -> PriceView:
         return await self._runtime.prices.set_price(self._unscoped(), service, price)
+
+    async def billing_revenue(self, query: RevenueQuery) -> RevenueReport:
+        return await self._runtime.revenue.revenue(self._unscoped(), query)
 
     # -- teams ---------------------------------------------------------------------------------
 

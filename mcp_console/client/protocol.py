@@ -50,6 +50,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -404,6 +405,19 @@ class ConsoleClient(Protocol):
             Forbidden: the caller is neither its author nor an admin.
             Invalid: a negative price, a price that does not fit its model, an allowance on a
                 tool, or a time not a whole hour in the future (``field`` names it).
+        """
+        ...
+
+    async def billing_revenue(self, query: RevenueQuery) -> RevenueReport:
+        """What an author's PAID and FREEMIUM services earned over ``query``'s period, grouped
+        by ``query.by`` (service, version or month): exactly what their callers were charged,
+        each call at the price of its hour. The caller's own services, unless an admin names
+        ``query.author``.
+
+        Raises:
+            Invalid: a bad time or period (``field`` names it).
+            NotFound: no user named ``query.author``.
+            Forbidden: the caller names another author and is not an admin.
         """
         ...
 

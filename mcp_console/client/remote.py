@@ -71,6 +71,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -99,6 +100,14 @@ _ERRORS_BY_STATUS: dict[int, type[ConsoleError]] = {
 def _path(name: str) -> str:
     # '/' inside a name is sent as %2F so the name is one segment (the API decodes it).
     return quote(name, safe="")
+
+
+def _period_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A billing query's parameters, its period named as the API (and the CLI) name it."""
+    for name, alias in (("start", "from"), ("end", "to")):
+        if name in params:
+            params[alias] = params.pop(name)
+    return params
 
 
 def _only(**params: str | None) -> dict[str, str]:
@@ -351,12 +360,12 @@ class RemoteClient:
     # -- billing -------------------------------------------------------------------------------
 
     async def billing_usage(self, query: UsageQuery) -> UsageReport:
-        params = query.model_dump(mode="json", exclude_none=True)
-        # The API names the period as the CLI does: from and to.
-        for name, alias in (("start", "from"), ("end", "to")):
-            if name in params:
-                params[alias] = params.pop(name)
+        params = _period_params(query.model_dump(mode="json", exclude_none=True))
         return await self._model(UsageReport, "GET", "/billing/usage", params=params)
+
+    async def billing_revenue(self, query: RevenueQuery) -> RevenueReport:
+        params = _period_params(query.model_dump(mode="json", exclude_none=True))
+        return await self._model(RevenueReport, "GET", "/billing/revenue", params=params)
 
     async def list_prices(self, service: str) -> list[PriceView]:
         return await self._models(PriceView, "GET", f"/billing/prices/{_path(service)}")

@@ -156,6 +156,7 @@ GET    /alerts/rules/export                            401 401 401 401 403 403 4
 GET    /audit                                          401 401 401 401 403 200 200 200 200 200
 GET    /audit/export                                   401 401 401 401 403 200 200 200 200 200
 GET    /billing/usage                                  401 401 401 401 200 200 200 200 200 200
+GET    /billing/revenue                                401 401 401 401 403 200 200 200 200 200
 GET    /billing/prices/{name}                          401 401 401 401 200 200 200 200 200 200
 POST   /billing/prices/{name}                          401 401 401 401 403 403 403 403 201 201
 """

@@ -45,6 +45,7 @@ ROUTES = {
     "/api/v1/audit": {"get"},
     "/api/v1/audit/export": {"get"},
     "/api/v1/billing/usage": {"get"},
+    "/api/v1/billing/revenue": {"get"},
     "/api/v1/billing/prices/{name}": {"get", "post"},
     "/api/v1/logs": {"get"},
     "/api/v1/logs/export": {"get"},

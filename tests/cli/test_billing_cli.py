@@ -90,6 +90,8 @@ def test_prices_are_set_and_listed_and_usage_answers_in_json(cli: Cli) -> None:
             ["usage", "--from", "2026-12-05", "--to", "2026-12-01"],
             "error: to must be after from (to)",
         ),
+        (["revenue", "--author", "nobody"], "error: no user named 'nobody' (author)"),
+        (["revenue", "--from", "soon"], "error: from 'soon' is not a month"),
     ],
 )
 def test_bad_input_is_refused_naming_what_is_wrong(cli: Cli, args: list[str], said: str) -> None:

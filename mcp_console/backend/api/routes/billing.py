@@ -14,6 +14,7 @@ from mcp_console.schemas.billing import (
     UsageQuery,
     UsageReport,
 )
+from mcp_console.schemas.revenue import RevenueBreakdown, RevenueQuery, RevenueReport
 
 router = APIRouter(tags=["billing"])
 
@@ -48,6 +49,35 @@ async def get_usage(
     """Billable usage priced at the prices of its time: an admin's is everyone's; anyone
     else's their own calls and those of the members of the teams they maintain."""
     return await rt.usage.usage(actor, query)
+
+
+def revenue_query(
+    by: Annotated[RevenueBreakdown, Query(description="What the revenue is grouped by.")] = (
+        RevenueBreakdown.SERVICE
+    ),
+    start: Annotated[
+        str | None,
+        Query(alias="from", description="As for usage; default: the start of this month."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(alias="to", description="As from; a month or day is included whole."),
+    ] = None,
+    author: Annotated[
+        str | None, Query(description="Whose services (an admin's choice; default: yours).")
+    ] = None,
+) -> RevenueQuery:
+    """The revenue the query string asks for (its times are checked by the service)."""
+    return RevenueQuery.model_construct(by=by, start=start, end=end, author=author)
+
+
+@router.get("/billing/revenue")
+async def get_revenue(
+    rt: RuntimeDep, actor: Actor, query: Annotated[RevenueQuery, Depends(revenue_query)]
+) -> RevenueReport:
+    """What the caller's PAID and FREEMIUM services earned (an admin may name an author):
+    exactly what their callers were charged, by service, version or month."""
+    return await rt.revenue.revenue(actor, query)
 
 
 @router.get("/billing/prices/{name:path}")
