@@ -33,6 +33,8 @@ HISTORY_ROLLUP_SECONDS = 60.0
 NOTIFY_INTERVAL_SECONDS = 5.0
 # How often logs past their age or size limit are deleted.
 LOG_PURGE_INTERVAL_SECONDS = 600.0
+# Months that are over are closed (their invoices issued) this often, and at start.
+MONTH_CLOSE_INTERVAL_SECONDS = 900.0
 # Beyond the stop timeout, how long shutting down may wait for instances to be removed.
 SHUTDOWN_SLACK = 30.0
 
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 # deployments, monitoring and the gateway need loads after them, on a thread, so that a
 # console sharing this loop keeps drawing while it does.
 SERVICE_MODULES = (
+    "mcp_console.backend.billing.invoices",
     "mcp_console.backend.billing.revenue",
     "mcp_console.backend.billing.usage",
     "mcp_console.backend.deploy.controller",
@@ -82,6 +85,8 @@ BACKGROUND_MODULES = (
 )
 
 if TYPE_CHECKING:
+    from mcp_console.backend.billing.invoices import InvoiceService
+    from mcp_console.backend.billing.month_close import MonthCloser
     from mcp_console.backend.billing.prices import PriceService
     from mcp_console.backend.billing.revenue import RevenueService
     from mcp_console.backend.billing.usage import UsageService
@@ -219,6 +224,8 @@ class Runtime:
     async def _open_services(self) -> None:
         """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""
         await import_modules(SERVICE_MODULES)
+        from mcp_console.backend.billing.invoices import InvoiceService
+        from mcp_console.backend.billing.month_close import MonthCloser
         from mcp_console.backend.billing.prices import PriceService
         from mcp_console.backend.billing.revenue import RevenueService
         from mcp_console.backend.billing.usage import UsageService
@@ -335,6 +342,11 @@ class Runtime:
         self.prices: PriceService = PriceService(self.sessions, self.settings.billing.currency)
         self.usage: UsageService = UsageService(self.sessions, self.prices, self._flush_meter)
         self.revenue: RevenueService = RevenueService(self.sessions, self.prices, self._flush_meter)
+        # Invoices: drafts on read; each month issued once it is over (the close-months job).
+        self.month_close: MonthCloser = MonthCloser(self.sessions, self.prices, self._flush_meter)
+        self.invoices: InvoiceService = InvoiceService(
+            self.sessions, self.prices, self.month_close, self._flush_meter
+        )
 
     async def start_background(self) -> None:
         """Start the gateway, the deployment controller and the scheduler of its passes.
@@ -420,6 +432,15 @@ class Runtime:
             "interval",
             seconds=self.settings.monitor.drift_interval.total_seconds(),
             id="check-definitions",
+            **job,
+        )
+        # At start too: the months that ended while the console was down are closed first.
+        scheduler.add_job(
+            self.month_close.catch_up,
+            "interval",
+            seconds=MONTH_CLOSE_INTERVAL_SECONDS,
+            id="close-months",
+            next_run_time=datetime.now(UTC),
             **job,
         )
         self.drift.start()
