@@ -233,6 +233,10 @@ class BillingSettings(BaseModel):
 
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     billable_methods: tuple[str, ...] = ("tools/call", "resources/read", "prompts/get")
+    # Write each billable call's usage before its reply ends (a transaction shared by the
+    # calls finishing together) rather than within a second after: no call is ever served
+    # unbilled, at the cost of a database write on every call's path.
+    durable_metering: bool = False
 
     @field_validator("billable_methods")
     @classmethod

@@ -470,15 +470,35 @@ class Runtime:
         from mcp_console.backend.gateway.meter import UsageMeter
         from mcp_console.backend.gateway.pricing import PriceBook
         from mcp_console.backend.gateway.server import GatewayServer
+        from mcp_console.backend.gateway.usage_journal import JOURNAL_FILE, open_journal
         from mcp_console.backend.gateway.usage_ledger import UsageLedger
         from mcp_console.backend.monitor.live_figures import LIVE_HISTORY_S
 
         prices = PriceBook()
+        journal, loss = await open_journal(self.engine, self.settings.data_dir / JOURNAL_FILE)
+        if loss is not None:
+            logger.warning(
+                "metering: the last run was killed after serving %d billable calls it never "
+                "wrote (%d of them failed); they are not billed",
+                loss.lost_requests,
+                loss.lost_errors,
+            )
+            self.events.publish(
+                {
+                    "type": "metering.usage.lost",
+                    "system": "console",
+                    "requests": loss.lost_requests,
+                    "errors": loss.lost_errors,
+                    "run_started": loss.started_at.isoformat() if loss.started_at else None,
+                }
+            )
         self.meter = UsageMeter(
             self.engine,
             ledger=UsageLedger(prices, billable_methods=self.settings.billing.billable_methods),
             live=LiveStats(history_s=LIVE_HISTORY_S),
             taps=self.metering_taps(),
+            journal=journal,
+            durable=self.settings.billing.durable_metering,
         )
         self.meter.start()
         self.history.start()
@@ -495,6 +515,7 @@ class Runtime:
             self.internal_keys.authenticate,
             meter=self.meter,
             instance_provider=self._session_instances,
+            settle=self.meter.settle if self.meter.durable else None,
         )
         url = await server.start()
         self.gateway = server

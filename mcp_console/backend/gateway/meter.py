@@ -19,6 +19,7 @@ from mcp_console.backend.db.models import ServiceDeployment, User
 from mcp_console.backend.gateway.live_stats import LiveStats
 from mcp_console.backend.gateway.records import Meter, RequestRecord, is_error
 from mcp_console.backend.gateway.request_log import RequestLogWriter
+from mcp_console.backend.gateway.usage_journal import COUNTED, COUNTED_ERRORS, UsageJournal
 from mcp_console.backend.gateway.usage_ledger import UsageBatch, UsageLedger
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,14 @@ class UsageMeter:
     added to the day's row). A failed write keeps everything pending for the next one, and
     ``aclose()`` writes what is left, so usage counts equal the requests recorded.
 
+    A ``kill -9`` loses what was counted and not yet written: with a ``journal``, every
+    billable call is also counted in a file mapping the kernel keeps, and each write notes
+    what it wrote in the same transaction, so the next run reports exactly how many calls
+    were served and never written (at most ``flush_interval`` seconds' worth). With
+    ``durable``, the gateway hands each request over with ``settle()`` before its reply
+    ends, which returns once its usage is written: calls waiting together share one
+    transaction, and a write that fails refuses them (no reply, nothing billed).
+
     Args:
         engine: The database to write to.
         ledger: Where billable usage is counted (free requests by default).
@@ -44,6 +53,8 @@ class UsageMeter:
         flush_interval: Seconds between writes (at most 1 s is the contract).
         taps: Further meters that see every record and in-flight change (monitoring's
             history and exporters); the same rules hold for them: no I/O, no await.
+        journal: The crash journal billable calls are counted in (closed with the meter).
+        durable: Whether billable usage is written before each reply ends (``settle()``).
     """
 
     def __init__(
@@ -55,6 +66,8 @@ class UsageMeter:
         live: LiveStats | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL_S,
         taps: Sequence[Meter] = (),
+        journal: UsageJournal | None = None,
+        durable: bool = False,
     ) -> None:
         if not 0 < flush_interval <= 60:
             raise ValueError("flush_interval must be in (0, 60] s")
@@ -64,8 +77,14 @@ class UsageMeter:
         self.live = live if live is not None else LiveStats()
         self.flush_interval = flush_interval
         self._taps = tuple(taps)
+        self.journal = journal
+        self.durable = durable
+        # The journal's words, or the same counts kept in memory only.
+        self._counts: memoryview | list[int] = journal.counts if journal else [0, 0, 0, 0]
+        self._waiters: list[asyncio.Future[None]] = []
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failing = False
 
@@ -73,18 +92,47 @@ class UsageMeter:
 
     def record(self, record: RequestRecord) -> None:
         """Take one finished request: O(1), no I/O, no await."""
+        self._take(record)
+
+    async def settle(self, record: RequestRecord) -> None:
+        """Take one request whose reply is about to end; if it is billable, return once its
+        usage is written (durable metering).
+
+        Raises:
+            Exception: the write failed; the call's usage is not billed, and its reply
+                must not be sent.
+        """
+        if not self._take(record):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._wake.set()
+        await waiter
+
+    def _take(self, record: RequestRecord) -> bool:
         error = is_error(record)
         self.live.request_done(record.deployment_id, record.instance_id, record.latency_ms, error)
-        self.ledger.add(record, error)
+        billable = self.ledger.add(record, error)
+        if billable:
+            counts = self._counts
+            counts[COUNTED] += 1
+            if error:
+                counts[COUNTED_ERRORS] += 1
         self.log.append(record)
         for tap in self._taps:
             tap.record(record)
+        return billable
 
     def inflight_changed(self, deployment_id: int, instance_id: str, delta: int) -> None:
         """Note a request starting (``+1``) or finishing (``-1``) on an instance."""
         self.live.inflight_changed(deployment_id, instance_id, delta)
         for tap in self._taps:
             tap.inflight_changed(deployment_id, instance_id, delta)
+
+    def writes_paused(self) -> asyncio.Lock:
+        """Held, no write moves usage from the ledger to the database: a reader sees what
+        is written and what is pending as one (a write waits for it)."""
+        return self._lock
 
     @property
     def pending_requests(self) -> int:
@@ -133,10 +181,21 @@ class UsageMeter:
         ``attempts`` times is logged as an error with what could not be written.
         """
         self._stop.set()
+        self._wake.set()
         if self._task is not None:
             # The loop finishes its current write rather than being cancelled in the middle.
             await self._task
             self._task = None
+        try:
+            await self._write_rest(attempts)
+        finally:
+            if self.journal is not None:
+                # What is left unwritten stays counted: the next run reports it.
+                self.journal.close()
+                self._counts = [0, 0, 0, 0]
+                self.journal = None
+
+    async def _write_rest(self, attempts: int) -> None:
         for attempt in range(1, attempts + 1):
             try:
                 while await self.flush():
@@ -153,9 +212,13 @@ class UsageMeter:
                     await asyncio.sleep(0.2 * attempt)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        pruned = loop.time()
         while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.flush_interval)
+            if not self._waiters:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
             if self._stop.is_set():
                 return
             try:
@@ -168,7 +231,9 @@ class UsageMeter:
                 if self._failing:
                     logger.info("metering: writing usage works again")
                 self._failing = False
-            self.live.prune()
+            if loop.time() - pruned >= self.flush_interval:
+                pruned = loop.time()
+                self.live.prune()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -184,13 +249,24 @@ class UsageMeter:
         async with self._lock:
             usage = self.ledger.take()
             raw = self.log.take()
+            waiters, self._waiters = self._waiters, []
             try:
                 if usage or raw:
                     await self._write(usage, raw)
-            except BaseException:
-                self.ledger.restore(usage)
+            except BaseException as exc:
                 self.log.restore(raw)
+                if self.durable:
+                    # The calls waiting on this write get no reply: none of it is billed.
+                    self._discard(usage)
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                else:
+                    self.ledger.restore(usage)
                 raise
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
             return self.log.pending
 
     async def purge(self, now: datetime | None = None) -> int:
@@ -202,6 +278,11 @@ class UsageMeter:
         async with self._engine.begin() as conn:
             return await self.log.purge(conn, now)
 
+    def _discard(self, usage: UsageBatch) -> None:
+        """Note calls dropped on purpose, so the journal does not report them lost."""
+        if self.journal is not None and usage:
+            self.journal.discard(*_totals(usage))
+
     async def _write(self, usage: UsageBatch, raw: list[RequestRecord]) -> None:
         try:
             async with self._engine.begin() as conn:
@@ -209,8 +290,12 @@ class UsageMeter:
         except IntegrityError:
             # A deployment or user deleted since its requests were recorded: drop those
             # (nothing can be billed to a row that is gone) and write the rest.
+            requests, errors = _totals(usage)
             if not await self._drop_orphans(usage, raw):
                 raise
+            if self.journal is not None:
+                kept_requests, kept_errors = _totals(usage)
+                self.journal.discard(requests - kept_requests, errors - kept_errors)
             async with self._engine.begin() as conn:
                 await self._write_batch(conn, usage, raw)
 
@@ -219,6 +304,8 @@ class UsageMeter:
     ) -> None:
         await self.ledger.write(conn, usage)
         await self.log.write(conn, raw)
+        if self.journal is not None and usage:
+            await self.journal.written(conn, *_totals(usage))
 
     async def _drop_orphans(self, usage: UsageBatch, raw: list[RequestRecord]) -> bool:
         deployments = {k.deployment_id for k in usage} | {r.deployment_id for r in raw}
@@ -240,6 +327,11 @@ class UsageMeter:
                 sorted(users - live_users),
             )
         return bool(gone or orphans)
+
+
+def _totals(usage: UsageBatch) -> tuple[int, int]:
+    """Billable calls in ``usage``, and how many of them failed."""
+    return sum(u.requests for u in usage.values()), sum(u.errors for u in usage.values())
 
 
 async def _existing(conn: AsyncConnection, table: Table, ids: Iterable[int]) -> list[int]:

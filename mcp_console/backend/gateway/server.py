@@ -13,6 +13,7 @@ import uvicorn
 from mcp_console.backend.gateway.asgi import create_app
 from mcp_console.backend.gateway.auth import Authenticate
 from mcp_console.backend.gateway.core import Gateway, GatewayConfig
+from mcp_console.backend.gateway.exchange import Settle
 from mcp_console.backend.gateway.records import Meter
 from mcp_console.backend.gateway.routing import InstanceProvider
 from mcp_console.schemas.errors import Unavailable
@@ -98,6 +99,7 @@ class GatewayServer:
         *,
         meter: Meter | None = None,
         instance_provider: InstanceProvider | None = None,
+        settle: Settle | None = None,
     ) -> GatewayServer:
         """A server on ``settings.bind_host:settings.gateway_port`` with a new Gateway
         (answering for the hosts and origins ``settings.gateway`` allows, unless ``config``
@@ -108,7 +110,11 @@ class GatewayServer:
                 allowed_origins=tuple(settings.gateway.allowed_origins),
             )
         gateway = Gateway(
-            authenticate, config=config, meter=meter, instance_provider=instance_provider
+            authenticate,
+            config=config,
+            meter=meter,
+            instance_provider=instance_provider,
+            settle=settle,
         )
         return cls(gateway, settings.bind_host, settings.gateway_port)
 

@@ -70,6 +70,7 @@ AUDITED: dict[str, str] = {
     "alert.silence.ended": "silence_id",
     "alert.target.added": "target",
     "alert.target.removed": "target",
+    "metering.usage.lost": "",
 }
 # The table, not the entity: a Core executemany, without the ORM's per-row bookkeeping
 # (the recorder writes the trail and never reads its rows back).
