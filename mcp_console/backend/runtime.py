@@ -7,8 +7,10 @@ import contextlib
 import functools
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -45,6 +47,7 @@ logger = logging.getLogger(__name__)
 # console sharing this loop keeps drawing while it does.
 SERVICE_MODULES = (
     "mcp_console.backend.billing.invoices",
+    "mcp_console.backend.billing.quotas",
     "mcp_console.backend.billing.revenue",
     "mcp_console.backend.billing.usage",
     "mcp_console.backend.deploy.controller",
@@ -88,6 +91,8 @@ if TYPE_CHECKING:
     from mcp_console.backend.billing.invoices import InvoiceService
     from mcp_console.backend.billing.month_close import MonthCloser
     from mcp_console.backend.billing.prices import PriceService
+    from mcp_console.backend.billing.quota_book import Limit, QuotaBook
+    from mcp_console.backend.billing.quotas import QuotaService
     from mcp_console.backend.billing.revenue import RevenueService
     from mcp_console.backend.billing.usage import UsageService
     from mcp_console.backend.bridge.access_watch import AccessWatch
@@ -101,6 +106,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.gateway.meter import UsageMeter
     from mcp_console.backend.gateway.records import Meter
     from mcp_console.backend.gateway.server import GatewayServer
+    from mcp_console.backend.gateway.usage_ledger import DailyUsage, UsageKey
     from mcp_console.backend.monitor.alert_engine import AlertEngine
     from mcp_console.backend.monitor.alert_rules import AlertRules
     from mcp_console.backend.monitor.alert_service import AlertService
@@ -118,6 +124,7 @@ if TYPE_CHECKING:
     from mcp_console.backend.security.api_keys import KeyService
     from mcp_console.backend.security.internal_keys import InternalKeys
     from mcp_console.backend.security.teams import TeamService
+    from mcp_console.schemas.alerts import AlertNotice
 
 # Called once the catalog and the users answer, before the rest of the backend starts.
 CatalogReady = Callable[["Runtime"], Awaitable[None]]
@@ -160,6 +167,7 @@ class Runtime:
         self._scheduler: Any = None
         self.gateway: GatewayServer | None = None
         self.meter: UsageMeter | None = None
+        self._notice_tasks: set[asyncio.Task[None]] = set()
         self._routes: RouteFeed | None = None
         self._session_instances: SessionInstances | None = None
         self._access_watch: AccessWatch | None = None
@@ -227,6 +235,8 @@ class Runtime:
         from mcp_console.backend.billing.invoices import InvoiceService
         from mcp_console.backend.billing.month_close import MonthCloser
         from mcp_console.backend.billing.prices import PriceService
+        from mcp_console.backend.billing.quota_book import QuotaBook
+        from mcp_console.backend.billing.quotas import QuotaService
         from mcp_console.backend.billing.revenue import RevenueService
         from mcp_console.backend.billing.usage import UsageService
         from mcp_console.backend.deploy.controller import Controller
@@ -339,13 +349,26 @@ class Runtime:
             self.engine, self.sessions, self.notifications, self.settings.monitor
         )
         # Billing reads what the meter wrote (flushed first, so a reader sees their calls).
-        self.prices: PriceService = PriceService(self.sessions, self.settings.billing.currency)
+        self.prices: PriceService = PriceService(
+            self.sessions, self.settings.billing.currency, events=self.events
+        )
         self.usage: UsageService = UsageService(self.sessions, self.prices, self._flush_meter)
         self.revenue: RevenueService = RevenueService(self.sessions, self.prices, self._flush_meter)
         # Invoices: drafts on read; each month issued once it is over (the close-months job).
         self.month_close: MonthCloser = MonthCloser(self.sessions, self.prices, self._flush_meter)
         self.invoices: InvoiceService = InvoiceService(
             self.sessions, self.prices, self.month_close, self._flush_meter
+        )
+        # The gateway asks the book before each billable call; the service loads it from
+        # the usage written and what the meter still holds, read as one.
+        self.quota_book: QuotaBook = QuotaBook(on_threshold=self._quota_reached)
+        self.quotas: QuotaService = QuotaService(
+            self.sessions,
+            self.prices,
+            self.quota_book,
+            self.events,
+            pending=self._pending_usage,
+            paused=self._meter_writes_paused,
         )
 
     async def start_background(self) -> None:
@@ -451,6 +474,37 @@ class Runtime:
         if self._routes is not None:
             await self._routes.sync(deployment_id)
 
+    def _pending_usage(self) -> Mapping[UsageKey, DailyUsage]:
+        return self.meter.ledger.pending_usage() if self.meter is not None else {}
+
+    def _meter_writes_paused(self) -> AbstractAsyncContextManager[Any]:
+        return self.meter.writes_paused() if self.meter is not None else contextlib.nullcontext()
+
+    def _quota_reached(self, limit: Limit, level: Decimal) -> None:
+        """Tell the alert targets (and the event stream) that a quota is 80 % or 100 % used."""
+        from mcp_console.backend.billing.quota_notices import quota_notice
+
+        notice = quota_notice(limit, level, datetime.now(UTC))
+        self.events.publish(
+            {
+                "type": "quota.threshold",
+                "system": "billing",
+                "quota": limit.id,
+                "subject": limit.subject,
+                "percent": int(level * 100),
+            }
+        )
+        task = asyncio.get_running_loop().create_task(self._deliver_notice(notice))
+        self._notice_tasks.add(task)
+        task.add_done_callback(self._notice_tasks.discard)
+
+    async def _deliver_notice(self, notice: AlertNotice) -> None:
+        try:
+            await self.notifications.notify([notice])
+            await self.notifications.deliver_due()
+        except Exception:
+            logger.exception("a quota notice could not be queued")
+
     async def _flush_meter(self) -> None:
         if self.meter is not None:
             await self.meter.flush()
@@ -514,9 +568,11 @@ class Runtime:
             self.settings,
             self.internal_keys.authenticate,
             meter=self.meter,
+            quota=self.quota_book,
             instance_provider=self._session_instances,
             settle=self.meter.settle if self.meter.durable else None,
         )
+        await self.quotas.reload()
         url = await server.start()
         self.gateway = server
         gateway = server.gateway
@@ -586,6 +642,8 @@ class Runtime:
             self._scheduler = None
         if hasattr(self, "drift"):
             await self.drift.aclose()
+        if hasattr(self, "quotas"):
+            await self.quotas.aclose()
         await self._stop_gateway()
         if hasattr(self, "controller"):
             await self.controller.close()

@@ -14,6 +14,7 @@ from mcp_console.backend.billing.rating import Price, PriceTimeline
 from mcp_console.backend.catalog.service import can_see, require_owner
 from mcp_console.backend.db.models import McpService, User
 from mcp_console.backend.db.models_billing import ALL_TOOLS, ServicePrice
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.schemas.billing import PriceSet, PriceView, hour_floor, next_hour
 from mcp_console.schemas.catalog import PriceModel
 from mcp_console.schemas.errors import Invalid, NotFound, revalidated
@@ -57,6 +58,7 @@ class PriceService:
         sessions: the database.
         currency: the one currency of every price and amount.
         clock: the time now (tests pass their own).
+        events: told of each price set (quotas count spend with the new prices).
     """
 
     def __init__(
@@ -64,10 +66,12 @@ class PriceService:
         sessions: async_sessionmaker[AsyncSession],
         currency: str,
         clock: Clock = utc_now,
+        events: EventBus | None = None,
     ) -> None:
         self._sessions = sessions
         self.currency = currency
         self._clock = clock
+        self._events = events
 
     async def set_price(self, actor: Principal, service: str, new: PriceSet) -> PriceView:
         """Set ``service``'s price (or one tool's) from ``new.effective_from`` on.
@@ -117,7 +121,12 @@ class PriceService:
             price.set_by = actor.user_id
             price.set_at = now
             await session.flush()
-            return self._view(row.name, price, actor.name)
+            view = self._view(row.name, price, actor.name)
+        if self._events is not None:
+            self._events.publish(
+                {"type": "price.set", "service": row.name, "tool": view.tool, **acted_by(actor)}
+            )
+        return view
 
     async def list_prices(self, actor: Principal | None, service: str) -> list[PriceView]:
         """Every price of ``service`` by tool and then time; the catalog's first (as set by

@@ -14,6 +14,7 @@ from mcp_console.backend.gateway.asgi import create_app
 from mcp_console.backend.gateway.auth import Authenticate
 from mcp_console.backend.gateway.core import Gateway, GatewayConfig
 from mcp_console.backend.gateway.exchange import Settle
+from mcp_console.backend.gateway.quota import QuotaCheck
 from mcp_console.backend.gateway.records import Meter
 from mcp_console.backend.gateway.routing import InstanceProvider
 from mcp_console.schemas.errors import Unavailable
@@ -98,6 +99,7 @@ class GatewayServer:
         config: GatewayConfig | None = None,
         *,
         meter: Meter | None = None,
+        quota: QuotaCheck | None = None,
         instance_provider: InstanceProvider | None = None,
         settle: Settle | None = None,
     ) -> GatewayServer:
@@ -113,6 +115,7 @@ class GatewayServer:
             authenticate,
             config=config,
             meter=meter,
+            quota=quota,
             instance_provider=instance_provider,
             settle=settle,
         )
