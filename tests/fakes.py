@@ -60,6 +60,14 @@ from mcp_console.schemas.errors import (
     NotFound,
     revalidated,
 )
+from mcp_console.schemas.invoices import (
+    Invoice,
+    InvoiceExport,
+    InvoiceFormat,
+    InvoiceQuery,
+    InvoiceSummary,
+    MonthClose,
+)
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -84,6 +92,7 @@ from mcp_console.schemas.users import (
     UserView,
 )
 from tests.fake_billing import FakeBilling
+from tests.fake_invoices import FakeInvoices
 from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_history import fake_history
@@ -185,6 +194,7 @@ class FakeClient:
         # The audit trail, oldest first (tests add the entries they want shown).
         self.audit_log: list[AuditEntry] = []
         self.billing = FakeBilling(self.catalog)
+        self.invoices = FakeInvoices()
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
         self.deployments = self.deploys.items
@@ -525,6 +535,22 @@ class FakeClient:
         self._enter("billing_revenue")
         author = (query.author or "").strip() or self.me.name
         return self.billing.revenue(self.me, query, self._user_exists(author))
+
+    async def billing_invoices(self, query: InvoiceQuery) -> list[InvoiceSummary]:
+        self._enter("billing_invoices")
+        return self.invoices.list(self.me, query, not query.user or self._user_exists(query.user))
+
+    async def billing_invoice(self, number: str) -> Invoice:
+        self._enter("billing_invoice")
+        return self.invoices.get(self.me, number)
+
+    async def export_invoice(self, number: str, fmt: InvoiceFormat) -> InvoiceExport:
+        self._enter("export_invoice")
+        return self.invoices.export(self.me, number, fmt)
+
+    async def close_month(self, month: str) -> MonthClose:
+        self._enter("close_month")
+        return self.invoices.close(self.me, month)
 
     # --- audit ---------------------------------------------------------------------------
 

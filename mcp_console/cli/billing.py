@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 import typer
 
+from mcp_console.cli.billing_invoices import register as register_invoices
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run, validated
 from mcp_console.schemas.billing import (
     PriceSet,
@@ -22,6 +23,7 @@ app = typer.Typer(
     help="Billing: the prices of services over time, and usage priced at them.",
     no_args_is_help=True,
 )
+register_invoices(app)
 prices = typer.Typer(help="A service's prices: per call, per tool, free allowances.")
 app.add_typer(prices, name="price", no_args_is_help=True)
 

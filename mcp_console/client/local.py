@@ -48,6 +48,14 @@ from mcp_console.schemas.deploy import (
 )
 from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
 from mcp_console.schemas.errors import revalidated
+from mcp_console.schemas.invoices import (
+    Invoice,
+    InvoiceExport,
+    InvoiceFormat,
+    InvoiceQuery,
+    InvoiceSummary,
+    MonthClose,
+)
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -232,6 +240,18 @@ class LocalClient:
 
     async def billing_revenue(self, query: RevenueQuery) -> RevenueReport:
         return await self._runtime.revenue.revenue(self._unscoped(), query)
+
+    async def billing_invoices(self, query: InvoiceQuery) -> list[InvoiceSummary]:
+        return await self._runtime.invoices.invoices(self._unscoped(), revalidated(query))
+
+    async def billing_invoice(self, number: str) -> Invoice:
+        return await self._runtime.invoices.invoice(self._unscoped(), number)
+
+    async def export_invoice(self, number: str, fmt: InvoiceFormat) -> InvoiceExport:
+        return await self._runtime.invoices.export(self._unscoped(), number, fmt)
+
+    async def close_month(self, month: str) -> MonthClose:
+        return await self._runtime.invoices.close_month(self._unscoped(), month)
 
     # -- teams ---------------------------------------------------------------------------------
 

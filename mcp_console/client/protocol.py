@@ -42,6 +42,14 @@ from mcp_console.schemas.deploy import (
     ShareCreate,
 )
 from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
+from mcp_console.schemas.invoices import (
+    Invoice,
+    InvoiceExport,
+    InvoiceFormat,
+    InvoiceQuery,
+    InvoiceSummary,
+    MonthClose,
+)
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -418,6 +426,49 @@ class ConsoleClient(Protocol):
             Invalid: a bad time or period (``field`` names it).
             NotFound: no user named ``query.author``.
             Forbidden: the caller names another author and is not an admin.
+        """
+        ...
+
+    async def billing_invoices(self, query: InvoiceQuery) -> list[InvoiceSummary]:
+        """The invoices of ``query.month`` (default: this month), users' first, then teams':
+        drafts computed from the usage until the month is closed, issued (never changed)
+        after. An admin reads everyone's; anyone else their own and those of the teams they
+        maintain (and, naming them, those teams' members').
+
+        Raises:
+            Invalid: a bad month, one not begun yet, or both a user and a team (``field``).
+            NotFound: ``query.user`` or ``query.team`` does not exist.
+            Forbidden: the caller may not read that user's or team's invoices.
+        """
+        ...
+
+    async def billing_invoice(self, number: str) -> Invoice:
+        """The invoice numbered ``number`` (``INV-202612-U000042``) with its lines, whose
+        amounts add up to its total.
+
+        Raises:
+            Invalid: not an invoice number (``field="id"``), or a bad month in it.
+            NotFound: no such invoice (its user or team made no billable calls that month).
+            Forbidden: the caller may not read it.
+        """
+        ...
+
+    async def export_invoice(self, number: str, fmt: InvoiceFormat) -> InvoiceExport:
+        """The invoice numbered ``number`` as a file: JSON, CSV (lines, then subtotal, tax
+        and total rows) or a printable HTML page.
+
+        Raises:
+            as ``billing_invoice``.
+        """
+        ...
+
+    async def close_month(self, month: str) -> MonthClose:
+        """Issue the invoices of ``month`` (``YYYY-MM``, over already) now; a month closed
+        before stays as it was (``already``). Admins only.
+
+        Raises:
+            Forbidden: the caller is not an admin.
+            Invalid: a bad month, or one not over yet (``field="month"``).
         """
         ...
 

@@ -63,6 +63,15 @@ from mcp_console.schemas.errors import (
     Unavailable,
     error_from_dict,
 )
+from mcp_console.schemas.invoices import (
+    Invoice,
+    InvoiceExport,
+    InvoiceFormat,
+    InvoiceQuery,
+    InvoiceSummary,
+    MonthClose,
+    invoice_file,
+)
 from mcp_console.schemas.logs import LogLine, LogQuery
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
@@ -373,6 +382,22 @@ class RemoteClient:
     async def set_price(self, service: str, price: PriceSet) -> PriceView:
         path = f"/billing/prices/{_path(service)}"
         return await self._model(PriceView, "POST", path, body=self._dump(price, exclude_none=True))
+
+    async def billing_invoices(self, query: InvoiceQuery) -> list[InvoiceSummary]:
+        params = query.model_dump(exclude_none=True)
+        return await self._models(InvoiceSummary, "GET", "/billing/invoices", params=params)
+
+    async def billing_invoice(self, number: str) -> Invoice:
+        return await self._model(Invoice, "GET", f"/billing/invoices/{_path(number)}")
+
+    async def export_invoice(self, number: str, fmt: InvoiceFormat) -> InvoiceExport:
+        path = f"/billing/invoices/{_path(number)}/export"
+        text: str = await self._call("GET", path, params={"format": fmt.value}, text=True)
+        return invoice_file(number.strip(), fmt, text)
+
+    async def close_month(self, month: str) -> MonthClose:
+        body = {"month": month}
+        return await self._model(MonthClose, "POST", "/billing/close", body=body)
 
     # -- teams ---------------------------------------------------------------------------------
 

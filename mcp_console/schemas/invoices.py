@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from mcp_console.schemas.base import Dto
+from mcp_console.schemas.base import Dto, RequestBody
 from mcp_console.schemas.catalog import PriceModel
 
 # ``INV-202612-U000042``: the month, then ``U`` and a user's id or ``T`` and a team's.
@@ -123,6 +123,30 @@ class InvoiceExport(Dto):
     media_type: str
     filename: str
     content: str
+
+
+EXPORT_MEDIA_TYPES = {
+    InvoiceFormat.JSON: "application/json",
+    InvoiceFormat.CSV: "text/csv; charset=utf-8",
+    InvoiceFormat.HTML: "text/html; charset=utf-8",
+}
+
+
+def invoice_file(number: str, fmt: InvoiceFormat, content: str) -> InvoiceExport:
+    """An invoice's export as every transport names it (``INV-….csv``)."""
+    return InvoiceExport(
+        id=number,
+        format=fmt,
+        media_type=EXPORT_MEDIA_TYPES[fmt],
+        filename=f"{number}.{fmt.value}",
+        content=content,
+    )
+
+
+class MonthCloseRequest(RequestBody):
+    """A month to close (``YYYY-MM``): its invoices issued now."""
+
+    month: str = Field(max_length=40)
 
 
 class MonthClose(Dto):

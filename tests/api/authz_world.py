@@ -33,6 +33,7 @@ from mcp_console.backend.db.models import (
     User,
 )
 from mcp_console.backend.db.models_billing import ServicePrice
+from mcp_console.backend.db.models_invoices import ClosedMonth
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.alerts import RuleCreate, SilenceCreate, TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
@@ -359,6 +360,7 @@ _TABLES = [
         Alert,
         AlertSilence,
         ServicePrice,
+        ClosedMonth,
     )
 ]
 

@@ -159,6 +159,10 @@ GET    /billing/usage                                  401 401 401 401 200 200 2
 GET    /billing/revenue                                401 401 401 401 403 200 200 200 200 200
 GET    /billing/prices/{name}                          401 401 401 401 200 200 200 200 200 200
 POST   /billing/prices/{name}                          401 401 401 401 403 403 403 403 201 201
+GET    /billing/invoices                               401 401 401 401 403 200 200 200 200 200
+GET    /billing/invoices/{name}                        401 401 401 401 403 403 403 403 403 404
+GET    /billing/invoices/{name}/export                 401 401 401 401 403 403 403 403 403 404
+POST   /billing/close                                  401 401 401 401 403 403 403 403 403 200
 """
 
 # The deployment's endpoint on the gateway, /mcp/olga/app. The gateway tells a deployment
@@ -200,6 +204,9 @@ DEPLOYMENT_CREATE = {
 IMPORTED = [{"origin": "matrix.json", "text": server_json("io.github.olga/import-{who}")}]
 PUBLISHED = {"text": server_json("io.github.olga/publish-{who}")}
 
+# A team invoice of a month gone by, for a team that does not exist.
+NOBODYS_INVOICE = "INV-202511-T999999"
+
 CALLS: dict[str, Call] = {
     "POST /users": Call({"name": "made-{who}", "role": "user"}),
     "POST /teams": Call({"name": "made-{who}"}),
@@ -226,6 +233,10 @@ CALLS: dict[str, Call] = {
     "POST /services/{name}/deprecate": Call({"message": "use another"}, fresh=World.fresh_service),
     "POST /services/{name}/reviews": Call({"rating": 4, "comment": "{who}"}),
     "POST /billing/prices/{name}": Call({"per_call": "0.01"}),
+    # Nobody's invoice: only an admin may look, and finds none.
+    "GET /billing/invoices/{name}": Call(changes=False, target=NOBODYS_INVOICE),
+    "GET /billing/invoices/{name}/export": Call(changes=False, target=NOBODYS_INVOICE),
+    "POST /billing/close": Call({"month": "2025-01"}),
     "POST /catalog/import": Call(IMPORTED),
     "POST /catalog/publish": Call(PUBLISHED),
     "POST /deployments": Call(DEPLOYMENT_CREATE),

@@ -19,6 +19,7 @@ from mcp_console.backend.api.routes import (
     drift,
     events,
     health,
+    invoices,
     keys,
     live,
     logs,
@@ -97,6 +98,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         alerts.router,
         audit.router,
         billing.router,
+        invoices.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)

@@ -6,7 +6,7 @@ import csv
 import io
 from html import escape
 
-from mcp_console.schemas.invoices import Invoice, InvoiceExport, InvoiceFormat
+from mcp_console.schemas.invoices import Invoice, InvoiceExport, InvoiceFormat, invoice_file
 
 CSV_COLUMNS = (
     "row",
@@ -22,23 +22,12 @@ CSV_COLUMNS = (
     "amount",
     "currency",
 )
-_MEDIA_TYPES = {
-    InvoiceFormat.JSON: "application/json",
-    InvoiceFormat.CSV: "text/csv; charset=utf-8",
-    InvoiceFormat.HTML: "text/html; charset=utf-8",
-}
 
 
 def export(invoice: Invoice, fmt: InvoiceFormat) -> InvoiceExport:
     """``invoice`` as a file of format ``fmt``."""
     writers = {InvoiceFormat.JSON: _json, InvoiceFormat.CSV: _csv, InvoiceFormat.HTML: _html}
-    return InvoiceExport(
-        id=invoice.id,
-        format=fmt,
-        media_type=_MEDIA_TYPES[fmt],
-        filename=f"{invoice.id}.{fmt.value}",
-        content=writers[fmt](invoice),
-    )
+    return invoice_file(invoice.id, fmt, writers[fmt](invoice))
 
 
 def _json(invoice: Invoice) -> str:
