@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 import typer
 
 from mcp_console.cli.billing_invoices import register as register_invoices
+from mcp_console.cli.billing_quotas import register as register_quotas
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run, validated
 from mcp_console.schemas.billing import (
     PriceSet,
@@ -16,7 +17,8 @@ from mcp_console.schemas.billing import (
     UsageQuery,
     UsageReport,
 )
-from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.catalog import PriceModel
+from mcp_console.schemas.errors import Invalid, revalidated
 from mcp_console.schemas.revenue import RevenueBreakdown, RevenueQuery, RevenueReport
 
 app = typer.Typer(
@@ -26,6 +28,7 @@ app = typer.Typer(
 register_invoices(app)
 prices = typer.Typer(help="A service's prices: per call, per tool, free allowances.")
 app.add_typer(prices, name="price", no_args_is_help=True)
+register_quotas(app)
 
 
 @app.command("usage")
@@ -107,13 +110,30 @@ def set_price(
     ``billing price set weather --per-call 0.002 --free 1000 --from 2027-01-01T00:00``,
     ``billing price set weather --tool forecast --per-call 0.01``.
     """
+    set_service_price(service, per_call, tool=tool, free=free, start=start, as_json=as_json)
+
+
+def set_service_price(
+    service: str,
+    per_call: str,
+    *,
+    tool: str | None,
+    free: int,
+    start: str | None,
+    as_json: bool,
+    model: PriceModel | None = None,
+) -> None:
+    """Set a price through the client and print it (``billing price set``, ``catalog price``)."""
     with reported_errors():
-        price = validated(
-            PriceSet,
-            per_call=_decimal(per_call, "per_call"),
-            tool=tool,
-            free_requests=free,
-            effective_from=_time(start, "effective_from") if start else None,
+        # Built as ``validated`` builds a request (whose first parameter is named model).
+        price = revalidated(
+            PriceSet.model_construct(
+                per_call=_decimal(per_call, "per_call"),
+                tool=tool,
+                free_requests=free,
+                model=model,
+                effective_from=_time(start, "effective_from") if start else None,
+            )
         )
     view = run(lambda client: client.set_price(service, price))
     emit(view, as_json, lambda: typer.echo(_price_line(view)))

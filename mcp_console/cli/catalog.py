@@ -8,8 +8,15 @@ from pathlib import Path
 import typer
 
 from mcp_console.backend.catalog.formats import read_catalog_path
+from mcp_console.cli.billing import set_service_price
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run
-from mcp_console.schemas.catalog import CategoryCount, ServiceDetail, ServiceView, TagCount
+from mcp_console.schemas.catalog import (
+    CategoryCount,
+    PriceModel,
+    ServiceDetail,
+    ServiceView,
+    TagCount,
+)
 from mcp_console.schemas.errors import Invalid
 
 app = typer.Typer(help="Browse and manage the service catalog.", no_args_is_help=True)
@@ -117,6 +124,37 @@ def deprecate(
     """Deprecate a service (published services are never deleted)."""
     detail = run(lambda c: c.deprecate_service(name, message))
     emit(detail, as_json, lambda: typer.echo(f"deprecated {detail.name}"))
+
+
+@app.command()
+def price(
+    name: str = typer.Argument(..., help="The service's name."),
+    model: PriceModel = typer.Option(
+        ...,
+        "--model",
+        "-m",
+        case_sensitive=False,
+        help="FREE, PAID (per call) or FREEMIUM (a free allowance, then per call).",
+    ),
+    per_call: str = typer.Option("0", "--price", "-p", help="The price of one call."),
+    free: int = typer.Option(
+        0, "--free-requests", help="FREEMIUM: calls per user per calendar month that cost nothing."
+    ),
+    tool: str | None = typer.Option(None, "--tool", help="Price only this tool's calls."),
+    start: str | None = typer.Option(
+        None, "--from", help="A whole hour (UTC unless it says) in the future; default: the next."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Price a service (or one of its tools) for billing, from the next whole hour on.
+
+    Examples: ``catalog price weather --model paid --price 0.002``,
+    ``catalog price weather --model freemium --price 0.002 --free-requests 1000``,
+    ``catalog price weather --tool forecast --model paid --price 0.01``.
+    """
+    set_service_price(
+        name, per_call, tool=tool, free=free, start=start, as_json=as_json, model=model
+    )
 
 
 @app.command()

@@ -100,3 +100,31 @@ def test_bad_input_is_refused_naming_what_is_wrong(cli: Cli, args: list[str], sa
     assert refused.stdout == ""
     # Nothing was written by a refusal.
     assert [p["set_by"] for p in cli.json("billing", "price", "list", SERVICE)] == [None]
+
+
+def test_catalog_price_sets_the_price_billing_charges_and_refuses_what_does_not_fit(
+    cli: Cli,
+) -> None:
+    freemium = cli.json(
+        "catalog", "price", SERVICE, "--model", "freemium", "--price", "0.002",
+        "--free-requests", "1000",
+    )  # fmt: skip
+    tool = cli.json(
+        "catalog", "price", SERVICE, "--tool", "render", "--model", "paid", "--price", "0.01"
+    )
+    free_with_price = cli("catalog", "price", SERVICE, "--model", "free", "--price", "1", ok=False)
+    paid_without = cli("catalog", "price", SERVICE, "--model", "paid", ok=False)
+
+    assert (freemium["model"], freemium["per_call"], freemium["free_requests"]) == (
+        "FREEMIUM",
+        "0.002",
+        1000,
+    )
+    assert (tool["tool"], tool["model"], tool["per_call"]) == ("render", "PAID", "0.01")
+    assert [(p["tool"], p["model"]) for p in cli.json("billing", "price", "list", SERVICE)] == [
+        (None, "FREE"),
+        (None, "FREEMIUM"),
+        ("render", "PAID"),
+    ]
+    assert free_with_price.stderr.startswith("error: per_call: a FREE price costs 0 per call")
+    assert paid_without.stderr.startswith("error: per_call: a PAID price needs a price per call")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.billing.money import ZERO, shown_price, unit_price
 from mcp_console.backend.billing.rating import Price, PriceTimeline
+from mcp_console.backend.catalog.price_history import put_price
 from mcp_console.backend.catalog.service import can_see, require_owner
 from mcp_console.backend.db.models import McpService, User
 from mcp_console.backend.db.models_billing import ALL_TOOLS, ServicePrice
@@ -51,8 +52,9 @@ class PriceService:
     A new price takes effect on a whole hour in the future (by default the next one): a
     price cannot reach back to usage already metered. Setting one again for the same hour
     replaces it (nothing was billed at it yet). Before its first price a service costs what
-    its catalog entry says; a tool's price overrides the service's for that tool from its
-    time on.
+    its catalog entry says (a change of the catalog's price is stored as a price from the
+    next hour, see ``catalog.price_history``); a tool's price overrides the service's for
+    that tool from its time on.
 
     Args:
         sessions: the database.
@@ -105,22 +107,17 @@ class PriceService:
             row = await _service(session, actor, service)
             require_owner(actor, row)
             tool = new.tool.strip() if new.tool else ALL_TOOLS
-            price = await session.scalar(
-                select(ServicePrice).where(
-                    ServicePrice.service_id == row.id,
-                    ServicePrice.tool == tool,
-                    ServicePrice.effective_from == start,
-                )
+            price = await put_price(
+                session,
+                row.id,
+                tool,
+                start,
+                model,
+                unit_price(new.per_call),
+                new.free_requests,
+                actor.user_id,
+                now,
             )
-            if price is None:
-                price = ServicePrice(service_id=row.id, tool=tool, effective_from=start)
-                session.add(price)
-            price.price_model = model.value
-            price.unit_price = unit_price(new.per_call)
-            price.free_requests = new.free_requests
-            price.set_by = actor.user_id
-            price.set_at = now
-            await session.flush()
             view = self._view(row.name, price, actor.name)
         if self._events is not None:
             self._events.publish(

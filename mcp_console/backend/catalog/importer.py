@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mcp_console.backend.catalog.price_history import keep_catalog_price_change
 from mcp_console.backend.catalog.versions import (
     new_version_row,
     recompute_latest,
@@ -117,10 +118,17 @@ def assign_plain_fields(row: McpService, fields: dict[str, Any]) -> bool:
 
 
 async def apply_service_fields(
-    session: AsyncSession, row: McpService, fields: dict[str, Any]
+    session: AsyncSession, row: McpService, fields: dict[str, Any], actor: Principal
 ) -> bool:
-    """Apply changed descriptive fields to ``row``; returns whether anything changed."""
+    """Apply changed descriptive fields to ``row``; returns whether anything changed.
+
+    A change of its price is kept in its price timeline too, from the next hour: calls
+    already made keep the price they were made at.
+    """
+    old_price = (row.price_model, row.price_per_request)
     changed = assign_plain_fields(row, fields)
+    if (row.price_model, row.price_per_request) != old_price:
+        await keep_catalog_price_change(session, row, old_price, actor.user_id, utcnow())
     if "tags" in fields and normalise_tags(fields["tags"]) != row.tags:
         await set_tags(session, row, fields["tags"])
         changed = True
@@ -279,7 +287,7 @@ async def _apply_entry(
         if service.author_id != actor.user_id and not actor.is_admin:
             raise Forbidden(f"{service.name} belongs to another author")
         fields = entry.service.model_dump(exclude={"name", "featured"})
-        if await apply_service_fields(session, service, fields):
+        if await apply_service_fields(session, service, fields, actor):
             outcome = "updated"
     existing = await cache.version(session, service.id, entry.version.version)
     if existing is None:

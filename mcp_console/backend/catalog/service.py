@@ -232,7 +232,7 @@ class CatalogService:
             if changes.featured is not None and not actor.is_admin:
                 raise Forbidden("only an admin may feature a service")
             fields = changes.model_dump(exclude_none=True)
-            await importer.apply_service_fields(session, row, fields)
+            await importer.apply_service_fields(session, row, fields, actor)
             await self._reindex(session, row.id)
             detail = await service_detail(session, row)
         self._events.publish(
