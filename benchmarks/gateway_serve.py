@@ -54,6 +54,7 @@ from mcp_console.backend.gateway.core import Gateway
 from mcp_console.backend.gateway.meter import UsageMeter
 from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstance
 from mcp_console.backend.gateway.server import GatewayServer
+from mcp_console.backend.gateway.usage_journal import JOURNAL_FILE, open_journal
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.users import UserService
 from mcp_console.schemas.users import Role, UserCreate, UserCreated
@@ -116,8 +117,14 @@ async def serve(args: argparse.Namespace) -> None:
         await monitoring.__aenter__()
         taps = monitoring.metering_taps()
         monitoring.history.start()
-    meter = UsageMeter(engine, taps=taps)
-    gateway = Gateway(users.authenticate, meter=None if args.unmetered else meter)
+    # As the runtime builds it: billable calls counted in the crash journal too.
+    journal, _ = await open_journal(engine, data / JOURNAL_FILE)
+    meter = UsageMeter(engine, taps=taps, journal=journal, durable=args.durable)
+    gateway = Gateway(
+        users.authenticate,
+        meter=None if args.unmetered else meter,
+        settle=meter.settle if args.durable and not args.unmetered else None,
+    )
     route = DeploymentRoute(
         deployment_id=deployment_id,
         owner_id=created.user.id,
@@ -219,6 +226,11 @@ def main() -> None:
     ap.add_argument("--key-file", type=Path, required=True)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--unmetered", action="store_true", help="no usage meter (to compare)")
+    ap.add_argument(
+        "--durable",
+        action="store_true",
+        help="durable metering: each billable call's usage written before its reply ends",
+    )
     ap.add_argument(
         "--monitoring",
         action="store_true",

@@ -221,8 +221,11 @@ class UsageMeter:
             self._wake.clear()
             if self._stop.is_set():
                 return
+            # Calls waiting on their usage get it written at once; the raw log (nobody
+            # waits on it) goes with the interval's writes, to keep those transactions small.
+            due = loop.time() - pruned >= self.flush_interval
             try:
-                await self.flush()
+                await self.flush(usage_only=bool(self._waiters) and not due)
             except Exception:
                 if not self._failing:
                     logger.exception("metering: writing usage failed; keeping it to retry")
@@ -231,14 +234,15 @@ class UsageMeter:
                 if self._failing:
                     logger.info("metering: writing usage works again")
                 self._failing = False
-            if loop.time() - pruned >= self.flush_interval:
+            if due:
                 pruned = loop.time()
                 self.live.prune()
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def flush(self) -> int:
-        """Write pending usage and raw records in one transaction.
+    async def flush(self, *, usage_only: bool = False) -> int:
+        """Write pending usage and raw records (``usage_only``: usage alone) in one
+        transaction.
 
         Returns:
             How many raw records are still waiting (more than one transaction's worth).
@@ -248,7 +252,7 @@ class UsageMeter:
         """
         async with self._lock:
             usage = self.ledger.take()
-            raw = self.log.take()
+            raw = [] if usage_only else self.log.take()
             waiters, self._waiters = self._waiters, []
             try:
                 if usage or raw:
