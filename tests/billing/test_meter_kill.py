@@ -6,87 +6,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 
-from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
 from mcp_console.backend.gateway.usage_journal import COUNTED, JOURNAL_FILE, journal_counts
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.audit import AuditQuery
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
-from mcp_console.schemas.errors import Unavailable
 from mcp_console.settings import Settings
+from tests.daemon_process import DaemonProcess
 from tests.deploy.catalogs import SETTLE_TIMEOUT, all_healthy, process_version, publish
 from tests.gateway.helpers import Caller, connect, result_of
 
-START_TIMEOUT = 60.0
 CALLERS = 8  # concurrent SDK clients
 CALLS = 25  # calls each, per wave
 IN_FLIGHT = 4  # calls still running upstream when the daemon is killed
 
 
-class Daemon:
-    """``mcp-console daemon`` as a real process on one data dir, its deployments local."""
-
-    def __init__(self, data_dir: Path, *, durable: bool) -> None:
-        self.files = DaemonFiles(data_dir)
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
-            "MCP_CONSOLE_DATA_DIR": str(data_dir),
-            "MCP_CONSOLE_API_PORT": "0",
-            "MCP_CONSOLE_GATEWAY_PORT": "0",
+def daemon(data_dir: Path, *, durable: bool) -> DaemonProcess:
+    """The daemon on ``data_dir``, its deployments local processes."""
+    return DaemonProcess(
+        data_dir,
+        {
             "MCP_CONSOLE_RUNTIME": "process",
             "MCP_CONSOLE_DEPLOY__SCOPE": "test-" + uuid.uuid4().hex[:10],
             "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
             "MCP_CONSOLE_DEPLOY__STOP_TIMEOUT": "2",
             "MCP_CONSOLE_BILLING__DURABLE_METERING": "true" if durable else "false",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> RemoteClient:
-        with (self.files.data_dir / "daemon-test.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "mcp_console", "daemon"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        with anyio.fail_after(START_TIMEOUT):
-            while True:
-                assert self.process.poll() is None, "the daemon exited while starting"
-                info = read_info(self.files)
-                if info is not None and info.pid == self.process.pid:
-                    client = RemoteClient(info.url, read_token(self.files))
-                    try:
-                        await client.health()
-                        return client
-                    except Unavailable:
-                        await client.aclose()
-                await anyio.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no clean-up of any kind
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        },
+    )
 
 
 def billed(database: Path) -> int:
@@ -174,9 +127,9 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
     caller = await prepared(daemon_dir)
     database = daemon_dir / "mcp-console.db"
     journal = daemon_dir / JOURNAL_FILE
-    daemon = Daemon(daemon_dir, durable=False)
+    running = daemon(daemon_dir, durable=False)
     try:
-        async with await daemon.start() as client:
+        async with await running.start() as client:
             url = await endpoint(client)
             served = await wave(url, caller)
             # Written within a flush interval.
@@ -191,17 +144,17 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
                     lambda: (journal_counts(journal) or (0,))[COUNTED] == served,
                     "the journal did not count every call served",
                 )
-                daemon.kill()
+                running.kill()
             finally:
                 lock.rollback()
                 lock.close()
             assert not any(await asyncio.gather(*slow))  # killed mid-flight: none served
         billed_at_kill = billed(database)
-        async with await daemon.start() as client:
+        async with await running.start() as client:
             events = await client.audit_events(AuditQuery(kind="metering"))
         assert billed(database) == billed_at_kill  # the restart bills nothing lost
     finally:
-        daemon.stop()
+        running.stop()
 
     assert billed_at_kill <= served
     assert served - billed_at_kill == CALLERS * CALLS  # the second wave, never written
@@ -217,19 +170,19 @@ async def test_with_durable_metering_every_call_served_before_kill_9_is_billed(
     daemon_dir = tmp_path / "data"
     caller = await prepared(daemon_dir)
     database = daemon_dir / "mcp-console.db"
-    daemon = Daemon(daemon_dir, durable=True)
+    running = daemon(daemon_dir, durable=True)
     try:
-        async with await daemon.start() as client:
+        async with await running.start() as client:
             url = await endpoint(client)
             slow = await in_flight(url, caller)
             served = await wave(url, caller)
-            daemon.kill()  # at once: no flush interval has passed since the last reply
+            running.kill()  # at once: no flush interval has passed since the last reply
             assert not any(await asyncio.gather(*slow))
         billed_at_kill = billed(database)
-        async with await daemon.start() as client:
+        async with await running.start() as client:
             events = await client.audit_events(AuditQuery(kind="metering"))
     finally:
-        daemon.stop()
+        running.stop()
 
     assert billed_at_kill == served == CALLERS * CALLS
     assert reported(database) == []

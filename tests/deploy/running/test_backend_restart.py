@@ -4,10 +4,6 @@ labels on the engine show that no orphan container is left."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,82 +11,34 @@ import anyio
 import docker
 import pytest
 
-from mcp_console.backend.daemon import DaemonFiles, read_info, read_token
 from mcp_console.backend.deploy.driver_registry import SCOPE_LABEL
 from mcp_console.backend.deploy.drivers.base import LABEL_DEPLOYMENT, LABEL_INSTANCE, InstanceSpec
 from mcp_console.backend.deploy.drivers.docker import DockerManager
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, RuntimeChoice
-from mcp_console.schemas.errors import NotFound, Unavailable
+from mcp_console.schemas.errors import NotFound
 from mcp_console.settings import Settings
+from tests.daemon_process import DaemonProcess
 
 from ..catalogs import SETTLE_TIMEOUT, all_healthy, image_version, publish
 from .conftest import in_thread, scope_containers
 
-START_TIMEOUT = 60.0
 
-
-class Daemon:
-    """``mcp-console daemon`` as a real process on one data dir."""
+class Daemon(DaemonProcess):
+    """``mcp-console daemon`` as a real process on one data dir, deploying on Docker."""
 
     def __init__(self, data_dir: Path, scope: str) -> None:
-        self.files = DaemonFiles(data_dir)
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_CONSOLE_")},
-            "MCP_CONSOLE_DATA_DIR": str(data_dir),
-            "MCP_CONSOLE_API_PORT": "0",
-            "MCP_CONSOLE_GATEWAY_PORT": "0",
-            "MCP_CONSOLE_RUNTIME": "docker",
-            "MCP_CONSOLE_DEPLOY__SCOPE": scope,
-            "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
-            "MCP_CONSOLE_DEPLOY__BACKOFF_BASE": "0.2",
-            "MCP_CONSOLE_DEPLOY__STOP_TIMEOUT": "2",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> RemoteClient:
-        log = (self.files.data_dir / "daemon-test.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mcp_console", "daemon"],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        super().__init__(
+            data_dir,
+            {
+                "MCP_CONSOLE_RUNTIME": "docker",
+                "MCP_CONSOLE_DEPLOY__SCOPE": scope,
+                "MCP_CONSOLE_DEPLOY__HEALTH_INTERVAL": "1",
+                "MCP_CONSOLE_DEPLOY__BACKOFF_BASE": "0.2",
+                "MCP_CONSOLE_DEPLOY__STOP_TIMEOUT": "2",
+            },
         )
-        log.close()
-        with anyio.fail_after(START_TIMEOUT):
-            while True:
-                assert self.process.poll() is None, "the daemon exited while starting"
-                info = read_info(self.files)
-                if info is not None and info.pid == self.process.pid:
-                    client = RemoteClient(info.url, read_token(self.files))
-                    try:
-                        await client.health()
-                        return client
-                    except Unavailable:
-                        await client.aclose()
-                await anyio.sleep(0.1)
-
-    def log_tail(self, lines: int = 80) -> str:
-        """The end of the daemon's output, for failure messages."""
-        log = self.files.data_dir / "daemon-test.log"
-        text = log.read_text(errors="replace") if log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no clean-up of any kind
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @pytest.fixture
