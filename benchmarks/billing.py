@@ -1,0 +1,360 @@
+"""Billing's costs, each figure printed beside its target and what the peers offer.
+
+    python benchmarks/billing.py                                 # every figure
+    python benchmarks/billing.py --only month_close_sqlite       # one figure (repeatable)
+    python benchmarks/billing.py --only month_close_postgres --postgres-url URL
+    python benchmarks/billing.py --users 1000 --requests 1000000  # a smaller month
+
+One function per figure (each returns a ``Figure``); ``main`` runs those asked for. Figures:
+
+- ``month_close_sqlite`` / ``month_close_postgres``: closing a month (``MonthCloser.close``:
+  every user's and team's invoice computed and issued, lines and all) whose hourly usage
+  rows hold 10,000,000 billable requests of 10,000 users (100 hourly rows of each user over
+  4 of 20 deployments; FREE, PAID, FREEMIUM, per-tool prices and a price changed
+  mid-month; 100 teams of 10) on SQLite and on PostgreSQL (``--postgres-url``, else
+  ``MCP_CONSOLE_TEST_POSTGRES_URL``; a database is made for the run and dropped after).
+  The rows are seeded with bulk inserts: requests are counts in hourly rows, as the meter
+  writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from mcp_console.backend.billing.money import amount
+from mcp_console.backend.billing.month_close import MonthCloser
+from mcp_console.backend.billing.prices import PriceService
+from mcp_console.backend.db.engine import create_engine, session_factory
+from mcp_console.backend.db.migrate import upgrade_sync
+from mcp_console.backend.db.models import (
+    McpService,
+    ServiceDeployment,
+    ServiceVersion,
+    Team,
+    TeamMember,
+    User,
+)
+from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
+from mcp_console.backend.db.models_invoices import Invoice, InvoiceLine
+
+POSTGRES_URL_VAR = "MCP_CONSOLE_TEST_POSTGRES_URL"
+MONTH = datetime(2026, 11, 1, tzinfo=UTC)
+PRICE_CHANGE = datetime(2026, 11, 15, tzinfo=UTC)
+USERS = 10_000
+REQUESTS = 10_000_000
+ROWS_PER_USER = 100  # 4 deployments x 25 hours
+DEPLOYMENTS_PER_SERVICE = 4
+TEAM_SIZE = 10
+BATCH = 20_000
+CLOSE_TARGET_S = 60.0
+NO_PEER = "no peer closes invoices (ContextForge: billing export requested; ToolHive: none)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure, its target (lower is better) and what the peers offer."""
+
+    name: str
+    value: float | None  # None: not measured (the reason is in ``note``)
+    unit: str
+    target: float
+    peer: str
+    note: str = ""
+
+    @property
+    def met(self) -> bool:
+        """Whether the figure is within its target."""
+        return self.value is not None and self.value <= self.target
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the closed month is."""
+
+    users: int
+    requests: int
+
+
+# name, model, catalog price per call, tool prices, free requests (FREEMIUM)
+SERVICES: tuple[tuple[str, str, str, dict[str, str], int], ...] = (
+    ("free", "FREE", "0", {}, 0),
+    ("paid", "PAID", "0.0015", {}, 0),
+    ("freemium", "FREEMIUM", "0.002", {}, 200),
+    ("per-tool", "PAID", "0.01", {"render": "0.004"}, 0),
+    ("repriced", "PAID", "0.003", {}, 0),
+)
+
+
+Deployment = tuple[int, str, str]  # id, the tool its calls name, its service
+
+
+async def _world(engine: AsyncEngine, scale: Scale) -> list[Deployment]:
+    """Users, teams, services priced every way, and their deployments."""
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    async with session_factory(engine)() as session, session.begin():
+        owner = User(name="owner", role="author")
+        session.add(owner)
+        await session.flush()
+        deployments: list[tuple[ServiceDeployment, str, str]] = []
+        for name, model, per_call, tools, free in SERVICES:
+            service = McpService(
+                name=name,
+                display_name=name,
+                author_id=owner.id,
+                price_model=model,
+                price_per_request=Decimal(per_call),
+            )
+            session.add(service)
+            await session.flush()
+            version = ServiceVersion(service_id=service.id, version="1.0.0")
+            session.add(version)
+            await session.flush()
+            prices = [(since, "", model, per_call, free)]
+            prices += [(since, tool, "PAID", price, 0) for tool, price in tools.items()]
+            if name == "repriced":
+                prices.append((PRICE_CHANGE, "", "PAID", "0.0025", 0))
+            session.add_all(
+                ServicePrice(
+                    service_id=service.id,
+                    tool=tool,
+                    price_model=m,
+                    unit_price=Decimal(p),
+                    free_requests=f,
+                    effective_from=start,
+                    set_at=since,
+                )
+                for start, tool, m, p, f in prices
+            )
+            for i in range(DEPLOYMENTS_PER_SERVICE):
+                row = ServiceDeployment(
+                    service_id=service.id,
+                    version_id=version.id,
+                    user_id=owner.id,
+                    deployment_name=f"{name}-{i}",
+                    uid=uuid.uuid4().hex,
+                )
+                session.add(row)
+                deployments.append((row, "render" if tools and i % 2 else "search", name))
+        await session.flush()
+        kept = [(row.id, tool, name) for row, tool, name in deployments]
+    await _insert(
+        engine,
+        User.__table__,
+        ({"name": f"user{u:05d}", "role": "user"} for u in range(scale.users)),
+    )
+    async with engine.connect() as conn:
+        users = list((await conn.execute(select(User.id).where(User.name != "owner"))).scalars())
+    teams = len(users) // TEAM_SIZE
+    await _insert(engine, Team.__table__, ({"name": f"team{t:04d}"} for t in range(teams)))
+    async with engine.connect() as conn:
+        team_ids = list((await conn.execute(select(Team.id).order_by(Team.id))).scalars())
+    await _insert(
+        engine,
+        TeamMember.__table__,
+        (
+            {"team_id": team, "user_id": users[t * TEAM_SIZE + m], "role": "member"}
+            for t, team in enumerate(team_ids)
+            for m in range(TEAM_SIZE)
+        ),
+    )
+    return kept
+
+
+def _usage(
+    users: list[int], deployments: list[Deployment], scale: Scale
+) -> Iterator[dict[str, Any]]:
+    """Each user's hourly rows: 4 deployments, 25 hours of each, the requests spread evenly."""
+    rng = random.Random(11)
+    per_row, extra = divmod(scale.requests, len(users) * ROWS_PER_USER)
+    hours = [MONTH + timedelta(hours=h) for h in range(30 * 24)]
+    n = 0
+    for user in users:
+        for deployment, tool, _ in rng.sample(deployments, ROWS_PER_USER // 25):
+            for hour in rng.sample(hours, 25):
+                requests = per_row + (1 if n < extra else 0)
+                n += 1
+                yield {
+                    "deployment_id": deployment,
+                    "user_id": user,
+                    "hour": hour,
+                    "method": "tools/call",
+                    "tool": tool,
+                    "request_count": requests,
+                    "error_count": requests // 50,
+                }
+
+
+def _expected(users: list[int], deployments: list[Deployment], scale: Scale) -> Decimal:
+    """The users' invoices' total worked out here from the same rows: each user's calls
+    times their prices, the allowance taken once per user, rounded once per user."""
+    service_of = {d: service for d, _, service in deployments}
+    exact: dict[int, Decimal] = {}
+    freemium: dict[int, int] = {}
+    for row in _usage(users, deployments, scale):
+        user, served = row["user_id"], row["request_count"] - row["error_count"]
+        service = service_of[row["deployment_id"]]
+        if service == "freemium":
+            freemium[user] = freemium.get(user, 0) + served
+            continue
+        price = {
+            "free": Decimal(0),
+            "paid": Decimal("0.0015"),
+            "per-tool": Decimal("0.004") if row["tool"] == "render" else Decimal("0.01"),
+            "repriced": Decimal("0.003") if row["hour"] < PRICE_CHANGE else Decimal("0.0025"),
+        }[service]
+        exact[user] = exact.get(user, Decimal(0)) + served * price
+    for user, served in freemium.items():
+        exact[user] = exact.get(user, Decimal(0)) + max(0, served - 200) * Decimal("0.002")
+    return sum((amount(e, "USD") for e in exact.values()), Decimal(0))
+
+
+async def _insert(engine: AsyncEngine, table: Any, rows: Iterator[dict[str, Any]]) -> int:
+    """``rows`` in multi-row batches; how many."""
+    done = 0
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            async with engine.begin() as conn:
+                await conn.execute(insert(table), batch)
+            done, batch = done + len(batch), []
+    if batch:
+        async with engine.begin() as conn:
+            await conn.execute(insert(table), batch)
+        done += len(batch)
+    return done
+
+
+async def _close_month(url: str, scale: Scale) -> tuple[float, int, int, Decimal, Decimal, int]:
+    """Seconds to close the seeded month; invoices, lines, users' total (issued and worked
+    out here), rows seeded."""
+    await asyncio.to_thread(upgrade_sync, url)
+    engine = create_engine(url)
+    try:
+        deployments = await _world(engine, scale)
+        async with engine.connect() as conn:
+            users = list(
+                (await conn.execute(select(User.id).where(User.name != "owner"))).scalars()
+            )
+        seeded = await _insert(engine, UsageHour.__table__, _usage(users, deployments, scale))
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+        sessions = session_factory(engine)
+        after = MONTH.replace(month=12) + timedelta(hours=1)
+        prices = PriceService(sessions, "USD", clock=lambda: after)
+        closer = MonthCloser(sessions, prices, clock=lambda: after)
+        started = time.perf_counter()
+        closed = await closer.close(MONTH)
+        elapsed = time.perf_counter() - started
+        async with engine.connect() as conn:
+            lines = await conn.scalar(select(func.count()).select_from(InvoiceLine))
+            total = await conn.scalar(
+                select(func.sum(Invoice.total)).where(Invoice.subject_kind == "user")
+            )
+        expected = _expected(users, deployments, scale)
+        issued = amount(Decimal(total or 0), "USD")
+        return elapsed, closed.invoices, int(lines or 0), issued, expected, seeded
+    finally:
+        await engine.dispose()
+
+
+def _month_close(database: str, url: str, scale: Scale) -> Figure:
+    name = f"month close, {scale.requests:,} requests of {scale.users:,} users ({database})"
+    elapsed, invoices, lines, total, expected, rows = asyncio.run(_close_month(url, scale))
+    exact = "exact" if total == expected else f"NOT the {expected} USD worked out here"
+    print(
+        f"  {database}: {rows:,} hourly rows seeded; {invoices:,} invoices ({lines:,} lines) "
+        f"issued; users' invoices total {total} USD ({exact})"
+    )
+    if total != expected:
+        return Figure(name, None, "s", CLOSE_TARGET_S, NO_PEER, f"wrong total: {exact}")
+    return Figure(name, elapsed, "s", CLOSE_TARGET_S, NO_PEER)
+
+
+def month_close_sqlite(options: argparse.Namespace) -> Figure:
+    """Closing the month on a SQLite file."""
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{Path(directory) / 'billing.db'}"
+        return _month_close("SQLite", url, _scale(options))
+
+
+def month_close_postgres(options: argparse.Namespace) -> Figure:
+    """Closing the month on a PostgreSQL database made for the run."""
+    server = options.postgres_url or os.environ.get(POSTGRES_URL_VAR)
+    scale = _scale(options)
+    name = f"month close, {scale.requests:,} requests of {scale.users:,} users (PostgreSQL)"
+    if not server:
+        note = f"not measured: give --postgres-url or set {POSTGRES_URL_VAR}"
+        return Figure(name, None, "s", CLOSE_TARGET_S, NO_PEER, note)
+    database = f"bench_billing_{uuid.uuid4().hex[:8]}"
+    url = make_url(server).set(database=database).render_as_string(hide_password=False)
+    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{database}"'))
+    try:
+        return _month_close("PostgreSQL", url, scale)
+    finally:
+        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{database}"'))
+
+
+async def _admin_sql(server: str, statement: str) -> None:
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _scale(options: argparse.Namespace) -> Scale:
+    return Scale(users=options.users, requests=options.requests)
+
+
+FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
+    "month_close_sqlite": month_close_sqlite,
+    "month_close_postgres": month_close_postgres,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the figures asked for and print each beside its target and the peers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", action="append", choices=sorted(FIGURES), default=[])
+    parser.add_argument("--postgres-url", default=None, help=f"default: ${POSTGRES_URL_VAR}")
+    parser.add_argument("--users", type=int, default=USERS)
+    parser.add_argument("--requests", type=int, default=REQUESTS)
+    options = parser.parse_args(argv)
+    missed = 0
+    for name in options.only or list(FIGURES):
+        figure = FIGURES[name](options)
+        if figure.value is None:
+            print(f"{figure.name}: {figure.note}  (target <= {figure.target:g} {figure.unit})")
+            missed += 1
+            continue
+        verdict = "MET" if figure.met else "MISSED"
+        missed += not figure.met
+        print(
+            f"{figure.name}: {figure.value:.1f} {figure.unit} "
+            f"(target <= {figure.target:g} {figure.unit}; peers: {figure.peer})  {verdict}"
+        )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
