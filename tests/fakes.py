@@ -76,6 +76,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
@@ -93,6 +94,7 @@ from mcp_console.schemas.users import (
 )
 from tests.fake_billing import FakeBilling
 from tests.fake_invoices import FakeInvoices
+from tests.fake_quotas import FakeQuotas
 from tests.tui.fake_catalog import FakeCatalog
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.fake_history import fake_history
@@ -194,6 +196,7 @@ class FakeClient:
         # The audit trail, oldest first (tests add the entries they want shown).
         self.audit_log: list[AuditEntry] = []
         self.billing = FakeBilling(self.catalog)
+        self.quotas = FakeQuotas()
         self.invoices = FakeInvoices()
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
@@ -535,6 +538,18 @@ class FakeClient:
         self._enter("billing_revenue")
         author = (query.author or "").strip() or self.me.name
         return self.billing.revenue(self.me, query, self._user_exists(author))
+
+    async def list_quotas(self) -> list[QuotaView]:
+        self._enter("list_quotas")
+        return self.quotas.list(self.me)
+
+    async def set_quota(self, quota: QuotaSet) -> QuotaView:
+        self._enter("set_quota")
+        return self.quotas.set(self.me, quota)
+
+    async def remove_quota(self, quota_id: int) -> None:
+        self._enter("remove_quota")
+        self.quotas.remove(self.me, quota_id)
 
     async def billing_invoices(self, query: InvoiceQuery) -> list[InvoiceSummary]:
         self._enter("billing_invoices")

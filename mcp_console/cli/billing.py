@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 import typer
 
 from mcp_console.cli.billing_invoices import register as register_invoices
 from mcp_console.cli.billing_quotas import register as register_quotas
-from mcp_console.cli.context import JSON_OPTION, emit, reported_errors, run, validated
+from mcp_console.cli.context import (
+    JSON_OPTION,
+    emit,
+    read_decimal,
+    reported_errors,
+    run,
+    validated,
+)
 from mcp_console.schemas.billing import (
     PriceSet,
     PriceView,
@@ -128,7 +134,7 @@ def set_service_price(
         # Built as ``validated`` builds a request (whose first parameter is named model).
         price = revalidated(
             PriceSet.model_construct(
-                per_call=_decimal(per_call, "per_call"),
+                per_call=read_decimal(per_call, "per_call"),
                 tool=tool,
                 free_requests=free,
                 model=model,
@@ -147,13 +153,6 @@ def list_prices(
     """A service's prices by tool and then time (the catalog's first, until replaced)."""
     views = run(lambda client: client.list_prices(service))
     emit(views, as_json, lambda: typer.echo("\n".join(_price_line(v) for v in views)))
-
-
-def _decimal(text: str, field: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise Invalid(f"{field}: {text!r} is not a number such as 0.002", field=field) from None
 
 
 def _time(text: str, field: str) -> datetime:

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -184,6 +185,18 @@ def validated(model: type[M], **fields: Any) -> M:
         Invalid: naming the first wrong field.
     """
     return revalidated(model.model_construct(**fields))
+
+
+def read_decimal(text: str, field: str) -> Decimal:
+    """A number typed on the command line, exactly (a price, an amount, a rate).
+
+    Raises:
+        Invalid: ``text`` is not a number (``field`` names the option).
+    """
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise Invalid(f"{field}: {text!r} is not a number such as 0.002", field=field) from None
 
 
 def to_jsonable(value: Any) -> Any:

@@ -64,6 +64,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
@@ -252,6 +253,15 @@ class LocalClient:
 
     async def close_month(self, month: str) -> MonthClose:
         return await self._runtime.invoices.close_month(self._unscoped(), month)
+
+    async def list_quotas(self) -> list[QuotaView]:
+        return await self._runtime.quotas.list_quotas(self._unscoped())
+
+    async def set_quota(self, quota: QuotaSet) -> QuotaView:
+        return await self._runtime.quotas.set_quota(self._unscoped(), quota)
+
+    async def remove_quota(self, quota_id: int) -> None:
+        await self._runtime.quotas.remove_quota(self._unscoped(), quota_id)
 
     # -- teams ---------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
@@ -469,6 +470,35 @@ class ConsoleClient(Protocol):
         Raises:
             Forbidden: the caller is not an admin.
             Invalid: a bad month, or one not over yet (``field="month"``).
+        """
+        ...
+
+    # -- quotas --------------------------------------------------------------------------------
+
+    async def list_quotas(self) -> list[QuotaView]:
+        """The quotas over the caller's calls and those the caller may set, with their use now
+        (an admin's: every quota)."""
+        ...
+
+    async def set_quota(self, quota: QuotaSet) -> QuotaView:
+        """Set a limit on billable calls (or a new figure for the one of the same subject,
+        kind, period and tool): admins any; a deployment's owner its deployment's; a team's
+        maintainer the team's; anyone their own keys'. Calls over it are refused by the
+        gateway with a JSON-RPC error and are not billed.
+
+        Raises:
+            Invalid: a figure or period that does not fit the kind (``field`` names it).
+            NotFound: no such user, team, key or deployment (``field="subject"``).
+            Forbidden: the caller may not limit that subject.
+        """
+        ...
+
+    async def remove_quota(self, quota_id: int) -> None:
+        """Remove a limit.
+
+        Raises:
+            NotFound: no quota ``quota_id`` the caller sees.
+            Forbidden: the caller reads it but may not remove it.
         """
         ...
 

@@ -80,6 +80,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.schemas.users import (
@@ -398,6 +399,16 @@ class RemoteClient:
     async def close_month(self, month: str) -> MonthClose:
         body = {"month": month}
         return await self._model(MonthClose, "POST", "/billing/close", body=body)
+
+    async def list_quotas(self) -> list[QuotaView]:
+        return await self._models(QuotaView, "GET", "/billing/quotas")
+
+    async def set_quota(self, quota: QuotaSet) -> QuotaView:
+        body = self._dump(quota, exclude_none=True)
+        return await self._model(QuotaView, "POST", "/billing/quotas", body=body)
+
+    async def remove_quota(self, quota_id: int) -> None:
+        await self._delete(f"/billing/quotas/{int(quota_id)}")
 
     # -- teams ---------------------------------------------------------------------------------
 

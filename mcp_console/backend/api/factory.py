@@ -25,6 +25,7 @@ from mcp_console.backend.api.routes import (
     logs,
     metrics,
     metrics_history,
+    quotas,
     reviews,
     teams,
     users,
@@ -98,6 +99,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         alerts.router,
         audit.router,
         billing.router,
+        quotas.router,
         invoices.router,
     )
     for router in (*routers, deployments.router):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from mcp_console.backend.billing.money import ZERO
+from mcp_console.backend.billing.money import ZERO, shown_price
 from mcp_console.backend.billing.periods import month_start
 from mcp_console.backend.billing.prices import PriceService
 from mcp_console.backend.billing.quota_book import Allowance, Limit, QuotaBook, period_bounds
@@ -179,7 +179,7 @@ class QuotaService:
             subject=subject,
             kind=kind,
             period=QuotaPeriod(row.period),
-            allowed=row.allowed.normalize(),
+            allowed=shown_price(row.allowed),
             tool=row.tool or None,
             used=used,
             in_flight=in_flight,
@@ -389,12 +389,8 @@ async def _subject(
             return hit[0], f"{hit[1]}/{name}"
         found = None
     if found is None:
-        what = (
-            "a live API key with prefix or name"
-            if scope is QuotaScope.KEY
-            else f"a {scope.value} named"
-        )
-        raise NotFound(f"there is no {what} {text!r}", field="subject")
+        what = "live API key with prefix or name" if scope is QuotaScope.KEY else scope.value
+        raise NotFound(f"no {what} {text!r}", field="subject")
     return found, text
 
 
