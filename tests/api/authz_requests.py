@@ -120,9 +120,10 @@ def url_of(world: World, row: Row, call: Call, fresh: str | None = None) -> str:
         "session_id": world.session,
         "alert_id": str(world.alert),
         "silence_id": str(world.silence),
+        "quota_id": str(world.quota),
     }
     if fresh is not None:
-        ids = ("session_id", "ref", "alert_id", "silence_id")
+        ids = ("session_id", "ref", "alert_id", "silence_id", "quota_id")
         slot = next((s for s in ids if f"{{{s}}}" in path), "name")
         values[slot] = fresh
     for slot, value in values.items():

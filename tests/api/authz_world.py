@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -32,12 +33,13 @@ from mcp_console.backend.db.models import (
     TeamMember,
     User,
 )
-from mcp_console.backend.db.models_billing import ServicePrice
+from mcp_console.backend.db.models_billing import Quota, ServicePrice
 from mcp_console.backend.db.models_invoices import ClosedMonth
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.alerts import RuleCreate, SilenceCreate, TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice, ShareCreate, ShareRole
+from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope, QuotaSet
 from mcp_console.schemas.users import KeyCreate, Principal, Role, TeamCreate, UserCreate
 from tests.deploy.catalogs import all_healthy, process_version, publish, wait_for
 from tests.gateway.helpers import CLIENT_TIMEOUT
@@ -98,6 +100,8 @@ class World:
     # A firing alert on olga's deployment and an admin's silence: refused requests aim at them.
     alert: int = 0
     silence: int = 0
+    # A rate limit olga set on her deployment: refused requests aim at it.
+    quota: int = 0
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -167,6 +171,18 @@ class World:
         new = TargetCreate(name=name, url="http://127.0.0.1:9/hook")
         await self.runtime.notifications.add_target(self.users["admin"], new)
         return name
+
+    async def fresh_quota(self) -> str:
+        """A rate limit of olga's on one tool of her deployment, by id."""
+        new = QuotaSet(
+            scope=QuotaScope.DEPLOYMENT,
+            subject=f"{OWNER}/{DEPLOYMENT}",
+            kind=QuotaKind.RATE,
+            period=QuotaPeriod.SECOND,
+            allowed=Decimal(1000),
+            tool=self.fresh_name(),
+        )
+        return str((await self.runtime.quotas.set_quota(self.owner, new)).id)
 
     async def fresh_key(self) -> str:
         """A key of olga's, by name."""
@@ -275,6 +291,7 @@ async def build_world(
     world.session = await world.open_session("owner")
     world.alert = await _firing_alert(runtime)
     world.silence = int(await world.fresh_silence())
+    world.quota = int(await world.fresh_quota())
     return world
 
 
@@ -361,6 +378,7 @@ _TABLES = [
         AlertSilence,
         ServicePrice,
         ClosedMonth,
+        Quota,
     )
 ]
 

@@ -159,6 +159,9 @@ GET    /billing/usage                                  401 401 401 401 200 200 2
 GET    /billing/revenue                                401 401 401 401 403 200 200 200 200 200
 GET    /billing/prices/{name}                          401 401 401 401 200 200 200 200 200 200
 POST   /billing/prices/{name}                          401 401 401 401 403 403 403 403 201 201
+GET    /billing/quotas                                 401 401 401 401 403 200 200 200 200 200
+POST   /billing/quotas                                 401 401 401 401 403 403 403 403 201 201
+DELETE /billing/quotas/{quota_id}                      401 401 401 401 403 404 404 404 204 204
 GET    /billing/invoices                               401 401 401 401 403 200 200 200 200 200
 GET    /billing/invoices/{name}                        401 401 401 401 403 403 403 403 403 404
 GET    /billing/invoices/{name}/export                 401 401 401 401 403 403 403 403 403 404
@@ -233,6 +236,16 @@ CALLS: dict[str, Call] = {
     "POST /services/{name}/deprecate": Call({"message": "use another"}, fresh=World.fresh_service),
     "POST /services/{name}/reviews": Call({"rating": 4, "comment": "{who}"}),
     "POST /billing/prices/{name}": Call({"per_call": "0.01"}),
+    "POST /billing/quotas": Call(
+        {
+            "scope": "deployment",
+            "subject": "olga/app",
+            "kind": "requests",
+            "period": "day",
+            "allowed": "100000",
+        }
+    ),
+    "DELETE /billing/quotas/{quota_id}": Call(fresh=World.fresh_quota),
     # Nobody's invoice: only an admin may look, and finds none.
     "GET /billing/invoices/{name}": Call(changes=False, target=NOBODYS_INVOICE),
     "GET /billing/invoices/{name}/export": Call(changes=False, target=NOBODYS_INVOICE),

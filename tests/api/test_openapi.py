@@ -47,6 +47,8 @@ ROUTES = {
     "/api/v1/billing/usage": {"get"},
     "/api/v1/billing/revenue": {"get"},
     "/api/v1/billing/prices/{name}": {"get", "post"},
+    "/api/v1/billing/quotas": {"get", "post"},
+    "/api/v1/billing/quotas/{quota_id}": {"delete"},
     "/api/v1/billing/invoices": {"get"},
     "/api/v1/billing/invoices/{name}": {"get"},
     "/api/v1/billing/invoices/{name}/export": {"get"},

@@ -10,6 +10,8 @@ from mcp import MCPError
 
 from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.gateway.core import GatewayConfig
+from mcp_console.backend.gateway.quota import QuotaRefusal
+from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.gateway.routing import DeploymentRoute
 
 from .helpers import Caller, GatewayEnv, connect, http_process, innermost, result_of
@@ -126,24 +128,46 @@ async def test_unknown_deployments_and_foreign_sessions_are_not_found(
 
 
 class _Quota:
+    """A QuotaCheck refusing one user's calls and counting the holds it settles."""
+
     def __init__(self, refused_user: int) -> None:
         self.refused_user = refused_user
+        self.asked: list[tuple[int, str, str | None]] = []
+        self.settled: list[tuple[object, int]] = []
 
-    def check(self, user_id: int, deployment_id: int) -> str | None:
-        return "the monthly allowance is used up" if user_id == self.refused_user else None
+    def reserve(
+        self, user_id: int, key_id: int | None, deployment_id: int, method: str, tool: str | None
+    ) -> object | None:
+        self.asked.append((user_id, method, tool))
+        if user_id == self.refused_user:
+            data = {"limit": "requests per month", "retryAfter": 60}
+            raise QuotaRefusal("Quota exceeded: the monthly allowance is used up", data, 60)
+        return ("hold", user_id)
+
+    def settle(self, hold: object, record: RequestRecord) -> None:
+        self.settled.append((hold, record.status))
 
 
 async def test_quota_refusals_come_from_the_quota_check(
     env: GatewayEnv, route: DeploymentRoute
 ) -> None:
-    env.gateway.quota = _Quota(env.friend.principal.user_id)
+    quota = env.gateway.quota = _Quota(env.friend.principal.user_id)
     refused = await post(env, route, env.friend)
     assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
     assert error_of(refused) == {
         "code": -32013,
         "message": "Quota exceeded: the monthly allowance is used up",
+        "data": {"limit": "requests per month", "retryAfter": 60},
     }
     assert (await post(env, route, env.owner)).status_code == 200
+    owner = env.owner.principal.user_id
+    assert quota.asked == [
+        (env.friend.principal.user_id, "tools/call", "add"),
+        (owner, "tools/call", "add"),
+    ]
+    # The served call's hold is settled once, when it is over; the refused one held nothing.
+    assert quota.settled == [(("hold", owner), 200)]
 
 
 class TestLimits:

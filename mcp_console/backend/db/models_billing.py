@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mcp_console.backend.db.base import Base, UtcDateTime, utcnow
 
+# The one row per deployment, user, hour, method, tool and key of the hourly usage.
+HOURS_UNIQUE = "uq_service_usage_hours_calls"
 # ``tool`` of a price that covers every call of its service (NULL would not be unique).
 ALL_TOOLS = ""
 
@@ -73,7 +75,10 @@ class UsageHour(Base):
     error_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
-        UniqueConstraint("deployment_id", "user_id", "hour", "method", "tool", "key_id"),
+        # Named here: the convention's name would pass PostgreSQL's 63 characters.
+        UniqueConstraint(
+            "deployment_id", "user_id", "hour", "method", "tool", "key_id", name=HOURS_UNIQUE
+        ),
         Index("ix_service_usage_hours_user_hour", "user_id", "hour"),
         Index("ix_service_usage_hours_hour", "hour"),
     )

@@ -507,9 +507,9 @@ CREATE TABLE "service_usage_hours" (
 	error_count BIGINT NOT NULL, 
 	key_id INTEGER DEFAULT '0' NOT NULL, 
 	CONSTRAINT pk_service_usage_hours PRIMARY KEY (id), 
-	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
 	CONSTRAINT fk_service_usage_hours_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
-	CONSTRAINT uq_service_usage_hours_deployment_id_user_id_hour_method_tool_key_id UNIQUE (deployment_id, user_id, hour, method, tool, key_id)
+	CONSTRAINT fk_service_usage_hours_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+	CONSTRAINT uq_service_usage_hours_calls UNIQUE (deployment_id, user_id, hour, method, tool, key_id)
 );
 CREATE TABLE quotas (
 	id INTEGER NOT NULL, 
@@ -578,8 +578,8 @@ CREATE INDEX ix_audit_events_owner_at ON audit_events (owner_id, at);
 CREATE INDEX ix_audit_events_deployment_at ON audit_events (deployment, at);
 CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, approved_at);
 CREATE INDEX ix_invoices_subject ON invoices (subject_kind, subject_id);
-CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
 CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
+CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,

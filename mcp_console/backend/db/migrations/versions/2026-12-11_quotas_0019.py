@@ -22,7 +22,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OLD_UNIQUE = "uq_service_usage_hours_deployment_id_user_id_hour_method_tool"
-_NEW_UNIQUE = "uq_service_usage_hours_deployment_id_user_id_hour_method_tool_key_id"
+# Named so: the naming convention's name would pass PostgreSQL's 63 characters.
+_NEW_UNIQUE = "uq_service_usage_hours_calls"
 
 
 def upgrade() -> None:
