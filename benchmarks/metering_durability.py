@@ -93,7 +93,7 @@ async def journal_figure() -> dict[str, Any]:
             plain = min(plain, _ns_per_call(plain_meter, records))
             journaled = min(journaled, _ns_per_call(journal_meter, records))
         mapped = min(_store_ns(journal.counts) for _ in range(ROUNDS))
-        in_memory = min(_store_ns([0, 0, 0, 0]) for _ in range(ROUNDS))
+        in_memory = min(_store_ns([0] * 6) for _ in range(ROUNDS))
         journal.close()
         await engine.dispose()
     return {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +18,9 @@ from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.errors import Unavailable
 
 START_TIMEOUT = 60.0
+# The system calls an event loop waits for I/O in: epoll_wait, epoll_pwait, epoll_pwait2.
+EPOLL_WAITS = {"x86_64": {"232", "281", "441"}, "aarch64": {"22", "441"}}
+STOP_ATTEMPTS = 20_000
 
 
 class DaemonProcess:
@@ -69,11 +74,40 @@ class DaemonProcess:
         self.process.kill()
         self.process.wait(timeout=10)
 
+    def kill_between_steps(self) -> None:
+        """SIGKILL while the daemon's event loop waits for I/O: between two steps of its
+        tasks, never inside one (a reply written and the record of it are one step).
+
+        The daemon is stopped (SIGSTOP) until its main thread is found in the loop's wait,
+        continued and tried again otherwise, then killed where it stands.
+        """
+        assert self.process is not None
+        pid = self.process.pid
+        waits = EPOLL_WAITS[platform.machine()]
+        for _ in range(STOP_ATTEMPTS):
+            os.kill(pid, signal.SIGSTOP)
+            while _state(pid) not in ("T", "t"):
+                time.sleep(0.0001)
+            call = Path(f"/proc/{pid}/task/{pid}/syscall").read_text().split()[0]
+            if call in waits:
+                self.kill()
+                return
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.0002)
+        raise AssertionError("the daemon's event loop was never found waiting for I/O")
+
     def stop(self) -> None:
         """SIGTERM (a SIGKILL if it does not end within 30 s)."""
         if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)  # in case it was left stopped
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def _state(pid: int) -> str:
+    """The state letter of ``pid``'s main thread (``T``: stopped)."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2]

@@ -3,6 +3,8 @@ the next one exactly, once; a durable call returns only once its usage is in the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -75,7 +77,7 @@ async def test_calls_never_written_before_a_crash_are_reported_once_by_the_next_
     for error in (False, True, False, False):
         meter.record(call(world, error=error))
     # Another process sees the counts as they are stored (the kernel holds them).
-    assert journal_counts(path) == (9, 3, 0, 0)
+    assert journal_counts(path) == (9, 3, 0, 0, 0, 0)
     journal.close()  # killed: the last four calls were served and never written
 
     again, loss = await open_journal(engine, path)
@@ -84,7 +86,7 @@ async def test_calls_never_written_before_a_crash_are_reported_once_by_the_next_
     assert (loss.lost_requests, loss.lost_errors) == (4, 1)
     assert loss.started_at is not None
     assert await billed(engine) == (5, 2)
-    assert journal_counts(path) == (0, 0, 0, 0)  # the new run starts from nothing
+    assert journal_counts(path) == (0, 0, 0, 0, 0, 0)  # the new run starts from nothing
     again.close()
 
     # Recovered once: a run that wrote everything (or a repeat) reports nothing more.
@@ -164,3 +166,29 @@ async def test_a_durable_call_whose_usage_cannot_be_written_is_refused_and_not_b
     assert last is not None
     assert loss is None
     last.close()
+
+
+async def test_a_durable_call_still_waiting_on_its_write_at_a_crash_is_not_reported_lost(
+    engine: AsyncEngine,  # noqa: F811
+    world: World,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "usage-journal"
+    journal, _ = await open_journal(engine, path)
+    # Not started: nothing writes, so the call waits (its reply would wait with it).
+    meter = UsageMeter(engine, journal=journal, durable=True, flush_interval=60)
+    meter.record(call(world))  # served: its reply went out before this crash
+    waiting = asyncio.create_task(meter.settle(call(world)))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    assert journal is not None
+    journal.close()  # killed
+    waiting.cancel()
+    with contextlib.suppress(BaseException):  # its process is gone, whatever it raises
+        await waiting
+
+    again, loss = await open_journal(engine, path)
+    assert again is not None
+    assert loss is not None
+    assert (loss.lost_requests, loss.lost_errors) == (1, 0)  # the served one alone
+    again.close()

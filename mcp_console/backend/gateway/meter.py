@@ -19,7 +19,13 @@ from mcp_console.backend.db.models import ServiceDeployment, User
 from mcp_console.backend.gateway.live_stats import LiveStats
 from mcp_console.backend.gateway.records import Meter, RequestRecord, is_error
 from mcp_console.backend.gateway.request_log import RequestLogWriter
-from mcp_console.backend.gateway.usage_journal import COUNTED, COUNTED_ERRORS, UsageJournal
+from mcp_console.backend.gateway.usage_journal import (
+    COUNTED,
+    COUNTED_ERRORS,
+    WAITING,
+    WAITING_ERRORS,
+    UsageJournal,
+)
 from mcp_console.backend.gateway.usage_ledger import UsageBatch, UsageLedger
 
 logger = logging.getLogger(__name__)
@@ -80,7 +86,7 @@ class UsageMeter:
         self.journal = journal
         self.durable = durable
         # The journal's words, or the same counts kept in memory only.
-        self._counts: memoryview | list[int] = journal.counts if journal else [0, 0, 0, 0]
+        self._counts: memoryview | list[int] = journal.counts if journal else [0] * 6
         self._waiters: list[asyncio.Future[None]] = []
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
@@ -107,7 +113,17 @@ class UsageMeter:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         self._wake.set()
-        await waiter
+        # Until its reply may go out, the call is not served: a crash meanwhile is no loss.
+        error = is_error(record)
+        self._counts[WAITING] += 1
+        if error:
+            self._counts[WAITING_ERRORS] += 1
+        try:
+            await waiter
+        finally:
+            self._counts[WAITING] -= 1
+            if error:
+                self._counts[WAITING_ERRORS] -= 1
 
     def _take(self, record: RequestRecord) -> bool:
         error = is_error(record)
@@ -192,7 +208,7 @@ class UsageMeter:
             if self.journal is not None:
                 # What is left unwritten stays counted: the next run reports it.
                 self.journal.close()
-                self._counts = [0, 0, 0, 0]
+                self._counts = [0] * 6
                 self.journal = None
 
     async def _write_rest(self, attempts: int) -> None:

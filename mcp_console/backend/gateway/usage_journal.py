@@ -23,15 +23,16 @@ from mcp_console.backend.db.models_metering import UsageJournal as JournalRow
 logger = logging.getLogger(__name__)
 
 JOURNAL_FILE = "usage-journal"
-_MAGIC = b"MCUSAGE1"
+_MAGIC = b"MCUSAGE2"
 _EPOCH_BYTES = 16
 _HEADER = struct.Struct(f"<8s{_EPOCH_BYTES}s")
 # The counters, in 64-bit words after the header: every billable call the meter counted
-# (and how many of them failed), and those it discarded on purpose (calls of a deployment
-# or user deleted before the write, usage a durable write could not store and refused).
-COUNTED, COUNTED_ERRORS, DISCARDED, DISCARDED_ERRORS = range(4)
-_WORDS = 4
-_SIZE = 64  # header and counters, word-aligned; one page of the cache holds it
+# (and how many of them failed), those it discarded on purpose (calls of a deployment or
+# user deleted before the write, usage a durable write could not store and refused), and
+# the durable calls waiting on their write (their replies are not out yet: not served).
+COUNTED, COUNTED_ERRORS, DISCARDED, DISCARDED_ERRORS, WAITING, WAITING_ERRORS = range(6)
+_WORDS = 6
+_SIZE = _HEADER.size + 8 * _WORDS  # word-aligned; one page of the cache holds it
 _TABLE = cast(Table, JournalRow.__table__)
 
 
@@ -66,7 +67,8 @@ class UsageJournal:
     setting covers that). The request path adds to ``counts`` (a ``memoryview`` of 64-bit
     words): tens of nanoseconds, no system call. Each flush adds what it wrote to the
     run's ``usage_journals`` row in the same transaction as the usage, so the next run
-    knows exactly what was served and never written: counted - discarded - written.
+    knows exactly what was served and never written: counted - discarded - written (less
+    the durable calls still waiting on their write: their replies never went out).
 
     Use ``open_journal()``: it recovers the previous run's file and starts a new run.
     """
@@ -183,9 +185,17 @@ async def _recover(engine: AsyncEngine, found: _Found) -> JournalLoss | None:
         if row is not None and row.recovered_at is not None:
             return None
         written = (row.written_requests, row.written_errors) if row is not None else (0, 0)
-        lost = max(0, counters[COUNTED] - counters[DISCARDED] - written[0])
+        unserved = counters[DISCARDED] + counters[WAITING]
+        lost = max(0, counters[COUNTED] - unserved - written[0])
         lost_errors = min(
-            lost, max(0, counters[COUNTED_ERRORS] - counters[DISCARDED_ERRORS] - written[1])
+            lost,
+            max(
+                0,
+                counters[COUNTED_ERRORS]
+                - counters[DISCARDED_ERRORS]
+                - counters[WAITING_ERRORS]
+                - written[1],
+            ),
         )
         now = datetime.now(UTC)
         values = {"recovered_at": now, "lost_requests": lost, "lost_errors": lost_errors}
