@@ -54,6 +54,10 @@ from mcp_console.backend.db.models import (
 from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
 from mcp_console.backend.db.models_invoices import Invoice, InvoiceLine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import billing_quota
+import metering_durability
+
 POSTGRES_URL_VAR = "MCP_CONSOLE_TEST_POSTGRES_URL"
 MONTH = datetime(2026, 11, 1, tzinfo=UTC)
 PRICE_CHANGE = datetime(2026, 11, 15, tzinfo=UTC)
@@ -326,9 +330,64 @@ def _scale(options: argparse.Namespace) -> Scale:
     return Scale(users=options.users, requests=options.requests)
 
 
+def quota_check(options: argparse.Namespace) -> Figure:
+    """The quota check's CPU per billable call: reserve and settle under three limits."""
+    figures = billing_quota.quota_check()
+    print(f"  with no limit over the call: {figures['no_limit_us']} µs per call")
+    name = "quota check per billable call (reserve + settle, 3 limits)"
+    return Figure(
+        name, figures["three_limits_us"], "µs", billing_quota.CHECK_TARGET_US, billing_quota.PEER
+    )
+
+
+def gateway_quota(options: argparse.Namespace) -> Figure:
+    """The gateway's CPU per call with every call under three limits."""
+    rows = billing_quota.gateway_quota(options)
+    for row in rows:
+        print(f"  {row}")
+    plain, limited = (row["gateway_cpu_ms_per_call"] for row in rows)
+    name = "gateway CPU per call under 3 quotas (stdio echo, SQLite)"
+    errors = sum(row["errors"] for row in rows)
+    if errors:
+        return Figure(name, None, "CPU-ms", billing_quota.GATEWAY_TARGET_MS, "", f"{errors} errors")
+    peer = f"ours without quotas {plain:.3f} CPU-ms"
+    return Figure(name, limited, "CPU-ms", billing_quota.GATEWAY_TARGET_MS, peer)
+
+
+def journal_per_call(options: argparse.Namespace) -> Figure:
+    """What the meter's crash journal adds to every billable call (a counter in a file
+    mapping the kernel keeps through kill -9)."""
+    figures = asyncio.run(metering_durability.journal_figure())
+    print(f"  {figures}")
+    name = "crash journal per billable call (its counter in a shared file mapping)"
+    us = figures["journal_ns"] / 1000
+    return Figure(name, us, "µs", metering_durability.JOURNAL_TARGET_US, metering_durability.PEER)
+
+
+def durable_metering(options: argparse.Namespace) -> Figure:
+    """The gateway's CPU per call with durable metering (usage written before each reply)."""
+    usual, durable = metering_durability.durable_figure(options)
+    for row in (usual, durable):
+        print(f"  {row}")
+    name = "durable metering (opt-in): gateway CPU per call (stdio echo, SQLite)"
+    target = metering_durability.GATEWAY_TARGET_MS
+    errors = usual["errors"] + durable["errors"]
+    if errors:
+        return Figure(name, None, "CPU-ms", target, "", f"{errors} errors")
+    peer = (
+        f"ours as usual {usual['gateway_cpu_ms_per_call']:.3f} CPU-ms and "
+        f"{usual['calls_per_s']:.0f} calls/s, durable {durable['calls_per_s']:.0f} calls/s"
+    )
+    return Figure(name, durable["gateway_cpu_ms_per_call"], "CPU-ms", target, peer)
+
+
 FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
     "month_close_sqlite": month_close_sqlite,
     "month_close_postgres": month_close_postgres,
+    "quota_check": quota_check,
+    "gateway_quota": gateway_quota,
+    "journal_per_call": journal_per_call,
+    "durable_metering": durable_metering,
 }
 
 
@@ -339,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=None, help=f"default: ${POSTGRES_URL_VAR}")
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--requests", type=int, default=REQUESTS)
+    parser.add_argument("--k", type=int, default=8, help="concurrent sessions (gateway_quota)")
+    parser.add_argument("--duration", type=float, default=8.0, help="measured s (gateway_quota)")
+    parser.add_argument("--warmup", type=float, default=1.0)
     options = parser.parse_args(argv)
     missed = 0
     for name in options.only or list(FIGURES):
@@ -350,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "MET" if figure.met else "MISSED"
         missed += not figure.met
         print(
-            f"{figure.name}: {figure.value:.1f} {figure.unit} "
+            f"{figure.name}: {figure.value:.3g} {figure.unit} "
             f"(target <= {figure.target:g} {figure.unit}; peers: {figure.peer})  {verdict}"
         )
     return 1 if missed else 0

@@ -28,11 +28,15 @@ import json
 import signal
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mcp_console.backend.billing.prices import PriceService
+from mcp_console.backend.billing.quota_book import QuotaBook
+from mcp_console.backend.billing.quotas import QuotaService
 from mcp_console.backend.bridge.session_instances import SessionInstances
 from mcp_console.backend.daemon import freeze_startup_heap
 from mcp_console.backend.db.engine import create_engine, session_factory
@@ -56,7 +60,9 @@ from mcp_console.backend.gateway.routing import DeploymentRoute, UpstreamInstanc
 from mcp_console.backend.gateway.server import GatewayServer
 from mcp_console.backend.gateway.usage_journal import JOURNAL_FILE, open_journal
 from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.keys import key_lookup_prefix
 from mcp_console.backend.security.users import UserService
+from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope, QuotaSet
 from mcp_console.schemas.users import Role, UserCreate, UserCreated
 from mcp_console.settings import DeploySettings, Settings
 
@@ -75,6 +81,9 @@ async def serve(args: argparse.Namespace) -> None:
     created = await users.create_user(None, UserCreate(name=OWNER, role=Role.USER))
     async with sessions.begin() as session:
         service = McpService(name="echo", display_name="Echo", author_id=created.user.id)
+        if args.quota:
+            # Priced, so that a spend budget has something to count.
+            service.price_model, service.price_per_request = "PAID", Decimal("0.001")
         session.add(service)
         await session.flush()
         version = ServiceVersion(service_id=service.id, version="1.0.0")
@@ -120,9 +129,11 @@ async def serve(args: argparse.Namespace) -> None:
     # As the runtime builds it: billable calls counted in the crash journal too.
     journal, _ = await open_journal(engine, data / JOURNAL_FILE)
     meter = UsageMeter(engine, taps=taps, journal=journal, durable=args.durable)
+    book = await quota_book(args, sessions, users, created, meter) if args.quota else None
     gateway = Gateway(
         users.authenticate,
         meter=None if args.unmetered else meter,
+        quota=book,
         settle=meter.settle if args.durable and not args.unmetered else None,
     )
     route = DeploymentRoute(
@@ -151,6 +162,55 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"metered: {billed} billable calls in usage, {logged} requests logged", flush=True)
     await processes.close()
     await engine.dispose()
+
+
+async def quota_book(
+    args: argparse.Namespace,
+    sessions: async_sessionmaker[AsyncSession],
+    users: UserService,
+    created: UserCreated,
+    meter: UsageMeter,
+) -> QuotaBook:
+    """The caller under three limits that never refuse: requests per month of the user,
+    spend per month of the key, calls per second to the deployment's tool."""
+    admin = await users.create_user(None, UserCreate(name="quota-admin", role=Role.ADMIN))
+    actor = await users.authenticate(admin.api_key)
+    book = QuotaBook()
+    quotas = QuotaService(
+        sessions,
+        PriceService(sessions, "USD"),
+        book,
+        EventBus(),
+        pending=meter.ledger.pending_usage,
+        paused=meter.writes_paused,
+    )
+    for scope, subject, kind, period, tool in (
+        (QuotaScope.USER, OWNER, QuotaKind.REQUESTS, QuotaPeriod.MONTH, None),
+        (
+            QuotaScope.KEY,
+            key_lookup_prefix(created.api_key),
+            QuotaKind.SPEND,
+            QuotaPeriod.MONTH,
+            None,
+        ),
+        (
+            QuotaScope.DEPLOYMENT,
+            f"{OWNER}/{DEPLOYMENT}",
+            QuotaKind.RATE,
+            QuotaPeriod.SECOND,
+            "echo",
+        ),
+    ):
+        new = QuotaSet(
+            scope=scope,
+            subject=subject,
+            kind=kind,
+            period=period,
+            allowed=Decimal(10**9),
+            tool=tool,
+        )
+        await quotas.set_quota(actor, new)
+    return book
 
 
 async def until_stopped() -> None:
@@ -230,6 +290,11 @@ def main() -> None:
         "--durable",
         action="store_true",
         help="durable metering: each billable call's usage written before its reply ends",
+    )
+    ap.add_argument(
+        "--quota",
+        action="store_true",
+        help="billing's quota book over the calls: a user, a key and a tool limit",
     )
     ap.add_argument(
         "--monitoring",
