@@ -38,6 +38,9 @@ from mcp_console.backend.gateway.usage_journal import JOURNAL_FILE, open_journal
 CALLS = 50_000
 ROUNDS = 5
 BASE_PORT = 18900
+JOURNAL_TARGET_US = 1.0
+GATEWAY_TARGET_MS = 0.4  # the gateway's budget per call (durable metering is opt-in)
+PEER = "ToolHive: rate limits only; ContextForge: billing export an open request (no meter)"
 
 
 def _records(n: int) -> list[RequestRecord]:
