@@ -10,16 +10,16 @@ from decimal import Decimal
 
 from mcp_console.backend.billing.money import ZERO
 from mcp_console.backend.billing.periods import month_start, next_month
-from mcp_console.backend.billing.rating import PriceTimeline
+from mcp_console.backend.billing.rating import Price, PriceTimeline
 from mcp_console.backend.gateway.quota import QuotaRefusal
 from mcp_console.backend.gateway.records import TOOLS_CALL, RequestRecord, is_error
 from mcp_console.backend.gateway.usage_ledger import BILLABLE_METHODS, billed
-from mcp_console.schemas.billing import hour_floor
 from mcp_console.schemas.catalog import PriceModel
 from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope
 
 ONE = Decimal(1)
 SECONDS_PER_DAY = 86400
+SECONDS_PER_HOUR = 3600
 # The levels of use that are announced once per period (a fraction of what is allowed).
 THRESHOLDS = (Decimal("0.8"), ONE)
 
@@ -112,6 +112,7 @@ class QuotaBook:
         self._deployment: dict[int, tuple[Limit, ...]] = {}
         self._services: dict[int, int] = {}
         self._timelines: dict[int, PriceTimeline] = {}
+        self._prices: dict[tuple[int, str, str], tuple[int, Price]] = {}
         self._spend = False
         self._active = False
         self._month_ends = period_bounds(QuotaPeriod.MONTH, clock())[1]
@@ -174,6 +175,7 @@ class QuotaBook:
         self._deployment = {k: tuple(v) for k, v in by_deployment.items()}
         self._services = dict(services)
         self._timelines = dict(timelines)
+        self._prices = {}
         self._spend = any(limit.kind is QuotaKind.SPEND for limit in fresh.values())
         self._active = bool(fresh)
         self._month_ends = period_bounds(QuotaPeriod.MONTH, self._clock())[1]
@@ -266,7 +268,14 @@ class QuotaBook:
         timeline = self._timelines.get(service) if service is not None else None
         if service is None or timeline is None:
             return None, ZERO  # a deployment newer than the book: it is being rebuilt
-        price = timeline.price(method, tool or "", hour_floor(datetime.fromtimestamp(now, UTC)))
+        hour = int(now // SECONDS_PER_HOUR)
+        key = (service, method, tool or "")
+        cached = self._prices.get(key)
+        if cached is None or cached[0] != hour:
+            # Prices change on whole hours: one lookup per hour, service, method and tool.
+            at = datetime.fromtimestamp(hour * SECONDS_PER_HOUR, UTC)
+            cached = self._prices[key] = (hour, timeline.price(method, tool or "", at))
+        price = cached[1]
         if price.model is PriceModel.FREE:
             return None, ZERO
         if price.model is not PriceModel.FREEMIUM or price.tool:
