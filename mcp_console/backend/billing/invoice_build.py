@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mcp_console.backend.billing.money import ZERO, allocate, amount
+from mcp_console.backend.billing.money import ZERO, allocate, amount, shown_price
 from mcp_console.backend.billing.periods import month_start, next_month
 from mcp_console.backend.billing.prices import PriceService
 from mcp_console.backend.billing.rating import MeteredCalls, rate
@@ -20,7 +20,7 @@ from mcp_console.backend.db.models import McpService, ServiceDeployment, Team, T
 from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
 from mcp_console.schemas.catalog import PriceModel
 from mcp_console.schemas.errors import Invalid
-from mcp_console.schemas.invoices import InvoiceSubject, invoice_id
+from mcp_console.schemas.invoices import InvoiceLine, InvoiceSubject, invoice_id
 
 # Beyond this many ids a table is read whole (SQLite caps a statement's parameters).
 _LONGEST_IN_LIST = 500
@@ -64,22 +64,6 @@ class LineTally:
         self.cost += other.cost
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltLine:
-    """An invoice line, named and rounded."""
-
-    deployment: str
-    service: str
-    tool: str
-    model: PriceModel
-    unit_price: Decimal
-    requests: int
-    errors: int
-    free: int
-    charged: int
-    amount: Decimal
-
-
 @dataclass(slots=True)
 class BuiltInvoice:
     """One subject's invoice for a month, as computed (not yet a DTO or a row)."""
@@ -92,7 +76,7 @@ class BuiltInvoice:
     subtotal: Decimal
     tax: Decimal
     total: Decimal
-    lines: list[BuiltLine] = field(default_factory=list)
+    lines: list[InvoiceLine] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -173,12 +157,12 @@ def _invoice(
     items = sorted(tallies.items(), key=order)
     amounts = allocate([t.cost for _, t in items], currency)
     lines = [
-        BuiltLine(
+        InvoiceLine(
             deployment=names.deployments[deployment][0],
             service=names.deployments[deployment][1],
-            tool=tool,
+            tool=tool or None,
             model=PriceModel(model),
-            unit_price=unit,
+            unit_price=shown_price(unit),
             requests=t.requests,
             errors=t.errors,
             free=t.free,

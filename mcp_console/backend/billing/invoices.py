@@ -169,21 +169,7 @@ class InvoiceService:
             **self._summary(built, first).model_dump(),
             start=first,
             end=next_month(first),
-            lines=[
-                InvoiceLine(
-                    deployment=line.deployment,
-                    service=line.service,
-                    tool=line.tool or None,
-                    model=line.model,
-                    unit_price=shown_price(line.unit_price),
-                    requests=line.requests,
-                    errors=line.errors,
-                    free=line.free,
-                    charged=line.charged,
-                    amount=line.amount,
-                )
-                for line in built.lines
-            ],
+            lines=built.lines,
         )
 
 

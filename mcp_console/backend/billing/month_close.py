@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mcp_console.backend.billing.invoice_build import BuiltInvoice, build_invoices, month_label
 from mcp_console.backend.billing.periods import month_start, next_month
 from mcp_console.backend.billing.prices import Clock, PriceService, utc_now
-from mcp_console.backend.db.models_billing import UsageHour
+from mcp_console.backend.db.models_billing import ALL_TOOLS, UsageHour
 from mcp_console.backend.db.models_invoices import ClosedMonth, Invoice, InvoiceLine
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.invoices import MonthClose
@@ -157,7 +157,7 @@ async def _write(
             "position": position,
             "deployment": line.deployment,
             "service": line.service,
-            "tool": line.tool,
+            "tool": line.tool or ALL_TOOLS,
             "price_model": line.model.value,
             "unit_price": line.unit_price,
             "requests": line.requests,
