@@ -69,6 +69,7 @@ from mcp_console.schemas.invoices import (
     MonthClose,
 )
 from mcp_console.schemas.logs import LogLine, LogQuery
+from mcp_console.schemas.metering import MeteringState
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -566,6 +567,13 @@ class FakeClient:
     async def close_month(self, month: str) -> MonthClose:
         self._enter("close_month")
         return self.invoices.close(self.me, month)
+
+    async def metering_state(self) -> MeteringState:
+        self._enter("metering_state")
+        if not self.me.is_admin:
+            raise Forbidden("only an admin reads the state of metering")
+        # No gateway is served here: nothing counted, nothing lost.
+        return MeteringState(durable=False, journal=False, pending_calls=0, lost_calls=0, losses=[])
 
     # --- audit ---------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 # console sharing this loop keeps drawing while it does.
 SERVICE_MODULES = (
     "mcp_console.backend.billing.invoices",
+    "mcp_console.backend.billing.metering",
     "mcp_console.backend.billing.quotas",
     "mcp_console.backend.billing.revenue",
     "mcp_console.backend.billing.usage",
@@ -89,6 +90,7 @@ BACKGROUND_MODULES = (
 
 if TYPE_CHECKING:
     from mcp_console.backend.billing.invoices import InvoiceService
+    from mcp_console.backend.billing.metering import MeteringService
     from mcp_console.backend.billing.month_close import MonthCloser
     from mcp_console.backend.billing.prices import PriceService
     from mcp_console.backend.billing.quota_book import Limit, QuotaBook
@@ -233,6 +235,7 @@ class Runtime:
         """Deployments, keys, teams and monitoring (loaded off the loop, see SERVICE_MODULES)."""
         await import_modules(SERVICE_MODULES)
         from mcp_console.backend.billing.invoices import InvoiceService
+        from mcp_console.backend.billing.metering import MeteringService
         from mcp_console.backend.billing.month_close import MonthCloser
         from mcp_console.backend.billing.prices import PriceService
         from mcp_console.backend.billing.quota_book import QuotaBook
@@ -354,6 +357,9 @@ class Runtime:
         )
         self.usage: UsageService = UsageService(self.sessions, self.prices, self._flush_meter)
         self.revenue: RevenueService = RevenueService(self.sessions, self.prices, self._flush_meter)
+        self.metering: MeteringService = MeteringService(
+            self.sessions, lambda: self.meter, self.settings.billing.durable_metering
+        )
         # Invoices: drafts on read; each month issued once it is over (the close-months job).
         self.month_close: MonthCloser = MonthCloser(self.sessions, self.prices, self._flush_meter)
         self.invoices: InvoiceService = InvoiceService(

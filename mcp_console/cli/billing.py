@@ -7,6 +7,7 @@ from datetime import datetime
 import typer
 
 from mcp_console.cli.billing_invoices import register as register_invoices
+from mcp_console.cli.billing_metering import register as register_metering
 from mcp_console.cli.billing_quotas import register as register_quotas
 from mcp_console.cli.context import (
     JSON_OPTION,
@@ -35,6 +36,7 @@ register_invoices(app)
 prices = typer.Typer(help="A service's prices: per call, per tool, free allowances.")
 app.add_typer(prices, name="price", no_args_is_help=True)
 register_quotas(app)
+register_metering(app)
 
 
 @app.command("usage")

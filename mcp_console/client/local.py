@@ -57,6 +57,7 @@ from mcp_console.schemas.invoices import (
     MonthClose,
 )
 from mcp_console.schemas.logs import LogLine, LogQuery
+from mcp_console.schemas.metering import MeteringState
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -253,6 +254,9 @@ class LocalClient:
 
     async def close_month(self, month: str) -> MonthClose:
         return await self._runtime.invoices.close_month(self._unscoped(), month)
+
+    async def metering_state(self) -> MeteringState:
+        return await self._runtime.metering.state(self._unscoped())
 
     async def list_quotas(self) -> list[QuotaView]:
         return await self._runtime.quotas.list_quotas(self._unscoped())

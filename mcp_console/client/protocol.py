@@ -51,6 +51,7 @@ from mcp_console.schemas.invoices import (
     MonthClose,
 )
 from mcp_console.schemas.logs import LogLine, LogQuery
+from mcp_console.schemas.metering import MeteringState
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -470,6 +471,16 @@ class ConsoleClient(Protocol):
         Raises:
             Forbidden: the caller is not an admin.
             Invalid: a bad month, or one not over yet (``field="month"``).
+        """
+        ...
+
+    async def metering_state(self) -> MeteringState:
+        """How billable usage reaches the database (durable or within a second, the crash
+        journal, the calls not written yet) and the calls crashes of the backend served and
+        never wrote, as each restart found them. Admins only.
+
+        Raises:
+            Forbidden: the caller is not an admin.
         """
         ...
 

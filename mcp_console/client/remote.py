@@ -73,6 +73,7 @@ from mcp_console.schemas.invoices import (
     invoice_file,
 )
 from mcp_console.schemas.logs import LogLine, LogQuery
+from mcp_console.schemas.metering import MeteringState
 from mcp_console.schemas.monitor import (
     DeploymentMetrics,
     InspectReport,
@@ -399,6 +400,9 @@ class RemoteClient:
     async def close_month(self, month: str) -> MonthClose:
         body = {"month": month}
         return await self._model(MonthClose, "POST", "/billing/close", body=body)
+
+    async def metering_state(self) -> MeteringState:
+        return await self._model(MeteringState, "GET", "/billing/metering")
 
     async def list_quotas(self) -> list[QuotaView]:
         return await self._models(QuotaView, "GET", "/billing/quotas")

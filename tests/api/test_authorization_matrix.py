@@ -157,6 +157,7 @@ GET    /audit                                          401 401 401 401 403 200 2
 GET    /audit/export                                   401 401 401 401 403 200 200 200 200 200
 GET    /billing/usage                                  401 401 401 401 200 200 200 200 200 200
 GET    /billing/revenue                                401 401 401 401 403 200 200 200 200 200
+GET    /billing/metering                               401 401 401 401 403 403 403 403 403 200
 GET    /billing/prices/{name}                          401 401 401 401 200 200 200 200 200 200
 POST   /billing/prices/{name}                          401 401 401 401 403 403 403 403 201 201
 GET    /billing/quotas                                 401 401 401 401 403 200 200 200 200 200

@@ -46,6 +46,7 @@ ROUTES = {
     "/api/v1/audit/export": {"get"},
     "/api/v1/billing/usage": {"get"},
     "/api/v1/billing/revenue": {"get"},
+    "/api/v1/billing/metering": {"get"},
     "/api/v1/billing/prices/{name}": {"get", "post"},
     "/api/v1/billing/quotas": {"get", "post"},
     "/api/v1/billing/quotas/{quota_id}": {"delete"},

@@ -178,6 +178,7 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
         billed_at_kill = billed(database)
         async with await running.start() as client:
             events = await client.audit_events(AuditQuery(kind="metering"))
+            state = await client.metering_state()
         assert billed(database) == billed_at_kill  # the restart bills nothing lost
     finally:
         running.stop()
@@ -189,6 +190,9 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
     assert [(e.kind, e.detail["requests"], e.detail["errors"]) for e in events] == [
         ("metering.usage.lost", served - billed_at_kill, 0)
     ]
+    # The API's figure says the same.
+    assert (state.durable, state.journal, state.lost_calls) == (False, True, second)
+    assert [(loss.calls, loss.failed) for loss in state.losses] == [(second, 0)]
 
 
 async def test_with_durable_metering_every_call_served_before_kill_9_is_billed(
@@ -219,9 +223,11 @@ async def test_with_durable_metering_every_call_served_before_kill_9_is_billed(
         billed_at_kill = billed(database)
         async with await running.start() as client:
             events = await client.audit_events(AuditQuery(kind="metering"))
+            state = await client.metering_state()
     finally:
         running.stop()
 
+    assert (state.durable, state.lost_calls, state.losses) == (True, 0, [])
     assert CALLERS * CALLS <= served < 4 * CALLERS * CALLS  # killed in the middle
     # Nothing served is unbilled; a call written whose reply had not gone out yet when the
     # process died is billed unserved (at most one per client: each has one call going).

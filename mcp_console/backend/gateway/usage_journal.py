@@ -45,12 +45,14 @@ class JournalLoss:
         started_at: When that run started counting.
         lost_requests: Calls counted as served and not in the usage tables.
         lost_errors: How many of those had failed (they would have cost nothing).
+        recovered_at: When the next run found the loss.
     """
 
     epoch: str
     started_at: datetime | None
     lost_requests: int
     lost_errors: int
+    recovered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,7 @@ async def _recover(engine: AsyncEngine, found: _Found) -> JournalLoss | None:
         started_at=row.started_at if row is not None else None,
         lost_requests=lost,
         lost_errors=lost_errors,
+        recovered_at=now,
     )
 
 
@@ -231,14 +234,3 @@ def journal_counts(path: Path) -> tuple[int, ...] | None:
     if len(data) < _SIZE or data[: len(_MAGIC)] != _MAGIC:
         return None
     return struct.unpack_from(f"<{_WORDS}Q", data, _HEADER.size)
-
-
-async def journal_losses(conn: AsyncConnection, limit: int = 20) -> list[JournalLoss]:
-    """The latest runs that lost calls, newest first."""
-    rows = await conn.execute(
-        select(_TABLE)
-        .where(_TABLE.c.lost_requests > 0)
-        .order_by(_TABLE.c.recovered_at.desc())
-        .limit(limit)
-    )
-    return [JournalLoss(r.epoch, r.started_at, r.lost_requests, r.lost_errors) for r in rows]

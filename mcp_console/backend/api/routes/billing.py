@@ -14,6 +14,7 @@ from mcp_console.schemas.billing import (
     UsageQuery,
     UsageReport,
 )
+from mcp_console.schemas.metering import MeteringState
 from mcp_console.schemas.revenue import RevenueBreakdown, RevenueQuery, RevenueReport
 
 router = APIRouter(tags=["billing"])
@@ -78,6 +79,14 @@ async def get_revenue(
     """What the caller's PAID and FREEMIUM services earned (an admin may name an author):
     exactly what their callers were charged, by service, version or month."""
     return await rt.revenue.revenue(actor, query)
+
+
+@router.get("/billing/metering")
+async def get_metering(rt: RuntimeDep, actor: Actor) -> MeteringState:
+    """How usage reaches the database (durable or not, the crash journal, the calls not
+    written yet) and what crashes lost: the calls each restart found served and never
+    written (admins)."""
+    return await rt.metering.state(actor)
 
 
 @router.get("/billing/prices/{name:path}")
