@@ -214,7 +214,9 @@ class McpEndpoint:
         _note_method(ex)
         if held and await held_back(ex, route, held):
             return
-        if ex.metered and not await _reserved(gw, ex):
+        refusal = _reserve(gw, ex) if ex.metered else None
+        if refusal is not None:
+            await _refuse(ex, refusal)
             return
         per_session = route.session_mode == "per-session"
         # A 2026-07-28 request carries no session to keep apart: the replicas of a per-session
@@ -257,7 +259,9 @@ class McpEndpoint:
         _note_method(ex)
         if held and await held_back(ex, route, held):
             return
-        if ex.metered and not await _reserved(gw, ex):
+        refusal = _reserve(gw, ex) if ex.metered else None
+        if refusal is not None:
+            await _refuse(ex, refusal)
             return
         stream = ex.http_method == "GET"
         gw.sessions.begin(session, ex, stream=stream)
@@ -368,24 +372,28 @@ async def _ended_by_gateway(ex: Exchange) -> None:
         await ex.write(b"", more=False)
 
 
-async def _reserved(gw: Gateway, ex: Exchange) -> bool:
-    """Take the call's quota reservation; ``False`` when a limit refused it (answered 429,
-    with what an agent needs to act on it, and never billed)."""
+def _reserve(gw: Gateway, ex: Exchange) -> QuotaRefusal | None:
+    """Take the call's quota reservation (kept on the exchange); the refusal, if a limit
+    has no room for it."""
     try:
         ex.hold = gw.quota.reserve(
             ex.user_id or 0, ex.key_id, ex.deployment_id, ex.method, ex.tool_name
         )
     except QuotaRefusal as refusal:
-        await ex.reply_error(
-            429,
-            QUOTA_EXCEEDED,
-            refusal.message,
-            data=refusal.data,
-            request_id=ex.request_id,
-            headers=((b"retry-after", str(refusal.retry_after).encode()),),
-        )
-        return False
-    return True
+        return refusal
+    return None
+
+
+async def _refuse(ex: Exchange, refusal: QuotaRefusal) -> None:
+    """429 with what an agent needs to act on it; the call is never billed."""
+    await ex.reply_error(
+        429,
+        QUOTA_EXCEEDED,
+        refusal.message,
+        data=refusal.data,
+        request_id=ex.request_id,
+        headers=((b"retry-after", str(refusal.retry_after).encode()),),
+    )
 
 
 def _note_method(ex: Exchange) -> None:
