@@ -50,6 +50,7 @@ LATER_SCREENS = (
     "mcp_console.screens.alerts",
     "mcp_console.screens.logs",
     "mcp_console.screens.audit",
+    "mcp_console.screens.billing",
 )
 if TYPE_CHECKING:
     from mcp_console.screens.deployments import DeploymentsScreen
@@ -136,12 +137,12 @@ SECTIONS: tuple[Section, ...] = (
         needs=ALERT_METHODS,
     ),
     Section(
-        "logs",
+        "billing",
         "6",
-        "Logs",
-        ("logs", "log", "search"),
-        _later("mcp_console.screens.logs", "LogsScreen"),
-        needs=("search_logs", "follow_logs"),
+        "Billing",
+        ("billing", "bill", "cost", "invoices", "revenue"),
+        _later("mcp_console.screens.billing", "BillingScreen"),
+        needs=("billing_usage", "billing_revenue", "billing_invoices"),
     ),
     Section(
         "audit",
@@ -150,6 +151,14 @@ SECTIONS: tuple[Section, ...] = (
         ("audit", "trail"),
         _later("mcp_console.screens.audit", "AuditScreen"),
         needs=("audit_events",),
+    ),
+    Section(
+        "logs",
+        "8",
+        "Logs",
+        ("logs", "log", "search"),
+        _later("mcp_console.screens.logs", "LogsScreen"),
+        needs=("search_logs", "follow_logs"),
     ),
 )
 

@@ -24,7 +24,7 @@ def _searched(screen: LogsScreen, count: int) -> Callable[[], bool]:
 def _logs(query: str | None = None) -> Callable[[Pilot[None]], object]:
     async def steps(pilot: Pilot[None]) -> None:
         app = pilot.app
-        await pilot.press("escape", "6")
+        await pilot.press("escape", "8")
         await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
         screen = app.screen
         assert isinstance(screen, LogsScreen)

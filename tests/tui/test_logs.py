@@ -18,7 +18,7 @@ SMALL = (80, 24)
 
 async def _logs(pilot: Pilot[None]) -> LogsScreen:
     app = pilot.app
-    await pilot.press("escape", "6")
+    await pilot.press("escape", "8")
     await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen), "the logs")
     screen = app.screen
     assert isinstance(screen, LogsScreen)
