@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_console.backend.db.models_metering import UsageJournal as JournalRow
@@ -34,6 +34,15 @@ COUNTED, COUNTED_ERRORS, DISCARDED, DISCARDED_ERRORS, WAITING, WAITING_ERRORS = 
 _WORDS = 6
 _SIZE = _HEADER.size + 8 * _WORDS  # word-aligned; one page of the cache holds it
 _TABLE = cast(Table, JournalRow.__table__)
+# Built once: each flush adds what it wrote (building the statement costs more than running it).
+_ADD_WRITTEN = (
+    update(_TABLE)
+    .where(_TABLE.c.epoch == bindparam("run"))
+    .values(
+        written_requests=_TABLE.c.written_requests + bindparam("requests"),
+        written_errors=_TABLE.c.written_errors + bindparam("errors"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +99,8 @@ class UsageJournal:
 
     async def written(self, conn: AsyncConnection, requests: int, errors: int) -> None:
         """Add calls written to the run's row, in ``conn``'s transaction (the usage's)."""
-        await conn.execute(
-            update(_TABLE)
-            .where(_TABLE.c.epoch == self.epoch)
-            .values(
-                written_requests=_TABLE.c.written_requests + requests,
-                written_errors=_TABLE.c.written_errors + errors,
-            )
-        )
+        params = {"run": self.epoch, "requests": requests, "errors": errors}
+        await conn.execute(_ADD_WRITTEN, params)
 
     def close(self) -> None:
         """Unmap and unlock the file (it stays: the next run reads it)."""

@@ -3,6 +3,7 @@ tool within the day), added to their rows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -247,6 +248,7 @@ def _row(key: UsageKey, u: DailyUsage) -> dict[str, Any]:
     }
 
 
+@functools.cache  # built once per dialect: building one costs more than executing it
 def _upsert(dialect: str) -> Any:
     """INSERT … ON CONFLICT (deployment, user, date) DO UPDATE adding the batch to the row."""
     table = _USAGE
@@ -271,6 +273,7 @@ def _upsert(dialect: str) -> Any:
     )
 
 
+@functools.cache
 def _upsert_hours(dialect: str) -> Any:
     """INSERT … ON CONFLICT (deployment, user, hour, method, tool, key) DO UPDATE adding
     counts."""
