@@ -4,6 +4,7 @@ per-tool prices, two users in one team, and what each of their calls costs by ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from mcp_console.backend.billing.invoices import InvoiceService
@@ -14,6 +15,7 @@ from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.billing import PriceSet
 from mcp_console.schemas.catalog import PriceModel
+from mcp_console.schemas.invoices import InvoiceSubject, invoice_id
 from mcp_console.schemas.users import Principal, Role, TeamCreate
 from tests.backend.factories import make_user
 
@@ -120,3 +122,15 @@ async def december(runtime: Runtime) -> World:
     }
     clock.now = at("2026-12-31T12:00")
     return world
+
+
+async def this_months_calls(runtime: Runtime, caller: Principal) -> str:
+    """7 calls of ``caller`` now to an admin's deployment at 0.0125 a call (0.0875, so
+    0.09 on the invoice); the number of ``caller``'s invoice this month."""
+    owner = runtime.local_admin
+    assert owner is not None
+    paid = await service(runtime, owner, "paid", PriceModel.PAID, Decimal("0.0125"))
+    dep = await deployment(runtime, paid, owner, "paid")
+    now = datetime.now(UTC)
+    await meter(runtime, [call(dep, caller, now) for _ in range(7)])
+    return invoice_id(f"{now:%Y-%m}", InvoiceSubject.USER, caller.user_id)

@@ -17,10 +17,8 @@ import pytest
 from mcp_console.backend.billing.periods import month_start
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.local import LocalClient
-from mcp_console.schemas.catalog import PriceModel
-from mcp_console.schemas.invoices import InvoiceSubject, invoice_id
 from mcp_console.settings import Settings
-from tests.billing.helpers import call, deployment, meter, service
+from tests.billing.invoice_world import this_months_calls
 from tests.cli.commands import Cli
 
 
@@ -29,11 +27,7 @@ async def _seed(data_dir: Path) -> dict[str, Any]:
     async with Runtime(Settings(data_dir=data_dir)) as runtime:
         admin = runtime.local_admin
         assert admin is not None
-        paid = await service(runtime, admin, "paid", PriceModel.PAID, Decimal("0.0125"))
-        dep = await deployment(runtime, paid, admin, "paid")
-        now = datetime.now(UTC)
-        await meter(runtime, [call(dep, admin, now) for _ in range(7)])
-        number = invoice_id(f"{now:%Y-%m}", InvoiceSubject.USER, admin.user_id)
+        number = await this_months_calls(runtime, admin)
         shown = await LocalClient(runtime, admin).billing_invoice(number)
         return shown.model_dump(mode="json")
 

@@ -11,17 +11,14 @@ import pytest
 
 from mcp_console.backend.billing.periods import month_start
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.catalog import PriceModel
 from mcp_console.schemas.errors import Forbidden, Invalid, NotFound
 from mcp_console.schemas.invoices import (
     InvoiceFormat,
     InvoiceQuery,
     InvoiceStatus,
-    InvoiceSubject,
-    invoice_id,
 )
 from mcp_console.schemas.users import Role
-from tests.billing.helpers import call, deployment, meter, service
+from tests.billing.invoice_world import this_months_calls
 from tests.contract.conftest import Clients
 
 
@@ -58,14 +55,8 @@ async def test_every_client_reads_the_same_invoice_figures_and_files(
 ) -> None:
     alice = await clients.user("alice", Role.USER)
     admin = await clients.admin()
-    me = await alice.whoami()
-    owner = runtime.local_admin
-    assert owner is not None
-    paid = await service(runtime, owner, "paid", PriceModel.PAID, Decimal("0.0125"))
-    dep = await deployment(runtime, paid, owner, "paid")
+    number = await this_months_calls(runtime, await alice.whoami())
     now = datetime.now(UTC)
-    await meter(runtime, [call(dep, me, now) for _ in range(7)])
-    number = invoice_id(f"{now:%Y-%m}", InvoiceSubject.USER, me.user_id)
 
     listed = await alice.billing_invoices(InvoiceQuery())
     shown = await alice.billing_invoice(number)
