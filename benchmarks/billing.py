@@ -15,6 +15,12 @@ One function per figure (each returns a ``Figure``); ``main`` runs those asked f
   ``MCP_CONSOLE_TEST_POSTGRES_URL``; a database is made for the run and dropped after).
   The rows are seeded with bulk inserts: requests are counts in hourly rows, as the meter
   writes them.
+- ``quota_check`` / ``gateway_quota``: a billable call's quota reservation and settlement
+  under three limits (µs, target 20), and the gateway's CPU per call with every call under
+  them (``billing_quota.py``; target: still 0.4 CPU-ms).
+- ``exactness``: 100,000 calls through the gateway, concurrently, of several users and keys
+  to FREE, PAID and FREEMIUM deployments; every invoice must be exact to the cent (the
+  suite's ``tests/gateway/test_exact_billing.py`` at full size).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -381,11 +388,34 @@ def durable_metering(options: argparse.Namespace) -> Figure:
     return Figure(name, durable["gateway_cpu_ms_per_call"], "CPU-ms", target, peer)
 
 
+def exactness(options: argparse.Namespace) -> Figure:
+    """100,000 calls of several users and keys through the gateway, concurrently, to FREE,
+    PAID (a tool priced on its own) and FREEMIUM deployments: every user's invoice must be
+    the calls times their prices to the cent (the suite's test, at full size)."""
+    name = f"invoice exactness, {options.exact_calls:,} concurrent calls through the gateway"
+    test = Path(__file__).resolve().parent.parent / "tests/gateway/test_exact_billing.py"
+    env = {**os.environ, "MCP_CONSOLE_EXACT_CALLS": str(options.exact_calls)}
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", str(test)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    print(f"  {run.stdout.strip().splitlines()[-1]} ({elapsed:.0f} s)")
+    if run.returncode != 0:
+        return Figure(name, None, "cents off", 0, NO_PEER, "NOT exact: see the test's output")
+    return Figure(name, 0, "cents off", 0, NO_PEER)
+
+
 FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
     "month_close_sqlite": month_close_sqlite,
     "month_close_postgres": month_close_postgres,
     "quota_check": quota_check,
     "gateway_quota": gateway_quota,
+    "exactness": exactness,
     "journal_per_call": journal_per_call,
     "durable_metering": durable_metering,
 }
@@ -401,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=8, help="concurrent sessions (gateway_quota)")
     parser.add_argument("--duration", type=float, default=8.0, help="measured s (gateway_quota)")
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--exact-calls", type=int, default=100_000, help="(exactness)")
     options = parser.parse_args(argv)
     missed = 0
     for name in options.only or list(FIGURES):
