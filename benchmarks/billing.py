@@ -21,6 +21,9 @@ One function per figure (each returns a ``Figure``); ``main`` runs those asked f
 - ``exactness``: 100,000 calls through the gateway, concurrently, of several users and keys
   to FREE, PAID and FREEMIUM deployments; every invoice must be exact to the cent (the
   suite's ``tests/gateway/test_exact_billing.py`` at full size).
+- ``journal_per_call`` / ``durable_metering``: what no lost charges cost (see
+  ``metering_durability.py``): the crash journal's counter on every billable call, and the
+  gateway's CPU per call with durable metering (each call's usage written before its reply).
 """
 
 from __future__ import annotations
