@@ -18,6 +18,9 @@ One function per figure (each returns a ``Figure``); ``main`` runs those asked f
 - ``quota_check`` / ``gateway_quota``: a billable call's quota reservation and settlement
   under three limits (µs, target 20), and the gateway's CPU per call with every call under
   them (``billing_quota.py``; target: still 0.4 CPU-ms).
+- ``usage_query_sqlite`` / ``usage_query_postgres``: one user's month of usage by day, as
+  that user reads it (``UsageService``), over the month close's rows: p95 of 200 users
+  (target 20 ms).
 - ``exactness``: 100,000 calls through the gateway, concurrently, of several users and keys
   to FREE, PAID and FREEMIUM deployments; every invoice must be exact to the cent (the
   suite's ``tests/gateway/test_exact_billing.py`` at full size).
@@ -51,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from mcp_console.backend.billing.money import amount
 from mcp_console.backend.billing.month_close import MonthCloser
 from mcp_console.backend.billing.prices import PriceService
+from mcp_console.backend.billing.usage import UsageService
 from mcp_console.backend.db.engine import create_engine, session_factory
 from mcp_console.backend.db.migrate import upgrade_sync
 from mcp_console.backend.db.models import (
@@ -63,6 +67,8 @@ from mcp_console.backend.db.models import (
 )
 from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
 from mcp_console.backend.db.models_invoices import Invoice, InvoiceLine
+from mcp_console.schemas.billing import UsageBreakdown, UsageQuery
+from mcp_console.schemas.users import Principal, Role
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import billing_quota
@@ -78,6 +84,9 @@ DEPLOYMENTS_PER_SERVICE = 4
 TEAM_SIZE = 10
 BATCH = 20_000
 CLOSE_TARGET_S = 60.0
+USAGE_TARGET_MS = 20.0
+QUERIES = 200
+NO_USAGE_PEER = "ContextForge: per-tool metrics, no priced usage; ToolHive: none"
 NO_PEER = "no peer closes invoices (ContextForge: billing export requested; ToolHive: none)"
 
 
@@ -340,6 +349,73 @@ def _scale(options: argparse.Namespace) -> Scale:
     return Scale(users=options.users, requests=options.requests)
 
 
+async def _usage_queries(url: str, scale: Scale) -> list[float]:
+    """Milliseconds of each of ``QUERIES`` usage queries, each one user's month by day (as
+    that user reads their own), over the month close's seeded rows."""
+    await asyncio.to_thread(upgrade_sync, url)
+    engine = create_engine(url)
+    try:
+        deployments = await _world(engine, scale)
+        async with engine.connect() as conn:
+            users = list(
+                (await conn.execute(select(User.id, User.name).where(User.name != "owner"))).all()
+            )
+        await _insert(
+            engine, UsageHour.__table__, _usage([u for u, _ in users], deployments, scale)
+        )
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                await conn.execute(text("ANALYZE"))
+        sessions = session_factory(engine)
+        after = MONTH.replace(month=12) + timedelta(hours=1)
+        prices = PriceService(sessions, "USD", clock=lambda: after)
+        usage = UsageService(sessions, prices, clock=lambda: after)
+        query = UsageQuery(by=UsageBreakdown.DAY, start="2026-11", end="2026-11")
+        rng = random.Random(5)
+        took = []
+        for user_id, name in rng.sample(users, QUERIES):
+            reader = Principal(user_id=user_id, name=name, role=Role.USER)
+            started = time.perf_counter()
+            report = await usage.usage(reader, query)
+            took.append((time.perf_counter() - started) * 1000)
+            assert report.total.requests > 0, "a user's month came back empty"
+        return took
+    finally:
+        await engine.dispose()
+
+
+def _usage_query(database: str, url: str, scale: Scale) -> Figure:
+    name = f"usage query, one user's month by day, p95 of {QUERIES} ({database})"
+    took = sorted(asyncio.run(_usage_queries(url, scale)))
+    p50, p95 = took[len(took) // 2], took[int(len(took) * 0.95) - 1]
+    print(f"  {database}: p50 {p50:.1f} ms, max {took[-1]:.1f} ms")
+    return Figure(name, p95, "ms", USAGE_TARGET_MS, NO_USAGE_PEER)
+
+
+def usage_query_sqlite(options: argparse.Namespace) -> Figure:
+    """One user's month of usage read back, on a SQLite file holding the month close's rows."""
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{Path(directory) / 'billing.db'}"
+        return _usage_query("SQLite", url, _scale(options))
+
+
+def usage_query_postgres(options: argparse.Namespace) -> Figure:
+    """The same on a PostgreSQL database made for the run."""
+    server = options.postgres_url or os.environ.get(POSTGRES_URL_VAR)
+    scale = _scale(options)
+    if not server:
+        name = f"usage query, one user's month by day, p95 of {QUERIES} (PostgreSQL)"
+        note = f"not measured: give --postgres-url or set {POSTGRES_URL_VAR}"
+        return Figure(name, None, "ms", USAGE_TARGET_MS, NO_USAGE_PEER, note)
+    database = f"bench_usage_{uuid.uuid4().hex[:8]}"
+    url = make_url(server).set(database=database).render_as_string(hide_password=False)
+    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{database}"'))
+    try:
+        return _usage_query("PostgreSQL", url, scale)
+    finally:
+        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{database}"'))
+
+
 def quota_check(options: argparse.Namespace) -> Figure:
     """The quota check's CPU per billable call: reserve and settle under three limits."""
     figures = billing_quota.quota_check()
@@ -416,6 +492,8 @@ def exactness(options: argparse.Namespace) -> Figure:
 FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
     "month_close_sqlite": month_close_sqlite,
     "month_close_postgres": month_close_postgres,
+    "usage_query_sqlite": usage_query_sqlite,
+    "usage_query_postgres": usage_query_postgres,
     "quota_check": quota_check,
     "gateway_quota": gateway_quota,
     "exactness": exactness,
