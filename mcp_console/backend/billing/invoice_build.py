@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mcp_console.backend.billing.money import ZERO, allocate, amount, shown_price
 from mcp_console.backend.billing.periods import month_start, next_month
 from mcp_console.backend.billing.prices import PriceService
-from mcp_console.backend.billing.rating import MeteredCalls, rate
+from mcp_console.backend.billing.rating import MeteredCalls, PriceTimeline, rate
 from mcp_console.backend.db.models import McpService, ServiceDeployment, Team, TeamMember, User
 from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
 from mcp_console.schemas.catalog import PriceModel
@@ -110,6 +111,26 @@ async def build_invoices(
     callers = None if users is None else {*users, *(u for ms in members.values() for u in ms)}
     calls = await _summed_calls(session, first, last, callers)
     timelines = await prices.timelines(session, {c.service_id for c in calls})
+    billed = {c.user_id for c in calls}
+    wanted = billed if users is None else set(users) & billed
+    names = await _names(session, wanted, set(members))
+    # Pricing and adding up is work for the CPU alone: on a thread, so that a console
+    # sharing this loop keeps drawing while a month of many users is closed.
+    return await asyncio.to_thread(
+        _build, month_label(first), calls, timelines, wanted, members, names, prices.currency
+    )
+
+
+def _build(
+    month: str,
+    calls: list[MeteredCalls],
+    timelines: Mapping[int, PriceTimeline],
+    users: Collection[int],
+    members: Mapping[int, list[int]],
+    names: _Names,
+    currency: str,
+) -> list[BuiltInvoice]:
+    """``users``' invoices, then each team's of ``members`` with calls, priced and rounded."""
     by_user: dict[int, dict[LineKey, LineTally]] = {}
     for rated in rate(calls, timelines):
         c = rated.calls
@@ -117,15 +138,11 @@ async def build_invoices(
         key = (c.deployment_id, price.tool, price.model.value, price.per_call)
         tally = by_user.setdefault(c.user_id, {}).setdefault(key, LineTally())
         tally.merge(LineTally(c.requests, c.errors, rated.free, rated.charged, rated.cost))
-    wanted_users = set(by_user) if users is None else set(users) & set(by_user)
-    names = await _names(session, wanted_users, set(members))
-    currency = prices.currency
-    month = month_label(first)
     built = [
         _invoice(
             month, InvoiceSubject.USER, user, names.users[user], by_user[user], names, currency
         )
-        for user in sorted(wanted_users)
+        for user in sorted(users)
     ]
     for team, team_members in sorted(members.items()):
         lines: dict[LineKey, LineTally] = {}

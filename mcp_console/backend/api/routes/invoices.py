@@ -57,10 +57,12 @@ async def export_invoice(
 ) -> Response:
     """One invoice as a file to save: JSON, CSV or a printable HTML page."""
     exported = await rt.invoices.export(actor, name, fmt)
+    # The printable page opens in the browser (to print); the data files are saved.
+    shown = "inline" if fmt is InvoiceFormat.HTML else "attachment"
     return Response(
         exported.content,
         media_type=exported.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+        headers={"Content-Disposition": f'{shown}; filename="{exported.filename}"'},
     )
 
 
