@@ -81,6 +81,7 @@ class UsageBreakdown(StrEnum):
     DEPLOYMENT = "deployment"
     SERVICE = "service"
     TOOL = "tool"
+    KEY = "key"  # the API key the calls were made with
     DAY = "day"
     MONTH = "month"
 
@@ -107,7 +108,8 @@ class UsageRow(Dto):
 
     Attributes:
         key: the group (a user, team, ``owner/deployment``, service, tool or the method
-            of a call that names no tool, ``YYYY-MM-DD`` or ``YYYY-MM``).
+            of a call that names no tool, an API key as ``owner prefix (name)``,
+            ``YYYY-MM-DD`` or ``YYYY-MM``).
         service: the tool's service (``tool`` breakdowns only).
         requests: billable calls, failed ones included.
         errors: those that failed (never charged).

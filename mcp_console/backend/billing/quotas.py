@@ -15,12 +15,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.billing.money import ZERO, shown_price
-from mcp_console.backend.billing.periods import month_start
+from mcp_console.backend.billing.periods import month_start, next_month
 from mcp_console.backend.billing.prices import PriceService
 from mcp_console.backend.billing.quota_book import Allowance, Limit, QuotaBook, period_bounds
 from mcp_console.backend.billing.rating import MeteredCalls, PriceTimeline, RatedCalls, rate
+from mcp_console.backend.billing.usage import metered_calls
 from mcp_console.backend.db.models import ApiKey, ServiceDeployment, Team, TeamMember, User
-from mcp_console.backend.db.models_billing import ALL_TOOLS, Quota, UsageHour
+from mcp_console.backend.db.models_billing import ALL_TOOLS, Quota
 from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.gateway.usage_ledger import SECONDS_PER_HOUR, DailyUsage, UsageKey
 from mcp_console.schemas.catalog import PriceModel
@@ -243,7 +244,7 @@ class QuotaService:
                     )
                 }
                 timelines = await self._prices.timelines(session, set(services.values()))
-                calls = await _month_calls(session, month_start(at))
+                calls = await metered_calls(session, month_start(at), next_month(at))
                 # The meter's pending usage, read in the same step as the book is loaded.
                 calls.extend(_unwritten(self._pending(), services))
                 limits = [_limit(r, names[r.scope, r.subject_id], now) for r in rows]
@@ -336,25 +337,6 @@ def _unwritten(
         if key.deployment_id in services
         for call, (requests, errors) in usage.calls.items()
     ]
-
-
-async def _month_calls(session: AsyncSession, since: datetime) -> list[MeteredCalls]:
-    stmt = (
-        select(
-            UsageHour.deployment_id,
-            ServiceDeployment.service_id,
-            UsageHour.user_id,
-            UsageHour.hour,
-            UsageHour.method,
-            UsageHour.tool,
-            UsageHour.request_count,
-            UsageHour.error_count,
-            UsageHour.key_id,
-        )
-        .join(ServiceDeployment, ServiceDeployment.id == UsageHour.deployment_id)
-        .where(UsageHour.hour >= since)
-    )
-    return [MeteredCalls(*row) for row in await session.execute(stmt)]
 
 
 # -- subjects and rights -------------------------------------------------------------------

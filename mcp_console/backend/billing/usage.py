@@ -16,6 +16,7 @@ from mcp_console.backend.billing.periods import month_start, period
 from mcp_console.backend.billing.prices import Clock, PriceService, utc_now
 from mcp_console.backend.billing.rating import MeteredCalls, RatedCalls, rate
 from mcp_console.backend.db.models import (
+    ApiKey,
     McpService,
     ServiceDeployment,
     Team,
@@ -23,12 +24,15 @@ from mcp_console.backend.db.models import (
     User,
 )
 from mcp_console.backend.db.models_billing import UsageHour
+from mcp_console.backend.gateway.usage_ledger import NO_KEY
 from mcp_console.schemas.billing import UsageBreakdown, UsageQuery, UsageReport, UsageRow
 from mcp_console.schemas.errors import Forbidden, NotFound, revalidated
 from mcp_console.schemas.users import Principal
 
 Flush = Callable[[], Awaitable[Any]]
 NO_TEAM = "(no team)"
+# Calls made without a key of their own (the console's), or before keys were metered.
+NO_KEY_NAME = "(no key)"
 
 
 async def _nothing_to_flush() -> None:
@@ -71,6 +75,7 @@ class _Names:
     deployments: dict[int, str] = field(default_factory=dict)
     services: dict[int, str] = field(default_factory=dict)
     teams: dict[int, list[str]] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
 
 
 class UsageService:
@@ -158,6 +163,8 @@ def _keys(r: RatedCalls, by: UsageBreakdown, names: _Names) -> Iterable[tuple[st
         return [("", names.services[c.service_id])]
     if by is UsageBreakdown.TOOL:
         return [(names.services[c.service_id], c.tool or c.method)]
+    if by is UsageBreakdown.KEY:
+        return [("", names.keys.get(c.key_id, NO_KEY_NAME))]
     if by is UsageBreakdown.DAY:
         return [("", f"{c.hour:%Y-%m-%d}")]
     return [("", f"{c.hour:%Y-%m}")]
@@ -235,6 +242,7 @@ async def metered_calls(
             UsageHour.tool,
             UsageHour.request_count,
             UsageHour.error_count,
+            UsageHour.key_id,
         )
         .join(ServiceDeployment, ServiceDeployment.id == UsageHour.deployment_id)
         .where(UsageHour.hour >= first, UsageHour.hour < last)
@@ -272,6 +280,18 @@ async def _names(session: AsyncSession, rated: list[RatedCalls], by: UsageBreakd
             .where(ServiceDeployment.id.in_(deployments))
         )
         names.deployments = {d: f"{owner}/{name}" for d, owner, name in owned}
+    elif by is UsageBreakdown.KEY:
+        keys = {r.calls.key_id for r in rated} - {NO_KEY}
+        found = await session.execute(
+            select(ApiKey.id, User.name, ApiKey.prefix, ApiKey.label)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.id.in_(sorted(keys)))
+        )
+        # Whose key, and which: its prefix, and its name where it has one.
+        names.keys = {
+            k: f"{owner} {prefix}" + (f" ({label})" if label else "")
+            for k, owner, prefix, label in found
+        }
     elif by in (UsageBreakdown.SERVICE, UsageBreakdown.TOOL):
         services = {r.calls.service_id for r in rated}
         names.services = await _named(session, McpService.id, McpService.name, services)
