@@ -45,7 +45,7 @@ def usage(
         UsageBreakdown.SERVICE,
         "--by",
         "-b",
-        help="Group by user, team, deployment, service, tool, day or month.",
+        help="Group by user, team, deployment, service, tool, key, day or month.",
     ),
     start: str | None = typer.Option(
         None,
