@@ -13,16 +13,12 @@ the closed-loop load tool, without quotas and with the same three limits over ev
 from __future__ import annotations
 
 import argparse
-import itertools
-import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from gateway import python_run
-from gateway_targets import PARTS, PY, _gateway
+from gateway import echo_modes
 
 from mcp_console.backend.billing.quota_book import Limit, QuotaBook, period_bounds
 from mcp_console.backend.billing.rating import Price, PriceTimeline
@@ -121,21 +117,4 @@ def quota_check() -> dict[str, Any]:
 
 def gateway_quota(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The gateway's CPU-ms per call and calls/s, without quotas and under three limits."""
-    rows = []
-    ports = itertools.count(BASE_PORT)
-    with tempfile.TemporaryDirectory() as work:
-        args.work = Path(work)
-        for mode, extra in (("no quotas", []), ("three limits", ["--quota"])):
-            log = Path(work) / f"gateway-{mode.replace(' ', '-')}.log"
-            upstream = [*extra, "--stdio-upstream", PY, PARTS, "echo"]
-            with _gateway(next(ports), upstream, args, log) as target:
-                result = python_run(target, args.k, args)
-            rows.append(
-                {
-                    "mode": mode,
-                    "calls_per_s": round(result["rps"], 1),
-                    "gateway_cpu_ms_per_call": round(result["own_ms"], 3),
-                    "errors": result["errors"],
-                }
-            )
-    return rows
+    return echo_modes([("no quotas", []), ("three limits", ["--quota"])], args, BASE_PORT)

@@ -39,13 +39,14 @@ how long a client waits for a session of its own from the warm pool, and from su
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ from gateway_report import (
     setup_table,
     wrk_table,
 )
-from gateway_targets import EXTRA_TARGETS, PARTS, PY, TARGETS, Target, start
+from gateway_targets import EXTRA_TARGETS, PARTS, PY, TARGETS, Target, _gateway, start
 
 MCP_PROXY_VERSION = "0.13.0"
 SUPERGATEWAY_VERSION = "4.0.0"
@@ -108,6 +109,34 @@ def python_run(target: Target, k: int, args: argparse.Namespace) -> dict[str, An
     up = result["upstream_cpu_s"]
     result["upstream_ms"] = None if up is None else 1000 * up / calls
     return result
+
+
+def echo_modes(
+    modes: Sequence[tuple[str, list[str]]], args: argparse.Namespace, base_port: int
+) -> list[dict[str, Any]]:
+    """Our gateway (``gateway_serve.py``, stdio echo upstream, SQLite) under the Python load
+    tool once per mode (its name and further ``gateway_serve.py`` arguments): per mode the
+    calls per second and the gateway's CPU-ms per call."""
+    rows = []
+    ports = itertools.count(base_port)
+    with tempfile.TemporaryDirectory() as work:
+        args.work = Path(work)
+        for mode, extra in modes:
+            log = Path(work) / f"gateway-{mode.replace(' ', '-')}.log"
+            upstream = [*extra, "--stdio-upstream", PY, PARTS, "echo"]
+            with _gateway(next(ports), upstream, args, log) as target:
+                result = python_run(target, args.k, args)
+            rows.append(
+                {
+                    "mode": mode,
+                    "k": args.k,
+                    "calls_per_s": round(result["rps"], 1),
+                    "gateway_cpu_ms_per_call": round(result["own_ms"], 3),
+                    "p50_ms": round(result["p50_ms"], 2),
+                    "errors": result["errors"],
+                }
+            )
+    return rows
 
 
 def setup_run(target: Target, args: argparse.Namespace) -> dict[str, Any]:

@@ -19,15 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import itertools
 import json
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from gateway import python_run
-from gateway_targets import PARTS, PY, _gateway
+from gateway import echo_modes
 
 from mcp_console.backend.db.engine import create_engine
 from mcp_console.backend.db.migrate import upgrade
@@ -110,26 +108,7 @@ async def journal_figure() -> dict[str, Any]:
 
 def durable_figure(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The gateway's CPU-ms per call and calls/s, metering as usual and durable."""
-    rows = []
-    ports = itertools.count(BASE_PORT)
-    with tempfile.TemporaryDirectory() as work:
-        args.work = Path(work)
-        for mode, extra in (("default", []), ("durable", ["--durable"])):
-            log = Path(work) / f"gateway-{mode}.log"
-            upstream = [*extra, "--stdio-upstream", PY, PARTS, "echo"]
-            with _gateway(next(ports), upstream, args, log) as target:
-                result = python_run(target, args.k, args)
-            rows.append(
-                {
-                    "mode": mode,
-                    "k": args.k,
-                    "calls_per_s": round(result["rps"], 1),
-                    "gateway_cpu_ms_per_call": round(result["own_ms"], 3),
-                    "p50_ms": round(result["p50_ms"], 2),
-                    "errors": result["errors"],
-                }
-            )
-    return rows
+    return echo_modes([("default", []), ("durable", ["--durable"])], args, BASE_PORT)
 
 
 def main() -> None:
