@@ -22,12 +22,14 @@ from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.widgets.billing_rows import (
     INVOICE_COLUMNS,
     LINE_COLUMNS,
+    QUOTA_COLUMNS,
     REVENUE_COLUMNS,
     Period,
     daily_calls,
     invoice_rows,
     line_rows,
     periods,
+    quota_rows,
     revenue_rows,
     summary,
     top_columns,
@@ -135,12 +137,9 @@ class BillingScreen(ConsoleScreen):
             with TabPane("Revenue", id="tab-revenue"):
                 yield Static("", id="revenue-status", classes="billing-note")
                 yield LiveTable(REVENUE_COLUMNS, id="billing-revenue")
-            with TabPane("Quotas", id="tab-quotas"), Vertical(id="billing-quotas"):
-                yield Static(
-                    "Quota and budget bars show here once this backend keeps quotas.",
-                    id="quotas-status",
-                    classes="billing-note",
-                )
+            with TabPane("Quotas", id="tab-quotas"), Vertical(id="billing-quotas-pane"):
+                yield Static("", id="quotas-status", classes="billing-note")
+                yield LiveTable(QUOTA_COLUMNS, id="billing-quotas")
             with TabPane("Invoices", id="tab-invoices"), Vertical(id="billing-invoices-pane"):
                 yield Static("", id="invoices-status", classes="billing-note")
                 with Horizontal(classes="billing-pair"):
@@ -149,7 +148,7 @@ class BillingScreen(ConsoleScreen):
         yield Footer(compact=True)
 
     def table(self, name: str) -> LiveTable:
-        """One of the tables: deployments, tools, revenue, invoices or lines."""
+        """One of the tables: deployments, tools, revenue, quotas, invoices or lines."""
         return self.query_one(f"#billing-{name}", LiveTable)
 
     @property
@@ -203,6 +202,7 @@ class BillingScreen(ConsoleScreen):
         self.table("tools").show(top_rows(by_tool))
         self._note("#billing-status", f"{period.label} · p: period · ]: tabs · r: refresh")
         await self._load_revenue(period)
+        await self._load_quotas()
         await self._load_invoices(period)
         self.loads += 1
         self.refresh_bindings()
@@ -225,6 +225,23 @@ class BillingScreen(ConsoleScreen):
         else:
             note = "None of your services earned anything in this period."
         self._note("#revenue-status", note)
+
+    async def _load_quotas(self) -> None:
+        try:
+            quotas = await self.client.list_quotas()
+        except Exception as error:
+            self.table("quotas").show([])
+            self._note("#quotas-status", f"No quotas to show: {describe(error)}")
+            return
+        self.table("quotas").show(quota_rows(quotas))
+        if quotas:
+            full = sum(q.percent >= 100 for q in quotas)
+            note = f"{len(quotas)} limit(s), their use now"
+            if full:
+                note += f" · {full} reached: calls under it are refused"
+        else:
+            note = "No quota or budget limits your calls."
+        self._note("#quotas-status", note)
 
     async def _load_invoices(self, period: Period) -> None:
         try:
@@ -286,7 +303,12 @@ class BillingScreen(ConsoleScreen):
     def action_tab(self, step: int) -> None:
         index = (TABS.index(self.tab) + step) % len(TABS)
         self.query_one(TabbedContent).active = f"tab-{TABS[index]}"
-        focus = {"top": "deployments", "revenue": "revenue", "invoices": "invoices"}
+        focus = {
+            "top": "deployments",
+            "revenue": "revenue",
+            "quotas": "quotas",
+            "invoices": "invoices",
+        }
         if TABS[index] in focus:
             self.table(focus[TABS[index]]).focus()
         self.refresh_bindings()

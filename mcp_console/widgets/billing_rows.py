@@ -11,6 +11,7 @@ from rich.text import Text
 
 from mcp_console.schemas.billing import UsageReport, UsageRow
 from mcp_console.schemas.invoices import Invoice, InvoiceStatus, InvoiceSummary
+from mcp_console.schemas.quotas import QuotaKind, QuotaView
 from mcp_console.schemas.revenue import RevenueReport
 from mcp_console.widgets.columns import Column
 from mcp_console.widgets.live_table import Row
@@ -200,5 +201,55 @@ def line_rows(invoice: Invoice) -> list[Row]:
     ):
         rows.append(
             (f"\x00{key}", ("", Text(key, style=style), "", "", "", Text(str(value), style=style)))
+        )
+    return rows
+
+
+QUOTA_COLUMNS = (
+    Column("Limit", "limit", least=16, most=40, grow=True),
+    Column("Per", "per", least=10, most=24, hide=3),
+    Column("Use", "bar", cut=False),
+    Column("Used / allowed", "figures", justify="right", least=12, most=26, hide=2),
+    Column("Resets", "resets", cut=False, hide=1),
+)
+# Cells of a quota's bar; the colour follows the alerts' thresholds (80 % and 100 %).
+BAR_CELLS = 10
+
+
+def use_bar(percent: float) -> Text:
+    """``███████░░░  70%``: green, yellow from 80 %, red from 100 %."""
+    filled = min(BAR_CELLS, max(0, round(percent / 100 * BAR_CELLS)))
+    style = "red" if percent >= 100 else "yellow" if percent >= 80 else "green"
+    bar = Text("█" * filled, style=style)
+    bar.append("░" * (BAR_CELLS - filled), style="dim")
+    bar.append(f" {percent:>3.0f}%", style=f"bold {style}" if percent >= 80 else "")
+    return bar
+
+
+def _figure(value: Decimal, kind: QuotaKind) -> str:
+    if kind is QuotaKind.SPEND:
+        return str(value.quantize(Decimal("0.01")))
+    return f"{value.normalize():,f}" if value == value.to_integral_value() else f"{value:f}"
+
+
+def quota_rows(quotas: Sequence[QuotaView]) -> list[Row]:
+    """Each limit with a bar of its use now (the calls in flight counted with it)."""
+    rows: list[Row] = []
+    for q in sorted(quotas, key=lambda q: (-q.percent, q.id)):
+        what = {QuotaKind.REQUESTS: "calls", QuotaKind.SPEND: "spend", QuotaKind.RATE: "calls"}
+        tool = f" · {q.tool}" if q.tool else ""
+        resets = f"{q.resets_at:%m-%d %H:%M}" if q.resets_at else "—"
+        rows.append(
+            (
+                str(q.id),
+                (
+                    f"{q.scope.value} {q.subject}",
+                    f"{what[q.kind]}/{q.period.value}{tool}",
+                    use_bar(q.percent),
+                    f"{_figure(q.used, q.kind)} / {_figure(q.allowed, q.kind)}"
+                    + (f" {q.currency}" if q.kind is QuotaKind.SPEND and q.currency else ""),
+                    resets,
+                ),
+            )
         )
     return rows

@@ -47,6 +47,10 @@ def test_billing_revenue(snap_compare: Compare) -> None:
     assert snap_compare(console(billed_client()), terminal_size=SMALL, run_before=_billing(1))
 
 
+def test_billing_quotas(snap_compare: Compare) -> None:
+    assert snap_compare(console(billed_client()), terminal_size=SMALL, run_before=_billing(2))
+
+
 def test_billing_invoices(snap_compare: Compare) -> None:
     assert snap_compare(console(billed_client()), terminal_size=SMALL, run_before=_billing(3))
 

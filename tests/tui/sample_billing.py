@@ -14,6 +14,7 @@ from mcp_console.schemas.invoices import (
     InvoiceStatus,
     InvoiceSubject,
 )
+from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope, QuotaSet
 from mcp_console.schemas.revenue import RevenueBreakdown, RevenueRow
 from tests.fakes import FakeClient
 from tests.tui.sample import NOW
@@ -80,7 +81,8 @@ def _line(
 
 def billed_client() -> FakeClient:
     """The admin's month: three deployments and their tools, two services of their own that
-    earned, and a draft invoice for them and one for their team."""
+    earned, three limits (one reached, one past 80 %), and a draft invoice for them and one
+    for their team."""
     client = FakeClient()
     days = [
         _row(
@@ -127,6 +129,14 @@ def billed_client() -> FakeClient:
             ]
         }
     }
+    limits = [
+        (QuotaScope.USER, "admin", QuotaKind.REQUESTS, QuotaPeriod.MONTH, "20000", "8745"),
+        (QuotaScope.TEAM, "crew", QuotaKind.SPEND, QuotaPeriod.MONTH, "80", "69.8"),
+        (QuotaScope.DEPLOYMENT, "admin/github", QuotaKind.REQUESTS, QuotaPeriod.DAY, "400", "400"),
+    ]
+    for scope, subject, kind, per, allowed, used in limits:
+        quota = QuotaSet(scope=scope, subject=subject, kind=kind, period=per, allowed=allowed)
+        client.quotas.used[client.quotas.set(client.me, quota).id] = Decimal(used)
     client.invoices.invoices = [
         _invoice(
             f"INV-{NOW:%Y%m}-U000001",

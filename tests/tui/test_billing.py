@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 
 from mcp_console.schemas.errors import Forbidden, Unavailable
@@ -17,7 +18,7 @@ from mcp_console.screens.logs import LogsScreen
 from mcp_console.screens.modals.command_line import CommandLine
 from mcp_console.screens.modals.error import ErrorModal
 from mcp_console.widgets.usage_chart import DailyUsage
-from tests.tui.helpers import console, text_of, wait_until
+from tests.tui.helpers import SIZE, console, text_of, wait_until
 from tests.tui.sample_billing import DAILY, billed_client
 
 SMALL = (80, 24)
@@ -100,6 +101,31 @@ async def test_an_author_sees_what_their_services_earned() -> None:
         assert revenue.keys[:2] == ["acme/github", "acme/weather"]
         assert [str(c) for c in revenue.get_row(revenue.keys[-1])][-1] == "96.68"
         assert text_of(pilot, "#revenue-status").endswith(": 96.68 USD")
+
+
+async def test_quotas_show_their_use_as_bars_the_fullest_first() -> None:
+    app = console(billed_client())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _billing(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause(0.1)
+        assert screen.tab == "quotas"
+        quotas = screen.table("quotas")
+        rows = [[str(c) for c in quotas.get_row(key)] for key in quotas.keys]
+        assert [row[0] for row in rows] == ["deployment admin/github", "team crew", "user admin"]
+        assert rows[0][2] == "██████████ 100%"
+        assert rows[1][2] == "█████████░  87%"
+        assert rows[2][2] == "████░░░░░░  44%"
+        assert [row[1] for row in rows] == ["calls/day", "spend/month", "calls/month"]
+        assert [row[3] for row in rows] == ["400 / 400", "69.80 / 80.00 USD", "8,745 / 20,000"]
+        assert text_of(pilot, "#quotas-status").endswith("1 reached: calls under it are refused")
+        # The fullest bar is red, past 80 % yellow.
+        bars = [quotas.get_row(key)[2] for key in quotas.keys]
+        assert [str(bar.style) for bar in bars if isinstance(bar, Text)] == [
+            "red",
+            "yellow",
+            "green",
+        ]
 
 
 async def test_a_user_without_services_is_told_they_earned_nothing() -> None:
