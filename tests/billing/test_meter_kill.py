@@ -180,6 +180,7 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
             events = await client.audit_events(AuditQuery(kind="metering"))
             state = await client.metering_state()
         assert billed(database) == billed_at_kill  # the restart bills nothing lost
+        log = running.log_tail(400)
     finally:
         running.stop()
 
@@ -190,6 +191,7 @@ async def test_calls_served_and_never_written_before_kill_9_are_what_the_restart
     assert [(e.kind, e.detail["requests"], e.detail["errors"]) for e in events] == [
         ("metering.usage.lost", served - billed_at_kill, 0)
     ]
+    assert f"the last run was killed after serving {second} billable calls it never wrote" in log
     # The API's figure says the same.
     assert (state.durable, state.journal, state.lost_calls) == (False, True, second)
     assert [(loss.calls, loss.failed) for loss in state.losses] == [(second, 0)]
