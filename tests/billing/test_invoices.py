@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, event, func, select
 
+from mcp_console.backend.billing.month_close import MonthCloser
 from mcp_console.backend.db.models import ServiceDeployment, Team
 from mcp_console.backend.db.models_invoices import Invoice
 from mcp_console.backend.runtime import Runtime
@@ -105,6 +106,21 @@ async def test_closing_a_month_issues_the_drafts_figures_once(runtime: Runtime) 
         assert await session.scalar(select(func.count()).select_from(Invoice)) == 3
     one = await world.invoices.invoice(world.admin, issued[0].id)
     assert sum(line.amount for line in one.lines) == one.total == world.total("alice")
+
+
+async def test_two_closes_at_once_issue_each_invoice_once(runtime: Runtime) -> None:
+    world = await december(runtime)
+    world.clock.now = at("2027-01-01T00:20")
+    other = MonthCloser(runtime.sessions, world.prices, clock=world.clock)  # another console
+
+    both = await asyncio.gather(
+        world.closer.close(at("2026-12-01T00:00")), other.close(at("2026-12-01T00:00"))
+    )
+
+    assert sorted(c.already for c in both) == [False, True]
+    assert {c.invoices for c in both} == {3}
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Invoice)) == 3
 
 
 async def test_catch_up_closes_every_month_missed_while_the_console_was_down(
