@@ -20,11 +20,13 @@ class DriftPolicy(StrEnum):
 
 
 class DefinitionKind(StrEnum):
-    """What a server lists: its tools, prompts and resource templates."""
+    """What a server lists: its tools, prompts, resource templates and resources (drift
+    watches the first three; generated API docs compare all four)."""
 
     TOOL = "tool"
     PROMPT = "prompt"
     RESOURCE_TEMPLATE = "resource_template"
+    RESOURCE = "resource"
 
 
 class DefinitionChange(StrEnum):
