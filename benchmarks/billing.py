@@ -476,7 +476,7 @@ def exactness(options: argparse.Namespace) -> Figure:
     env = {**os.environ, "MCP_CONSOLE_EXACT_CALLS": str(options.exact_calls)}
     started = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", str(test)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--timeout=0", str(test)],
         env=env,
         capture_output=True,
         text=True,
@@ -485,6 +485,8 @@ def exactness(options: argparse.Namespace) -> Figure:
     elapsed = time.perf_counter() - started
     print(f"  {run.stdout.strip().splitlines()[-1]} ({elapsed:.0f} s)")
     if run.returncode != 0:
+        failure = [line for line in run.stdout.splitlines() if line.startswith("E ")][:20]
+        print("\n".join(failure))
         return Figure(name, None, "cents off", 0, NO_PEER, "NOT exact: see the test's output")
     return Figure(name, 0, "cents off", 0, NO_PEER)
 
