@@ -312,28 +312,48 @@ def _month_close(database: str, url: str, scale: Scale) -> Figure:
     return Figure(name, elapsed, "s", CLOSE_TARGET_S, NO_PEER)
 
 
-def month_close_sqlite(options: argparse.Namespace) -> Figure:
-    """Closing the month on a SQLite file."""
+Measure = Callable[[str, str, Scale], Figure]
+"""A figure measured on a database: its label, its URL, the month's size."""
+
+
+def _on_sqlite(options: argparse.Namespace, measure: Measure) -> Figure:
+    """``measure`` on a SQLite file made for the run."""
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'billing.db'}"
-        return _month_close("SQLite", url, _scale(options))
+        return measure("SQLite", url, _scale(options))
 
 
-def month_close_postgres(options: argparse.Namespace) -> Figure:
-    """Closing the month on a PostgreSQL database made for the run."""
+def _on_postgres(
+    options: argparse.Namespace, measure: Measure, unmeasured: Callable[[str], Figure]
+) -> Figure:
+    """``measure`` on a PostgreSQL database made for the run and dropped after (``unmeasured``
+    says why not when no server is given)."""
     server = options.postgres_url or os.environ.get(POSTGRES_URL_VAR)
-    scale = _scale(options)
-    name = f"month close, {scale.requests:,} requests of {scale.users:,} users (PostgreSQL)"
     if not server:
-        note = f"not measured: give --postgres-url or set {POSTGRES_URL_VAR}"
-        return Figure(name, None, "s", CLOSE_TARGET_S, NO_PEER, note)
+        return unmeasured(f"not measured: give --postgres-url or set {POSTGRES_URL_VAR}")
     database = f"bench_billing_{uuid.uuid4().hex[:8]}"
     url = make_url(server).set(database=database).render_as_string(hide_password=False)
     asyncio.run(_admin_sql(server, f'CREATE DATABASE "{database}"'))
     try:
-        return _month_close("PostgreSQL", url, scale)
+        return measure("PostgreSQL", url, _scale(options))
     finally:
         asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{database}"'))
+
+
+def month_close_sqlite(options: argparse.Namespace) -> Figure:
+    """Closing the month on a SQLite file."""
+    return _on_sqlite(options, _month_close)
+
+
+def month_close_postgres(options: argparse.Namespace) -> Figure:
+    """Closing the month on a PostgreSQL database made for the run."""
+    scale = _scale(options)
+    name = f"month close, {scale.requests:,} requests of {scale.users:,} users (PostgreSQL)"
+    return _on_postgres(
+        options,
+        _month_close,
+        lambda note: Figure(name, None, "s", CLOSE_TARGET_S, NO_PEER, note),
+    )
 
 
 async def _admin_sql(server: str, statement: str) -> None:
@@ -373,7 +393,7 @@ async def _usage_queries(url: str, scale: Scale) -> list[float]:
         query = UsageQuery(by=UsageBreakdown.DAY, start="2026-11", end="2026-11")
         rng = random.Random(5)
         took = []
-        for user_id, name in rng.sample(users, QUERIES):
+        for user_id, name in rng.sample(users, min(QUERIES, len(users))):
             reader = Principal(user_id=user_id, name=name, role=Role.USER)
             started = time.perf_counter()
             report = await usage.usage(reader, query)
@@ -394,26 +414,17 @@ def _usage_query(database: str, url: str, scale: Scale) -> Figure:
 
 def usage_query_sqlite(options: argparse.Namespace) -> Figure:
     """One user's month of usage read back, on a SQLite file holding the month close's rows."""
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite+aiosqlite:///{Path(directory) / 'billing.db'}"
-        return _usage_query("SQLite", url, _scale(options))
+    return _on_sqlite(options, _usage_query)
 
 
 def usage_query_postgres(options: argparse.Namespace) -> Figure:
     """The same on a PostgreSQL database made for the run."""
-    server = options.postgres_url or os.environ.get(POSTGRES_URL_VAR)
-    scale = _scale(options)
-    if not server:
-        name = f"usage query, one user's month by day, p95 of {QUERIES} (PostgreSQL)"
-        note = f"not measured: give --postgres-url or set {POSTGRES_URL_VAR}"
-        return Figure(name, None, "ms", USAGE_TARGET_MS, NO_USAGE_PEER, note)
-    database = f"bench_usage_{uuid.uuid4().hex[:8]}"
-    url = make_url(server).set(database=database).render_as_string(hide_password=False)
-    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{database}"'))
-    try:
-        return _usage_query("PostgreSQL", url, scale)
-    finally:
-        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{database}"'))
+    name = f"usage query, one user's month by day, p95 of {QUERIES} (PostgreSQL)"
+    return _on_postgres(
+        options,
+        _usage_query,
+        lambda note: Figure(name, None, "ms", USAGE_TARGET_MS, NO_USAGE_PEER, note),
+    )
 
 
 def quota_check(options: argparse.Namespace) -> Figure:
