@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from mcp_console.backend.runtime import Runtime
-from mcp_console.schemas.billing import UsageBreakdown, UsageQuery, hour_floor, next_hour
+from mcp_console.schemas.billing import PriceSet, UsageBreakdown, UsageQuery, hour_floor, next_hour
 from mcp_console.schemas.catalog import PriceModel, ServiceUpdate
 
 from .helpers import Clock, billing, call, deployment, meter, service
@@ -44,3 +44,30 @@ async def test_a_catalog_price_edit_applies_from_the_next_hour_and_calls_before_
         (PriceModel.PAID, Decimal("0.01"), None, hour_floor(created)),  # the catalog's
         (PriceModel.PAID, Decimal("0.05"), "admin", after),
     ]
+
+
+async def test_a_price_set_in_billing_is_what_the_catalog_shows_and_calls_before_keep_theirs(
+    runtime: Runtime,
+) -> None:
+    admin = runtime.local_admin
+    assert admin is not None
+    svc = await service(runtime, admin, "repriced")
+    dep = await deployment(runtime, svc, admin, "repriced")
+    now = datetime.now(UTC)
+    before, after = hour_floor(now), next_hour(now)
+    await meter(runtime, [call(dep, admin, before)] * 4)
+    prices, usage = billing(runtime, Clock(now))
+
+    await prices.set_price(admin, "repriced", PriceSet(per_call=Decimal("0.02"), free_requests=1))
+    await prices.set_price(admin, "repriced", PriceSet(per_call=Decimal("5"), tool="render"))
+    await meter(runtime, [call(dep, admin, after)] * 3)
+    shown = await runtime.catalog.get_service(admin, "repriced")
+    found = await runtime.catalog.search(admin, "price:freemium")
+    _, usage = billing(runtime, Clock(after + timedelta(hours=1)))
+    report = await usage.usage(admin, UsageQuery(start=before.isoformat()))
+
+    # The service's own price shows in the catalog (a tool's does not change it)...
+    assert (shown.price_model, shown.price_per_request) == (PriceModel.FREEMIUM, Decimal("0.02"))
+    assert [s.name for s in found.items] == ["repriced"]
+    # ...and the 4 calls made while it was FREE stay free; after it, 1 free then 2 at 0.02.
+    assert (report.total.free, report.total.charged, report.total.cost) == (5, 2, Decimal("0.04"))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.billing.money import ZERO, shown_price, unit_price
 from mcp_console.backend.billing.rating import Price, PriceTimeline
-from mcp_console.backend.catalog.price_history import put_price
+from mcp_console.backend.catalog.price_history import keep_opening_price, put_price
 from mcp_console.backend.catalog.service import can_see, require_owner
 from mcp_console.backend.db.models import McpService, User
 from mcp_console.backend.db.models_billing import ALL_TOOLS, ServicePrice
@@ -53,8 +53,9 @@ class PriceService:
     price cannot reach back to usage already metered. Setting one again for the same hour
     replaces it (nothing was billed at it yet). Before its first price a service costs what
     its catalog entry says (a change of the catalog's price is stored as a price from the
-    next hour, see ``catalog.price_history``); a tool's price overrides the service's for
-    that tool from its time on.
+    next hour, see ``catalog.price_history``, and a service's price set here is what its
+    catalog entry shows from then on); a tool's price overrides the service's for that tool
+    from its time on.
 
     Args:
         sessions: the database.
@@ -107,6 +108,13 @@ class PriceService:
             row = await _service(session, actor, service)
             require_owner(actor, row)
             tool = new.tool.strip() if new.tool else ALL_TOOLS
+            if tool == ALL_TOOLS:
+                # The catalog shows the service's price as last set; what it showed until
+                # now stays the price of the calls made before (stored from its creation).
+                old = (row.price_model, row.price_per_request)
+                await keep_opening_price(session, row, old, start)
+                row.price_model = model.value
+                row.price_per_request = unit_price(new.per_call)
             price = await put_price(
                 session,
                 row.id,

@@ -49,22 +49,20 @@ async def put_price(
     return price
 
 
-async def keep_catalog_price_change(
-    session: AsyncSession,
-    service: McpService,
-    old: tuple[str, Decimal],
-    set_by: int,
-    now: datetime,
+async def keep_opening_price(
+    session: AsyncSession, service: McpService, old: tuple[str, Decimal], until: datetime
 ) -> None:
-    """Record in the timeline that ``service``'s catalog price changed from ``old`` (model,
-    price per request) to what its row says now, from the next whole hour on.
+    """Store ``old`` (model, price per request: what the catalog said) as ``service``'s price
+    from its creation, unless a price of its own covers that time already, or the next
+    price (from ``until``) starts no later than the service.
 
-    Until a service has a price of its own its catalog price is its price from its creation:
-    the old one is stored from then (unless a price of its own already covers that time),
-    so the calls made before the change keep the price they were made at.
+    Until a service has a price of its own, its catalog price is its price from its
+    creation; stored before the catalog's price changes, it stays the price of the calls
+    made until then.
     """
-    start = next_hour(now)
     opening = hour_floor(service.created_at)
+    if until <= opening:
+        return
     covered = await session.scalar(
         select(ServicePrice.id).where(
             ServicePrice.service_id == service.id,
@@ -85,6 +83,20 @@ async def keep_catalog_price_change(
             None,
             service.created_at,
         )
+
+
+async def keep_catalog_price_change(
+    session: AsyncSession,
+    service: McpService,
+    old: tuple[str, Decimal],
+    set_by: int,
+    now: datetime,
+) -> None:
+    """Record in the timeline that ``service``'s catalog price changed from ``old`` (model,
+    price per request) to what its row says now, from the next whole hour on: the calls
+    made before keep the price they were made at."""
+    start = next_hour(now)
+    await keep_opening_price(session, service, old, start)
     await put_price(
         session,
         service.id,
