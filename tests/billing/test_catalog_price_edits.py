@@ -62,7 +62,7 @@ async def test_a_price_set_in_billing_is_what_the_catalog_shows_and_calls_before
     await prices.set_price(admin, "repriced", PriceSet(per_call=Decimal("5"), tool="render"))
     await meter(runtime, [call(dep, admin, after)] * 3)
     shown = await runtime.catalog.get_service(admin, "repriced")
-    found = await runtime.catalog.search(admin, "price:freemium")
+    found = await runtime.catalog.search(admin, "repriced price:freemium")
     _, usage = billing(runtime, Clock(after + timedelta(hours=1)))
     report = await usage.usage(admin, UsageQuery(start=before.isoformat()))
 
