@@ -31,6 +31,8 @@ class FakeBilling:
     def __init__(self, catalog: FakeCatalog) -> None:
         self._catalog = catalog
         self.prices: dict[str, list[PriceView]] = {}
+        # The catalog's price of each service repriced here, as it was before.
+        self.openings: dict[str, PriceView] = {}
         self.rows: dict[UsageBreakdown, list[UsageRow]] = {}
         # Revenue rows by author, then breakdown (tests put the ones they want shown).
         self.revenue_rows: dict[str, dict[RevenueBreakdown, list[RevenueRow]]] = {}
@@ -89,7 +91,11 @@ class FakeBilling:
 
     def list_prices(self, me: Principal, service: str) -> list[PriceView]:
         detail = self._service(me, service)
-        opening = PriceView(
+        opening = self.openings.get(detail.name) or self._opening(detail)
+        return [opening, *self.prices.get(detail.name, [])]
+
+    def _opening(self, detail: ServiceDetail) -> PriceView:
+        return PriceView(
             service=detail.name,
             tool=None,
             model=detail.price_model,
@@ -100,7 +106,6 @@ class FakeBilling:
             set_by=None,
             set_at=detail.created_at,
         )
-        return [opening, *self.prices.get(detail.name, [])]
 
     def set_price(self, me: Principal, service: str, new: PriceSet) -> PriceView:
         new = revalidated(new)
@@ -125,4 +130,10 @@ class FakeBilling:
             set_at=now,
         )
         self.prices.setdefault(detail.name, []).append(view)
+        if new.tool is None:
+            # The catalog shows the service's own price as last set.
+            self.openings.setdefault(detail.name, self._opening(detail))
+            self._catalog.services[detail.name] = detail.model_copy(
+                update={"price_model": view.model, "price_per_request": view.per_call}
+            )
         return view

@@ -69,3 +69,6 @@ async def test_prices_are_set_by_the_author_and_listed_with_the_catalog_price_fi
     ]
     assert negative.value.field == "per_call"
     assert missing.value.field == "service"
+    # The catalog shows the price set, the catalog's own staying first in the timeline.
+    shown = await author.get_service("priced")
+    assert (shown.price_model, shown.price_per_request) == (PriceModel.FREEMIUM, Decimal("0.02"))
