@@ -212,3 +212,32 @@ class ProcessProvider:
         await self.pm.stop(ref, timeout=5)
         await self.pm.remove(ref)
         self.released.append(session_id)
+
+
+async def modern_tool_call(
+    http: httpx2.AsyncClient, url: str, key: str, tool: str, arguments: dict[str, Any], call_id: int
+) -> httpx2.Response:
+    """One stateless 2026-07-28 ``tools/call`` posted by hand, as ``key``'s holder."""
+    return await http.post(
+        url,
+        json={
+            "jsonrpc": "2.0",
+            "id": call_id,
+            "method": "tools/call",
+            "params": {
+                "name": tool,
+                "arguments": arguments,
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                },
+            },
+        },
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2026-07-28",
+            "Mcp-Method": "tools/call",
+            "Mcp-Name": tool,
+        },
+    )

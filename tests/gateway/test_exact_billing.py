@@ -36,7 +36,7 @@ from mcp_console.schemas.invoices import InvoiceQuery, InvoiceSubject
 from mcp_console.schemas.users import KeyCreate, Role, UserCreate
 from tests.billing.helpers import deployment, service
 
-from .helpers import start_http
+from .helpers import modern_tool_call, start_http
 
 DEFAULT_CALLS = 1200
 CALLS = int(os.environ.get("MCP_CONSOLE_EXACT_CALLS", str(DEFAULT_CALLS)))
@@ -147,29 +147,7 @@ async def tool_call(
 ) -> bool:
     """One stateless ``tools/call``; whether the server's result came back."""
     arguments = {"a": request_id, "b": 1} if tool == "add" else {"text": f"t{request_id}"}
-    response = await http.post(
-        url,
-        json={
-            "jsonrpc": "2.0",
-            "id": request_id,
-            "method": "tools/call",
-            "params": {
-                "name": tool,
-                "arguments": arguments,
-                "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                    "io.modelcontextprotocol/clientCapabilities": {},
-                },
-            },
-        },
-        headers={
-            "Authorization": f"Bearer {key}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2026-07-28",
-            "Mcp-Method": "tools/call",
-            "Mcp-Name": tool,
-        },
-    )
+    response = await modern_tool_call(http, url, key, tool, arguments, request_id)
     body = response.json()
     return response.status_code == 200 and "result" in body and not body["result"].get("isError")
 

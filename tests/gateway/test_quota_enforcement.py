@@ -32,7 +32,7 @@ from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope, Quota
 from mcp_console.schemas.users import Principal, Role, UserCreate
 from tests.billing.helpers import deployment, service
 
-from .helpers import Caller, stdio_process
+from .helpers import Caller, modern_tool_call, stdio_process
 
 CALLERS = 32
 PRICE = Decimal("0.05")
@@ -114,29 +114,7 @@ async def world(runtime: Runtime, process_manager: ProcessManager) -> AsyncItera
 
 async def call(http: httpx2.AsyncClient, url: str, key: str, i: int) -> tuple[int, Any]:
     """One stateless ``tools/call echo``; the HTTP status and the JSON-RPC reply."""
-    response = await http.post(
-        url,
-        json={
-            "jsonrpc": "2.0",
-            "id": i,
-            "method": "tools/call",
-            "params": {
-                "name": "echo",
-                "arguments": {"text": f"c{i}"},
-                "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                    "io.modelcontextprotocol/clientCapabilities": {},
-                },
-            },
-        },
-        headers={
-            "Authorization": f"Bearer {key}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2026-07-28",
-            "Mcp-Method": "tools/call",
-            "Mcp-Name": "echo",
-        },
-    )
+    response = await modern_tool_call(http, url, key, "echo", {"text": f"c{i}"}, i)
     return response.status_code, response.json()
 
 
@@ -214,7 +192,7 @@ async def test_a_request_quota_lets_exactly_its_calls_through_and_bills_no_refus
     # Refused calls are no usage: only the 25 served calls are billed.
     assert await billed(world) == (25, 0)
     (listed,) = await world.quotas.list_quotas(world.bob.principal)
-    assert (listed.used, listed.in_flight, listed.percent) == (25, 0, 100.0)
+    assert (listed.used, listed.in_flight, listed.percent) == (Decimal(25), Decimal(0), 100.0)
     assert [level for _, level in world.reached] == [Decimal("0.8"), Decimal(1)]
 
 
@@ -238,7 +216,7 @@ async def test_a_spend_budget_on_a_key_lets_through_only_what_it_pays_for(world:
     assert refused[0]["data"]["allowed"] == "0.52"
     assert await billed(world) == (10, 0)
     (limit,) = world.book.limits.values()
-    assert (limit.used, limit.reserved) == (PRICE * 10, 0)
+    assert (limit.used, limit.reserved) == (PRICE * 10, Decimal(0))
 
 
 async def test_a_rate_limit_lets_a_tool_burst_to_its_rate_and_says_when_to_retry(
