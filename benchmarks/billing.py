@@ -17,7 +17,8 @@ One function per figure (each returns a ``Figure``); ``main`` runs those asked f
   writes them.
 - ``quota_check`` / ``gateway_quota``: a billable call's quota reservation and settlement
   under three limits (µs, target 20), and the gateway's CPU per call with every call under
-  them (``billing_quota.py``; target: still 0.4 CPU-ms).
+  them, over an HTTP and a stdio echo upstream, beside the same without quotas
+  (``billing_quota.py``; target: still 0.4 CPU-ms).
 - ``usage_query_sqlite`` / ``usage_query_postgres``: one user's month of usage by day, as
   that user reads it (``UsageService``), over the month close's rows: p95 of 200 users
   (target 20 ms).
@@ -438,17 +439,22 @@ def quota_check(options: argparse.Namespace) -> Figure:
 
 
 def gateway_quota(options: argparse.Namespace) -> Figure:
-    """The gateway's CPU per call with every call under three limits."""
-    rows = billing_quota.gateway_quota(options)
-    for row in rows:
+    """The gateway's CPU per call with every call under three limits, over HTTP and stdio
+    upstreams (the figure is the higher of the two)."""
+    rows = {row["target"]: row for row in billing_quota.gateway_quota(options)}
+    for row in rows.values():
         print(f"  {row}")
-    plain, limited = (row["gateway_cpu_ms_per_call"] for row in rows)
-    name = "gateway CPU per call under 3 quotas (stdio echo, SQLite)"
-    errors = sum(row["errors"] for row in rows)
+    cpu = {name: row["gateway_cpu_ms_per_call"] for name, row in rows.items()}
+    name = "gateway CPU per call under 3 quotas (the higher of HTTP and stdio echo, SQLite)"
+    errors = sum(row["errors"] for row in rows.values())
     if errors:
         return Figure(name, None, "CPU-ms", billing_quota.GATEWAY_TARGET_MS, "", f"{errors} errors")
-    peer = f"ours without quotas {plain:.3f} CPU-ms"
-    return Figure(name, limited, "CPU-ms", billing_quota.GATEWAY_TARGET_MS, peer)
+    peer = (
+        f"ours without quotas: HTTP {cpu['gw-http']:.3f}, stdio {cpu['gw-stdio']:.3f}; "
+        f"with: HTTP {cpu['gw-http-quota']:.3f}, stdio {cpu['gw-stdio-quota']:.3f}"
+    )
+    worst = max(cpu["gw-http-quota"], cpu["gw-stdio-quota"])
+    return Figure(name, worst, "CPU-ms", billing_quota.GATEWAY_TARGET_MS, peer)
 
 
 def journal_per_call(options: argparse.Namespace) -> Figure:

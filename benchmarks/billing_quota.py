@@ -13,12 +13,16 @@ the closed-loop load tool, without quotas and with the same three limits over ev
 from __future__ import annotations
 
 import argparse
+import itertools
+import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from gateway import echo_modes
+from gateway import python_run
+from gateway_targets import start
 
 from mcp_console.backend.billing.quota_book import Limit, QuotaBook, period_bounds
 from mcp_console.backend.billing.rating import Price, PriceTimeline
@@ -116,5 +120,22 @@ def quota_check() -> dict[str, Any]:
 
 
 def gateway_quota(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The gateway's CPU-ms per call and calls/s, without quotas and under three limits."""
-    return echo_modes([("no quotas", []), ("three limits", ["--quota"])], args, BASE_PORT)
+    """The gateway's CPU-ms per call and calls/s over an HTTP and a stdio echo upstream,
+    without quotas and with three limits over every call."""
+    rows = []
+    ports = itertools.count(BASE_PORT)
+    args.peers_dir = getattr(args, "peers_dir", None)
+    with tempfile.TemporaryDirectory() as work:
+        args.work = Path(work)
+        for name in ("gw-http", "gw-http-quota", "gw-stdio", "gw-stdio-quota"):
+            with start(name, args, ports, Path(work) / f"{name}.log") as target:
+                result = python_run(target, args.k, args)
+            rows.append(
+                {
+                    "target": name,
+                    "calls_per_s": round(result["rps"], 1),
+                    "gateway_cpu_ms_per_call": round(result["own_ms"], 3),
+                    "errors": result["errors"],
+                }
+            )
+    return rows

@@ -23,8 +23,17 @@ HERE = Path(__file__).resolve().parent
 PARTS = str(HERE / "gateway_parts.py")
 PY = sys.executable
 TARGETS = ("direct", "gw-http", "gw-stdio", "gw-stdio-session", "mcp-proxy", "supergateway")
-# Run on request only: gw-http without metering, to show what metering costs.
-EXTRA_TARGETS = ("gw-http-unmetered", "gw-http-monitored", "gw-stdio-monitored")
+# Run on request only: gw-http without metering, to show what metering costs; with
+# monitoring's taps; with billing's quota book over every call.
+EXTRA_TARGETS = (
+    "gw-http-unmetered",
+    "gw-http-monitored",
+    "gw-stdio-monitored",
+    "gw-http-quota",
+    "gw-stdio-quota",
+)
+# The gateway_serve.py option each variant of a gateway target adds.
+VARIANTS = {"unmetered": "--unmetered", "monitored": "--monitoring", "quota": "--quota"}
 
 
 @dataclass
@@ -131,6 +140,12 @@ def _process(
             _stop(proc)
 
 
+def _variant(name: str) -> list[str]:
+    """The gateway_serve.py options of a target's variant (``gw-http-quota``: ``--quota``)."""
+    suffix = name.rsplit("-", 1)[-1]
+    return [VARIANTS[suffix]] if suffix in VARIANTS else []
+
+
 @contextmanager
 def start(name: str, args: argparse.Namespace, ports: Iterator[int], log: Path) -> Iterator[Target]:
     """Start one target (and the upstream it needs), ready to serve; stop it all after."""
@@ -143,22 +158,18 @@ def start(name: str, args: argparse.Namespace, ports: Iterator[int], log: Path) 
             _wait_port(port, proc)
             _wait_mcp(target.url, target.headers)
             yield target
-    elif name in ("gw-http", "gw-http-unmetered", "gw-http-monitored"):
+    elif name == "gw-http" or name.startswith("gw-http-"):
         up_port = _free_port(ports)
-        gateway_args = ["--http-upstream", f"http://127.0.0.1:{up_port}/mcp"]
-        if name == "gw-http-unmetered":
-            gateway_args.append("--unmetered")
-        if name == "gw-http-monitored":
-            gateway_args.append("--monitoring")
+        gateway_args = ["--http-upstream", f"http://127.0.0.1:{up_port}/mcp", *_variant(name)]
         with _process([*echo_stdio, "--http", str(up_port)], log) as upstream:
             _wait_port(up_port, upstream)
             _wait_mcp(f"http://127.0.0.1:{up_port}/mcp", {})
             with _gateway(port, gateway_args, args, log) as target:
                 target.upstream_pid = upstream.pid
                 yield target
-    elif name in ("gw-stdio", "gw-stdio-monitored"):
-        monitoring = ["--monitoring"] if name == "gw-stdio-monitored" else []
-        with _gateway(port, [*monitoring, "--stdio-upstream", *echo_stdio], args, log) as target:
+    elif name == "gw-stdio" or name in ("gw-stdio-monitored", "gw-stdio-quota"):
+        variant = _variant(name)
+        with _gateway(port, [*variant, "--stdio-upstream", *echo_stdio], args, log) as target:
             yield target
     elif name == "gw-stdio-session":
         # A process per session from the warm pool; room for every session a run opens.
