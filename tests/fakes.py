@@ -80,6 +80,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -144,6 +145,7 @@ SCOPED_KEY_METHODS = frozenset(
         "drain_session",
         "kill_session",
         "inspect_deployment",
+        "server_definitions",
         "call_tool",
     }
 )
@@ -738,6 +740,10 @@ class FakeClient:
     async def inspect_deployment(self, name: str) -> InspectReport:
         self._enter("inspect_deployment")
         return self.inspector.inspect(name)
+
+    async def server_definitions(self, name: str) -> ServerDefinitions:
+        self._enter("server_definitions")
+        return self.inspector.definitions(name)
 
     async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
         self._enter("call_tool")

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alert": ("mcp_console.cli.alerts", "app"),
     "audit": ("mcp_console.cli.audit", "app"),
     "billing": ("mcp_console.cli.billing", "app"),
+    "docs": ("mcp_console.cli.docs", "docs"),
 }
 
 
@@ -86,7 +87,8 @@ app = typer.Typer(
 
 def _load(name: str) -> click.Command:
     module, attribute = COMMANDS[name]
-    target = getattr(importlib.import_module(module), attribute)
+    loaded = importlib.import_module(module)
+    target = getattr(loaded, attribute)
     # Built as ``add_typer``/``command`` would have built them, with the same settings.
     if isinstance(target, typer.Typer):
         return get_group_from_info(
@@ -96,7 +98,8 @@ def _load(name: str) -> click.Command:
             suggest_commands=app.suggest_commands,
         )
     return get_command_from_info(
-        CommandInfo(name=name, callback=target),
+        # A module may name its own command class (docs: the words after "--").
+        CommandInfo(name=name, callback=target, cls=getattr(loaded, "COMMAND_CLASS", None)),
         pretty_exceptions_short=app.pretty_exceptions_short,
         rich_markup_mode=app.rich_markup_mode,
     )

@@ -68,6 +68,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -397,6 +398,9 @@ class LocalClient:
 
     async def inspect_deployment(self, name: str) -> InspectReport:
         return await self._runtime.inspector.inspect(self._actor, name)
+
+    async def server_definitions(self, name: str) -> ServerDefinitions:
+        return await self._runtime.inspector.definitions(self._actor, name)
 
     async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
         return await self._runtime.inspector.call_tool(self._actor, name, tool, arguments)

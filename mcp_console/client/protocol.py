@@ -62,6 +62,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -899,6 +900,17 @@ class ConsoleClient(Protocol):
 
         Raises:
             NotFound: no such deployment.
+            Unavailable: it has no healthy instance, or its server did not answer.
+        """
+        ...
+
+    async def server_definitions(self, name: str) -> ServerDefinitions:
+        """Every tool, resource, resource template and prompt the deployment's server lists
+        now, read through its gateway endpoint as the caller (API docs are made from them).
+
+        Raises:
+            NotFound: no such deployment.
+            Forbidden: its endpoint would refuse the caller.
             Unavailable: it has no healthy instance, or its server did not answer.
         """
         ...

@@ -84,6 +84,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -592,6 +593,11 @@ class RemoteClient:
 
     async def inspect_deployment(self, name: str) -> InspectReport:
         return await self._model(InspectReport, "GET", f"/deployments/{_path(name)}/inspect")
+
+    async def server_definitions(self, name: str) -> ServerDefinitions:
+        return await self._model(
+            ServerDefinitions, "GET", f"/deployments/{_path(name)}/definitions"
+        )
 
     async def call_tool(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:
         path = f"/deployments/{_path(name)}/tools/call"

@@ -137,6 +137,7 @@ GET    /deployments/{name}/sessions                    401 401 401 401 404 404 4
 POST   /deployments/{name}/sessions/{session_id}/drain 401 401 401 401 404 404 403 200 200 200
 DELETE /deployments/{name}/sessions/{session_id}       401 401 401 401 404 404 403 204 204 204
 GET    /deployments/{name}/inspect                     401 401 401 401 404 404 200 200 200 200
+GET    /deployments/{name}/definitions                 401 401 401 401 404 404 200 200 200 200
 POST   /deployments/{name}/tools/call                  401 401 401 401 404 404 200 200 200 200
 GET    /alerts/targets                                 401 401 401 401 403 403 403 403 403 200
 POST   /alerts/targets                                 401 401 401 401 403 403 403 403 403 201

@@ -77,6 +77,7 @@ ROUTES = {
     "/api/v1/deployments/{name}/sessions/{session_id}": {"delete"},
     "/api/v1/deployments/{name}/sessions/{session_id}/drain": {"post"},
     "/api/v1/deployments/{name}/inspect": {"get"},
+    "/api/v1/deployments/{name}/definitions": {"get"},
     "/api/v1/deployments/{name}/tools/call": {"post"},
 }
 

@@ -49,6 +49,7 @@ OPTED_IN = {
     ("delete", "/api/v1/deployments/{name}/sessions/{session_id}"),
     ("post", "/api/v1/deployments/{name}/sessions/{session_id}/drain"),
     ("get", "/api/v1/deployments/{name}/inspect"),
+    ("get", "/api/v1/deployments/{name}/definitions"),
     ("post", "/api/v1/deployments/{name}/tools/call"),
 }
 PUBLIC = {("get", "/api/v1/health")}

@@ -18,6 +18,7 @@ from mcp_console.schemas.monitor import (
     ToolCallOutcome,
     ToolInfo,
 )
+from mcp_console.schemas.server_docs import ServerDefinitions
 from tests.tui.fake_deployments import FakeDeployments
 from tests.tui.sample import NOW
 
@@ -58,7 +59,8 @@ KNOWN_PLACES = {"Lisbon": [21, 23, 19], "Oslo": [4, 2, 5]}
 
 
 class FakeInspector:
-    """Answers ``inspect_deployment`` and ``call_tool`` the way the gateway's inspector does.
+    """Answers ``inspect_deployment``, ``server_definitions`` and ``call_tool`` the way the
+    gateway's inspector does.
 
     A deployment must exist and be running; the server checks arguments against the tool's
     schema (``Invalid`` naming the argument) and reports a place it does not know as a tool
@@ -97,6 +99,32 @@ class FakeInspector:
             resources=list(RESOURCES),
             prompts=list(PROMPTS),
             exchange=exchange,
+        )
+
+    def definitions(self, name: str) -> ServerDefinitions:
+        """What the server behind ``name`` lists, as the listings give it (sorted by name)."""
+        self._running(name)
+        return ServerDefinitions(
+            server_name="weather",
+            server_version="2.1.0",
+            tools=sorted((_tool_wire(t) for t in TOOLS), key=lambda t: t["name"]),
+            resources=[
+                {
+                    "uri": r.uri,
+                    "name": r.name,
+                    "description": r.description,
+                    "mimeType": r.mime_type,
+                }
+                for r in RESOURCES
+            ],
+            prompts=[
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "arguments": [{"name": a} for a in p.arguments],
+                }
+                for p in PROMPTS
+            ],
         )
 
     def call(self, name: str, tool: str, arguments: dict[str, Any]) -> ToolCallOutcome:

@@ -69,13 +69,16 @@ class Difference:
         """The digest of what the server lists now (``None``: it lists nothing by that name)."""
         return self.new.digest if self.new is not None else None
 
-    def diff(self) -> str:
-        """A unified diff of the old and new definitions as indented, sorted JSON."""
+    def diff(self, before: str = "approved", after: str = "listed") -> str:
+        """A unified diff of the old and new definitions as indented, sorted JSON, its sides
+        called ``before`` and ``after``."""
         label = f"{self.kind.value} {self.name}"
         return unified_diff(
             self.old.definition if self.old else None,
             self.new.definition if self.new else None,
             label,
+            before=before,
+            after=after,
         )
 
 
@@ -89,13 +92,18 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
-def unified_diff(old: dict[str, Any] | None, new: dict[str, Any] | None, label: str) -> str:
+def unified_diff(
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    label: str,
+    *,
+    before: str = "approved",
+    after: str = "listed",
+) -> str:
     """``old`` → ``new`` as a unified diff of indented JSON (an empty side for none)."""
-    before = _lines(old)
-    after = _lines(new)
     return "".join(
         difflib.unified_diff(
-            before, after, fromfile=f"approved {label}", tofile=f"listed {label}", n=3
+            _lines(old), _lines(new), fromfile=f"{before} {label}", tofile=f"{after} {label}", n=3
         )
     )
 

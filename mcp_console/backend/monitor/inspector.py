@@ -13,6 +13,7 @@ from mcp_console.backend.deploy.lookup import find
 from mcp_console.backend.security.internal_keys import InternalKeys
 from mcp_console.schemas.errors import Forbidden, Unavailable
 from mcp_console.schemas.monitor import InspectReport, ToolCallOutcome
+from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import Principal
 
 if TYPE_CHECKING:
@@ -101,6 +102,22 @@ class InspectorService:
                 legacy=legacy,
                 read_timeout=self.inspect_timeout,
                 call_timeout=self.call_timeout,
+            )
+
+    async def definitions(self, actor: Principal, name: str) -> ServerDefinitions:
+        """Every tool, resource, resource template and prompt the deployment lists, read
+        through its endpoint as ``actor`` (what its API docs are generated from).
+
+        Raises:
+            NotFound: the actor has no deployment of that name.
+            Forbidden: the deployment's endpoint would refuse the actor.
+            Unavailable: nothing healthy answers, or the server did not answer in time.
+        """
+        from mcp_console.backend.monitor.inspector_session import run_definitions
+
+        async with self._as_caller(actor, name) as (label, url, key, legacy):
+            return await run_definitions(
+                label, url, key, legacy=legacy, read_timeout=self.inspect_timeout
             )
 
     async def _endpoint(self, actor: Principal, name: str) -> tuple[str, str, Gateway, bool]:

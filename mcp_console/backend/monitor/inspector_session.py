@@ -23,6 +23,7 @@ from mcp_console import __version__
 from mcp_console.backend.deploy.health import describe
 from mcp_console.backend.gateway.exchange import FORBIDDEN, QUOTA_EXCEEDED
 from mcp_console.backend.monitor.inspector_explain import innermost, nonconforming, spoken_version
+from mcp_console.devtools.docs.listing import list_definitions
 from mcp_console.schemas.errors import ConsoleError, Forbidden, Invalid, Unavailable
 from mcp_console.schemas.monitor import (
     InspectReport,
@@ -33,6 +34,7 @@ from mcp_console.schemas.monitor import (
     ToolCallOutcome,
     ToolInfo,
 )
+from mcp_console.schemas.server_docs import ServerDefinitions
 
 CLIENT_NAME = "mcp-console-inspector"
 # A listing that never ends (a paginating bug) must not hang the inspector.
@@ -279,6 +281,23 @@ def _failed(deployment: str, exc: BaseException, exchange: Exchange) -> ConsoleE
     )
 
 
+@asynccontextmanager
+async def _listing(
+    deployment: str, url: str, key: str, *, legacy: bool, read_timeout: float
+) -> AsyncIterator[tuple[Client, Exchange]]:
+    """A session at ``url`` to list what the server offers, and its exchange; a failure
+    inside is reported as ``_failed`` words it."""
+    exchange = Exchange()
+    try:
+        async with asyncio.timeout(read_timeout * 2):
+            async with connected(
+                url, key, exchange, read_timeout=read_timeout, legacy=legacy
+            ) as client:
+                yield client, exchange
+    except Exception as exc:
+        raise _failed(deployment, exc, exchange) from None
+
+
 async def run_inspect(
     deployment: str, url: str, key: str, *, legacy: bool, read_timeout: float
 ) -> InspectReport:
@@ -288,19 +307,15 @@ async def run_inspect(
         Forbidden: the gateway refused the caller (not shared, over quota).
         Unavailable: the session could not be opened or a listing failed.
     """
-    exchange = Exchange()
-    try:
-        async with asyncio.timeout(read_timeout * 2):
-            async with connected(
-                url, key, exchange, read_timeout=read_timeout, legacy=legacy
-            ) as client:
-                server = client.server_info
-                protocol = client.protocol_version
-                tools = [tool_info(t) for t in await list_tools(client)]
-                resources = await list_resources(client)
-                prompts = await list_prompts(client)
-    except Exception as exc:
-        raise _failed(deployment, exc, exchange) from None
+    async with _listing(deployment, url, key, legacy=legacy, read_timeout=read_timeout) as (
+        client,
+        exchange,
+    ):
+        server = client.server_info
+        protocol = client.protocol_version
+        tools = [tool_info(t) for t in await list_tools(client)]
+        resources = await list_resources(client)
+        prompts = await list_prompts(client)
     return InspectReport(
         deployment=deployment,
         server_name=server.name if server else None,
@@ -311,6 +326,22 @@ async def run_inspect(
         prompts=prompts,
         exchange=exchange.messages,
     )
+
+
+async def run_definitions(
+    deployment: str, url: str, key: str, *, legacy: bool, read_timeout: float
+) -> ServerDefinitions:
+    """Open a session at ``url`` and read every definition the server lists.
+
+    Raises:
+        Forbidden: the gateway refused the caller (not shared, over quota).
+        Unavailable: the session could not be opened or a listing failed.
+    """
+    async with _listing(deployment, url, key, legacy=legacy, read_timeout=read_timeout) as (
+        client,
+        _,
+    ):
+        return await list_definitions(client)
 
 
 async def run_call(

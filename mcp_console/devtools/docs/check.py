@@ -66,5 +66,5 @@ def report(found: list[Difference]) -> str:
     lines: list[str] = []
     for d in found:
         lines.append(f"{d.change.value} {d.kind.value} {d.name}")
-        lines += [f"  {line}" for line in d.diff().splitlines()]
+        lines += [f"  {line}" for line in d.diff("published", "listed").splitlines()]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -15,6 +15,7 @@ from mcp_console.schemas.monitor import (
     SessionView,
     ToolCallOutcome,
 )
+from mcp_console.schemas.server_docs import ServerDefinitions
 
 # Included before the deployment routes: their bare ``/deployments/{name:path}`` would
 # take ``/deployments/calc/metrics`` for a deployment called ``calc/metrics``.
@@ -70,6 +71,14 @@ async def inspect_deployment(
 ) -> InspectReport:
     """Connect through the deployment's endpoint as the caller and list what it offers."""
     return await rt.inspector.inspect(actor, name)
+
+
+@router.get("/deployments/{name:path}/definitions")
+async def server_definitions(
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName
+) -> ServerDefinitions:
+    """Every tool, resource, resource template and prompt the deployment's server lists."""
+    return await rt.inspector.definitions(actor, name)
 
 
 @router.post("/deployments/{name:path}/tools/call")

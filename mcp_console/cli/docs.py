@@ -1,0 +1,126 @@
+"""``mcp-console docs``: API docs generated from what a live MCP server lists, and a drift gate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+# Typer (pinned) vendors its own Click: its commands take that Click's context.
+from typer import _click as click
+from typer.core import TyperCommand
+
+from mcp_console.cli.context import reported_errors, run
+from mcp_console.devtools.docs.output import DocFormat, render, write
+from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.server_docs import ServerDefinitions
+
+# Where the words after ``--`` (a stdio server's command) are kept for the callback.
+COMMAND_META = "mcp_console.docs.command"
+
+
+class DocsCommand(TyperCommand):
+    """The command, with everything after ``--`` taken as the server's command line.
+
+    Click drops the ``--`` itself, so its arguments alone cannot tell ``docs NAME`` from
+    ``docs -- PROGRAM``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta[COMMAND_META] = args[at + 1 :]
+            args = args[:at]
+        return super().parse_args(ctx, args)
+
+
+def _definitions(
+    target: str | None, command: list[str] | None, timeout: float
+) -> ServerDefinitions:
+    # The SDK and the HTTP client load only for a URL or a command.
+    from mcp_console.devtools.docs.targets import is_url, read_command, read_url
+
+    if command is not None:
+        if target:
+            raise Invalid(
+                f"give a URL or deployment ({target!r}) or a command after --, not both",
+                field="target",
+            )
+        return asyncio.run(read_command(command, timeout=timeout))
+    if not target:
+        raise Invalid(
+            "give the server: a URL, a deployment (NAME or OWNER/NAME), or -- COMMAND ARGS",
+            field="target",
+        )
+    if is_url(target):
+        return asyncio.run(read_url(target, timeout=timeout))
+    name = target
+    return run(lambda c: c.server_definitions(name))
+
+
+def docs(
+    ctx: typer.Context,
+    target: str | None = typer.Argument(
+        None,
+        metavar="[URL | DEPLOYMENT] [-- COMMAND ARGS...]",
+        help="The server: a Streamable HTTP URL, a deployment (NAME or OWNER/NAME, reached "
+        "through the gateway as you), or after -- a command that starts a stdio server.",
+        show_default=False,
+    ),
+    fmt: DocFormat = typer.Option(
+        DocFormat.MD,
+        "--format",
+        help="md or html: the API document; json: the snapshot --check compares with.",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        metavar="DIR",
+        help="Write api.md (or api.html) and definitions.json into DIR instead of printing.",
+    ),
+    check: Path | None = typer.Option(
+        None,
+        "--check",
+        metavar="FILE",
+        help="Compare the live definitions with a snapshot (definitions.json): exit 1 with "
+        "a diff when they differ, 0 when they match.",
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."
+    ),
+) -> None:
+    """Generate API docs (tools, resources, resource templates, prompts) from a live server,
+    or check that it still lists what was published."""
+    command: list[str] | None = ctx.meta.get(COMMAND_META)
+    with reported_errors():
+        if check is not None and out is not None:
+            raise Invalid("--check compares and writes nothing: leave out --out", field="out")
+        # Read before asking the server: a bad snapshot path should not wait on a server.
+        if check is not None:
+            from mcp_console.devtools.docs.check import read_snapshot
+
+            published = read_snapshot(check)
+        found = _definitions(target, command, timeout)
+        if check is not None:
+            _check(published, found, check)
+            return
+        if out is None:
+            typer.echo(render(found, fmt), nl=False)
+            return
+        for path in write(found, fmt, out):
+            typer.echo(f"wrote {path}")
+
+
+def _check(published: ServerDefinitions, found: ServerDefinitions, path: Path) -> None:
+    from mcp_console.devtools.docs.check import definitions, differences, report
+
+    differ = differences(published, found)
+    if differ:
+        typer.echo(f"{len(differ)} definition(s) differ from {path}:\n\n{report(differ)}", nl=False)
+        raise typer.Exit(1)
+    typer.echo(f"the server lists what {path} holds ({len(definitions(found))} definitions)")
+
+
+# The command loader (cli/__init__.py) builds ``docs`` with this class.
+COMMAND_CLASS = DocsCommand
