@@ -1,1 +1,1 @@
-"""Developer tools that need no UI: the example MCP server."""
+"""Developer tools that need no UI: the example MCP server and API docs generated from servers."""
