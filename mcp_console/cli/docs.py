@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import typer
@@ -16,6 +17,9 @@ from mcp_console.devtools.docs.output import DocFormat, render, write
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.server_docs import ServerDefinitions
 
+# One more header for a URL, read here rather than by Click: Click would split its value
+# at each space, and a bearer key on the command line shows in the process list.
+HEADER_ENV = "MCP_CONSOLE_DOCS_HEADER"
 # Where the words after ``--`` (a stdio server's command) are kept for the callback.
 COMMAND_META = "mcp_console.docs.command"
 
@@ -36,11 +40,13 @@ class DocsCommand(TyperCommand):
 
 
 def _definitions(
-    target: str | None, command: list[str] | None, timeout: float
+    target: str | None, command: list[str] | None, headers: list[str], timeout: float
 ) -> ServerDefinitions:
     # The SDK and the HTTP client load only for a URL or a command.
-    from mcp_console.devtools.docs.targets import is_url, read_command, read_url
+    from mcp_console.devtools.docs.targets import is_url, parse_headers, read_command, read_url
 
+    if headers and (command is not None or not target or not is_url(target)):
+        raise Invalid("--header goes with a URL only", field="header")
     if command is not None:
         if target:
             raise Invalid(
@@ -54,7 +60,8 @@ def _definitions(
             field="target",
         )
     if is_url(target):
-        return asyncio.run(read_url(target, timeout=timeout))
+        sent = parse_headers([*headers, *filter(None, [os.environ.get(HEADER_ENV)])])
+        return asyncio.run(read_url(target, timeout=timeout, headers=sent))
     name = target
     return run(lambda c: c.server_definitions(name))
 
@@ -86,6 +93,14 @@ def docs(
         help="Compare the live definitions with a snapshot (definitions.json): exit 1 with "
         "a diff when they differ, 0 when they match.",
     ),
+    headers: list[str] = typer.Option(
+        [],
+        "--header",
+        "-H",
+        metavar="'NAME: VALUE'",
+        help="A header to send to a URL (repeatable), e.g. 'Authorization: Bearer KEY'. "
+        f"{HEADER_ENV} (one NAME: VALUE) keeps a key out of the process list.",
+    ),
     timeout: float = typer.Option(
         30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."
     ),
@@ -101,7 +116,7 @@ def docs(
             from mcp_console.devtools.docs.check import read_snapshot
 
             published = read_snapshot(check)
-        found = _definitions(target, command, timeout)
+        found = _definitions(target, command, headers, timeout)
         if check is not None:
             _check(published, found, check)
             return

@@ -138,4 +138,11 @@ def test_bad_input_is_named(cli: Cli, tmp_path: Path) -> None:
     assert error("--check", snapshot, "--out", str(tmp_path), "--", *EXAMPLE_COMMAND) == (
         "error: --check compares and writes nothing: leave out --out (out)\n"
     )
+    assert error("-H", "Bearer s3cret", f"http://127.0.0.1:{port}/mcp") == (
+        "error: a header is NAME: VALUE (e.g. 'Authorization: Bearer KEY'), not 'Bearer'... "
+        "(header)\n"
+    )
+    assert error("-H", "Authorization: Bearer k", "--", *EXAMPLE_COMMAND) == (
+        "error: --header goes with a URL only (header)\n"
+    )
     assert error("no-such-deployment").startswith("error: no deployment named 'no-such-deployment'")

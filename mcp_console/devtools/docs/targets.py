@@ -42,10 +42,34 @@ def check_url(url: str) -> str:
     return url
 
 
+def parse_headers(given: Sequence[str]) -> dict[str, str]:
+    """``NAME: VALUE`` pairs as headers (a bearer key for an endpoint that asks for one).
+
+    Raises:
+        Invalid: one is not ``NAME: VALUE`` (the message shows the name only: values are
+            often secrets).
+    """
+    headers: dict[str, str] = {}
+    for item in given:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+            shown = name.strip().split()[0] if name.strip() else ""
+            raise Invalid(
+                f"a header is NAME: VALUE (e.g. 'Authorization: Bearer KEY'), not {shown!r}...",
+                field="header",
+            )
+        headers[name.strip()] = value.strip()
+    return headers
+
+
 @asynccontextmanager
-async def _over_http(url: str, timeout: float) -> AsyncIterator[Client]:  # noqa: ASYNC109
+async def _over_http(
+    url: str,
+    headers: dict[str, str],
+    timeout: float,  # noqa: ASYNC109
+) -> AsyncIterator[Client]:
     # Building a client loads the CA bundle (a tenth of a second or more): off the loop.
-    http = await asyncio.to_thread(httpx2.AsyncClient, timeout=timeout)
+    http = await asyncio.to_thread(httpx2.AsyncClient, headers=headers, timeout=timeout)
     async with http:
         client = Client(
             streamable_http_client(url, http_client=http),
@@ -72,8 +96,14 @@ async def _over_stdio(command: Sequence[str], timeout: float) -> AsyncIterator[C
         yield client
 
 
-async def read_url(url: str, *, timeout: float) -> ServerDefinitions:  # noqa: ASYNC109
-    """What the server at ``url`` lists (either protocol era).
+async def read_url(
+    url: str,
+    *,
+    timeout: float,  # noqa: ASYNC109
+    headers: dict[str, str] | None = None,
+) -> ServerDefinitions:
+    """What the server at ``url`` lists (either protocol era), sending ``headers`` with
+    every request.
 
     Raises:
         Invalid: ``url`` is not an http(s) URL.
@@ -82,7 +112,7 @@ async def read_url(url: str, *, timeout: float) -> ServerDefinitions:  # noqa: A
     check_url(url)
     try:
         async with asyncio.timeout(timeout * 2):
-            async with _over_http(url, timeout) as client:
+            async with _over_http(url, headers or {}, timeout) as client:
                 return await list_definitions(client)
     except Exception as exc:
         raise Unavailable(f"{url} did not answer as an MCP server: {describe(exc)}") from None
