@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from pathlib import Path
 
 import typer
@@ -13,8 +14,10 @@ from typer import _click as click
 from typer.core import TyperCommand
 
 from mcp_console.cli.context import reported_errors, run
+from mcp_console.client.protocol import ConsoleClient
 from mcp_console.devtools.docs.output import DocFormat, render, write
-from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.deploy import DeploymentCreate, DeploymentStatus
+from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
 from mcp_console.schemas.server_docs import ServerDefinitions
 
 # One more header for a URL, read here rather than by Click: Click would split its value
@@ -62,17 +65,58 @@ def _definitions(
     if is_url(target):
         sent = parse_headers([*headers, *filter(None, [os.environ.get(HEADER_ENV)])])
         return asyncio.run(read_url(target, timeout=timeout, headers=sent))
+    if "@" in target:
+        from mcp_console.cli.deploy import on_daemon
+
+        service, _, version = target.partition("@")
+        return on_daemon(lambda c: _of_version(c, service, version))
     name = target
-    return run(lambda c: c.server_definitions(name))
+    return run(lambda c: _of_deployment(c, name))
+
+
+async def _of_deployment(client: ConsoleClient, name: str) -> ServerDefinitions:
+    try:
+        return await client.server_definitions(name)
+    except NotFound as missing:
+        raise NotFound(
+            f"{missing.message}; a catalog service is written SERVICE@VERSION or SERVICE@latest",
+            field=missing.field,
+        ) from None
+
+
+async def _of_version(client: ConsoleClient, service: str, version: str) -> ServerDefinitions:
+    """Deploy ``service@version`` for as long as it takes to read its definitions."""
+    from mcp_console.cli.follow import follow
+
+    if not service:
+        raise Invalid("give the service before @ (SERVICE@VERSION)", field="target")
+    new = DeploymentCreate(
+        service=service,
+        version=None if version in ("", "latest") else version,
+        name=f"docs-{secrets.token_hex(4)}",
+        replicas=1,
+    )
+    detail = await follow(client, lambda c: c.create_deployment(new))
+    try:
+        if detail.status is not DeploymentStatus.RUNNING or detail.ready_replicas < 1:
+            reason = f": {detail.status_reason}" if detail.status_reason else ""
+            raise Unavailable(
+                f"{service}@{detail.version} did not start ({detail.status.value}{reason})"
+            )
+        return await client.server_definitions(new.name)
+    finally:
+        await client.delete_deployment(new.name)
 
 
 def docs(
     ctx: typer.Context,
     target: str | None = typer.Argument(
         None,
-        metavar="[URL | DEPLOYMENT] [-- COMMAND ARGS...]",
+        metavar="[URL | DEPLOYMENT | SERVICE@VERSION] [-- COMMAND ARGS...]",
         help="The server: a Streamable HTTP URL, a deployment (NAME or OWNER/NAME, reached "
-        "through the gateway as you), or after -- a command that starts a stdio server.",
+        "through the gateway as you), a catalog version (SERVICE@VERSION or SERVICE@latest, "
+        "deployed while it is read, then deleted), or after -- a command that starts a "
+        "stdio server.",
         show_default=False,
     ),
     fmt: DocFormat = typer.Option(

@@ -1,4 +1,5 @@
-"""``mcp-console docs DEPLOYMENT``: docs of a running deployment, read through the gateway."""
+"""``mcp-console docs DEPLOYMENT | SERVICE@VERSION``: docs of a deployment, read through the
+gateway, or of a catalog version deployed for as long as that takes."""
 
 from __future__ import annotations
 
@@ -34,4 +35,20 @@ def test_docs_of_a_deployment_match_the_servers_and_pass_the_check(cli: Cli) -> 
     assert "removed tool get_current_time" in checked.splitlines()
     assert cli("docs", "calc", "--check", str(GOLDEN / "example.json")).stdout.endswith(
         "holds (8 definitions)\n"
+    )
+
+
+def test_a_catalog_version_is_deployed_while_it_is_documented(cli: Cli) -> None:
+    documented = cli("docs", f"{SERVICE}@1.0.0")
+    latest = cli("docs", f"{SERVICE}@latest", "--check", str(GOLDEN / "example.json"))
+
+    assert documented.stdout == golden("example.md")
+    assert latest.stdout.endswith("holds (8 definitions)\n")
+    # Each was deployed for the reading alone, and is gone.
+    assert cli.json("deploy", "list") == []
+    missing = cli("docs", f"{SERVICE}@9.9.9", ok=False).stderr
+    assert missing == f"error: {SERVICE} has no version 9.9.9 (version)\n"
+    assert cli("docs", SERVICE, ok=False).stderr == (
+        f"error: no deployment named {SERVICE!r}; a catalog service is written "
+        "SERVICE@VERSION or SERVICE@latest (name)\n"
     )
