@@ -68,7 +68,7 @@ def test_nested_objects_arrays_enums_and_defaults_flatten_to_dotted_rows() -> No
     # Required is per parent: address is optional even though its city is required.
     assert not rows["customer.address"].required
     assert rows["customer.name"].details == "max length 80"
-    assert rows["lines"] == FieldRow("lines", "array of object", True, "", "min items 1", "")
+    assert rows["lines"] == FieldRow("lines", "array of object (Line)", True, "", "min items 1", "")
     assert rows["lines[].sku"] == FieldRow(
         "lines[].sku", "string", True, "", "pattern ^[A-Z]{3}$", "Stock code"
     )
@@ -76,6 +76,7 @@ def test_nested_objects_arrays_enums_and_defaults_flatten_to_dotted_rows() -> No
     assert (rows["speed"].default, rows["speed"].details) == ('"slow"', 'one of "slow", "fast"')
     assert (rows["note"].type, rows["note"].default) == ("string | null", "null")
     # A schema that refers to itself stops after one level, named by its definition.
+    assert rows["tree"].type == "object (Node)"
     assert rows["tree.child"].type == "Node"
 
 
@@ -132,3 +133,19 @@ def test_what_a_server_says_is_escaped_in_html_and_kept_in_table_cells_in_markdo
     assert "Runs &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<title>&lt;b&gt;evil&lt;/b&gt;</title>" in page
     assert "| `a` | string | no |  |  | one \\| two<br>three |" in md
+
+
+def test_the_html_page_links_each_entry_by_a_unique_anchor() -> None:
+    found = ServerDefinitions(
+        tools=[
+            {"name": "a b", "inputSchema": {}},
+            {"name": "a-b", "inputSchema": {}},
+        ],
+        prompts=[{"name": "a b"}],
+    )
+
+    page = render(found, DocFormat.HTML)
+
+    for anchor in ("tools-a-b", "tools-a-b-2", "prompts-a-b"):
+        assert f'href="#{anchor}"' in page
+        assert page.count(f'id="{anchor}"') == 1

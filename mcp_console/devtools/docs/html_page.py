@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
-from mcp_console.devtools.docs.page import Entry, Page, Table
+from mcp_console.devtools.docs.page import Entry, Page, Section, Table
 
 COLUMNS = ("Field", "Type", "Required", "Default", "Details", "Description")
 STYLE = """
@@ -20,6 +21,7 @@ table { border-collapse: collapse; margin: .4rem 0 1rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 caption { text-align: left; font-weight: bold; padding: .2rem 0; }
+nav li { margin: .2rem 0; }
 """
 
 
@@ -43,9 +45,18 @@ def _table(table: Table) -> list[str]:
     return lines
 
 
-def _entry(entry: Entry) -> list[str]:
+def _anchor(section: Section, entry: Entry) -> str:
+    """An entry's id: its kind and name, anything a URL fragment cannot hold as ``-``."""
+    kind = re.sub(r"[^a-z]+", "-", section.heading.lower())
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', entry.name).strip('-')}"
+
+
+def _entry(entry: Entry, anchor: str) -> list[str]:
     title = f" ({escape(entry.title)})" if entry.title and entry.title != entry.name else ""
-    lines = ['<section class="entry">', f"<h3><code>{escape(entry.name)}</code>{title}</h3>"]
+    lines = [
+        f'<section class="entry" id="{escape(anchor)}">',
+        f"<h3><code>{escape(entry.name)}</code>{title}</h3>",
+    ]
     if entry.badges:
         spans = "".join(f'<span class="badge {escape(b)}">{escape(b)}</span>' for b in entry.badges)
         lines.append(f"<p>{spans}</p>")
@@ -64,6 +75,22 @@ def _entry(entry: Entry) -> list[str]:
     return lines
 
 
+def _anchors(page: Page) -> dict[int, str]:
+    """Each entry's id, unique in the page (a repeat gets ``-2``, ``-3``, ...)."""
+    found: dict[int, str] = {}
+    taken: set[str] = set()
+    for section in page.sections:
+        for entry in section.entries:
+            anchor = base = _anchor(section, entry)
+            n = 1
+            while anchor in taken:
+                n += 1
+                anchor = f"{base}-{n}"
+            taken.add(anchor)
+            found[id(entry)] = anchor
+    return found
+
+
 def render_html(page: Page) -> str:
     """The whole page; the same document always gives the same bytes."""
     lines = [
@@ -78,9 +105,18 @@ def render_html(page: Page) -> str:
         f"<h1>{escape(page.title)}</h1>",
         f"<p>{escape(page.summary)}.</p>",
     ]
+    anchors = _anchors(page)
+    lines.append("<nav><ul>")
+    for section in page.sections:
+        links = ", ".join(
+            f'<a href="#{escape(anchors[id(e)])}"><code>{escape(e.name)}</code></a>'
+            for e in section.entries
+        )
+        lines.append(f"<li>{escape(section.heading)}: {links}</li>")
+    lines.append("</ul></nav>")
     for section in page.sections:
         lines.append(f"<h2>{escape(section.heading)}</h2>")
         for entry in section.entries:
-            lines += _entry(entry)
+            lines += _entry(entry, anchors[id(entry)])
     lines += ["</body>", "</html>"]
     return "\n".join(lines) + "\n"

@@ -67,16 +67,19 @@ def _variants(schema: dict[str, Any]) -> list[Any]:
 
 
 def type_of(schema: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()) -> str:
-    """A readable type: ``string``, ``integer | null``, ``array of object``, a ref's name."""
+    """A readable type: ``string``, ``integer | null``, ``array of object (Line)`` (a
+    definition's name after an object that refers to it)."""
     if schema is True or schema == {}:
         return "any"
     if not isinstance(schema, dict):
         return "never" if schema is False else "any"
     if isinstance(schema.get("$ref"), str):
+        named = str(schema["$ref"]).rsplit("/", 1)[-1]
         resolved, inner = _resolved(schema, root, seen)
-        if resolved is schema:  # a cycle or a ref outside the document: name it
-            return str(schema["$ref"]).rsplit("/", 1)[-1]
-        return type_of(resolved, root, inner)
+        if resolved is schema:  # a cycle or a ref outside the document: its name alone
+            return named
+        found = type_of(resolved, root, inner)
+        return f"{found} ({named})" if found == "object" else found
     variants = _variants(schema)
     if variants:
         return " | ".join(dict.fromkeys(type_of(v, root, seen) for v in variants))
