@@ -149,8 +149,7 @@ def docs(
         30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."
     ),
 ) -> None:
-    """Generate API docs (tools, resources, resource templates, prompts) from a live server,
-    or check that it still lists what was published."""
+    """API docs generated from a live MCP server, or a check that it lists what was published."""
     command: list[str] | None = ctx.meta.get(COMMAND_META)
     with reported_errors():
         if check is not None and out is not None:
