@@ -69,5 +69,5 @@ async def test_a_quota_nearly_and_fully_used_notifies_the_targets(runtime: Runti
     ]
     assert [a["labels"]["severity"] for a in alerts] == ["warning", "critical"]
     assert alerts[1]["annotations"]["summary"] == (
-        "user bob has used 100 % of its requests per day quota (5 of 5)"
+        "user bob has reached its requests per day quota (5 of 5): calls over it are refused"
     )

@@ -78,6 +78,8 @@ def test_calls_in_flight_never_share_the_last_free_call_nor_the_budget() -> None
     freemium = Price("", PriceModel.FREEMIUM, Decimal("0.01"), 3, SINCE)
     budget = limit(1, QuotaScope.USER, BOB, QuotaKind.SPEND, QuotaPeriod.MONTH, "0.02")
     book = loaded([budget], freemium, Clock(NOW))
+    reached: list[Decimal] = []
+    book._on_threshold = lambda _, level: reached.append(level)
 
     # Six calls at once: three take the free calls, two the budget, the sixth finds no room.
     holds = [book.reserve(BOB, None, DEPLOYMENT, "tools/call", "echo") for _ in range(5)]
@@ -88,6 +90,8 @@ def test_calls_in_flight_never_share_the_last_free_call_nor_the_budget() -> None
         book.settle(hold, done(BOB))
 
     assert refused.value.data["limit"] == "spend per month"
+    # The budget stopped short of its figure: the refusal is what tells of 100 %.
+    assert reached == [Decimal(1)]
     assert refused.value.data["used"] == "0.02"
     assert (budget.used, budget.reserved) == (Decimal("0.02"), Decimal(0))
     assert book.allowances[BOB, SERVICE] == Allowance(used=3, reserved=0)

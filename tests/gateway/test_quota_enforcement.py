@@ -193,7 +193,11 @@ async def test_a_request_quota_lets_exactly_its_calls_through_and_bills_no_refus
     assert await billed(world) == (25, 0)
     (listed,) = await world.quotas.list_quotas(world.bob.principal)
     assert (listed.used, listed.in_flight, listed.percent) == (Decimal(25), Decimal(0), 100.0)
-    assert [level for _, level in world.reached] == [Decimal("0.8"), Decimal(1)]
+    # 80 % is told unless calls in flight filled the quota first; 100 % is told once.
+    assert [level for _, level in world.reached] in (
+        [Decimal("0.8"), Decimal(1)],
+        [Decimal(1)],
+    )
 
 
 async def test_a_spend_budget_on_a_key_lets_through_only_what_it_pays_for(world: World) -> None:

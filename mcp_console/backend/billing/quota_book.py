@@ -219,6 +219,8 @@ class QuotaBook:
                 continue
             need = ONE if limit.kind is QuotaKind.REQUESTS else charge
             if not limit.fits(need):
+                # A budget may stop short of 100 % (no room for one more call's price).
+                self._announce(limit, reached=True)
                 raise self._refusal(limit, now)
             takes.append((limit, need))
         for limit in limits:
@@ -356,11 +358,14 @@ class QuotaBook:
         }
         return QuotaRefusal(message, data, retry)
 
-    def _announce(self, limit: Limit) -> None:
+    def _announce(self, limit: Limit, *, reached: bool = False) -> None:
+        """Tell of each threshold the limit's use has passed this period, once; ``reached``:
+        a call found no room, which is 100 % whatever the figures say."""
         if self._on_threshold is None:
             return
         for level in THRESHOLDS:
-            if level > limit.announced and limit.used >= level * limit.allowed:
+            passed = limit.used >= level * limit.allowed or (reached and level == ONE)
+            if level > limit.announced and passed:
                 limit.announced = level
                 self._on_threshold(limit, level)
 

@@ -19,7 +19,11 @@ def quota_notice(limit: Limit, level: Decimal, now: datetime) -> AlertNotice:
     what = f"{limit.kind.value} per {limit.period.value}"
     used = f"{limit.used.normalize():f} of {limit.allowed.normalize():f}"
     ends = datetime.fromtimestamp(limit.ends, UTC)
-    summary = f"{whose} has used {percent} % of its {what} quota ({used})"
+    summary = (
+        f"{whose} has reached its {what} quota ({used}): calls over it are refused"
+        if level >= ONE
+        else f"{whose} has used {percent} % of its {what} quota ({used})"
+    )
     description = (
         "Calls over the quota are refused with a JSON-RPC error until it resets at "
         f"{ends:%Y-%m-%dT%H:%M:%SZ}; raise it with 'mcp-console billing quota set'."
