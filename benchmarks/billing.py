@@ -78,6 +78,7 @@ import metering_durability
 POSTGRES_URL_VAR = "MCP_CONSOLE_TEST_POSTGRES_URL"
 MONTH = datetime(2026, 11, 1, tzinfo=UTC)
 PRICE_CHANGE = datetime(2026, 11, 15, tzinfo=UTC)
+AFTER = datetime(2026, 12, 1, 1, tzinfo=UTC)  # the time the month is closed and read at
 USERS = 10_000
 REQUESTS = 10_000_000
 ROWS_PER_USER = 100  # 4 deployments x 25 hours
@@ -266,25 +267,34 @@ async def _insert(engine: AsyncEngine, table: Any, rows: Iterator[dict[str, Any]
     return done
 
 
+async def _seed(
+    url: str, engine: AsyncEngine, scale: Scale
+) -> tuple[list[Deployment], list[tuple[int, str]], int]:
+    """The month on a migrated database: users, teams, services and deployments, then the
+    hourly rows (analysed on PostgreSQL). The deployments, the users and how many rows."""
+    await asyncio.to_thread(upgrade_sync, url)
+    deployments = await _world(engine, scale)
+    async with engine.connect() as conn:
+        found = await conn.execute(select(User.id, User.name).where(User.name != "owner"))
+        users = [(user_id, name) for user_id, name in found]
+    rows = _usage([user for user, _ in users], deployments, scale)
+    seeded = await _insert(engine, UsageHour.__table__, rows)
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+    return deployments, users, seeded
+
+
 async def _close_month(url: str, scale: Scale) -> tuple[float, int, int, Decimal, Decimal, int]:
     """Seconds to close the seeded month; invoices, lines, users' total (issued and worked
     out here), rows seeded."""
-    await asyncio.to_thread(upgrade_sync, url)
     engine = create_engine(url)
     try:
-        deployments = await _world(engine, scale)
-        async with engine.connect() as conn:
-            users = list(
-                (await conn.execute(select(User.id).where(User.name != "owner"))).scalars()
-            )
-        seeded = await _insert(engine, UsageHour.__table__, _usage(users, deployments, scale))
-        if engine.dialect.name == "postgresql":
-            async with engine.connect() as conn:
-                await conn.execute(text("ANALYZE"))
+        deployments, named, seeded = await _seed(url, engine, scale)
+        users = [user for user, _ in named]
         sessions = session_factory(engine)
-        after = MONTH.replace(month=12) + timedelta(hours=1)
-        prices = PriceService(sessions, "USD", clock=lambda: after)
-        closer = MonthCloser(sessions, prices, clock=lambda: after)
+        prices = PriceService(sessions, "USD", clock=lambda: AFTER)
+        closer = MonthCloser(sessions, prices, clock=lambda: AFTER)
         started = time.perf_counter()
         closed = await closer.close(MONTH)
         elapsed = time.perf_counter() - started
@@ -373,24 +383,12 @@ def _scale(options: argparse.Namespace) -> Scale:
 async def _usage_queries(url: str, scale: Scale) -> list[float]:
     """Milliseconds of each of ``QUERIES`` usage queries, each one user's month by day (as
     that user reads their own), over the month close's seeded rows."""
-    await asyncio.to_thread(upgrade_sync, url)
     engine = create_engine(url)
     try:
-        deployments = await _world(engine, scale)
-        async with engine.connect() as conn:
-            users = list(
-                (await conn.execute(select(User.id, User.name).where(User.name != "owner"))).all()
-            )
-        await _insert(
-            engine, UsageHour.__table__, _usage([u for u, _ in users], deployments, scale)
-        )
-        if engine.dialect.name == "postgresql":
-            async with engine.connect() as conn:
-                await conn.execute(text("ANALYZE"))
+        _, users, _ = await _seed(url, engine, scale)
         sessions = session_factory(engine)
-        after = MONTH.replace(month=12) + timedelta(hours=1)
-        prices = PriceService(sessions, "USD", clock=lambda: after)
-        usage = UsageService(sessions, prices, clock=lambda: after)
+        prices = PriceService(sessions, "USD", clock=lambda: AFTER)
+        usage = UsageService(sessions, prices, clock=lambda: AFTER)
         query = UsageQuery(by=UsageBreakdown.DAY, start="2026-11", end="2026-11")
         rng = random.Random(5)
         took = []
