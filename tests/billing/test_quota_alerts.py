@@ -1,4 +1,5 @@
-"""A quota 80 % and 100 % used reaches the alert targets, once each per period."""
+"""A quota 80 % and 100 % used reaches the alert targets, once each per period; who set or
+removed a quota stays in the audit trail."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from mcp_console.backend.billing.rating import Price, PriceTimeline
 from mcp_console.backend.gateway.records import RequestRecord
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.alerts import TargetCreate
+from mcp_console.schemas.audit import AuditQuery
 from mcp_console.schemas.catalog import PriceModel
-from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope
+from mcp_console.schemas.quotas import QuotaKind, QuotaPeriod, QuotaScope, QuotaSet
+from mcp_console.schemas.users import Role
+from tests.backend.factories import make_user
 from tests.billing.helpers import at
 from tests.monitor.receiver import receiving
 
@@ -71,3 +75,27 @@ async def test_a_quota_nearly_and_fully_used_notifies_the_targets(runtime: Runti
     assert alerts[1]["annotations"]["summary"] == (
         "user bob has reached its requests per day quota (5 of 5): calls over it are refused"
     )
+
+
+async def test_setting_and_removing_a_quota_stays_in_the_audit_trail(runtime: Runtime) -> None:
+    admin = runtime.local_admin
+    assert admin is not None
+    await make_user(runtime, "bob", Role.USER)
+    new = QuotaSet(
+        scope=QuotaScope.USER,
+        subject="bob",
+        kind=QuotaKind.REQUESTS,
+        period=QuotaPeriod.MONTH,
+        allowed=Decimal(100),
+    )
+    view = await runtime.quotas.set_quota(admin, new)
+    await runtime.quotas.remove_quota(admin, view.id)
+    await runtime.audit_recorder.flush()
+
+    events = await runtime.audit.events(admin, AuditQuery(kind="quota"))
+
+    assert [(e.kind, e.actor, e.target) for e in events] == [
+        ("quota.removed", admin.name, "bob"),
+        ("quota.set", admin.name, "bob"),
+    ]
+    assert events[1].detail["allowed"] == "100"

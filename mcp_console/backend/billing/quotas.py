@@ -128,7 +128,16 @@ class QuotaService:
             await session.flush()
             quota_id = row.id
         self._events.publish(
-            {"type": "quota.set", "quota": quota_id, "subject": name, **acted_by(actor)}
+            {
+                "type": "quota.set",
+                "quota": quota_id,
+                "scope": new.scope.value,
+                "subject": name,
+                "kind": new.kind.value,
+                "period": new.period.value,
+                "allowed": str(new.allowed),
+                **acted_by(actor),
+            }
         )
         await self.reload()
         return next(v for v in await self.list_quotas(actor) if v.id == quota_id)
@@ -145,16 +154,19 @@ class QuotaService:
             readable = await _readable(session, actor)
             if row is None or not readable(row):
                 raise NotFound(f"no quota {quota_id}", field="id")
-            names = await _names(session, [row])
-            await _may_set(
-                session,
-                actor,
-                QuotaScope(row.scope),
-                row.subject_id,
-                names[row.scope, row.subject_id],
-            )
+            name = (await _names(session, [row]))[row.scope, row.subject_id]
+            await _may_set(session, actor, QuotaScope(row.scope), row.subject_id, name)
+            scope = row.scope
             await session.delete(row)
-        self._events.publish({"type": "quota.removed", "quota": quota_id, **acted_by(actor)})
+        self._events.publish(
+            {
+                "type": "quota.removed",
+                "quota": quota_id,
+                "scope": scope,
+                "subject": name,
+                **acted_by(actor),
+            }
+        )
         await self.reload()
 
     async def list_quotas(self, actor: Principal) -> list[QuotaView]:

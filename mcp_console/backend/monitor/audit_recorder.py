@@ -71,6 +71,9 @@ AUDITED: dict[str, str] = {
     "alert.target.added": "target",
     "alert.target.removed": "target",
     "metering.usage.lost": "",
+    "price.set": "service",
+    "quota.set": "subject",
+    "quota.removed": "subject",
 }
 # The table, not the entity: a Core executemany, without the ORM's per-row bookkeeping
 # (the recorder writes the trail and never reads its rows back).
