@@ -19,6 +19,7 @@ from mcp_console.backend.billing.prices import PriceService
 from mcp_console.backend.billing.rating import MeteredCalls, PriceTimeline, rate
 from mcp_console.backend.db.models import McpService, ServiceDeployment, Team, TeamMember, User
 from mcp_console.backend.db.models_billing import ServicePrice, UsageHour
+from mcp_console.backend.gateway.usage_ledger import NO_KEY
 from mcp_console.schemas.catalog import PriceModel
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.invoices import InvoiceLine, InvoiceSubject, invoice_id
@@ -109,7 +110,7 @@ async def build_invoices(
     last = next_month(first)
     members = await _members(session, teams)
     callers = None if users is None else {*users, *(u for ms in members.values() for u in ms)}
-    calls = await _summed_calls(session, first, last, callers)
+    calls = await summed_calls(session, first, last, callers)
     timelines = await prices.timelines(session, {c.service_id for c in calls})
     billed = {c.user_id for c in calls}
     wanted = billed if users is None else set(users) & billed
@@ -215,17 +216,24 @@ async def _members(session: AsyncSession, teams: Collection[int] | None) -> dict
     return members
 
 
-async def _summed_calls(
-    session: AsyncSession, first: datetime, last: datetime, users: Collection[int] | None
+async def summed_calls(
+    session: AsyncSession,
+    first: datetime,
+    last: datetime,
+    users: Collection[int] | None,
+    *,
+    bounds: Collection[datetime] = (),
+    by_key: bool = False,
 ) -> list[MeteredCalls]:
-    """The month's calls summed per user, deployment, method, tool and price period; each
-    sum is dated at its period's first hour (so it is priced at the price of all its hours)."""
+    """The calls of ``[first, last)`` summed per user, deployment, method, tool and price
+    period (and API key, ``by_key``); each sum is dated at its period's first hour (so it is
+    priced at the price of all its hours). ``bounds`` split periods further (whole hours)."""
     changes = await session.scalars(
         select(ServicePrice.effective_from)
         .distinct()
         .where(ServicePrice.effective_from > first, ServicePrice.effective_from < last)
     )
-    bounds = sorted(changes)
+    bounds = sorted({*changes, *(b for b in bounds if first < b < last)})
     starts = [first, *bounds]
     period = (
         case(
@@ -245,6 +253,7 @@ async def _summed_calls(
             UsageHour.tool,
             func.sum(UsageHour.request_count),
             func.sum(UsageHour.error_count),
+            UsageHour.key_id if by_key else literal(NO_KEY, Integer),
         )
         .join(ServiceDeployment, ServiceDeployment.id == UsageHour.deployment_id)
         .where(UsageHour.hour >= first, UsageHour.hour < last)
@@ -255,6 +264,7 @@ async def _summed_calls(
             period,
             UsageHour.method,
             UsageHour.tool,
+            *((UsageHour.key_id,) if by_key else ()),
         )
     )
     if users is not None:
@@ -263,9 +273,19 @@ async def _summed_calls(
         stmt = stmt.where(UsageHour.user_id.in_(sorted(users)))
     return [
         MeteredCalls(
-            deployment, service, user, starts[int(p)], method, tool, int(calls), int(errors)
+            deployment,
+            service,
+            user,
+            starts[int(p)],
+            method,
+            tool,
+            int(calls),
+            int(errors),
+            int(key),
         )
-        for deployment, service, user, p, method, tool, calls, errors in await session.execute(stmt)
+        for deployment, service, user, p, method, tool, calls, errors, key in await session.execute(
+            stmt
+        )
     ]
 
 

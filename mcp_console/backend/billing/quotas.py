@@ -14,12 +14,24 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mcp_console.backend.billing.invoice_build import summed_calls
 from mcp_console.backend.billing.money import ZERO, shown_price
 from mcp_console.backend.billing.periods import month_start, next_month
 from mcp_console.backend.billing.prices import PriceService
-from mcp_console.backend.billing.quota_book import Allowance, Limit, QuotaBook, period_bounds
-from mcp_console.backend.billing.rating import MeteredCalls, PriceTimeline, RatedCalls, rate
-from mcp_console.backend.billing.usage import metered_calls
+from mcp_console.backend.billing.quota_book import (
+    SECONDS_PER_DAY,
+    Allowance,
+    Limit,
+    QuotaBook,
+    period_bounds,
+)
+from mcp_console.backend.billing.rating import (
+    Allowances,
+    MeteredCalls,
+    PriceTimeline,
+    RatedCalls,
+    rate,
+)
 from mcp_console.backend.db.models import ApiKey, ServiceDeployment, Team, TeamMember, User
 from mcp_console.backend.db.models_billing import ALL_TOOLS, Quota
 from mcp_console.backend.events import EventBus, acted_by
@@ -256,19 +268,48 @@ class QuotaService:
                     )
                 }
                 timelines = await self._prices.timelines(session, set(services.values()))
-                calls = await metered_calls(session, month_start(at), next_month(at))
-                # The meter's pending usage, read in the same step as the book is loaded.
-                calls.extend(_unwritten(self._pending(), services))
                 limits = [_limit(r, names[r.scope, r.subject_id], now) for r in rows]
-                rated = rate(calls, timelines)
-                _count(limits, teams, rated)
+                # Summed per price period (and API key), split at today's start for the
+                # daily limits: a few rows per caller and deployment, however many hours.
+                today = datetime.fromtimestamp(now - now % SECONDS_PER_DAY, UTC)
+                first = month_start(at)
+                calls = await summed_calls(
+                    session, first, next_month(at), None, bounds=[today], by_key=True
+                )
+                # Pricing the written month is work for the CPU alone: on a thread, while
+                # the meter's writes still wait (the calls they hold are read below).
+                counted: Allowances = {}
+                allowances = await asyncio.to_thread(
+                    _figures, limits, teams, calls, timelines, counted
+                )
+                # The meter's unwritten usage, priced after the written (the allowances go
+                # on from there) and loaded in the same step: no call counted twice or missed.
+                unwritten = _figures(
+                    limits, teams, _unwritten(self._pending(), services), timelines, counted
+                )
+                for key, more in unwritten.items():
+                    allowances.setdefault(key, Allowance()).used += more.used
                 self.book.load(
                     limits,
                     teams=teams,
-                    allowances=_allowances(rated, timelines),
+                    allowances=allowances,
                     services=services,
                     timelines=timelines,
                 )
+
+
+def _figures(
+    limits: list[Limit],
+    teams: Mapping[int, list[int]],
+    calls: list[MeteredCalls],
+    timelines: Mapping[int, PriceTimeline],
+    counted: Allowances,
+) -> dict[tuple[int, int], Allowance]:
+    """Price ``calls`` (going on from ``counted``), add them to the limits over them, and
+    return the FREEMIUM allowances they used."""
+    rated = rate(calls, timelines, counted)
+    _count(limits, teams, rated)
+    return _allowances(rated, timelines)
 
 
 def _limit(row: Quota, subject: str, now: float) -> Limit:

@@ -83,7 +83,15 @@ class PriceTimeline:
         return self._at("", at) or self._fallback
 
 
-def rate(calls: Sequence[MeteredCalls], timelines: Mapping[int, PriceTimeline]) -> list[RatedCalls]:
+Allowances = dict[tuple[int, int, int, int], int]
+"""FREEMIUM calls used per (user, service, year, month): what ``rate`` counts as it goes."""
+
+
+def rate(
+    calls: Sequence[MeteredCalls],
+    timelines: Mapping[int, PriceTimeline],
+    used: Allowances | None = None,
+) -> list[RatedCalls]:
     """Price every row of ``calls``.
 
     A call costs its price in effect in its hour; failed calls cost nothing. A FREEMIUM
@@ -91,9 +99,11 @@ def rate(calls: Sequence[MeteredCalls], timelines: Mapping[int, PriceTimeline]) 
     service's deployments, in time order (within an hour, by deployment id, method and tool),
     over the calls priced at the service's own price: a tool priced on its own neither uses
     nor gets the allowance. ``calls`` must hold every call of a month from its start for
-    the allowance of that month to be right.
+    the allowance of that month to be right, or continue from ``used``: the allowances
+    counted by a ``rate`` of the earlier calls (updated in place).
     """
-    used: dict[tuple[int, int, int, int], int] = {}
+    if used is None:
+        used = {}
     rated: list[RatedCalls] = []
     ordered = sorted(
         calls, key=lambda c: (c.hour, c.user_id, c.service_id, c.deployment_id, c.method, c.tool)
