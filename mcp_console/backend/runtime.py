@@ -367,7 +367,10 @@ class Runtime:
         )
         # The gateway asks the book before each billable call; the service loads it from
         # the usage written and what the meter still holds, read as one.
-        self.quota_book: QuotaBook = QuotaBook(on_threshold=self._quota_reached)
+        self.quota_book: QuotaBook = QuotaBook(
+            on_threshold=self._quota_reached,
+            billable_methods=self.settings.billing.billable_methods,
+        )
         self.quotas: QuotaService = QuotaService(
             self.sessions,
             self.prices,

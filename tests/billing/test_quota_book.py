@@ -158,3 +158,19 @@ def test_a_daily_limit_starts_again_with_the_day_and_announces_again() -> None:
     assert daily.used == 1
     assert daily.starts == datetime(2026, 12, 8, tzinfo=UTC).timestamp()
     assert reached == [Decimal("0.8"), Decimal(1), Decimal("0.8"), Decimal(1)]
+
+
+def test_the_book_holds_the_methods_billing_counts_and_no_other() -> None:
+    free = Price("", PriceModel.FREE, Decimal(0), 0, SINCE)
+    daily = limit(1, QuotaScope.USER, BOB, QuotaKind.REQUESTS, QuotaPeriod.DAY, "5")
+    book = QuotaBook(clock=Clock(NOW), billable_methods=("tools/call",))
+    book.load(
+        [daily],
+        teams={},
+        allowances={},
+        services={DEPLOYMENT: SERVICE},
+        timelines={SERVICE: PriceTimeline([], free)},
+    )
+
+    assert book.reserve(BOB, None, DEPLOYMENT, "resources/read", None) is None
+    assert book.reserve(BOB, None, DEPLOYMENT, "tools/call", "echo") is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -98,13 +98,18 @@ class QuotaBook:
     Args:
         on_threshold: told when a limit's use reaches 80 % and 100 % in its period.
         clock: epoch seconds.
+        billable_methods: the calls that count (the meter's ledger counts the same ones).
     """
 
     def __init__(
-        self, on_threshold: Threshold | None = None, clock: Callable[[], float] = time.time
+        self,
+        on_threshold: Threshold | None = None,
+        clock: Callable[[], float] = time.time,
+        billable_methods: Collection[str] = BILLABLE_METHODS,
     ) -> None:
         self._on_threshold = on_threshold
         self._clock = clock
+        self._billable = frozenset(billable_methods)
         self.limits: dict[int, Limit] = {}
         self.allowances: dict[tuple[int, int], Allowance] = {}
         self._user: dict[int, tuple[Limit, ...]] = {}
@@ -195,7 +200,7 @@ class QuotaBook:
         Raises:
             QuotaRefusal: a limit has no room for the call (nothing was reserved).
         """
-        if not self._active or method not in BILLABLE_METHODS:
+        if not self._active or method not in self._billable:
             return None
         limits = (
             self._user.get(user_id, ())
@@ -238,7 +243,7 @@ class QuotaBook:
         """Count what the finished call used and release the rest of its reservation."""
         if not isinstance(hold, Hold):
             return
-        counted = billed(record)
+        counted = billed(record, self._billable)
         succeeded = counted and not is_error(record)
         for held, need in hold.takes:
             # The book may have been rebuilt meanwhile: its limit of the same id counts it.

@@ -114,11 +114,11 @@ UsageBatch = dict[UsageKey, DailyUsage]
 class UsageLedger:
     """Counts billable requests in memory until they are taken to be written.
 
-    A request counts when it is ``billed``: a caller, a billable method, an instance that
-    served it; a failed one counts among
-    ``errors`` and is not charged, so cost is the price per request times the successful
-    requests. ``take()`` hands the pending usage over, ``restore()`` takes back what could
-    not be written, and ``write()`` adds a batch to the ``service_usage`` rows.
+    A request counts when it is ``billed`` (a caller, a billable method, an instance that
+    served it); a failed one counts among ``errors`` and is not charged, so cost is the
+    price per request times the successful requests. ``take()`` hands the pending usage
+    over, ``restore()`` takes back what could not be written, and ``write()`` adds a batch
+    to the ``service_usage`` rows.
 
     Args:
         prices: The price of one request per deployment (free by default).
