@@ -73,8 +73,9 @@ def test_import_search_deploy_and_watch_requests_arrive(
         console.keys("Enter")  # open the highlighted row
         console.wait_for("mcp-console's own example server")
         console.keys("d")
-        # The form, once the version is loaded (the wizard's steps show from the start).
-        console.wait_for("Deployment name")
+        # The form, once the version is loaded (the wizard's steps and fields show from the
+        # start; ctrl+s reviews only once the version's configuration is in the form).
+        console.wait_for("This version needs no configuration")
         console.pause()
         console.keys("C-s")  # the form's defaults, to the review page
         console.wait_for("Check the deployment")

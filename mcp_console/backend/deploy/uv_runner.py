@@ -35,13 +35,17 @@ async def run_uv(*args: str, stdin: str | None = None) -> str:
     """Run ``uv args...`` off the loop (``stdin`` as its input); returns its standard output.
 
     uv never downloads a Python here (``UV_PYTHON_DOWNLOADS=never``): the interpreters are
-    the machine's, chosen by the caller.
+    the machine's, chosen by the caller; it trusts the system's certificates unless the
+    environment says otherwise.
 
     Raises:
         UvFailed: uv failed (its last lines, errors first).
         Unavailable: uv is not installed.
     """
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+    # The machine's trust store, not uv's bundled roots: an index behind an organisation's
+    # proxy or CA is trusted as pip and the rest of the system trust it.
+    trust = {"UV_SYSTEM_CERTS": "1"}
+    env = {**trust, **os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
     proc = await asyncio.create_subprocess_exec(
         uv_binary(),
         *args,
