@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("mcp_console.cli.db", "app"),
     "daemon": ("mcp_console.cli.daemon", "app"),
     "deploy": ("mcp_console.cli.deploy", "app"),
+    "apply": ("mcp_console.cli.apply", "apply"),
     "logs": ("mcp_console.cli.logs", "app"),
     "alert": ("mcp_console.cli.alerts", "app"),
     "audit": ("mcp_console.cli.audit", "app"),

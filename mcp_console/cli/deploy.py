@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from mcp_console.cli import drift, follow, live, shares
+from mcp_console.cli import apply, drift, follow, live, shares
 from mcp_console.cli import logs as logs_cli
 from mcp_console.cli.context import (
     JSON_OPTION,
@@ -397,3 +397,4 @@ def autoscale(
 live.register(app)
 shares.register(app)
 drift.register(app)
+apply.register(app)

@@ -1,0 +1,1 @@
+"""Declarative configuration: deployments written down as YAML documents and applied."""

@@ -1,0 +1,117 @@
+"""``mcp-console apply -f`` and ``deploy export``: deployments written down, applied, and
+applied again to no effect; secrets by reference only."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mcp_console.backend.runtime import Runtime
+from mcp_console.backend.security.secrets import MASK
+from mcp_console.settings import Settings
+from tests.cli.commands import Cli
+
+from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, publish, shell_version
+
+TOKEN = "apply-env-secret-5d1f0c"
+FILE_TOKEN = "apply-file-secret-77ab2e"
+SPEC = """\
+kind: Deployment
+name: web
+service: svc
+version: 1.0.0
+runtime: process
+replicas: 1
+config:
+  region: us
+secrets:
+  api_token: {env: APPLY_TOKEN}
+profiles:
+  prod:
+    replicas: 2
+---
+kind: Deployment
+name: idle
+service: svc
+version: 1.0.0
+runtime: process
+replicas: 0
+secrets:
+  api_token: {file: token.txt}
+"""
+
+
+async def test_apply_creates_updates_and_is_idempotent_and_export_round_trips(
+    cli: Cli, tmp_path: Path
+) -> None:
+    async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
+        script = 'echo "token $API_TOKEN region $REGION" >&2'
+        await publish(runtime, "svc", shell_version("1.0.0", script, schema=SECRET_SCHEMA))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    (tmp_path / "token.txt").write_text(FILE_TOKEN + "\n")
+    cli.env["APPLY_TOKEN"] = TOKEN
+
+    dry = cli("apply", "-f", str(spec), "--dry-run").stdout
+    before = cli.json("deploy", "list")
+    created = cli("apply", "-f", str(spec)).stdout
+    again = cli("apply", "-f", str(spec)).stdout
+    prod_dry = cli("apply", "-f", str(spec), "--profile", "prod", "--dry-run").stdout
+    prod = cli("apply", "-f", str(spec), "--profile", "prod").stdout
+    scaled = cli.json("deploy", "show", "web")
+    exported = cli("deploy", "export", "web", "idle").stdout
+    (tmp_path / "exported.yaml").write_text(exported)
+    round_trip = cli("apply", "-f", str(tmp_path / "exported.yaml")).stdout
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while not any("token" in line["text"] for line in cli.json("deploy", "logs", "web")):
+        assert time.monotonic() < deadline, cli.json("deploy", "show", "web")
+        time.sleep(0.3)
+    logs = [line["text"] for line in cli.json("deploy", "logs", "web")]
+
+    assert "web (svc): create" in dry and "  + secrets.api_token: from env APPLY_TOKEN" in dry
+    assert "idle (svc): create" in dry and "dry run: nothing was changed" in dry
+    assert before == []
+    assert "applied: web created, idle created" in created
+    assert "nothing to change" in again and "→" not in again and "applied" not in again
+    assert "  replicas: 1 → 2" in prod_dry and "dry run" in prod_dry
+    assert "  replicas: 1 → 2" in prod and "applied: web updated" in prod
+    assert scaled["replicas"] == 2
+    assert "  api_token:\n    stored: true" in exported and "region: us" in exported
+    assert "nothing to change" in round_trip
+    # The instance printed the value it was given; the console masks it in the logs.
+    assert f"token {MASK} region us" in logs
+    assert not any(TOKEN in text or FILE_TOKEN in text for text in cli.printed)
+
+
+async def test_a_spec_that_cannot_apply_names_file_line_and_path(
+    cli: Cli, tmp_path: Path
+) -> None:
+    async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
+        await publish(runtime, "svc", shell_version("1.0.0", "true", schema=SECRET_SCHEMA))
+    spec = tmp_path / "bad.yaml"
+    good = "kind: Deployment\nname: one\nservice: svc\nsecrets:\n  api_token: {env: HOME}\n"
+
+    def refused(text: str) -> str:
+        spec.write_text(text)
+        return cli("apply", "-f", str(spec), ok=False).stderr
+
+    bad_replicas = refused(good + "---\nkind: Deployment\nname: two\nservice: svc\nreplicas: -1\n")
+    inline = refused(good.replace("{env: HOME}", "s3cr3t-inline-value"))
+    inline_config = refused(good + "config:\n  api_token: s3cr3t-inline-value\n")
+    unknown = refused(good + "replica: 2\n")
+    not_yaml = refused(good + "config: [unclosed\n")
+    no_version = refused(good + "version: 9.9.9\n")
+    unset = refused(good.replace("HOME", "APPLY_UNSET_VARIABLE"))
+
+    assert bad_replicas.startswith(
+        f"error: {spec}:10: deployments[1].replicas: Input should be greater than or equal to 0"
+    )
+    assert inline.startswith(f"error: {spec}:5: deployments[0].secrets.api_token: a secret is")
+    assert inline_config.startswith(f"error: {spec}:7: deployments[0].config.api_token: is a")
+    assert unknown.startswith(f"error: {spec}:6: deployments[0].replica: Extra inputs")
+    assert not_yaml.startswith(f"error: {spec}:7: not valid YAML")
+    assert no_version.startswith(f"error: {spec}:6: deployments[0].version: svc has no version")
+    assert unset.startswith(f"error: {spec}:5: deployments[0].secrets.api_token.env: the")
+    assert not any("s3cr3t-inline-value" in text for text in cli.printed)
+    # Nothing was half-applied: the good first document was not created either.
+    assert cli.json("deploy", "list") == []
