@@ -68,24 +68,29 @@ async def test_apply_creates_updates_and_is_idempotent_and_export_round_trips(
         time.sleep(0.3)
     logs = [line["text"] for line in cli.json("deploy", "logs", "web")]
 
-    assert "web (svc): create" in dry and "  + secrets.api_token: from env APPLY_TOKEN" in dry
-    assert "idle (svc): create" in dry and "dry run: nothing was changed" in dry
+    assert "web (svc): create" in dry
+    assert "  + secrets.api_token: from env APPLY_TOKEN" in dry
+    assert "idle (svc): create" in dry
+    assert "dry run: nothing was changed" in dry
     assert before == []
     assert "applied: web created, idle created" in created
-    assert "nothing to change" in again and "→" not in again and "applied" not in again
-    assert "  replicas: 1 → 2" in prod_dry and "dry run" in prod_dry
-    assert "  replicas: 1 → 2" in prod and "applied: web updated" in prod
+    assert "nothing to change" in again
+    assert "→" not in again
+    assert "applied" not in again
+    assert "  replicas: 1 → 2" in prod_dry
+    assert "dry run" in prod_dry
+    assert "  replicas: 1 → 2" in prod
+    assert "applied: web updated" in prod
     assert scaled["replicas"] == 2
-    assert "  api_token:\n    stored: true" in exported and "region: us" in exported
+    assert "  api_token:\n    stored: true" in exported
+    assert "region: us" in exported
     assert "nothing to change" in round_trip
     # The instance printed the value it was given; the console masks it in the logs.
     assert f"token {MASK} region us" in logs
     assert not any(TOKEN in text or FILE_TOKEN in text for text in cli.printed)
 
 
-async def test_a_spec_that_cannot_apply_names_file_line_and_path(
-    cli: Cli, tmp_path: Path
-) -> None:
+async def test_a_spec_that_cannot_apply_names_file_line_and_path(cli: Cli, tmp_path: Path) -> None:
     async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
         await publish(runtime, "svc", shell_version("1.0.0", "true", schema=SECRET_SCHEMA))
     spec = tmp_path / "bad.yaml"
