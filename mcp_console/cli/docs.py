@@ -130,12 +130,13 @@ def docs(
         metavar="DIR",
         help="Write api.md (or api.html) and definitions.json into DIR instead of printing.",
     ),
-    check: Path | None = typer.Option(
+    check: str | None = typer.Option(
         None,
         "--check",
-        metavar="FILE",
-        help="Compare the live definitions with a snapshot (definitions.json): exit 1 with "
-        "a diff when they differ, 0 when they match.",
+        metavar="FILE | SERVICE@VERSION",
+        help="Compare the live definitions with a snapshot (definitions.json) or with what a "
+        "catalog version published (its API spec; SERVICE@latest for the latest): exit 1 "
+        "with a diff when they differ, 0 when they match.",
     ),
     headers: list[str] = typer.Option(
         [],
@@ -156,12 +157,10 @@ def docs(
             raise Invalid("--check compares and writes nothing: leave out --out", field="out")
         # Read before asking the server: a bad snapshot path should not wait on a server.
         if check is not None:
-            from mcp_console.devtools.docs.check import read_snapshot
-
-            published = read_snapshot(check)
+            published, source = _published(check)
         found = _definitions(target, command, headers, timeout)
         if check is not None:
-            _check(published, found, check)
+            _check(published, found, source)
             return
         if out is None:
             typer.echo(render(found, fmt), nl=False)
@@ -170,14 +169,57 @@ def docs(
             typer.echo(f"wrote {path}")
 
 
-def _check(published: ServerDefinitions, found: ServerDefinitions, path: Path) -> None:
+def _published(check: str) -> tuple[ServerDefinitions, str]:
+    """What ``--check`` compares with, and how to name it: a snapshot file (a path that
+    exists, or one without ``@``), else a catalog version's published spec."""
+    path = Path(check)
+    if "@" not in check or path.exists():
+        from mcp_console.devtools.docs.check import read_snapshot
+
+        return read_snapshot(path), str(path)
+    service, _, version = check.partition("@")
+    return run(lambda c: _version_spec(c, service, version))
+
+
+async def _version_spec(
+    client: ConsoleClient, service: str, version: str
+) -> tuple[ServerDefinitions, str]:
+    from mcp_console.devtools.docs.published import definitions_of
+
+    if not service:
+        raise Invalid("give the service before @ (SERVICE@VERSION)", field="check")
+    detail = await client.get_service(service)
+    latest = version in ("", "latest")
+    chosen = next(
+        (v for v in detail.versions if (v.is_latest if latest else v.version == version)), None
+    )
+    if chosen is None:
+        known = ", ".join(v.version for v in detail.versions) or "none"
+        raise NotFound(
+            f"{service} has no version {version or 'latest'} (its versions: {known})",
+            field="check",
+        )
+    named = f"{service}@{chosen.version}"
+    published = definitions_of(chosen.api_spec)
+    if not (published.tools or published.resources or published.prompts):
+        raise Invalid(
+            f"{named} published no API spec to check against (its author publishes one with "
+            "'mcp-console dev publish')",
+            field="check",
+        )
+    return published, named
+
+
+def _check(published: ServerDefinitions, found: ServerDefinitions, source: str) -> None:
     from mcp_console.devtools.docs.check import definitions, differences, report
 
     differ = differences(published, found)
     if differ:
-        typer.echo(f"{len(differ)} definition(s) differ from {path}:\n\n{report(differ)}", nl=False)
+        typer.echo(
+            f"{len(differ)} definition(s) differ from {source}:\n\n{report(differ)}", nl=False
+        )
         raise typer.Exit(1)
-    typer.echo(f"the server lists what {path} holds ({len(definitions(found))} definitions)")
+    typer.echo(f"the server lists what {source} holds ({len(definitions(found))} definitions)")
 
 
 # The command loader (cli/__init__.py) builds ``docs`` with this class.

@@ -17,10 +17,11 @@ from mcp_console.schemas.catalog import ReviewCreate, ReviewView, ServiceDetail,
 from mcp_console.schemas.runnability import VersionRunnability
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.screens.modals.review import ReviewModal
+from mcp_console.widgets.api_reference import ApiReference
 from mcp_console.widgets.histogram import RatingHistogram
 from mcp_console.widgets.markdown_panel import MarkdownPanel
 from mcp_console.widgets.reviews import ReviewList, VersionList
-from mcp_console.widgets.schema_view import ConfigSummary, ToolList
+from mcp_console.widgets.schema_view import ConfigSummary
 from mcp_console.widgets.service_table import humanize_count, price_label, status_text
 from mcp_console.widgets.stars import rating_text
 from mcp_console.widgets.version_fit import fit_details
@@ -102,7 +103,7 @@ class ServiceDetailScreen(ConsoleScreen):
                     yield MarkdownPanel(id="detail-changelog")
             with TabPane("Tools", id="tools"):
                 yield Label("", id="tools-version", classes="pane-caption")
-                yield ToolList(id="detail-tools")
+                yield ApiReference(id="detail-tools")
             with TabPane("Config", id="config"):
                 yield Label("", id="config-version", classes="pane-caption")
                 yield ConfigSummary(id="detail-config")
@@ -178,7 +179,7 @@ class ServiceDetailScreen(ConsoleScreen):
 
     def _select_version(self, version: VersionView | None) -> None:
         self.selected_version = version
-        tools, config = self.query_one(ToolList), self.query_one(ConfigSummary)
+        tools, config = self.query_one(ApiReference), self.query_one(ConfigSummary)
         if version is None:
             for caption in ("#tools-version", "#config-version"):
                 self.query_one(caption, Label).update("This service has no version yet.")

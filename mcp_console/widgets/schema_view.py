@@ -1,4 +1,4 @@
-"""JSON Schema summaries: a tool's input schema and a version's config schema as tables."""
+"""JSON Schema summaries: a version's config schema as a table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -98,52 +98,6 @@ def fields_table(fields: list[Field], *, show_env: bool = False) -> Table:
 def _short(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
-
-
-class ToolList(VerticalScroll, can_focus=True):
-    """Each tool of a version's ``api_spec`` with its description and input parameters."""
-
-    DEFAULT_CSS = """
-    ToolList {
-        height: 1fr;
-        padding: 0 1;
-    }
-    ToolList:focus {
-        background: $boost;
-    }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="tools-body")
-
-    def show(self, api_spec: Mapping[str, Any]) -> None:
-        """Render the ``tools`` of ``api_spec``."""
-        tools = [t for t in api_spec.get("tools") or [] if isinstance(t, Mapping)]
-        body = self.query_one("#tools-body", Static)
-        if not tools:
-            body.update(
-                Text(
-                    "This version does not list its tools. They appear here when the "
-                    "catalog entry describes them.",
-                    style="dim",
-                )
-            )
-            return
-        parts: list[RenderableType] = []
-        for tool in tools:
-            title = Text(str(tool.get("name", "?")), style="bold cyan")
-            description = str(tool.get("description") or "").strip()
-            if description:
-                title.append("  " + description.splitlines()[0], style="default")
-            parts.append(title)
-            schema = tool.get("inputSchema")
-            fields = schema_fields(schema) if isinstance(schema, Mapping) else []
-            if fields:
-                parts.append(fields_table(fields))
-            else:
-                parts.append(Text("  takes no arguments", style="dim"))
-            parts.append(Text(""))
-        body.update(Group(Text(f"{len(tools)} tool(s); * marks required", style="dim"), *parts))
 
 
 class ConfigSummary(VerticalScroll, can_focus=True):

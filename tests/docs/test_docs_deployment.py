@@ -3,14 +3,21 @@ gateway, or of a catalog version deployed for as long as that takes."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from mcp_console.backend.runtime import Runtime
+from mcp_console.devtools.docs.check import read_snapshot
+from mcp_console.devtools.docs.published import spec_of
+from mcp_console.settings import Settings
 from tests.cli.commands import Cli
-from tests.deploy.catalogs import SETTLE_TIMEOUT
+from tests.deploy.catalogs import SETTLE_TIMEOUT, process_version, publish
+from tests.deploy.helpers import EXAMPLE_COMMAND
 from tests.docs.helpers import GOLDEN, golden
 from tests.live.helpers import SERVICE, example_cli
 
@@ -51,4 +58,42 @@ def test_a_catalog_version_is_deployed_while_it_is_documented(cli: Cli) -> None:
     assert cli("docs", SERVICE, ok=False).stderr == (
         f"error: no deployment named {SERVICE!r}; a catalog service is written "
         "SERVICE@VERSION or SERVICE@latest (name)\n"
+    )
+
+
+def test_check_compares_a_server_with_the_spec_its_version_published(tmp_path: Path) -> None:
+    spec = spec_of(read_snapshot(GOLDEN / "example.json"))
+    edited = copy.deepcopy(spec)
+    edited["tools"][0]["description"] = "Something else entirely."
+    data = tmp_path / "data"
+
+    async def catalog() -> None:
+        async with Runtime(Settings(data_dir=data)) as runtime:
+            await publish(
+                runtime,
+                "specs",
+                process_version("1.0.0").model_copy(update={"api_spec": spec}),
+                process_version("1.1.0").model_copy(update={"api_spec": edited}),
+                process_version("1.2.0"),
+            )
+
+    asyncio.run(catalog())
+    with example_cli(data) as cli:
+        matched = cli("docs", "--check", "specs@1.0.0", "--", *EXAMPLE_COMMAND)
+        differs = cli("docs", "--check", "specs@1.1.0", "--", *EXAMPLE_COMMAND, ok=False)
+        unpublished = cli("docs", "--check", "specs@latest", "--", *EXAMPLE_COMMAND, ok=False)
+        unknown = cli("docs", "--check", "specs@7.0.0", "--", *EXAMPLE_COMMAND, ok=False)
+
+    assert matched.stdout == "the server lists what specs@1.0.0 holds (8 definitions)\n"
+    assert differs.returncode == 1
+    lines = differs.stdout.splitlines()
+    assert lines[0] == "1 definition(s) differ from specs@1.1.0:"
+    assert f"changed tool {edited['tools'][0]['name']}" in lines
+    assert '-  "description": "Something else entirely.",' in [line.strip() for line in lines]
+    assert unpublished.stderr == (
+        "error: specs@1.2.0 published no API spec to check against (its author publishes one "
+        "with 'mcp-console dev publish') (check)\n"
+    )
+    assert unknown.stderr == (
+        "error: specs has no version 7.0.0 (its versions: 1.2.0, 1.1.0, 1.0.0) (check)\n"
     )

@@ -16,7 +16,7 @@ from mcp_console.screens.monitor import MonitorScreen
 from mcp_console.screens.service_detail import ServiceDetailScreen
 from mcp_console.settings import Settings
 from mcp_console.starter import starter_documents
-from mcp_console.widgets.schema_view import ToolList
+from mcp_console.widgets.api_reference import ApiReference
 from mcp_console.widgets.service_table import ServiceTable
 from tests.tui.helpers import SIZE, console, plain, text_of, wait_until
 
@@ -79,7 +79,7 @@ async def test_a_newcomer_imports_the_starter_catalog_and_deploys_the_example(
         await wait_until(pilot, lambda: detail.service is not None, "the service")
         detail.query_one(TabbedContent).active = "tools"
         await pilot.pause()
-        tools = plain(detail.query_one(ToolList).query_one("#tools-body"))  # type: ignore[arg-type]
+        tools = plain(detail.query_one(ApiReference).query_one("#tools-body"))  # type: ignore[arg-type]
         assert "add" in tools
         assert "sleep" in tools
 
