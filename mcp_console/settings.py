@@ -1,4 +1,5 @@
-"""Settings, read from MCP_CONSOLE_* environment variables (nested groups with "__")."""
+"""Settings, read from MCP_CONSOLE_* environment variables (nested groups with "__") and
+the data dir's config file (``config.yaml``, written by ``mcp-console config set``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from mcp_console.durations import EXAMPLES, read_duration
 
@@ -38,6 +46,8 @@ PASSABLE_ENV = (
     "https_proxy",
     "no_proxy",
 )
+# The console's own settings file, in its data dir (which it cannot therefore set).
+CONFIG_FILE_NAME = "config.yaml"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:(\*|[0-9]{1,5}))?"
 _HOST_PATTERN = re.compile(f"^{_HOST}$")
@@ -255,7 +265,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
     # A Fernet key (url-safe base64 of 32 bytes) for secrets at rest; unset: <data_dir>/secret.key.
     secret_key: str | None = Field(default=None, repr=False)
     bind_host: str = "127.0.0.1"
@@ -273,9 +283,68 @@ class Settings(BaseSettings):
     # What the headless daemon writes to its log (stderr, or daemon.log when detached).
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments first, then the environment, then the data dir's config file."""
+        file = ConfigFileSource(settings_cls, config_file(init_settings, env_settings))
+        return init_settings, env_settings, dotenv_settings, file_secret_settings, file
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data dir."""
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'mcp-console.db'}"
+
+
+def config_file(init: PydanticBaseSettingsSource, env: PydanticBaseSettingsSource) -> Path:
+    """The config file of the data dir these sources name (else the default data dir)."""
+    given = init.init_kwargs.get("data_dir") if isinstance(init, InitSettingsSource) else None
+    data_dir = given or env().get("data_dir") or default_data_dir()
+    return Path(data_dir) / CONFIG_FILE_NAME
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings a config file holds (nested groups as mappings); none when it is missing.
+
+    Raises:
+        ValueError: it is not YAML, or not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path}: not valid YAML: {error}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: must be a mapping of settings (key: value)")
+    return values
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The settings written in the data dir's ``config.yaml``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+        self.values = read_config_file(path)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """The file's value of one field (this source gives them all at once)."""
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        # The data dir holds the file: it is chosen before the file can be read.
+        fields = self.settings_cls.model_fields
+        return {k: v for k, v in self.values.items() if k in fields and k != "data_dir"}

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("mcp_console.cli.audit", "app"),
     "billing": ("mcp_console.cli.billing", "app"),
     "docs": ("mcp_console.cli.docs", "docs"),
+    "config": ("mcp_console.cli.config", "app"),
 }
 
 
