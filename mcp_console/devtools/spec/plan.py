@@ -133,6 +133,8 @@ async def _version(
     except NotFound as error:
         raise document.error(("service",), error.message) from None
     wanted = spec.version or (current.version if current is not None else service.latest_version)
+    if wanted is None:
+        raise document.error(("service",), f"{spec.service} has no published version")
     for version in service.versions:
         if version.version == wanted:
             return version
@@ -218,7 +220,8 @@ def _differences(
         fixed.append((("limits", "memory_mb"), current.memory_limit_mb, spec.limits.memory_mb))
     if spec.pass_env is not None:
         fixed.append((("pass_env",), sorted(current.pass_env), sorted(spec.pass_env)))
-    fixed.append((("secrets",), sorted(config_secrets(current)), sorted(spec.secrets)))
+    if "secrets" in spec.model_fields_set:
+        fixed.append((("secrets",), sorted(config_secrets(current)), sorted(spec.secrets)))
     if spec.config is not None:
         try:
             wanted = _plain_config(version, dict(spec.config))

@@ -62,6 +62,8 @@ async def test_apply_creates_updates_and_is_idempotent_and_export_round_trips(
     exported = cli("deploy", "export", "web", "idle").stdout
     (tmp_path / "exported.yaml").write_text(exported)
     round_trip = cli("apply", "-f", str(tmp_path / "exported.yaml")).stdout
+    spec.write_text(SPEC.replace("runtime: process\nreplicas: 1", "runtime: docker\nreplicas: 1"))
+    fixed = cli("apply", "-f", str(spec), ok=False).stderr
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while not any("token" in line["text"] for line in cli.json("deploy", "logs", "web")):
         assert time.monotonic() < deadline, cli.json("deploy", "show", "web")
@@ -85,6 +87,10 @@ async def test_apply_creates_updates_and_is_idempotent_and_export_round_trips(
     assert "  api_token:\n    stored: true" in exported
     assert "region: us" in exported
     assert "nothing to change" in round_trip
+    assert fixed.startswith(
+        f"error: {spec}:5: deployments[0].runtime: cannot be changed on an existing deployment"
+    )
+    assert fixed.rstrip().endswith("process → docker")
     # The instance printed the value it was given; the console masks it in the logs.
     assert f"token {MASK} region us" in logs
     assert not any(TOKEN in text or FILE_TOKEN in text for text in cli.printed)
@@ -96,9 +102,9 @@ async def test_a_spec_that_cannot_apply_names_file_line_and_path(cli: Cli, tmp_p
     spec = tmp_path / "bad.yaml"
     good = "kind: Deployment\nname: one\nservice: svc\nsecrets:\n  api_token: {env: HOME}\n"
 
-    def refused(text: str) -> str:
+    def refused(text: str, *args: str) -> str:
         spec.write_text(text)
-        return cli("apply", "-f", str(spec), ok=False).stderr
+        return cli("apply", "-f", str(spec), *args, ok=False).stderr
 
     bad_replicas = refused(good + "---\nkind: Deployment\nname: two\nservice: svc\nreplicas: -1\n")
     inline = refused(good.replace("{env: HOME}", "s3cr3t-inline-value"))
@@ -107,6 +113,9 @@ async def test_a_spec_that_cannot_apply_names_file_line_and_path(cli: Cli, tmp_p
     not_yaml = refused(good + "config: [unclosed\n")
     no_version = refused(good + "version: 9.9.9\n")
     unset = refused(good.replace("HOME", "APPLY_UNSET_VARIABLE"))
+    stored = refused(good.replace("{env: HOME}", "{stored: true}"))
+    region = refused(good + "config:\n  region: mars\n")
+    profile = refused(good + "profiles:\n  prod:\n    replicas: many\n", "--profile", "prod")
 
     assert bad_replicas.startswith(
         f"error: {spec}:10: deployments[1].replicas: Input should be greater than or equal to 0"
@@ -117,6 +126,11 @@ async def test_a_spec_that_cannot_apply_names_file_line_and_path(cli: Cli, tmp_p
     assert not_yaml.startswith(f"error: {spec}:7: not valid YAML")
     assert no_version.startswith(f"error: {spec}:6: deployments[0].version: svc has no version")
     assert unset.startswith(f"error: {spec}:5: deployments[0].secrets.api_token.env: the")
+    assert stored.startswith(f"error: {spec}:5: deployments[0].secrets.api_token: nothing is")
+    assert region.startswith(f"error: {spec}:7: deployments[0].config.region: must be one of")
+    assert profile.startswith(
+        f"error: {spec}:8: deployments[0].profiles.prod.replicas: Input should be a valid integer"
+    )
     assert not any("s3cr3t-inline-value" in text for text in cli.printed)
     # Nothing was half-applied: the good first document was not created either.
     assert cli.json("deploy", "list") == []
