@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "billing": ("mcp_console.cli.billing", "app"),
     "docs": ("mcp_console.cli.docs", "docs"),
     "config": ("mcp_console.cli.config", "app"),
+    "inspect": ("mcp_console.cli.inspect", "inspect"),
+    "replay": ("mcp_console.cli.replay", "replay"),
+    "mock": ("mcp_console.cli.replay", "mock"),
+    "record": ("mcp_console.cli.replay", "record"),
 }
 
 

@@ -3,75 +3,43 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from pathlib import Path
 
 import typer
 
-# Typer (pinned) vendors its own Click: its commands take that Click's context.
-from typer import _click as click
-from typer.core import TyperCommand
-
 from mcp_console.cli.context import reported_errors, run
+from mcp_console.cli.targets import (
+    COMMAND_META,
+    HEADER_ENV,
+    TARGET_HELP,
+    TARGET_METAVAR,
+    TargetCommand,
+    TargetKind,
+    local_server,
+    parse_target,
+    temporary_deployment,
+)
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.devtools.docs.output import DocFormat, render, write
-from mcp_console.schemas.deploy import DeploymentCreate, DeploymentStatus
-from mcp_console.schemas.errors import Invalid, NotFound, Unavailable
+from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.schemas.server_docs import ServerDefinitions
-
-# One more header for a URL, read here rather than by Click: Click would split its value
-# at each space, and a bearer key on the command line shows in the process list.
-HEADER_ENV = "MCP_CONSOLE_DOCS_HEADER"
-# Where the words after ``--`` (a stdio server's command) are kept for the callback.
-COMMAND_META = "mcp_console.docs.command"
-
-
-class DocsCommand(TyperCommand):
-    """The command, with everything after ``--`` taken as the server's command line.
-
-    Click drops the ``--`` itself, so its arguments alone cannot tell ``docs NAME`` from
-    ``docs -- PROGRAM``.
-    """
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if "--" in args:
-            at = args.index("--")
-            ctx.meta[COMMAND_META] = args[at + 1 :]
-            args = args[:at]
-        return super().parse_args(ctx, args)
 
 
 def _definitions(
     target: str | None, command: list[str] | None, headers: list[str], timeout: float
 ) -> ServerDefinitions:
-    # The SDK and the HTTP client load only for a URL or a command.
-    from mcp_console.devtools.docs.targets import is_url, parse_headers, read_command, read_url
+    found = parse_target(target, command, headers)
+    server = local_server(found)
+    if server is not None:
+        # The SDK and the HTTP client load only for a URL or a command.
+        from mcp_console.devtools.docs.targets import read_target
 
-    if headers and (command is not None or not target or not is_url(target)):
-        raise Invalid("--header goes with a URL only", field="header")
-    if command is not None:
-        if target:
-            raise Invalid(
-                f"give a URL or deployment ({target!r}) or a command after --, not both",
-                field="target",
-            )
-        return asyncio.run(read_command(command, timeout=timeout))
-    if not target:
-        raise Invalid(
-            "give the server: a URL, a deployment (NAME or OWNER/NAME), or -- COMMAND ARGS",
-            field="target",
-        )
-    if is_url(target):
-        sent = parse_headers([*headers, *filter(None, [os.environ.get(HEADER_ENV)])])
-        return asyncio.run(read_url(target, timeout=timeout, headers=sent))
-    if "@" in target:
+        return asyncio.run(read_target(server, timeout=timeout))
+    if found.kind is TargetKind.VERSION:
         from mcp_console.cli.deploy import on_daemon
 
-        service, _, version = target.partition("@")
-        return on_daemon(lambda c: _of_version(c, service, version))
-    name = target
-    return run(lambda c: _of_deployment(c, name))
+        return on_daemon(lambda c: _of_version(c, found.service, found.version))
+    return run(lambda c: _of_deployment(c, found.text))
 
 
 async def _of_deployment(client: ConsoleClient, name: str) -> ServerDefinitions:
@@ -84,39 +52,20 @@ async def _of_deployment(client: ConsoleClient, name: str) -> ServerDefinitions:
         ) from None
 
 
-async def _of_version(client: ConsoleClient, service: str, version: str) -> ServerDefinitions:
+async def _of_version(
+    client: ConsoleClient, service: str, version: str | None
+) -> ServerDefinitions:
     """Deploy ``service@version`` for as long as it takes to read its definitions."""
-    from mcp_console.cli.follow import follow
-
-    if not service:
-        raise Invalid("give the service before @ (SERVICE@VERSION)", field="target")
-    new = DeploymentCreate(
-        service=service,
-        version=None if version in ("", "latest") else version,
-        name=f"docs-{secrets.token_hex(4)}",
-        replicas=1,
-    )
-    detail = await follow(client, lambda c: c.create_deployment(new))
-    try:
-        if detail.status is not DeploymentStatus.RUNNING or detail.ready_replicas < 1:
-            reason = f": {detail.status_reason}" if detail.status_reason else ""
-            raise Unavailable(
-                f"{service}@{detail.version} did not start ({detail.status.value}{reason})"
-            )
-        return await client.server_definitions(new.name)
-    finally:
-        await client.delete_deployment(new.name)
+    async with temporary_deployment(client, service, version, "docs") as name:
+        return await client.server_definitions(name)
 
 
 def docs(
     ctx: typer.Context,
     target: str | None = typer.Argument(
         None,
-        metavar="[URL | DEPLOYMENT | SERVICE@VERSION] [-- COMMAND ARGS...]",
-        help="The server: a Streamable HTTP URL, a deployment (NAME or OWNER/NAME, reached "
-        "through the gateway as you), a catalog version (SERVICE@VERSION or SERVICE@latest, "
-        "deployed while it is read, then deleted), or after -- a command that starts a "
-        "stdio server.",
+        metavar=TARGET_METAVAR,
+        help=TARGET_HELP,
         show_default=False,
     ),
     fmt: DocFormat = typer.Option(
@@ -223,4 +172,4 @@ def _check(published: ServerDefinitions, found: ServerDefinitions, source: str) 
 
 
 # The command loader (cli/__init__.py) builds ``docs`` with this class.
-COMMAND_CLASS = DocsCommand
+COMMAND_CLASS = TargetCommand

@@ -123,7 +123,7 @@ async def _showing_exchange(action: Awaitable[T], exchange: bool) -> T:
         raise
 
 
-def _print_report(r: InspectReport, exchange: bool) -> None:
+def print_report(r: InspectReport, exchange: bool) -> None:
     server = " ".join(filter(None, [r.server_name, r.server_version])) or "(unnamed server)"
     typer.echo(f"{r.deployment}: {server}, protocol {r.protocol_version or '?'}")
     typer.echo(f"tools ({len(r.tools)}):")
@@ -142,7 +142,7 @@ def _print_report(r: InspectReport, exchange: bool) -> None:
         typer.echo(f"({len(r.exchange)} JSON-RPC messages; --exchange shows them)")
 
 
-def _print_outcome(o: ToolCallOutcome, exchange: bool) -> None:
+def print_outcome(o: ToolCallOutcome, exchange: bool) -> None:
     for block in o.content:
         if block.get("type") == "text":
             typer.echo(block.get("text", ""))
@@ -284,7 +284,7 @@ def inspect(
 ) -> None:
     """Connect through the deployment's endpoint as you; list its tools, resources, prompts."""
     report = _on_daemon(lambda c: _showing_exchange(c.inspect_deployment(name), exchange))
-    emit(report, as_json, lambda: _print_report(report, exchange))
+    emit(report, as_json, lambda: print_report(report, exchange))
 
 
 def call(
@@ -300,7 +300,7 @@ def call(
     with reported_errors():
         _pairs(args)  # a malformed item is refused before a daemon is started for it
     outcome = _on_daemon(lambda c: _showing_exchange(_typed_call(c, name, tool, args), exchange))
-    emit(outcome, as_json, lambda: _print_outcome(outcome, exchange))
+    emit(outcome, as_json, lambda: print_outcome(outcome, exchange))
     if outcome.is_error:
         typer.echo(f"error: {tool} reported a failure", err=True)
         raise typer.Exit(1)

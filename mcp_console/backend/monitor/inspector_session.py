@@ -256,7 +256,7 @@ def _argument_of(error: ValidationError) -> str:
     return "arguments"
 
 
-def _failed(deployment: str, exc: BaseException, exchange: Exchange) -> ConsoleError:
+def session_failed(deployment: str, exc: BaseException, exchange: Exchange) -> ConsoleError:
     """The error to report when the session failed before its work was done: why, in
     words (a reply that breaks the protocol is named field by field), with the exchange
     so far as its details."""
@@ -295,7 +295,7 @@ async def _listing(
             ) as client:
                 yield client, exchange
     except Exception as exc:
-        raise _failed(deployment, exc, exchange) from None
+        raise session_failed(deployment, exc, exchange) from None
 
 
 async def run_inspect(
@@ -384,9 +384,21 @@ async def run_call(
                         result = error  # the server refused the call: a failed call to show
                     elapsed_ms = (time.perf_counter() - started) * 1000
     except Exception as exc:
-        raise _failed(deployment, exc, exchange) from None
+        raise session_failed(deployment, exc, exchange) from None
     if problem is not None:
         raise problem
+    assert result is not None
+    return outcome_of(deployment, tool, result, elapsed_ms, exchange)
+
+
+def outcome_of(
+    deployment: str,
+    tool: str,
+    result: CallToolResult | MCPError,
+    elapsed_ms: float,
+    exchange: Exchange,
+) -> ToolCallOutcome:
+    """A tool call's outcome as the inspector shows it (a refused call is a failed one)."""
     if isinstance(result, MCPError):
         text = f"error {result.code}: {result.message}"
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
@@ -399,7 +411,6 @@ async def run_call(
             elapsed_ms=elapsed_ms,
             exchange=exchange.messages,
         )
-    assert result is not None
     structured = result.structured_content
     return ToolCallOutcome(
         deployment=deployment,

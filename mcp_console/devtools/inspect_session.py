@@ -1,0 +1,132 @@
+"""Inspecting any MCP server: list what it offers or call one tool, the session recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from mcp import MCPError
+from mcp.types import REQUEST_TIMEOUT, CallToolResult
+
+from mcp_console.backend.monitor.inspector_session import (
+    Exchange,
+    check_arguments,
+    list_prompts,
+    list_resources,
+    list_tools,
+    outcome_of,
+    session_failed,
+    tool_info,
+)
+from mcp_console.devtools.recording import from_exchange, header_for
+from mcp_console.devtools.targets import ServerTarget, connect
+from mcp_console.schemas.errors import Invalid
+from mcp_console.schemas.monitor import InspectReport, ToolCallOutcome
+from mcp_console.schemas.recording import Recording, RecordingHeader
+
+CLIENT_NAME = "mcp-console-inspect"
+# A recorded session keeps every message (the inspector's own view keeps its first 1,000).
+RECORD_LIMIT = 10_000_000
+
+# Types a tool's KEY=VALUE arguments by its input schema, once the server has listed it.
+ArgumentReader = Callable[[Mapping[str, Any] | None], dict[str, Any]]
+
+
+class Session:
+    """One session's exchange and the recording it makes."""
+
+    def __init__(self, target: ServerTarget) -> None:
+        self.target = target
+        self.exchange = Exchange(limit=RECORD_LIMIT)
+        self.started_at = datetime.now(UTC)
+        self.header: RecordingHeader | None = None
+
+    def recording(self) -> Recording:
+        """Everything that went over the wire, timed from the session's start."""
+        header = self.header or RecordingHeader(
+            target=self.target.label,
+            command=list(self.target.command) or None,
+            started_at=self.started_at,
+        )
+        return from_exchange(header, self.exchange.messages)
+
+
+async def inspect(session: Session, *, timeout: float) -> InspectReport:  # noqa: ASYNC109
+    """List the tools, resources and prompts of ``session``'s server.
+
+    Raises:
+        Unavailable: it did not answer as an MCP server in time.
+    """
+    target = session.target
+    try:
+        async with asyncio.timeout(timeout * 2):
+            async with connect(
+                target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
+            ) as client:
+                session.header = header_for(target, session.started_at, client)
+                tools = [tool_info(t) for t in await list_tools(client)]
+                resources = await list_resources(client)
+                prompts = await list_prompts(client)
+    except Exception as exc:
+        raise session_failed(target.label, exc, session.exchange) from None
+    return InspectReport(
+        deployment=target.label,
+        server_name=session.header.server_name,
+        server_version=session.header.server_version,
+        protocol_version=session.header.protocol_version,
+        tools=tools,
+        resources=resources,
+        prompts=prompts,
+        exchange=session.exchange.messages,
+    )
+
+
+async def call(
+    session: Session,
+    tool: str,
+    arguments: ArgumentReader,
+    *,
+    timeout: float,  # noqa: ASYNC109
+) -> ToolCallOutcome:
+    """Call ``tool`` of ``session``'s server, its arguments typed by the schema it lists.
+
+    Raises:
+        Invalid: no such tool, or an argument does not fit its schema.
+        Unavailable: the server did not answer as an MCP server in time.
+    """
+    target = session.target
+    problem: Invalid | None = None
+    result: CallToolResult | MCPError | None = None
+    elapsed_ms = 0.0
+    try:
+        async with asyncio.timeout(timeout * 2):
+            async with connect(
+                target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
+            ) as client:
+                session.header = header_for(target, session.started_at, client)
+                tools = await list_tools(client)
+                schema = next((t.input_schema for t in tools if t.name == tool), None)
+                try:
+                    given = arguments(schema)
+                except Invalid as wrong:
+                    problem = wrong
+                else:
+                    problem = check_arguments(tools, tool, given)
+                if problem is None:
+                    started = time.perf_counter()
+                    try:
+                        result = await client.call_tool(tool, given)
+                    except MCPError as error:
+                        if error.code == REQUEST_TIMEOUT:
+                            raise
+                        result = error  # the server refused the call: a failed call to show
+                    elapsed_ms = (time.perf_counter() - started) * 1000
+    except Exception as exc:
+        raise session_failed(target.label, exc, session.exchange) from None
+    if problem is not None:
+        raise problem
+    assert result is not None
+    return outcome_of(target.label, tool, result, elapsed_ms, session.exchange)
