@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -298,14 +299,31 @@ def update(
     audit_arguments: AuditArguments | None = typer.Option(
         None, "--audit-arguments", help=AUDIT_ARGUMENTS_HELP
     ),
+    verify_with: Path | None = typer.Option(
+        None,
+        "--verify-with",
+        metavar="FILE",
+        help="First replay this recording against VERSION on a deployment of its own; "
+        "update only when every answer matches (else exit 1, nothing moves).",
+    ),
+    ignore: list[str] = typer.Option(
+        [], "--ignore", metavar="JSONPATH", help="With --verify-with: leave this out (as replay)."
+    ),
     wait: bool = follow.WAIT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Roll out another version (it rolls back by itself if it does not become healthy),
-    and/or change what the audit trail keeps of tool-call arguments (--audit-arguments)."""
+    and/or change what the audit trail keeps of tool-call arguments (--audit-arguments);
+    --verify-with replays a recording against the new version before traffic moves to it."""
     with reported_errors():
         if version is None and audit_arguments is None:
             raise Invalid("give a VERSION to roll out, --audit-arguments, or both")
+    if verify_with is not None:
+        from mcp_console.cli.verify import update_verified
+
+        detail = update_verified(name, version, audit_arguments, verify_with, ignore, wait)
+        emit(detail, as_json, lambda: _print_detail(detail))
+        return
 
     async def change(client: ConsoleClient) -> DeploymentDetail:
         return await client.update_deployment(name, version, audit_arguments=audit_arguments)

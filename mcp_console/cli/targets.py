@@ -19,7 +19,7 @@ from typer.core import TyperCommand
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.devtools.targets import ServerTarget, command_target, is_url, parse_headers
 from mcp_console.devtools.targets import url_target as url_server
-from mcp_console.schemas.deploy import DeploymentCreate, DeploymentStatus
+from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, DeploymentStatus
 from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.schemas.users import KeyCreate
 
@@ -130,10 +130,15 @@ def local_server(target: Target) -> ServerTarget | None:
 
 @asynccontextmanager
 async def temporary_deployment(
-    client: ConsoleClient, service: str, version: str | None, prefix: str
+    client: ConsoleClient,
+    service: str,
+    version: str | None,
+    prefix: str,
+    like: DeploymentDetail | None = None,
 ) -> AsyncIterator[str]:
     """A deployment of ``service@version`` running for as long as the block takes, then
-    deleted: its name.
+    deleted: its name. With ``like``, it runs as that deployment does (configuration,
+    runtime, session mode, limits, host variables; secrets stay where they are).
 
     Raises:
         NotFound: no such service or version.
@@ -141,8 +146,24 @@ async def temporary_deployment(
     """
     from mcp_console.cli.follow import follow
 
+    settings = (
+        {
+            "config": like.config,
+            "runtime": like.runtime,
+            "session_mode": like.session_mode,
+            "cpu_limit": like.cpu_limit,
+            "memory_limit_mb": like.memory_limit_mb,
+            "pass_env": like.pass_env,
+        }
+        if like is not None
+        else {}
+    )
     new = DeploymentCreate(
-        service=service, version=version, name=f"{prefix}-{secrets.token_hex(4)}", replicas=1
+        service=service,
+        version=version,
+        name=f"{prefix}-{secrets.token_hex(4)}",
+        replicas=1,
+        **settings,
     )
     detail = await follow(client, lambda c: c.create_deployment(new))
     try:

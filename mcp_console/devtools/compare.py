@@ -31,7 +31,14 @@ DEFAULT_RULES = (
     "timestamps and UUIDs are compared as such, not by value"
 )
 
-_STEP = re.compile(r"\.\.(\w+|\*)|\.(\w+|\*)|\[(\d+|\*)\]|\[['\"]([^'\"]+)['\"]\]")
+# What names an item of a listing: tools and prompts by name, resources by URI.
+IDENTITY_KEYS = ("name", "uri", "uriTemplate")
+
+_STEP = re.compile(r"\.\.(\w+|\*)|\.(\w+|\*)|\[(\d+|\*)\]|\[['\"]([^'\"]+)['\"]\]|\[([^\]'\"]+)\]")
+
+
+class Named(dict[str, Any]):
+    """A list of named things, compared by name (shown as ``[name]`` in paths)."""
 
 
 @dataclass(frozen=True)
@@ -74,22 +81,36 @@ def parse_path(text: str) -> JsonPath:
         if found is None:
             raise Invalid(
                 f"{text!r} is not a JSONPath this tool reads (at {rest!r}): use $.key, $..key, "
-                "[N], [*] or .*",
+                "[N], [NAME], [*] or .*",
                 field="ignore",
             )
-        deep_key, key, index, quoted = found.groups()
-        steps.append((deep_key is not None, deep_key or key or index or quoted))
+        deep_key, key, index, quoted, bare = found.groups()
+        steps.append((deep_key is not None, deep_key or key or index or quoted or bare))
         rest = rest[found.end() :]
     if not steps:
         raise Invalid(f"{text!r} selects the whole result: name a field inside it", field="ignore")
     return JsonPath(text, tuple(steps))
 
 
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    """A list of named things (tools, prompts, resources) by name, or ``None``: it is
+    compared item by item, so a tool that moved in the list is not a difference."""
+    for key in IDENTITY_KEYS:
+        names = [item.get(key) if isinstance(item, dict) else None for item in items]
+        if items and all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+            return {str(n): item for n, item in zip(names, items, strict=True)}
+    return None
+
+
 def normalised(value: Any) -> Any:
-    """``value`` without envelope fields, volatile values as their kind, JSON text parsed."""
+    """``value`` without envelope fields, volatile values as their kind, JSON text parsed,
+    lists of named things keyed by name."""
     if isinstance(value, dict):
         return {k: normalised(v) for k, v in value.items() if k not in ENVELOPE_KEYS}
     if isinstance(value, list):
+        keyed = _keyed(value)
+        if keyed is not None:
+            return Named({k: normalised(v) for k, v in keyed.items()})
         return [normalised(v) for v in value]
     if isinstance(value, str):
         stripped = value.strip()
@@ -108,8 +129,18 @@ def normalised(value: Any) -> Any:
 def _shown(path: tuple[str | int, ...]) -> str:
     out = "$"
     for step in path:
-        out += f"[{step}]" if isinstance(step, int) else f".{step}"
+        if isinstance(step, Item):
+            out += f"[{step}]" if _PLAIN.match(step) else f"[{json.dumps(str(step))}]"
+        else:
+            out += f"[{step}]" if isinstance(step, int) else f".{step}"
     return out
+
+
+class Item(str):
+    """A step into a list of named things: the item's name."""
+
+
+_PLAIN = re.compile(r"^[\w.:/-]+$")
 
 
 def differences(
@@ -125,6 +156,10 @@ def _walk(
 ) -> Iterator[tuple[str, Any, Any]]:
     if any(rule.matches(path) for rule in ignore):
         return
+    if isinstance(old, Named) and isinstance(new, Named):
+        for key in sorted(old.keys() | new.keys()):
+            yield from _walk(old.get(key), new.get(key), (*path, Item(key)), ignore)
+        return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(old.keys() | new.keys()):
             yield from _walk(old.get(key), new.get(key), (*path, key), ignore)
@@ -139,4 +174,15 @@ def _walk(
             )
         return
     if old != new or type(old) is not type(new):
-        yield _shown(path), old, new
+        yield _shown(path), _plain(old), _plain(new)
+
+
+def _plain(value: Any) -> Any:
+    """A compared value as shown: a keyed list as the list it was."""
+    if isinstance(value, Named):
+        return [_plain(v) for v in value.values()]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -68,6 +69,16 @@ def add(a: int, b: int) -> int:
 def echo(text: str) -> str:
     """Return the text unchanged."""
     return text
+
+
+def _shouting(tool: Callable[[str], str]) -> Callable[[str], str]:
+    """``tool`` answering in capitals, under the same name, schema and description."""
+
+    @functools.wraps(tool)
+    def shouted(text: str) -> str:
+        return tool(text).upper()
+
+    return shouted
 
 
 @mcp.tool()
@@ -151,6 +162,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--fail-at-start", action="store_true", help="exit with status 3 at once (rollback tests)"
     )
     parser.add_argument(
+        "--echo-upper",
+        action="store_true",
+        help="echo answers in capitals (replay tests: a version whose results changed)",
+    )
+    parser.add_argument(
         "--drift-flag",
         metavar="PATH",
         help="if PATH exists at start, echo's description changes (drift detection tests)",
@@ -168,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # The same tool under a description that asks for more than it says: a rug pull.
         mcp.remove_tool("echo")
         mcp.add_tool(echo, description=DRIFTED_ECHO)
+    if args.echo_upper:
+        mcp.remove_tool("echo")
+        mcp.add_tool(_shouting(echo))
     # stdout belongs to the protocol on stdio; everything human goes to stderr.
     print(
         f"example-server: instance {_instance_id()} serving {args.transport}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from mcp import MCPError
+from mcp import Client, MCPError
 from mcp.types import REQUEST_TIMEOUT, CallToolResult
 
 from mcp_console.backend.monitor.inspector_session import (
@@ -54,6 +55,16 @@ class Session:
         return from_exchange(header, self.exchange.messages)
 
 
+@asynccontextmanager
+async def recorded_client(session: Session, *, timeout: float) -> AsyncIterator[Client]:  # noqa: ASYNC109
+    """An open SDK client session with ``session``'s server, every message recorded."""
+    async with connect(
+        session.target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
+    ) as client:
+        session.header = header_for(session.target, session.started_at, client)
+        yield client
+
+
 async def inspect(session: Session, *, timeout: float) -> InspectReport:  # noqa: ASYNC109
     """List the tools, resources and prompts of ``session``'s server.
 
@@ -63,20 +74,18 @@ async def inspect(session: Session, *, timeout: float) -> InspectReport:  # noqa
     target = session.target
     try:
         async with asyncio.timeout(timeout * 2):
-            async with connect(
-                target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
-            ) as client:
-                session.header = header_for(target, session.started_at, client)
+            async with recorded_client(session, timeout=timeout) as client:
                 tools = [tool_info(t) for t in await list_tools(client)]
                 resources = await list_resources(client)
                 prompts = await list_prompts(client)
     except Exception as exc:
         raise session_failed(target.label, exc, session.exchange) from None
+    header = session.recording().header
     return InspectReport(
         deployment=target.label,
-        server_name=session.header.server_name,
-        server_version=session.header.server_version,
-        protocol_version=session.header.protocol_version,
+        server_name=header.server_name,
+        server_version=header.server_version,
+        protocol_version=header.protocol_version,
         tools=tools,
         resources=resources,
         prompts=prompts,
@@ -103,10 +112,7 @@ async def call(
     elapsed_ms = 0.0
     try:
         async with asyncio.timeout(timeout * 2):
-            async with connect(
-                target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
-            ) as client:
-                session.header = header_for(target, session.started_at, client)
+            async with recorded_client(session, timeout=timeout) as client:
                 tools = await list_tools(client)
                 schema = next((t.input_schema for t in tools if t.name == tool), None)
                 try:

@@ -48,7 +48,7 @@ class Answers:
     def __init__(self, recording: Recording) -> None:
         self._by_key: dict[str, list[RecordedCall]] = defaultdict(list)
         self._by_method: dict[str, list[RecordedCall]] = defaultdict(list)
-        self._served: dict[str, int] = defaultdict(int)
+        self._served: dict[tuple[str, str], int] = defaultdict(int)
         for call in calls(recording):
             self._by_key[request_key(call.method, call.params)].append(call)
             self._by_method[call.method].append(call)
@@ -58,19 +58,19 @@ class Answers:
         """The methods recorded."""
         return set(self._by_method)
 
-    def find(self, method: str, params: dict[str, Any] | None) -> RecordedCall | None:
-        """The recorded call that answers this request, or ``None``."""
+    def find(
+        self, method: str, params: dict[str, Any] | None, session: str = ""
+    ) -> RecordedCall | None:
+        """The recorded call that answers this request in ``session``, or ``None``."""
         key = request_key(method, params)
         found = self._by_key.get(key)
         if not found:
             # A listing asked with another cursor (or none) gets the first page recorded.
-            return (
-                self._by_method[method][0]
-                if method in LISTINGS and self._by_method[method]
-                else None
-            )
-        turn = self._served[key]
-        self._served[key] = turn + 1
+            listed = self._by_method.get(method) if method in LISTINGS else None
+            return listed[0] if listed else None
+        # Each session sees the recorded sequence from its start, as it would a new server.
+        turn = self._served[session, key]
+        self._served[session, key] = turn + 1
         return found[min(turn, len(found) - 1)]
 
     def recorded_calls(self, tool: str) -> list[dict[str, Any]]:
@@ -89,12 +89,22 @@ def _params(params: BaseModel | None) -> dict[str, Any]:
     return dumped
 
 
+def _session_of(ctx: ServerRequestContext[Any]) -> str:
+    """The client session a request belongs to: stdio is one session; over HTTP, the
+    ``Mcp-Session-Id`` header names it (modern requests carry none and share one)."""
+    request = ctx.request
+    if request is None:
+        return "stdio"
+    headers = getattr(request, "headers", {})
+    return str(headers.get("mcp-session-id") or "sessionless")
+
+
 def _answered(
     answers: Answers, method: str, kind: type[R]
 ) -> Callable[[ServerRequestContext[Any], Any], Awaitable[R]]:
-    async def handler(_ctx: ServerRequestContext[Any], params: Any) -> R:
+    async def handler(ctx: ServerRequestContext[Any], params: Any) -> R:
         asked = _params(params)
-        call = answers.find(method, asked)
+        call = answers.find(method, asked, _session_of(ctx))
         if call is None:
             raise MCPError(
                 INVALID_PARAMS, f"the recording has no {method} request like this one: {asked}"
