@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +83,21 @@ def _shown(path: tuple[str, ...], value: Any) -> str:
         return "(unset)"
     if _secret(path):
         return MASK
+    if isinstance(value, timedelta):
+        return _duration(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(item) for item in value) or "(none)"
     text = str(value)
     return _URL_PASSWORD.sub(rf"\1:{MASK}@", text) if path == ("database_url",) else text
+
+
+def _duration(value: timedelta) -> str:
+    """``7d``, ``4h``, ``90m`` or seconds: as the settings are written."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _rows() -> list[dict[str, str]]:

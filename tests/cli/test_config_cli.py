@@ -18,6 +18,7 @@ def test_config_set_checks_and_show_says_where_each_value_comes_from(tmp_path: P
     cli("config", "set", "deploy.health_timeout", "7.5")
     cli("config", "set", "gateway.allowed_hosts", "[console.example, 'console.example:*']")
     cli("config", "set", "api_key", KEY)
+    cli("config", "set", "monitor.keep_1h", "120d")
     overridden = cli("config", "set", "api_port", "9100")
     zero = cli("config", "set", "deploy.health_timeout", "0", ok=False).stderr
     unknown = cli("config", "set", "deploy.helth_timeout", "3", ok=False).stderr
@@ -37,6 +38,8 @@ def test_config_set_checks_and_show_says_where_each_value_comes_from(tmp_path: P
         "source": "config file",
     }
     assert rows["gateway.allowed_hosts"]["value"] == "console.example, console.example:*"
+    assert rows["monitor.keep_1h"]["value"] == "120d"
+    assert rows["monitor.keep_1m"] == {"key": "monitor.keep_1m", "value": "7d", "source": "default"}
     assert rows["api_port"]["source"] == "env MCP_CONSOLE_API_PORT"
     assert rows["api_port"]["value"] == "0"
     assert rows["deploy.scope"]["source"] == "env MCP_CONSOLE_DEPLOY__SCOPE"
