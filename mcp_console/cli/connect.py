@@ -11,7 +11,8 @@ import typer
 
 from mcp_console.backend.daemon import DaemonFiles, read_token
 from mcp_console.backend.runtime import Runtime
-from mcp_console.cli.context import acting_user, daemon_client, load_settings, reported_errors
+from mcp_console.cli.context import acting_user, load_settings, reported_errors
+from mcp_console.client.host import daemon_client
 from mcp_console.client.local import LocalClient
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.errors import Invalid

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from typing import Any
@@ -19,84 +18,17 @@ from mcp_console.backend.daemon import (
     DaemonInfo,
     HostKind,
     holder_of,
-    read_info,
     running_pid,
     serve,
 )
 from mcp_console.cli.context import JSON_OPTION, emit, load_settings, reported_errors
+from mcp_console.client.host import POLL_SECONDS, answers, start_detached
 from mcp_console.schemas.errors import Conflict, Unavailable
 from mcp_console.settings import Settings
 
-START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 15.0
-POLL_SECONDS = 0.1
-HEALTH_TIMEOUT_SECONDS = 2.0
-LOG_TAIL_LINES = 15
 
 app = typer.Typer(help="Run the headless daemon: the backend and its HTTP API.")
-
-
-def _answers(url: str) -> bool:
-    # httpx loads only here: every CLI command imports this module to register the group.
-    import httpx
-
-    try:
-        response = httpx.get(f"{url}/api/v1/health", timeout=HEALTH_TIMEOUT_SECONDS)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
-
-
-def _log_tail(files: DaemonFiles) -> str:
-    try:
-        lines = files.log.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "\n".join(lines[-LOG_TAIL_LINES:])
-
-
-def start_detached(settings: Settings, host: str | None, port: int | None) -> DaemonInfo:
-    """Start ``python -m mcp_console daemon`` in its own session and wait until it answers.
-
-    Raises:
-        Conflict: a daemon or a console already hosts the data dir.
-        Unavailable: the daemon exited, or did not answer in time.
-    """
-    files = DaemonFiles(settings.data_dir)
-    holder = holder_of(files)
-    if holder is not None:
-        raise Conflict(holder.busy())
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    env = {**os.environ, "MCP_CONSOLE_DATA_DIR": str(settings.data_dir)}
-    if host is not None:
-        env["MCP_CONSOLE_BIND_HOST"] = host
-    if port is not None:
-        env["MCP_CONSOLE_API_PORT"] = str(port)
-    with files.log.open("ab") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "mcp_console", "daemon"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        status = child.poll()
-        if status is not None:
-            raise Unavailable(
-                f"the daemon exited with status {status}; the end of {files.log}:\n"
-                + _log_tail(files)
-            )
-        info = read_info(files)
-        if info is not None and info.pid == child.pid and _answers(info.url):
-            return info
-        time.sleep(POLL_SECONDS)
-    child.terminate()
-    raise Unavailable(
-        f"the daemon did not answer within {START_TIMEOUT_SECONDS:.0f} s; see {files.log}"
-    )
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -148,7 +80,7 @@ def status(as_json: bool = JSON_OPTION) -> None:
     holder = holder_of(DaemonFiles(load_settings().data_dir))
     pid = holder.pid if holder is not None else None
     url = holder.info.url if holder is not None and holder.info is not None else None
-    answering = url is not None and _answers(url)
+    answering = url is not None and answers(url)
     result = {
         "running": holder is not None,
         "kind": holder.kind.value if holder is not None else None,

@@ -103,7 +103,7 @@ async def hand_over(settings: Settings, work: RunningWork, say: Say) -> None:
     """
     # Loaded only here: the console's first frame does without the backend's state files.
     from mcp_console.backend.daemon import DaemonFiles, HostKind, holder_of
-    from mcp_console.cli.daemon import start_detached
+    from mcp_console.client.host import start_detached
 
     count = counted(len(work.deployments), "deployment")
     say(f"starting a background daemon for {count}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -13,13 +13,13 @@ from mcp_console.cli import apply, drift, follow, live, shares
 from mcp_console.cli import logs as logs_cli
 from mcp_console.cli.context import (
     JSON_OPTION,
-    daemon_client,
     emit,
     load_settings,
     reported_errors,
     run,
     validated,
 )
+from mcp_console.client.host import hosted_client
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.deploy import (
@@ -32,10 +32,13 @@ from mcp_console.schemas.deploy import (
     SessionMode,
 )
 from mcp_console.schemas.drift import DriftPolicy
-from mcp_console.schemas.errors import Conflict, Invalid, Unavailable
+from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.logs import LogQuery
 from mcp_console.schemas.remote import REMOTE_SERVICE
 from mcp_console.settings import Settings
+
+if TYPE_CHECKING:
+    from mcp_console.backend.daemon import DaemonInfo
 
 T = TypeVar("T")
 
@@ -49,25 +52,15 @@ AUDIT_ARGUMENTS_HELP = (
 
 
 async def _on_daemon(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
-    client = await daemon_client(settings)
-    if client is None:
+    def started(info: DaemonInfo) -> None:
         # Instances need a backend that stays up after this command returns.
-        from mcp_console.cli.daemon import start_detached
+        typer.echo(
+            f"started the mcp-console daemon at {info.url} (pid {info.pid}) to run "
+            "deployments; stop it with 'mcp-console daemon stop'",
+            err=True,
+        )
 
-        try:
-            info = await asyncio.to_thread(start_detached, settings, None, None)
-        except Conflict:
-            pass  # a console or a daemon took the data dir meanwhile: it runs them too
-        else:
-            typer.echo(
-                f"started the mcp-console daemon at {info.url} (pid {info.pid}) to run "
-                "deployments; stop it with 'mcp-console daemon stop'",
-                err=True,
-            )
-        client = await daemon_client(settings)
-        if client is None:
-            raise Unavailable("the backend started for this data dir does not answer")
-    async with client:
+    async with await hosted_client(settings, started=started) as client:
         return await action(client)
 
 

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, cast
 from textual import work
 
 from mcp_console.app import ConsoleApp
-from mcp_console.cli.context import acting_user, daemon_client, remote_client
+from mcp_console.cli.context import acting_user
 from mcp_console.cli.departure import Say, hand_over, left_running, running_work, stop_running
 from mcp_console.cli.pending import PendingClient
 from mcp_console.cli.startup import resume_collection
+from mcp_console.client.host import daemon_client, remote_client
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
 from mcp_console.screens.modals.quit import QuitChoice, RunningWork

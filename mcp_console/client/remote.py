@@ -59,8 +59,10 @@ from mcp_console.schemas.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TimedOut,
     Unauthorized,
     Unavailable,
+    Unreachable,
     error_from_dict,
 )
 from mcp_console.schemas.invoices import (
@@ -153,10 +155,10 @@ class RemoteClient:
     def __init__(self, url: str, token: str | None, *, timeout: float = REQUEST_TIMEOUT) -> None:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # Every request passes it, so a copy with another timeout can share the pool.
+        self._timeout = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
         self._http = httpx.AsyncClient(
-            base_url=self.url + API_PREFIX,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            base_url=self.url + API_PREFIX, headers=headers, timeout=self._timeout
         )
 
     async def __aenter__(self) -> Self:
@@ -186,6 +188,31 @@ class RemoteClient:
 
     # -- transport -----------------------------------------------------------------------------
 
+    async def _ready(self) -> None:
+        """Wait until the client knows its daemon (a subclass may have to find it first)."""
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The daemon's answer to one request.
+
+        Raises:
+            TimedOut: no answer in time.
+            Unreachable: the daemon cannot be reached.
+            ConsoleError: the error the daemon answered with.
+        """
+        await self._ready()
+        try:
+            response = await self._http.request(method, path, timeout=self._timeout, **kwargs)
+        except httpx.TimeoutException as error:
+            raise TimedOut(
+                f"the daemon at {self.url} did not answer in time ({type(error).__name__})"
+            ) from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unreachable(f"cannot reach the daemon at {self.url}: {reason}") from None
+        if response.is_error:
+            raise _error_of(response)
+        return response
+
     async def _call(
         self,
         method: str,
@@ -195,17 +222,7 @@ class RemoteClient:
         params: dict[str, Any] | None = None,
         text: bool = False,
     ) -> Any:
-        try:
-            response = await self._http.request(method, path, json=body, params=params)
-        except httpx.TimeoutException as error:
-            raise Unavailable(
-                f"the daemon at {self.url} did not answer in time ({type(error).__name__})"
-            ) from None
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
-        if response.is_error:
-            raise _error_of(response)
+        response = await self._send(method, path, json=body, params=params)
         return response.text if text else response.json()
 
     async def _model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
@@ -442,6 +459,7 @@ class RemoteClient:
     @asynccontextmanager
     async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """The daemon's live events over SSE; see ``ConsoleClient.events``."""
+        await self._ready()
         try:
             async with self._http.stream(
                 "GET", "/events", timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT)
@@ -501,13 +519,7 @@ class RemoteClient:
         await self._delete(f"/deployments/{_path(name)}")
 
     async def _delete(self, path: str) -> None:
-        try:
-            response = await self._http.delete(path)
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(f"cannot reach the daemon at {self.url}: {reason}") from None
-        if response.is_error:
-            raise _error_of(response)
+        await self._send("DELETE", path)
 
     async def deployment_history(self, name: str) -> list[HistoryEntry]:
         return await self._models(HistoryEntry, "GET", f"/deployments/{_path(name)}/history")
@@ -525,6 +537,7 @@ class RemoteClient:
         return await self._models(LogLine, "GET", "/logs", params=_log_params(query))
 
     async def follow_logs(self, query: LogQuery) -> AsyncIterator[LogLine]:
+        await self._ready()
         try:
             async with self._http.stream(
                 "GET",

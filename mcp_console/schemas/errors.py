@@ -77,6 +77,15 @@ class Unavailable(ConsoleError):
     http_status = 503
 
 
+class Unreachable(Unavailable):
+    """A client could not reach the daemon at all (refused, reset, unknown host)."""
+
+
+class TimedOut(Unavailable):
+    """A client's call got no answer from the daemon in time."""
+
+
+# Clients raise the two above themselves: over the API they travel as ``unavailable``.
 ERRORS_BY_CODE: dict[str, type[ConsoleError]] = {
     cls.code: cls for cls in (NotFound, Conflict, Invalid, Forbidden, Unauthorized, Unavailable)
 }
