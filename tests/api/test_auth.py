@@ -19,7 +19,7 @@ async def test_health_answers_without_a_key(api: Api) -> None:
 
 
 async def test_every_other_route_refuses_a_missing_key(api: Api) -> None:
-    document = (await api.http.get("/openapi.json")).json()
+    document = (await api.http.get("/api/v1/openapi.json")).json()
     operations = [
         (method, path)
         for path, item in document["paths"].items()

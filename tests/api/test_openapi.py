@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Iterator
+from html import escape
+from typing import Any
 
 from tests.api.conftest import Api
 
@@ -83,7 +87,7 @@ ROUTES = {
 
 
 async def test_the_openapi_document_lists_every_route(api: Api) -> None:
-    response = await api.http.get("/openapi.json")
+    response = await api.http.get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = response.json()
     assert document["info"]["title"] == "mcp-console"
@@ -100,13 +104,13 @@ async def test_the_document_is_built_without_warnings(api: Api) -> None:
     """Request bodies are documented (and validated) without a warning in the daemon's log."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        response = await api.http.get("/openapi.json")
+        response = await api.http.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert [str(warning.message) for warning in caught] == []
 
 
 async def test_request_and_response_bodies_are_the_schemas(api: Api) -> None:
-    document = (await api.http.get("/openapi.json")).json()
+    document = (await api.http.get("/api/v1/openapi.json")).json()
     schemas = document["components"]["schemas"]
     for name in ("ServiceCreate", "ServiceDetail", "SearchPage", "ReviewCreate", "UserCreated"):
         assert name in schemas
@@ -132,8 +136,68 @@ async def test_request_and_response_bodies_are_the_schemas(api: Api) -> None:
     assert "text/event-stream" in events["responses"]["200"]["content"]
 
 
-async def test_the_docs_page_is_served(api: Api) -> None:
-    response = await api.http.get("/docs")
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+async def test_every_route_documents_its_answer_and_its_error_bodies(api: Api) -> None:
+    document = (await api.http.get("/api/v1/openapi.json")).json()
+    error_ref = "#/components/schemas/ErrorBody"
+    assert set(document["components"]["schemas"]["ErrorBody"]["properties"]) == {"error"}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for method, path, operation in _operations(document):
+        where = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        answers = {status: r for status, r in responses.items() if status < "300"}
+        assert len(answers) == 1, where
+        ((status, answer),) = answers.items()
+        if status != "204":
+            assert answer["content"], where
+            for media_type, body in answer["content"].items():
+                schema = body.get("schema") or body.get("itemSchema")
+                assert schema, (where, media_type)
+        errors = {status for status in responses if status >= "400"}
+        expected = {"500", "503"}
+        if path != "/api/v1/health":
+            expected |= {"401", "403"}
+        if operation.get("parameters") or operation.get("requestBody"):
+            expected |= {"404", "422"}
+        if method != "get":
+            expected.add("409")
+        assert errors == expected, where
+        for status in errors:
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": error_ref}, (where, status)
+            assert responses[status]["description"], (where, status)
+
+
+async def test_a_documented_error_is_the_body_the_api_answers(api: Api) -> None:
+    document = (await api.http.get("/api/v1/openapi.json")).json()
+    detail = document["components"]["schemas"]["ErrorDetail"]
+    response = await api.http.get("/api/v1/deployments/nope", headers=api.admin)
+    assert response.status_code == 404
+    assert "404" in document["paths"]["/api/v1/deployments/{name}"]["get"]["responses"]
+    error = response.json()["error"]
+    assert set(error) <= set(detail["properties"])
+    assert set(detail["required"]) <= set(error)
+
+
+async def test_the_docs_page_is_served_whole_without_a_key(api: Api) -> None:
+    response = await api.http.get("/api/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
-    assert "/openapi.json" in response.text
+    page = response.text
+    # Self-contained: it must read the same on a machine with no network.
+    assert "<script" not in page
+    assert "<link" not in page
+    assert re.search(r'(src|href)="(https?:)?//', page) is None
+    assert "/api/v1/openapi.json" in page
+    document = (await api.http.get("/api/v1/openapi.json")).json()
+    for method, path, _operation in _operations(document):
+        assert f'<span class="m {method}">{method}</span>{escape(path)}' in page, (method, path)
+    for name in document["components"]["schemas"]:
+        assert f'id="schema-{name}"' in page
+    # FastAPI's own pages (which load their scripts from a CDN) are not served.
+    assert (await api.http.get("/docs")).status_code == 404

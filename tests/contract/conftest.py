@@ -1,9 +1,13 @@
-"""The contract's fixture: the same ConsoleClient assertions over LocalClient, RemoteClient and
-the TUI's FakeClient, so the fake the console's tests run on keeps the backend's rules."""
+"""The contract's fixture: the same ConsoleClient assertions over LocalClient, RemoteClient, the
+SDK's AsyncConsole and Console, and the TUI's FakeClient, so the fake the console's tests run
+on keeps the backend's rules."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
 
 import pytest
 import pytest_asyncio
@@ -14,10 +18,20 @@ from mcp_console.client.local import LocalClient
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.client.remote import RemoteClient
 from mcp_console.schemas.users import Role, UserCreate
+from mcp_console.sdk import AsyncConsole, Console
 from tests.api.live import serving
+from tests.contract.blocking_client import BlockingAsAsync
 from tests.fakes import FakeClient
 
-TRANSPORTS = ("local", "remote", "fake")
+# Over the API: the remote client and the SDK's AsyncConsole built on it.
+API_TRANSPORTS = ("remote", "sdk-async")
+# The SDK's blocking Console runs the contract tests marked so: a subset that passes every
+# kind of call through it (a model, a list, nothing, text, each error, an event stream, a
+# log stream, paging). Running them all over it more than doubled the contract's time, for
+# one thin layer over AsyncConsole (which runs them all).
+BLOCKING = "sdk-sync"
+OVER_BLOCKING = "over_blocking_console"
+TRANSPORTS = ("local", *API_TRANSPORTS, BLOCKING, "fake")
 # A test of behaviour FakeClient does not model says why; it then runs over the real clients
 # only (it is not generated for the fake at all, so nothing is skipped).
 NOT_MODELLED = "not_modelled_by_fake"
@@ -27,6 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{NOT_MODELLED}(reason): a contract test FakeClient does not run (why)"
     )
+    config.addinivalue_line(
+        "markers", f"{OVER_BLOCKING}: a contract test that runs over the SDK's Console too"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -35,7 +52,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(NOT_MODELLED)
     if marker is not None and not (marker.args and str(marker.args[0]).strip()):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: say what the fake does not model")
-    transports = [t for t in TRANSPORTS if marker is None or t != "fake"]
+    blocking = metafunc.definition.get_closest_marker(OVER_BLOCKING) is not None
+    transports = [
+        t for t in TRANSPORTS if (marker is None or t != "fake") and (blocking or t != BLOCKING)
+    ]
     metafunc.parametrize("clients", transports, indirect=True)
 
 
@@ -73,16 +93,23 @@ class Clients:
 class BackendClients(Clients):
     """Clients of a real backend: embedded (``url`` is None) or through its API."""
 
-    def __init__(self, runtime: Runtime, url: str | None) -> None:
+    def __init__(self, runtime: Runtime, url: str | None, transport: str | None = None) -> None:
         self.runtime = runtime
         self.url = url
-        self.transport = "local" if url is None else "remote"
+        self.transport = transport or ("local" if url is None else "remote")
         self._remotes: list[RemoteClient] = []
+        self._consoles: list[Console] = []
 
     async def connect(self, api_key: str) -> ConsoleClient:
         if self.url is None:
             return LocalClient(self.runtime, await self.runtime.users.authenticate(api_key))
-        remote = RemoteClient(self.url, api_key)
+        if self.transport == "sdk-sync":
+            console = await asyncio.to_thread(Console, self.url, api_key)
+            self._consoles.append(console)
+            return cast(ConsoleClient, BlockingAsAsync(console))
+        remote = (AsyncConsole if self.transport == "sdk-async" else RemoteClient)(
+            self.url, api_key
+        )
         self._remotes.append(remote)
         return remote
 
@@ -98,6 +125,8 @@ class BackendClients(Clients):
     async def aclose(self) -> None:
         for remote in self._remotes:
             await remote.aclose()
+        for console in self._consoles:
+            await asyncio.to_thread(console.close)
 
 
 class FakeClients(Clients):
@@ -125,11 +154,18 @@ async def clients(request: pytest.FixtureRequest, runtime: Runtime) -> AsyncIter
     if request.param == "fake":
         yield FakeClients()
         return
-    if request.param == "local":
+    async with backend_clients(runtime, request.param) as clients:
+        yield clients
+
+
+@asynccontextmanager
+async def backend_clients(runtime: Runtime, transport: str) -> AsyncIterator[BackendClients]:
+    """Clients of ``runtime`` over ``transport``: embedded, or through its API served live."""
+    if transport == "local":
         yield BackendClients(runtime, None)
         return
     async with serving(create_app(runtime)) as live:
-        clients = BackendClients(runtime, live.url)
+        clients = BackendClients(runtime, live.url, transport)
         try:
             yield clients
         finally:

@@ -8,13 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from mcp_console.backend.api import create_app
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.devtools.docs.output import DocFormat, render
 from mcp_console.schemas.errors import NotFound
-from tests.api.live import serving
-from tests.contract.conftest import BackendClients
+from tests.contract.conftest import API_TRANSPORTS, backend_clients
 from tests.docs.helpers import golden
 from tests.live.conftest import backend  # noqa: F401
 from tests.live.helpers import deploy_example
@@ -22,26 +20,18 @@ from tests.live.helpers import deploy_example
 
 # Not over FakeClient: it runs no servers, so only the real clients can show the gateway's
 # path (its fake answers with canned definitions, for the screens).
-@pytest_asyncio.fixture(params=["local", "remote"])
+@pytest_asyncio.fixture(params=["local", *API_TRANSPORTS])
 async def callers(
     request: pytest.FixtureRequest,
     backend: Runtime,  # noqa: F811
 ) -> AsyncIterator[tuple[ConsoleClient, ConsoleClient]]:
     """The example server deployed by alice: clients acting as alice and as bob."""
     deployed = await deploy_example(backend)
-    if request.param == "local":
-        local = BackendClients(backend, None)
-        yield await local.connect(deployed.owner.key), await local.connect(deployed.stranger.key)
-        return
-    async with serving(create_app(backend)) as server:
-        remote = BackendClients(backend, server.url)
-        try:
-            yield (
-                await remote.connect(deployed.owner.key),
-                await remote.connect(deployed.stranger.key),
-            )
-        finally:
-            await remote.aclose()
+    async with backend_clients(backend, request.param) as clients:
+        yield (
+            await clients.connect(deployed.owner.key),
+            await clients.connect(deployed.stranger.key),
+        )
 
 
 async def test_definitions_of_a_deployment_are_what_its_server_lists(

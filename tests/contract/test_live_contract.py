@@ -8,13 +8,11 @@ import pytest
 import pytest_asyncio
 from mcp import MCPError
 
-from mcp_console.backend.api import create_app
 from mcp_console.backend.runtime import Runtime
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.schemas.monitor import RpcDirection, SessionState
-from tests.api.live import serving
-from tests.contract.conftest import BackendClients, Clients
+from tests.contract.conftest import API_TRANSPORTS, Clients, backend_clients
 from tests.gateway.helpers import connect, result_of
 from tests.live.conftest import backend  # noqa: F401
 from tests.live.helpers import EXAMPLE_TOOLS, Deployed, deploy_example, unknown_method
@@ -47,20 +45,12 @@ async def _live(deployed: Deployed, clients: Clients) -> Live:
 
 # Not over FakeClient: it runs no servers (its figures and sessions are canned in
 # tests.tui.fake_live), so only the real clients can show these agree.
-@pytest_asyncio.fixture(params=["local", "remote"])
+@pytest_asyncio.fixture(params=["local", *API_TRANSPORTS])
 async def live(request: pytest.FixtureRequest, backend: Runtime) -> AsyncIterator[Live]:  # noqa: F811
     """The example server deployed by alice, reached over one transport."""
     deployed = await deploy_example(backend)
-    if request.param == "local":
-        clients = BackendClients(backend, None)
+    async with backend_clients(backend, request.param) as clients:
         yield await _live(deployed, clients)
-        return
-    async with serving(create_app(backend)) as server:
-        clients = BackendClients(backend, server.url)
-        try:
-            yield await _live(deployed, clients)
-        finally:
-            await clients.aclose()
 
 
 async def test_figures_and_sessions(live: Live) -> None:

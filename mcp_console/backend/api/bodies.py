@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -24,3 +26,20 @@ class Health(BaseModel):
     status: str = "ok"
     version: str
     pid: int
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable ``code``, a message for people, the offending field."""
+
+    code: str = Field(description="not_found, conflict, invalid, forbidden, unauthorized, …")
+    message: str
+    field: str | None = Field(description="The path of the offending value, if one is.")
+    details: dict[str, Any] | None = Field(
+        default=None, description="Data that helps to see what happened, when there is some."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error response's body."""
+
+    error: ErrorDetail

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_console import __version__
 from mcp_console.backend.api.deps import key_principal
+from mcp_console.backend.api.docs_page import render_docs
 from mcp_console.backend.api.errors import install_error_handlers
+from mcp_console.backend.api.openapi import install_openapi
 from mcp_console.backend.api.routes import (
     alerts,
     audit,
@@ -34,6 +38,7 @@ from mcp_console.backend.api.routes.events import STOPPING_EVENT
 from mcp_console.backend.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+DOCS_PATH = "/api/docs"
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -68,8 +73,9 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         version=__version__,
         description="The mcp-console daemon: catalog, reviews, deployments and their live "
         "figures, users, teams, API keys and live events.",
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        # The page FastAPI offers loads its scripts from a CDN: ours works offline.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -77,7 +83,10 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     app.state.stopping = False
     app.add_middleware(EncodedSlashes)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router, prefix=API_PREFIX)
+    # Public like health and the document: they tell how to call, not what is stored.
+    app.add_api_route(DOCS_PATH, _docs_page(app), methods=["GET"], include_in_schema=False)
     # Outside /api/v1, where scrapers look; it checks its own key (monitor.metrics_auth).
     app.router.routes.append(metrics.route)
     # Every route wants a key; each route's own actor decides whether a key limited to some
@@ -105,6 +114,18 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
     return app
+
+
+def _docs_page(app: FastAPI) -> Callable[[], Awaitable[HTMLResponse]]:
+    """The route answering with the API's reference, drawn once from its document."""
+    page: list[str] = []
+
+    async def docs() -> HTMLResponse:
+        if not page:
+            page.append(render_docs(app.openapi()))
+        return HTMLResponse(page[0])
+
+    return docs
 
 
 def stop_streams(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.backend.api.openapi import text_response
 from mcp_console.schemas.audit import MAX_AUDIT_RESULTS, AuditEntry, AuditQuery
 
 router = APIRouter(tags=["audit"])
@@ -58,7 +59,11 @@ async def list_audit(rt: RuntimeDep, actor: Actor, query: Wanted) -> list[AuditE
     return await rt.audit.events(actor, query)
 
 
-@router.get("/audit/export", response_class=StreamingResponse)
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses=text_response("One AuditEntry as JSON per line, newest first.", JSON_LINES),
+)
 async def export_audit(rt: RuntimeDep, actor: Actor, query: Wanted) -> StreamingResponse:
     """Every matching event (``limit`` is ignored), newest first, one JSON object a line."""
     page_query = query.model_copy(update={"limit": EXPORT_PAGE})

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from mcp_console.backend.api.deps import Actor, RuntimeDep
+from mcp_console.backend.api.openapi import text_response
 from mcp_console.schemas.invoices import (
+    EXPORT_MEDIA_TYPES,
     Invoice,
     InvoiceFormat,
     InvoiceQuery,
@@ -46,7 +48,15 @@ async def get_invoice(rt: RuntimeDep, actor: Actor, name: str) -> Invoice:
     return await rt.invoices.invoice(actor, name)
 
 
-@router.get("/billing/invoices/{name}/export", response_class=Response)
+@router.get(
+    "/billing/invoices/{name}/export",
+    response_class=Response,
+    responses=text_response(
+        "The invoice as the format asks: an Invoice as JSON, CSV, or a printable page.",
+        *EXPORT_MEDIA_TYPES.values(),
+        json_model=Invoice,
+    ),
+)
 async def export_invoice(
     rt: RuntimeDep,
     actor: Actor,

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mcp_console.backend.api.deps import Actor, RuntimeDep, ScopedActor
+from mcp_console.backend.api.openapi import text_response
 from mcp_console.schemas.logs import MAX_LOG_RESULTS, LogLine, LogQuery
 
 router = APIRouter(tags=["logs"])
@@ -60,7 +61,11 @@ async def search_logs(rt: RuntimeDep, actor: ScopedActor, query: Wanted) -> list
     return await rt.logs.search(actor, query)
 
 
-@router.get("/logs/export", response_class=StreamingResponse)
+@router.get(
+    "/logs/export",
+    response_class=StreamingResponse,
+    responses=text_response("One LogLine as JSON per line, oldest first.", JSON_LINES),
+)
 async def export_logs(rt: RuntimeDep, actor: ScopedActor, query: Wanted) -> StreamingResponse:
     """The same lines as JSON lines (one object per line), oldest first, for other tools."""
     lines = await rt.logs.search(actor, query)
