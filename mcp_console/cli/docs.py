@@ -98,12 +98,30 @@ def docs(
     timeout: float = typer.Option(
         30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."
     ),
+    examples_from: Path | None = typer.Option(
+        None,
+        "--examples",
+        metavar="RECORDING",
+        help="Show each tool's first call in this recording ('inspect --record') and its "
+        "result as an example.",
+    ),
 ) -> None:
     """API docs generated from a live MCP server, or a check that it lists what was published."""
     command: list[str] | None = ctx.meta.get(COMMAND_META)
     with reported_errors():
         if check is not None and out is not None:
             raise Invalid("--check compares and writes nothing: leave out --out", field="out")
+        examples = None
+        if examples_from is not None:
+            if check is not None or fmt is DocFormat.JSON:
+                raise Invalid(
+                    "--examples go into a document: use --format md or html, without --check",
+                    field="examples",
+                )
+            from mcp_console.devtools.docs.examples import tool_examples
+            from mcp_console.devtools.recording import read
+
+            examples = tool_examples(read(examples_from))
         # Read before asking the server: a bad snapshot path should not wait on a server.
         if check is not None:
             published, source = _published(check)
@@ -112,9 +130,9 @@ def docs(
             _check(published, found, source)
             return
         if out is None:
-            typer.echo(render(found, fmt), nl=False)
+            typer.echo(render(found, fmt, examples), nl=False)
             return
-        for path in write(found, fmt, out):
+        for path in write(found, fmt, out, examples):
             typer.echo(f"wrote {path}")
 
 

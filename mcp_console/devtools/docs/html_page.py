@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from mcp_console.devtools.docs.page import Entry, Page, Section, Table
+from mcp_console.devtools.docs.page import Entry, Example, Page, Section, Table
 
 COLUMNS = ("Field", "Type", "Required", "Default", "Details", "Description")
 STYLE = """
@@ -22,6 +22,9 @@ th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; vertic
 th { background: #f4f4f4; }
 caption { text-align: left; font-weight: bold; padding: .2rem 0; }
 nav li { margin: .2rem 0; }
+"""
+# Only a page with examples carries their style: a page without stays byte for byte as it was.
+EXAMPLE_STYLE = """pre { background: #f6f6f6; border: 1px solid #ddd; padding: .5rem; }
 """
 
 
@@ -43,6 +46,18 @@ def _table(table: Table) -> list[str]:
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</table>")
     return lines
+
+
+def _example(example: Example) -> list[str]:
+    return [
+        '<div class="example">',
+        "<p><strong>Example</strong></p>",
+        "<p>Arguments:</p>",
+        f"<pre><code>{escape(example.arguments)}</code></pre>",
+        "<p>Result:</p>",
+        f"<pre><code>{escape(example.result)}</code></pre>",
+        "</div>",
+    ]
 
 
 def _anchor(section: Section, entry: Entry) -> str:
@@ -71,6 +86,8 @@ def _entry(entry: Entry, anchor: str) -> list[str]:
         lines.append("</ul>")
     for table in entry.tables:
         lines += _table(table)
+    if entry.example is not None:
+        lines += _example(entry.example)
     lines.append("</section>")
     return lines
 
@@ -91,6 +108,10 @@ def _anchors(page: Page) -> dict[int, str]:
     return found
 
 
+def _has_examples(page: Page) -> bool:
+    return any(e.example is not None for s in page.sections for e in s.entries)
+
+
 def render_html(page: Page) -> str:
     """The whole page; the same document always gives the same bytes."""
     lines = [
@@ -99,7 +120,7 @@ def render_html(page: Page) -> str:
         "<head>",
         '<meta charset="utf-8">',
         f"<title>{escape(page.title)}</title>",
-        f"<style>{STYLE}</style>",
+        f"<style>{STYLE}{EXAMPLE_STYLE if _has_examples(page) else ''}</style>",
         "</head>",
         "<body>",
         f"<h1>{escape(page.title)}</h1>",

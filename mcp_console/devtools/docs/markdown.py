@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_console.devtools.docs.page import Entry, Page, Table
+from mcp_console.devtools.docs.page import Entry, Example, Page, Table
 
 COLUMNS = ("Field", "Type", "Required", "Default", "Details", "Description")
 
@@ -39,6 +39,27 @@ def _table(table: Table) -> list[str]:
     return [*lines, ""]
 
 
+def _block(value: str) -> list[str]:
+    """``value`` as a fenced JSON block, however many backticks it holds itself."""
+    fence = "```"
+    while fence in value:
+        fence += "`"
+    return [f"{fence}json", value, fence, ""]
+
+
+def _example(example: Example) -> list[str]:
+    return [
+        "**Example**",
+        "",
+        "Arguments:",
+        "",
+        *_block(example.arguments),
+        "Result:",
+        "",
+        *_block(example.result),
+    ]
+
+
 def _entry(entry: Entry) -> list[str]:
     heading = f"### {_code(entry.name)}"
     if entry.title and entry.title != entry.name:
@@ -53,6 +74,8 @@ def _entry(entry: Entry) -> list[str]:
         lines.append("")
     for table in entry.tables:
         lines += _table(table)
+    if entry.example is not None:
+        lines += _example(entry.example)
     return lines
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 from mcp_console.devtools.docs.check import snapshot_text
 from mcp_console.devtools.docs.html_page import render_html
 from mcp_console.devtools.docs.markdown import render_markdown
-from mcp_console.devtools.docs.page import build_page
+from mcp_console.devtools.docs.page import Example, build_page
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.server_docs import ServerDefinitions
 
@@ -26,15 +27,23 @@ class DocFormat(StrEnum):
 DOCUMENT_FILES = {DocFormat.MD: "api.md", DocFormat.HTML: "api.html", DocFormat.JSON: SNAPSHOT_FILE}
 
 
-def render(found: ServerDefinitions, fmt: DocFormat) -> str:
-    """The document of ``found`` in ``fmt``: the same definitions always give the same text."""
+def render(
+    found: ServerDefinitions, fmt: DocFormat, examples: Mapping[str, Example] | None = None
+) -> str:
+    """The document of ``found`` in ``fmt`` (tools with ``examples`` showing them): the same
+    definitions always give the same text."""
     if fmt is DocFormat.JSON:
         return snapshot_text(found)
-    page = build_page(found)
+    page = build_page(found, examples)
     return render_markdown(page) if fmt is DocFormat.MD else render_html(page)
 
 
-def write(found: ServerDefinitions, fmt: DocFormat, out: Path) -> list[Path]:
+def write(
+    found: ServerDefinitions,
+    fmt: DocFormat,
+    out: Path,
+    examples: Mapping[str, Example] | None = None,
+) -> list[Path]:
     """Write the document and, beside it, the snapshot ``docs --check`` compares with.
 
     Returns:
@@ -45,7 +54,10 @@ def write(found: ServerDefinitions, fmt: DocFormat, out: Path) -> list[Path]:
     """
     if out.exists() and not out.is_dir():
         raise Invalid(f"{out} is not a directory", field="out")
-    documents = {DOCUMENT_FILES[fmt]: render(found, fmt), SNAPSHOT_FILE: snapshot_text(found)}
+    documents = {
+        DOCUMENT_FILES[fmt]: render(found, fmt, examples),
+        SNAPSHOT_FILE: snapshot_text(found),
+    }
     written: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,14 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A recorded call of a tool: its arguments and the result, each as indented JSON."""
+
+    arguments: str
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One tool, resource, template or prompt."""
 
@@ -37,6 +46,7 @@ class Entry:
     badges: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    example: Example | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +82,7 @@ def badges(annotations: Any) -> list[str]:
     return found
 
 
-def _tool(tool: dict[str, Any]) -> Entry:
+def _tool(tool: dict[str, Any], example: Example | None = None) -> Entry:
     annotations = tool.get("annotations")
     title = tool.get("title") or (annotations or {}).get("title")
     tables = [Table("Input", field_rows(tool.get("inputSchema")))]
@@ -84,6 +94,7 @@ def _tool(tool: dict[str, Any]) -> Entry:
         description=text(tool.get("description")),
         badges=badges(annotations),
         tables=tables,
+        example=example,
     )
 
 
@@ -135,12 +146,13 @@ def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def build_page(found: ServerDefinitions) -> Page:
-    """The document of ``found``: sections in a fixed order, entries as listed (sorted)."""
+def build_page(found: ServerDefinitions, examples: Mapping[str, Example] | None = None) -> Page:
+    """The document of ``found``: sections in a fixed order, entries as listed (sorted); a
+    tool with an example in ``examples`` (by name) shows it."""
     name = found.server_name or "MCP server"
     title = f"{name} {found.server_version}" if found.server_version else name
     sections = [
-        Section("Tools", [_tool(t) for t in found.tools]),
+        Section("Tools", [_tool(t, (examples or {}).get(str(t.get("name")))) for t in found.tools]),
         Section("Resources", [_resource(r) for r in found.resources]),
         Section("Resource templates", [_template(t) for t in found.resource_templates]),
         Section("Prompts", [_prompt(p) for p in found.prompts]),
