@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("mcp_console.cli.replay", "replay"),
     "mock": ("mcp_console.cli.replay", "mock"),
     "record": ("mcp_console.cli.replay", "record"),
+    "new": ("mcp_console.cli.new", "new"),
+    "dev": ("mcp_console.cli.dev", "app"),
 }
 
 

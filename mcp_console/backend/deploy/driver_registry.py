@@ -27,6 +27,7 @@ from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.deploy.drivers.remote import RemoteDriver
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
 from mcp_console.backend.deploy.images import ImageBuilder
+from mcp_console.backend.deploy.local_packages import LocalPackages, local_packages_dir
 from mcp_console.backend.deploy.node import NodeToolchain
 from mcp_console.backend.deploy.plan import (
     DOCKER,
@@ -73,9 +74,11 @@ class Drivers:
         self._log_sink = log_sink
         self.scope = console_scope(settings)
         # One npm install cache and Node.js finder for processes and images alike.
-        self.node = NodeToolchain(settings.node)
+        # Packages published to the console itself (dev publish), found before the registries.
+        local = LocalPackages(local_packages_dir(settings))
+        self.node = NodeToolchain(settings.node, local=local)
         # One lookup of PyPI releases (Requires-Python, upload time) for venvs and images.
-        self.pypi = PypiIndex(settings.pypi)
+        self.pypi = PypiIndex(settings.pypi, local=local)
         venvs = VenvCache(settings.data_dir / "venvs", settings.pypi, index=self.pypi)
         self.process = ProcessManager(
             settings.data_dir, venvs=venvs, node=self.node, log_sink=log_sink

@@ -31,6 +31,7 @@ from mcp_console import __version__
 from mcp_console.backend.deploy.debs import DebCache, checked_names
 from mcp_console.backend.deploy.drivers.base import NpmPackage, PackageSource
 from mcp_console.backend.deploy.drivers.engine import Engine
+from mcp_console.backend.deploy.local_packages import sha256_of
 from mcp_console.backend.deploy.node import NodeBinary, NodeToolchain
 from mcp_console.backend.deploy.node_images import NodeBase, NpmImage
 from mcp_console.backend.deploy.pypi_entry import choose_entry, in_wheel
@@ -393,6 +394,12 @@ class ImageBuilder:
             "platforms": self.platforms,
             "files": {n: hashlib.sha256(c).hexdigest() for n, c in sorted(recipe.files.items())},
         }
+        local = self.pypi.local
+        package = recipe.package
+        wheel = local.wheel(package.name, package.version) if local and package else None
+        if wheel is not None:
+            # A version published to the console: its bytes, not its name, say what it is.
+            parts["local_wheel"] = sha256_of(wheel)
         wheel_dir = self.settings.wheel_dir
         if wheel_dir is not None and wheel_dir.is_dir():
             parts["wheel_dir"] = sorted(
@@ -441,6 +448,7 @@ class ImageBuilder:
             argv += ["--platform", platform]
         if self.settings.wheel_dir is not None:
             argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
+        argv += self.pypi.find_links()
         proc = await asyncio.create_subprocess_exec(
             *argv,
             *pins,
@@ -468,6 +476,7 @@ class ImageBuilder:
             argv += ["--no-index", "--find-links", str(self.settings.wheel_dir)]
         else:
             argv += ["--default-index", await self.pypi.index_url()]
+        argv += self.pypi.find_links()
         if recipe.release is not None:
             resolution = recipe.release.resolution()
             argv += await asyncio.to_thread(resolution.uv_args, context / "constraints.txt")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcp_console.backend.deploy.drivers.base import NpmPackage
+from mcp_console.backend.deploy.local_packages import LocalPackages
 from mcp_console.backend.deploy.node_range import NodeRange, RangeError, Version, parse_version
 from mcp_console.backend.deploy.npm_cache import (
     InstalledPackage,
@@ -93,10 +94,16 @@ class NodeToolchain:
         client: the npm client (defaults to ``settings.npm``).
     """
 
-    def __init__(self, settings: NodeSettings, *, client: NpmClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: NodeSettings,
+        *,
+        client: NpmClient | None = None,
+        local: LocalPackages | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client or NpmClient(settings.npm)
-        self.packages = NpmCache(settings.package_cache, self.client)
+        self.packages = NpmCache(settings.package_cache, self.client, local=local)
         self._preferred = NodeRange.parse(settings.registry_node)
         self._machine: NodeBinary | None = None
         self._machine_checked = False

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mcp_console.backend.deploy.drivers.base import NpmPackage
+from mcp_console.backend.deploy.local_packages import LocalPackages, sha256_of
 from mcp_console.backend.deploy.npm_client import NpmClient, NpmError
 from mcp_console.schemas.errors import Invalid
 
@@ -89,23 +90,45 @@ class NpmCache:
     container on Docker). A directory is complete once renamed into place with its
     manifest; locks serialise installs within this process and between processes.
 
+    A version published to the console itself (``local``: its ``npm pack`` tarball) is
+    installed from that tarball, its dependencies from the registry as they are today; its
+    install is kept by the tarball's digest, so other bytes never reuse it.
+
     Args:
         root: where the installs live.
         client: the npm client.
+        local: the packages published to the console.
     """
 
-    def __init__(self, root: Path, client: NpmClient) -> None:
+    def __init__(
+        self, root: Path, client: NpmClient, *, local: LocalPackages | None = None
+    ) -> None:
         self.root = root
         self.client = client
+        self.local = local
         self._locks: dict[str, asyncio.Lock] = {}
 
     def path_for(self, package: NpmPackage) -> Path:
         """Where ``package``'s install lives (``@scope/name`` → ``@scope+name@1.2.3``)."""
         return self.root / f"{package.name.replace('/', '+')}@{package.version}"
 
+    def local_tarball(self, package: NpmPackage) -> Path | None:
+        """The tarball of ``package`` published to the console, if it was."""
+        return self.local.tarball(package.name, package.version) if self.local else None
+
+    async def _target(self, package: NpmPackage) -> tuple[Path, Path | None]:
+        """Where ``package``'s install lives, and the console's own tarball of it if any."""
+        tarball = await asyncio.to_thread(self.local_tarball, package)
+        if tarball is None:
+            return self.path_for(package), None
+        digest = await asyncio.to_thread(sha256_of, tarball)
+        plain = self.path_for(package)
+        return plain.with_name(f"{plain.name}+{digest[:16]}"), tarball
+
     async def cached(self, package: NpmPackage) -> InstalledPackage | None:
         """The install of ``package`` if it is complete, without asking the registry."""
-        return await asyncio.to_thread(_read_manifest, self.path_for(package))
+        target, _ = await self._target(package)
+        return await asyncio.to_thread(_read_manifest, target)
 
     async def check(self, package: NpmPackage) -> None:
         """That ``package`` can be installed: installed already, or known to the registry.
@@ -115,7 +138,7 @@ class NpmCache:
             Unavailable: the registry could not be reached.
         """
         package.validate()
-        if await self.cached(package) is None:
+        if await self.cached(package) is None and self.local_tarball(package) is None:
             await self._published(package)
 
     async def ensure(self, package: NpmPackage) -> InstalledPackage:
@@ -130,20 +153,24 @@ class NpmCache:
         found = await self.cached(package)
         if found is not None:
             return found
-        target = self.path_for(package)
+        target, tarball = await self._target(package)
 
         async def build(work: Path) -> None:
-            await self._install(package, work)
+            await self._install(package, work, tarball)
 
         await install_once(target, build, self._locks)
         found = await self.cached(package)
         assert found is not None, f"{target} was installed without its manifest"
         return found
 
-    async def _install(self, package: NpmPackage, work: Path) -> None:
+    async def _install(self, package: NpmPackage, work: Path, tarball: Path | None) -> None:
         logger.info("installing %s with npm", package.spec)
-        published = await self._published(package)
-        await asyncio.to_thread(write_package_json, work, {package.name: package.version})
+        if tarball is None:
+            published = await self._published(package)
+            wanted = package.version
+        else:
+            published, wanted = None, f"file:{tarball}"
+        await asyncio.to_thread(write_package_json, work, {package.name: wanted})
         try:
             await self.client.install(work, before=published)
         except NpmError as exc:

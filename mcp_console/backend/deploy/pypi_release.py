@@ -27,6 +27,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from mcp_console.backend.deploy.local_packages import LocalPackages, requires_python
 from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.settings import PypiSettings
 
@@ -129,11 +130,13 @@ class PypiIndex:
     """Reads releases from the package index pip uses (PEP 691 JSON, else the HTML page).
 
     A found release is kept on disk (``settings.cache``): a published version's files and
-    upload times do not change, so deploying it again asks the index nothing.
+    upload times do not change, so deploying it again asks the index nothing. A version
+    published to the console itself (``local``) is read from its wheel, never from the index.
     """
 
-    def __init__(self, settings: PypiSettings) -> None:
+    def __init__(self, settings: PypiSettings, *, local: LocalPackages | None = None) -> None:
         self.settings = settings
+        self.local = local
         self._index_url: str | None = settings.index_url
         self._releases: dict[tuple[str, str], Release] = {}
         self._sdk_releases: list[tuple[datetime, Version]] | None = None
@@ -156,6 +159,11 @@ class PypiIndex:
         found = self._releases.get(key)
         if found is not None:
             return found
+        wheel = self.local.wheel(name, version) if self.local is not None else None
+        if wheel is not None:
+            # No upload date: its dependencies resolve as they are today.
+            requires = await asyncio.to_thread(requires_python, wheel)
+            return Release(name, version, requires, None, has_wheel=True)
         path = self.settings.cache / f"{key[0]}-{key[1]}.json"
         found = await asyncio.to_thread(_read_cached, path)
         if found is None:
@@ -165,6 +173,10 @@ class PypiIndex:
             await asyncio.to_thread(_write_cached, path, found)
         self._releases[key] = found
         return found
+
+    def find_links(self) -> list[str]:
+        """pip and uv options that add the console's own wheels to the index."""
+        return self.local.find_links() if self.local is not None else []
 
     async def _sdk_major(self, cutoff: datetime) -> int | None:
         """The major version of the newest SDK release uploaded by ``cutoff``."""

@@ -142,6 +142,7 @@ class VenvCache:
         )
         index = await self.index.index_url()
         install = ["pip", "install", "--no-config", "--quiet", "--default-index", index]
+        install += self.index.find_links()
         install += ["--python", str(venv / "bin" / "python")]
         try:
             await run_uv(

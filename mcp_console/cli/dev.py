@@ -1,0 +1,233 @@
+"""``mcp-console dev …``: test, run, publish and deploy the server project in a directory."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mcp_console.cli import follow
+from mcp_console.cli.context import JSON_OPTION, emit, load_settings, reported_errors, run
+from mcp_console.client.protocol import ConsoleClient
+from mcp_console.devtools.project import BUMPS, Bump, Project, bumped, load_project, set_version
+from mcp_console.schemas.catalog import ServiceDetail
+from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
+from mcp_console.schemas.errors import Conflict, Invalid, NotFound
+from mcp_console.settings import Settings
+
+app = typer.Typer(
+    help="Test, run, publish and deploy the MCP server project in this directory (see 'new').",
+    no_args_is_help=True,
+)
+
+DIR_OPTION = typer.Option(Path("."), "--dir", help="The project's directory.")
+
+
+def _index(settings: Settings) -> Callable[[], Awaitable[str]]:
+    """The package index projects install from (the console's rule), found when first asked."""
+    from mcp_console.backend.deploy.pypi_release import PypiIndex
+
+    return PypiIndex(settings.pypi).index_url
+
+
+@app.command("test")
+def run_tests_command(directory: Path = DIR_OPTION) -> None:
+    """Install the project's dependencies and run its tests (pytest, or node --test)."""
+    from mcp_console.devtools.project_tasks import run_tests
+
+    settings = load_settings()
+    with reported_errors():
+        project = load_project(directory)
+        status = asyncio.run(run_tests(project, index_url=_index(settings)))
+    if status != 0:
+        typer.echo(f"error: the tests of {project.name} failed (exit {status})", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("run")
+def run_(
+    directory: Path = DIR_OPTION,
+    tool: str | None = typer.Option(None, "--call", help="Call this tool, then stop."),
+    args: list[str] = typer.Option(
+        [], "--arg", help="An argument of --call, KEY=VALUE (typed as the tool declares it)."
+    ),
+    exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
+) -> None:
+    """Start the project's server here with the inspector attached: what it offers, a call
+    (--call), and for an HTTP server its URL, serving until Ctrl-C."""
+    settings = load_settings()
+    with reported_errors():
+        project = load_project(directory)
+        if args and tool is None:
+            raise Invalid("--arg goes with --call TOOL", field="arg")
+        try:
+            failed = asyncio.run(_run(project, settings, tool, args, exchange))
+        except KeyboardInterrupt:
+            failed = False
+    if failed:
+        typer.echo(f"error: {tool} reported a failure", err=True)
+        raise typer.Exit(1)
+
+
+async def _run(
+    project: Project, settings: Settings, tool: str | None, items: list[str], exchange: bool
+) -> bool:
+    """Serve, inspect, maybe call; whether the call failed."""
+    from mcp.types import CallToolResult
+
+    from mcp_console.backend.monitor.inspector_session import (
+        Exchange,
+        check_arguments,
+        list_prompts,
+        list_resources,
+        list_tools,
+        tool_info,
+    )
+    from mcp_console.cli.live import _print_outcome, _print_report, parse_arguments
+    from mcp_console.devtools.project_tasks import prepare, serving
+    from mcp_console.schemas.monitor import InspectReport, ToolCallOutcome
+
+    await prepare(project, index_url=_index(settings))
+    record = Exchange()
+    async with serving(project, exchange=record) as (client, where):
+        tools = await list_tools(client)
+        server = client.server_info
+        report = InspectReport(
+            deployment=f"{project.name} ({where})",
+            server_name=server.name if server else None,
+            server_version=server.version if server else None,
+            protocol_version=client.protocol_version,
+            tools=[tool_info(t) for t in tools],
+            resources=await list_resources(client),
+            prompts=await list_prompts(client),
+            exchange=list(record.messages),
+        )
+        _print_report(report, exchange)
+        if tool is None:
+            if project.transport == "stdio":
+                return False
+            typer.echo(f"serving at {where}; Ctrl-C stops it")
+            await asyncio.Event().wait()
+            return False
+        schema = next((t.input_schema for t in tools if t.name == tool), None)
+        arguments = parse_arguments(items, schema, tool=tool)
+        problem = check_arguments(tools, tool, arguments)
+        if problem is not None:
+            raise problem
+        before = len(record.messages)
+        result: CallToolResult = await client.call_tool(tool, arguments)
+        structured = result.structured_content
+        if structured is not None and not isinstance(structured, dict):
+            structured = {"result": structured}  # as the SDK wraps a plain value
+        outcome = ToolCallOutcome(
+            deployment=project.name,
+            tool=tool,
+            is_error=bool(result.is_error),
+            content=[b.model_dump(by_alias=True, mode="json") for b in result.content],
+            structured=structured,
+            elapsed_ms=0.0,
+            exchange=record.messages[before:],
+        )
+        _print_outcome(outcome, exchange)
+        return outcome.is_error
+
+
+@app.command()
+def publish(
+    directory: Path = DIR_OPTION,
+    bump: str | None = typer.Option(
+        None, "--bump", help="Raise the version first: patch, minor or major (SemVer)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Validate the project, build its package, read its API from the running server, and
+    publish the version to the catalog (package and API spec with it)."""
+    settings = load_settings()
+    with reported_errors():
+        project = load_project(directory)
+        if bump is not None:
+            if bump not in BUMPS:
+                raise Invalid(f"--bump takes {', '.join(BUMPS)}, not {bump!r}", field="bump")
+            part: Bump = bump  # type: ignore[assignment]
+            version = bumped(project.version, part)
+            project = set_version(project, version)
+            typer.echo(f"version {version} (server.json and the package manifest)")
+    detail = run(lambda c: _publish(c, project, settings))
+    emit(
+        detail,
+        as_json,
+        lambda: typer.echo(f"published {detail.name} {project.version}"),
+    )
+
+
+async def _publish(client: ConsoleClient, project: Project, settings: Settings) -> ServiceDetail:
+    from mcp_console.backend.catalog.formats.common import CONSOLE_META_KEY
+    from mcp_console.backend.deploy.local_packages import LocalPackages, local_packages_dir
+    from mcp_console.devtools.docs.listing import list_definitions
+    from mcp_console.devtools.project_tasks import build, prepare, serving
+
+    try:
+        existing = await client.get_service(project.server_name)
+    except NotFound:
+        existing = None
+    if existing is not None and any(v.version == project.version for v in existing.versions):
+        raise Conflict(
+            f"{project.server_name} {project.version} is published already; publish a new "
+            "version (--bump patch)",
+            field="version",
+        )
+    index_url = _index(settings)
+    await prepare(project, index_url=index_url)
+    artifact = await build(project, index_url=index_url)
+    async with serving(project) as (session, _):
+        found = await list_definitions(session)
+    if not found.tools:
+        raise Invalid(f"{project.name} lists no tools: nothing to publish", field="dir")
+    store = LocalPackages(local_packages_dir(settings))
+    await asyncio.to_thread(store.add, artifact)
+    document: dict[str, Any] = copy.deepcopy(project.server)
+    meta = document.setdefault("_meta", {}).setdefault(CONSOLE_META_KEY, {})
+    # The API spec as the server itself lists it, not as anyone typed it.
+    meta["tools"] = found.tools
+    origin = str(project.root / "server.json")
+    return await client.publish_server_json(json.dumps(document), origin)
+
+
+@app.command()
+def deploy(
+    directory: Path = DIR_OPTION,
+    name: str | None = typer.Option(
+        None, "--name", "-n", help="The deployment's name (default: the project's)."
+    ),
+    runtime: RuntimeChoice = typer.Option(RuntimeChoice.AUTO, "--runtime"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Deploy the project's published version (dev publish first) and wait until it runs."""
+    from mcp_console.cli.deploy import _print_detail, on_daemon
+
+    with reported_errors():
+        project = load_project(directory)
+        new = DeploymentCreate(
+            service=project.server_name,
+            version=project.version,
+            name=name or project.name,
+            runtime=runtime,
+        )
+    detail = on_daemon(follow.then_follow(lambda c: _created(c, project, new), True))
+    emit(detail, as_json, lambda: _print_detail(detail))
+
+
+async def _created(client: ConsoleClient, project: Project, new: DeploymentCreate) -> Any:
+    try:
+        return await client.create_deployment(new)
+    except NotFound as missing:
+        raise NotFound(
+            f"{missing.message}; publish {project.server_name} {project.version} first "
+            "(mcp-console dev publish)",
+            field=missing.field,
+        ) from None
