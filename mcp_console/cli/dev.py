@@ -25,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+# Seconds the server has to answer each request of ``dev run``.
+RUN_TIMEOUT = 30.0
 DIR_OPTION = typer.Option(Path("."), "--dir", help="The project's directory.")
 
 
@@ -77,64 +79,28 @@ def run_(
 async def _run(
     project: Project, settings: Settings, tool: str | None, items: list[str], exchange: bool
 ) -> bool:
-    """Serve, inspect, maybe call; whether the call failed."""
-    from mcp.types import CallToolResult
-
-    from mcp_console.backend.monitor.inspector_session import (
-        Exchange,
-        check_arguments,
-        list_prompts,
-        list_resources,
-        list_tools,
-        tool_info,
-    )
-    from mcp_console.cli.live import _print_outcome, _print_report, parse_arguments
-    from mcp_console.devtools.project_tasks import prepare, serving
-    from mcp_console.schemas.monitor import InspectReport, ToolCallOutcome
+    """Start the server, inspect it and maybe call a tool; whether the call failed."""
+    from mcp_console.cli.live import parse_arguments, print_outcome, print_report
+    from mcp_console.devtools.inspect_session import Session, call, inspect
+    from mcp_console.devtools.project_tasks import prepare, started
 
     await prepare(project, index_url=_index(settings))
-    record = Exchange()
-    async with serving(project, exchange=record) as (client, where):
-        tools = await list_tools(client)
-        server = client.server_info
-        report = InspectReport(
-            deployment=f"{project.name} ({where})",
-            server_name=server.name if server else None,
-            server_version=server.version if server else None,
-            protocol_version=client.protocol_version,
-            tools=[tool_info(t) for t in tools],
-            resources=await list_resources(client),
-            prompts=await list_prompts(client),
-            exchange=list(record.messages),
-        )
-        _print_report(report, exchange)
+    async with started(project) as target:
         if tool is None:
-            if project.transport == "stdio":
+            print_report(await inspect(Session(target), timeout=RUN_TIMEOUT), exchange)
+            if target.url is None:
                 return False
-            typer.echo(f"serving at {where}; Ctrl-C stops it")
+            typer.echo(f"serving at {target.url}; Ctrl-C stops it")
             await asyncio.Event().wait()
             return False
-        schema = next((t.input_schema for t in tools if t.name == tool), None)
-        arguments = parse_arguments(items, schema, tool=tool)
-        problem = check_arguments(tools, tool, arguments)
-        if problem is not None:
-            raise problem
-        before = len(record.messages)
-        result: CallToolResult = await client.call_tool(tool, arguments)
-        structured = result.structured_content
-        if structured is not None and not isinstance(structured, dict):
-            structured = {"result": structured}  # as the SDK wraps a plain value
-        outcome = ToolCallOutcome(
-            deployment=project.name,
-            tool=tool,
-            is_error=bool(result.is_error),
-            content=[b.model_dump(by_alias=True, mode="json") for b in result.content],
-            structured=structured,
-            elapsed_ms=0.0,
-            exchange=record.messages[before:],
+        outcome = await call(
+            Session(target),
+            tool,
+            lambda schema: parse_arguments(items, schema, tool=tool),
+            timeout=RUN_TIMEOUT,
         )
-        _print_outcome(outcome, exchange)
-        return outcome.is_error
+    print_outcome(outcome, exchange)
+    return outcome.is_error
 
 
 @app.command()
@@ -184,7 +150,7 @@ async def _publish(client: ConsoleClient, project: Project, settings: Settings) 
     index_url = _index(settings)
     await prepare(project, index_url=index_url)
     artifact = await build(project, index_url=index_url)
-    async with serving(project) as (session, _):
+    async with serving(project) as session:
         found = await list_definitions(session)
     if not found.tools:
         raise Invalid(f"{project.name} lists no tools: nothing to publish", field="dir")

@@ -15,20 +15,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
 
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.types import Implementation
+from mcp import Client
 
-from mcp_console import __version__
 from mcp_console.backend.deploy.health import describe
 from mcp_console.backend.deploy.local_packages import sha256_of
 from mcp_console.backend.deploy.uv_runner import uv_binary
-from mcp_console.backend.monitor.inspector_session import Exchange, RecordingTransport, Transport
 from mcp_console.devtools.project import PACKAGE_JSON, PYPROJECT, Project
+from mcp_console.devtools.targets import ServerTarget, command_target, connect, url_target
 from mcp_console.schemas.errors import Invalid, Unavailable
 
-CLIENT_NAME = "mcp-console-dev"
 # The package index's URL, asked for only when something is installed.
 IndexUrl = Callable[[], Awaitable[str]]
 # Beside the installed dependencies: the digest of the manifest they were installed from.
@@ -180,45 +175,20 @@ def _free_port() -> int:
     return port
 
 
-def _client(transport: Transport, timeout: float, exchange: Exchange | None) -> Client:
-    return Client(
-        RecordingTransport(transport, exchange) if exchange is not None else transport,
-        mode="auto",
-        read_timeout_seconds=timeout,
-        client_info=Implementation(name=CLIENT_NAME, version=__version__),
-        cache=None,
-    )
-
-
 @asynccontextmanager
-async def serving(
-    project: Project,
-    *,
-    timeout: float = 30.0,  # noqa: ASYNC109
-    exchange: Exchange | None = None,
-) -> AsyncIterator[tuple[Client, str]]:
-    """The project's server started here, with an SDK client session to it, and where it
-    is (its URL, or its command for stdio); the server stops afterwards. ``exchange``
-    records every message of the session (the inspector's record).
+async def started(project: Project) -> AsyncIterator[ServerTarget]:
+    """The project's server as the inspector reaches it: its stdio command (the session
+    starts it), or its URL once the HTTP server it starts on a free loopback port listens;
+    that server stops afterwards.
 
     Raises:
-        Unavailable: it did not start or answer in time (with what it said).
+        Unavailable: the HTTP server exited or did not listen in time (with what it wrote).
     """
     command = server_command(project)
     if project.transport == "stdio":
-        params = StdioServerParameters(command=command[0], args=command[1:], cwd=project.root)
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                session = _client(stdio_client(params), timeout, exchange)
-                client = await stack.enter_async_context(session)
-            except Exception as exc:
-                raise Unavailable(
-                    f"{project.name} did not answer over stdio: {describe(exc)}"
-                ) from None
-            yield client, " ".join(command)
+        yield command_target(command)
         return
     port = _free_port()
-    url = f"http://127.0.0.1:{port}/mcp"
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1"}
     with tempfile.TemporaryFile() as log:
         proc = await asyncio.create_subprocess_exec(
@@ -231,17 +201,7 @@ async def serving(
         )
         try:
             await _listening(proc, port, log)
-            async with contextlib.AsyncExitStack() as stack:
-                try:
-                    client = await stack.enter_async_context(
-                        _client(streamable_http_client(url), timeout, exchange)
-                    )
-                except Exception as exc:
-                    raise Unavailable(
-                        f"{project.name} did not answer at {url}: {describe(exc)}; "
-                        f"it wrote: {_tail(log)}"
-                    ) from None
-                yield client, url
+            yield url_target(f"http://127.0.0.1:{port}/mcp")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
@@ -250,6 +210,23 @@ async def serving(
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+@asynccontextmanager
+async def serving(project: Project, *, timeout: float = 30.0) -> AsyncIterator[Client]:  # noqa: ASYNC109
+    """An SDK client session with the project's server, started here for as long as it lasts.
+
+    Raises:
+        Unavailable: it did not start or answer in time (with why).
+    """
+    async with started(project) as target, contextlib.AsyncExitStack() as stack:
+        try:
+            client = await stack.enter_async_context(connect(target, timeout=timeout))
+        except Exception as exc:
+            raise Unavailable(
+                f"{project.name} did not answer as an MCP server ({target.label}): {describe(exc)}"
+            ) from None
+        yield client
 
 
 async def _listening(proc: asyncio.subprocess.Process, port: int, log: IO[bytes]) -> None:
