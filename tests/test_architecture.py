@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Everything that runs without a terminal: the daemon, the gateway, the runtime behind the
-# local client, and the remote client (the Python SDK).
+# local client, the remote client and the Python SDK built on it.
 HEADLESS_ENTRY_POINTS = (
     "mcp_console.backend.runtime",
     "mcp_console.backend.daemon",
@@ -24,6 +24,7 @@ HEADLESS_ENTRY_POINTS = (
     "mcp_console.backend.api",
     "mcp_console.client.protocol",
     "mcp_console.client.remote",
+    "mcp_console.sdk",
 )
 TUI_MODULES = ("textual", "mcp_console.app", "mcp_console.screens", "mcp_console.widgets")
 
