@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from collections.abc import AsyncIterator
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
@@ -17,8 +18,22 @@ from mcp_console.schemas.errors import Invalid
 from mcp_console.sdk.pages import SEARCH_PAGE_SIZE, all_audit_events, all_services
 from mcp_console.settings import Settings
 
+if TYPE_CHECKING:
+    from mcp_console.backend.daemon import DaemonInfo
+
+logger = logging.getLogger(__name__)
+
 # Where a local console points until it has found its data dir's daemon (never contacted).
 _UNRESOLVED = "http://unresolved.invalid"
+
+
+def _announce(info: DaemonInfo) -> None:
+    # A daemon outlives the program that started it: say so, as the CLI does.
+    logger.info(
+        "started the mcp-console daemon at %s (pid %d); stop it with 'mcp-console daemon stop'",
+        info.url,
+        info.pid,
+    )
 
 
 def _check_timeout(seconds: float) -> None:
@@ -90,7 +105,7 @@ class AsyncConsole(RemoteClient):
         async with self._found:
             if self._settings is None:
                 return
-            host = await hosted_client(self._settings)
+            host = await hosted_client(self._settings, started=_announce)
             # The host's client has checked the daemon answers: this console takes it over.
             unused, self._http, self.url = self._http, host._http, host.url
             self._settings = None

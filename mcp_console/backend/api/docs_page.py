@@ -3,11 +3,13 @@ script or stylesheet from elsewhere: it reads the same offline)."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
 METHODS = ("get", "post", "put", "patch", "delete")
 REF_PREFIX = "#/components/schemas/"
+_CODE = re.compile(r"``?([^`]+?)``?")
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem 2rem;
@@ -45,12 +47,17 @@ def render_docs(document: dict[str, Any]) -> str:
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} API</title>'
         f"<style>{STYLE}</style></head><body><h1>{title} API "
         f"<small>{escape(str(info.get('version', '')))}</small></h1>"
-        f"<p>{escape(str(info.get('description', '')))}</p>"
+        f"<p>{_prose(str(info.get('description', '')))}</p>"
         "<p>Send the API key as <code>Authorization: Bearer KEY</code>. The document itself: "
         '<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>'
         f'<nav>{nav} <a href="#schemas">schemas</a></nav>{areas}'
         f'<h2 id="schemas">Schemas</h2>{models}</body></html>'
     )
+
+
+def _prose(text: str) -> str:
+    """A description as HTML: escaped, its `code` (or ``code``) set as code."""
+    return _CODE.sub(r"<code>\1</code>", escape(text))
 
 
 def _area(path: str) -> str:
@@ -63,14 +70,14 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> str:
     lock = "" if not operation.get("security") else ' <span class="lock">API key</span>'
     out = [
         f'<h3><span class="m {method}">{method}</span>{escape(path)}{lock}</h3>',
-        f"<p>{escape(operation.get('description') or operation.get('summary', ''))}</p>",
+        f"<p>{_prose(operation.get('description') or operation.get('summary', ''))}</p>",
     ]
     parameters = operation.get("parameters", [])
     if parameters:
         rows = "".join(
             f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['in'])}</td>"
             f"<td>{_type(p.get('schema', {}))}</td><td>{'yes' if p.get('required') else ''}</td>"
-            f"<td>{escape(p.get('description') or p.get('schema', {}).get('description', ''))}"
+            f"<td>{_prose(p.get('description') or p.get('schema', {}).get('description', ''))}"
             "</td></tr>"
             for p in parameters
         )
@@ -82,7 +89,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> str:
     for media_type, content in body.items():
         out.append(f"<p>Body ({escape(media_type)}): {_type(content.get('schema', {}))}</p>")
     rows = "".join(
-        f"<tr><td>{escape(status)}</td><td>{escape(answer.get('description', ''))}</td>"
+        f"<tr><td>{escape(status)}</td><td>{_prose(answer.get('description', ''))}</td>"
         f"<td>{_contents(answer.get('content', {}))}</td></tr>"
         for status, answer in sorted(operation.get("responses", {}).items())
     )
@@ -102,14 +109,14 @@ def _contents(content: dict[str, Any]) -> str:
 def _schema(name: str, schema: dict[str, Any]) -> str:
     out = [f'<h3 id="schema-{escape(name)}">{escape(name)}</h3>']
     if schema.get("description"):
-        out.append(f"<p>{escape(schema['description'])}</p>")
+        out.append(f"<p>{_prose(schema['description'])}</p>")
     properties = schema.get("properties", {})
     required = set(schema.get("required", []))
     if properties:
         rows = "".join(
             f"<tr><td><code>{escape(field)}</code></td><td>{_type(spec)}</td>"
             f"<td>{'yes' if field in required else ''}</td>"
-            f"<td>{escape(str(spec.get('description', '')))}</td></tr>"
+            f"<td>{_prose(str(spec.get('description', '')))}</td></tr>"
             for field, spec in properties.items()
         )
         out.append(
