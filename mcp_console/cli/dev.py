@@ -133,8 +133,10 @@ def publish(
 
 async def _publish(client: ConsoleClient, project: Project, settings: Settings) -> ServiceDetail:
     from mcp_console.backend.catalog.formats.common import CONSOLE_META_KEY
+    from mcp_console.backend.catalog.formats.server_json import API_SPEC_KEY
     from mcp_console.backend.deploy.local_packages import LocalPackages, local_packages_dir
     from mcp_console.devtools.docs.listing import list_definitions
+    from mcp_console.devtools.docs.published import spec_of
     from mcp_console.devtools.project_tasks import build, prepare, serving
 
     try:
@@ -159,7 +161,7 @@ async def _publish(client: ConsoleClient, project: Project, settings: Settings) 
     document: dict[str, Any] = copy.deepcopy(project.server)
     meta = document.setdefault("_meta", {}).setdefault(CONSOLE_META_KEY, {})
     # The API spec as the server itself lists it, not as anyone typed it.
-    meta["tools"] = found.tools
+    meta[API_SPEC_KEY] = spec_of(found)
     origin = str(project.root / "server.json")
     return await client.publish_server_json(json.dumps(document), origin)
 

@@ -97,4 +97,8 @@ def test_new_test_publish_deploy_and_call(
         config = json.loads(cli("connect", deployment, "--client", "json", "--with-key").stdout)
         answer = anyio.run(_greet_through_gateway, config, runtime)
         assert answer == {"greeting": f"Hello, {runtime}!", "length": len(runtime) + 8}
+        if runtime == "process":
+            # The deployed server lists what its version published (the docs' CI gate).
+            server = f"{NAMESPACE}/{name}@0.1.0"
+            assert "the server lists what" in cli("docs", deployment, "--check", server).stdout
         cli("deploy", "delete", deployment)

@@ -12,7 +12,11 @@ from mcp_console.backend.catalog.formats.common import (
     PACKAGE_SOURCE_KEY,
     registry_name,
 )
-from mcp_console.backend.catalog.formats.server_json import SCHEMA_URL, validate_server_json
+from mcp_console.backend.catalog.formats.server_json import (
+    API_SPEC_KEY,
+    SCHEMA_URL,
+    validate_server_json,
+)
 from mcp_console.schemas.catalog import PackageRef, ServiceDetail, Transport, VersionView
 from mcp_console.schemas.coercion import as_text
 from mcp_console.schemas.config_schema import is_secret
@@ -72,7 +76,10 @@ def export_server_json(service: ServiceDetail, version: VersionView) -> dict[str
         # Without a package to carry it, a command serving HTTP says so itself.
         if version.transport != Transport.STDIO and not version.packages:
             ours["transport"] = version.transport.value
-    if version.api_spec.get("tools"):
+    if set(version.api_spec) - {"tools"}:
+        # A spec generated from the server (dev publish): resources, prompts and all.
+        ours[API_SPEC_KEY] = copy.deepcopy(version.api_spec)
+    elif version.api_spec.get("tools"):
         ours["tools"] = copy.deepcopy(version.api_spec["tools"])
     if version.system_packages:
         ours["systemPackages"] = list(version.system_packages)

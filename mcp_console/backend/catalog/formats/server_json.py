@@ -40,6 +40,8 @@ from mcp_console.schemas.deploy import SESSION_MODES
 from mcp_console.schemas.errors import Invalid
 from mcp_console.schemas.host_env import pass_env_names
 
+# Our ``_meta`` key for a version's whole API spec (generated from the live server).
+API_SPEC_KEY = "apiSpec"
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 # How a command of ours can be reached (``_meta`` ``transport``).
 COMMAND_TRANSPORTS = tuple(t.value for t in Transport)
@@ -326,7 +328,18 @@ def _meta_pass_env(meta: Mapping[str, Any]) -> list[str]:
 
 
 def _meta_api_spec(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Our ``tools`` (name, description, inputSchema each), kept as the version's api_spec."""
+    """Our ``apiSpec`` (what the server listed, as ``dev publish`` generates it: tools,
+    resources, templates, prompts), else our ``tools`` (name, description, inputSchema
+    each), kept as the version's api_spec."""
+    spec = meta.get(API_SPEC_KEY)
+    if spec is not None:
+        path = join_path("_meta", CONSOLE_META_KEY, API_SPEC_KEY)
+        if not isinstance(spec, Mapping):
+            raise EntryError(path, "must be an object")
+        for key, value in spec.items():
+            if isinstance(value, list) and not all(isinstance(v, Mapping) for v in value):
+                raise EntryError(join_path(path, key), "must be a list of objects")
+        return copy.deepcopy(dict(spec))
     tools = meta.get("tools")
     if tools is None:
         return {}
