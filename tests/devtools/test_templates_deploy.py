@@ -91,9 +91,10 @@ def test_new_test_publish_deploy_and_call(
 
     for runtime in ("process", "docker"):
         deployment = f"{name}-{runtime}"
-        cli("dev", "deploy", "--dir", str(project), "--runtime", runtime, "--name", deployment)
-        shown = cli.json("deploy", "show", deployment)
-        assert shown["status"] == "RUNNING", shown
+        shown = cli.json(
+            "dev", "deploy", "--dir", str(project), "--runtime", runtime, "--name", deployment
+        )
+        assert (shown["status"], shown["runtime"]) == ("RUNNING", runtime), shown
         config = json.loads(cli("connect", deployment, "--client", "json", "--with-key").stdout)
         answer = anyio.run(_greet_through_gateway, config, runtime)
         assert answer == {"greeting": f"Hello, {runtime}!", "length": len(runtime) + 8}
