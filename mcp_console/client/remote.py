@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
+from mcp_console.client.protocol import ConsoleClient
 from mcp_console.schemas.alerts import (
     AlertView,
     DeliveryView,
@@ -143,7 +144,7 @@ def _error_of(response: httpx.Response) -> ConsoleError:
     return cls(f"the daemon answered {response.status_code} {response.reason_phrase}")
 
 
-class RemoteClient:
+class RemoteClient(ConsoleClient):
     """Talks to a daemon over HTTP with one connection pool; use it as an async context.
 
     Args:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+C = TypeVar("C", bound=Callable[..., Any])
 
 
 class Bridged(Protocol):
@@ -84,7 +86,7 @@ def blocking(
     def call(self: Bridged, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self.loop.run(awaited(method(self.aconsole, *args, **kwargs)))
 
-    return call
+    return _documented(call, method)
 
 
 def blocking_iter(
@@ -96,6 +98,12 @@ def blocking_iter(
     def call(self: Bridged, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         return self.loop.iterate(method(self.aconsole, *args, **kwargs))
 
+    return _documented(call, method)
+
+
+def _documented(call: C, method: Callable[..., Any]) -> C:
+    """``call`` with ``method``'s docstring, inherited ones too (the client protocol's)."""
+    call.__doc__ = inspect.getdoc(method)
     return call
 
 
