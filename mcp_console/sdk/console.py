@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -11,6 +12,13 @@ from mcp_console.client.remote import REQUEST_TIMEOUT
 from mcp_console.sdk.async_console import AsyncConsole
 from mcp_console.sdk.blocking import LoopThread, blocking, blocking_iter, blocking_stream
 from mcp_console.settings import Settings
+
+
+def _shut(loop: LoopThread, aconsole: AsyncConsole) -> None:
+    """Close the connections, then stop the loop."""
+    if not loop.loop.is_closed():
+        loop.run(aconsole.aclose())
+        loop.stop()
 
 
 class Console:
@@ -43,7 +51,12 @@ class Console:
     ) -> None:
         self._aconsole = AsyncConsole(url, token, timeout=timeout, settings=settings)
         self._loop = LoopThread()
-        self._owner = True
+        # Closed by ``close``, or once nothing refers to it (never at exit: a daemon thread
+        # ends with the program).
+        self._closer: weakref.finalize[[LoopThread, AsyncConsole], Console] | None = (
+            weakref.finalize(self, _shut, self._loop, self._aconsole)
+        )
+        self._closer.atexit = False
 
     @property
     def aconsole(self) -> AsyncConsole:
@@ -75,9 +88,8 @@ class Console:
     def close(self) -> None:
         """Close the connections and stop the loop (a console from ``with_timeout`` leaves
         both to its origin)."""
-        if self._owner and not self._loop.loop.is_closed():
-            self._loop.run(self._aconsole.aclose())
-            self._loop.stop()
+        if self._closer is not None:
+            self._closer()
 
     def with_timeout(self, seconds: float) -> Console:
         """This console with another timeout per call, sharing its connections and loop.
@@ -88,7 +100,7 @@ class Console:
         view = object.__new__(Console)
         view._aconsole = self._aconsole.with_timeout(seconds)
         view._loop = self._loop
-        view._owner = False
+        view._closer = None
         return view
 
     def events(self) -> AbstractContextManager[Iterator[dict[str, Any]]]:
