@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,10 +26,12 @@ from mcp_console.backend.deploy.health import describe
 from mcp_console.devtools.compare import JsonPath, differences
 from mcp_console.devtools.recording import calls
 from mcp_console.devtools.targets import ServerTarget, connect
-from mcp_console.schemas.errors import Unavailable
+from mcp_console.schemas.errors import Invalid, Unavailable
 from mcp_console.schemas.recording import Difference, RecordedCall, Recording, ReplayReport
 
 CLIENT_NAME = "mcp-console-replay"
+# How much of a value a report line shows.
+SHOWN_CHARS = 200
 
 Send = Callable[[Client, dict[str, Any]], Awaitable[BaseModel]]
 
@@ -109,11 +112,19 @@ async def replay(
     """Send each recorded request to ``target`` in one session; compare every answer.
 
     Raises:
+        Invalid: the recording holds no request to replay.
         Unavailable: ``target`` did not answer as an MCP server.
     """
     started = time.perf_counter()
-    replayable = [c for c in calls(recording) if c.method in METHODS]
-    skipped = Counter(c.method for c in calls(recording) if c.method not in METHODS)
+    recorded = calls(recording)
+    replayable = [c for c in recorded if c.method in METHODS]
+    skipped = Counter(c.method for c in recorded if c.method not in METHODS)
+    if not replayable:
+        raise Invalid(
+            f"the recording of {recording.header.target} holds no request to replay (only "
+            f"{', '.join(sorted(skipped)) or 'the session set-up'})",
+            field="recording",
+        )
     found: list[Difference] = []
     try:
         async with connect(target, timeout=timeout, client_name=CLIENT_NAME) as client:
@@ -132,10 +143,14 @@ async def replay(
     )
 
 
+def _shown(value: Any) -> str:
+    """A value in a report line: JSON, cut short when long (``--json`` has it whole)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 3]}..."
+
+
 def report_text(report: ReplayReport, source: str) -> str:
     """The report in words: each difference with its path and both values."""
-    import json
-
     lines: list[str] = []
     skipped = ", ".join(f"{m} x{n}" for m, n in report.skipped.items())
     note = f" (not replayed: {skipped})" if skipped else ""
@@ -153,7 +168,5 @@ def report_text(report: ReplayReport, source: str) -> str:
     for call in dict.fromkeys(d.call for d in report.differences):
         lines.append(f"  {call}")
         for d in (d for d in report.differences if d.call == call):
-            old = json.dumps(d.recorded, ensure_ascii=False)
-            new = json.dumps(d.replayed, ensure_ascii=False)
-            lines.append(f"    {d.path}: recorded {old}, now {new}")
+            lines.append(f"    {d.path}: recorded {_shown(d.recorded)}, now {_shown(d.replayed)}")
     return "\n".join(lines) + "\n"

@@ -150,6 +150,15 @@ def test_bad_input_is_named(cli: Cli, recorded: Path, tmp_path: Path) -> None:
     assert error("replay", str(notes), "--", *EXAMPLE) == (
         f"error: {notes} line 1 is not JSON (Expecting value): not a recording (recording)\n"
     )
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(
+        '{"kind": "mcp-console-recording", "format": 1, "target": "calc", '
+        '"started_at": "2026-12-08T00:00:00Z"}\n'
+    )
+    assert error("replay", str(empty), "--", *EXAMPLE) == (
+        "error: the recording of calc holds no request to replay (only the session set-up) "
+        "(recording)\n"
+    )
     assert error("replay", str(tmp_path / "none.jsonl")) == (
         f"error: no recording at {tmp_path / 'none.jsonl'}: no such file (recording)\n"
     )
