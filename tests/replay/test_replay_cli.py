@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.commands import Cli
-from tests.docs.helpers import example_over_http, free_port
+from tests.docs.helpers import TIME_COMMAND, example_over_http, free_port
 from tests.replay.helpers import CHANGED, EXAMPLE, ROOT
 
 
@@ -94,6 +94,29 @@ async def test_inspect_and_replay_reach_a_url_in_either_era(cli: Cli, tmp_path: 
     assert called.stdout == '42\nstructured: {"result": 42}\n'
     assert listed.stdout.splitlines()[0] == f"{url}: mcp-console-example 1.0.0, protocol 2026-07-28"
     assert "tools (5):" in listed.stdout
+    assert replayed.stdout.endswith("2 call(s) match\n")
+
+
+def test_the_time_server_replays_as_recorded_though_its_clock_moved(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "time.jsonl"
+    cli(
+        "inspect",
+        "--call",
+        "get_current_time",
+        "timezone=UTC",
+        "--record",
+        str(path),
+        "--",
+        *TIME_COMMAND,
+    )
+    recorded = json.loads(path.read_text().splitlines()[-1])["message"]["result"]
+
+    replayed = cli("replay", str(path))
+
+    assert json.loads(recorded["content"][0]["text"])["timezone"] == "UTC"
+    # Its answer holds the time of day: compared as a timestamp, not by value.
     assert replayed.stdout.endswith("2 call(s) match\n")
 
 
