@@ -46,6 +46,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cli, P
         MCP_CONSOLE_API_PORT=str(_free_port()),
     )
     try:
+        # Started first, so that every command (publish too) talks to it rather than
+        # starting a backend of its own.
+        cli("daemon", "--detach")
         yield cli, root / "projects"
     finally:
         for left in cli.json("deploy", "list"):
