@@ -15,7 +15,6 @@ from mcp_console.cli.targets import (
     COMMAND_META,
     HEADER_ENV,
     TARGET_HELP,
-    TARGET_METAVAR,
     TargetCommand,
     parse_target,
     with_server,
@@ -36,7 +35,7 @@ def inspect(
     ctx: typer.Context,
     words: list[str] = typer.Argument(
         None,
-        metavar=f"{TARGET_METAVAR.split(' [--')[0]} [KEY=VALUE...]",
+        metavar="[URL | DEPLOYMENT | SERVICE@VERSION] [KEY=VALUE...] [-- COMMAND ARGS...]",
         help=f"{TARGET_HELP} With --call, the tool's arguments follow as KEY=VALUE (each "
         "VALUE typed as the tool's input schema declares it).",
         show_default=False,
