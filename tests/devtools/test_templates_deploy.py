@@ -83,6 +83,10 @@ def test_new_test_publish_deploy_and_call(
     tested = cli("dev", "test", "--dir", str(project))
     assert "3 passed" in tested.stdout or "# pass 3" in tested.stdout
 
+    # The server started here, the inspector attached: a call and its structured answer.
+    ran = cli("dev", "run", "--dir", str(project), "--call", "greet", "--arg", "name=Ada")
+    assert 'structured: {"greeting": "Hello, Ada.", "length": 11}' in ran.stdout
+
     published = cli.json("dev", "publish", "--dir", str(project))
     version = next(v for v in published["versions"] if v["version"] == "0.1.0")
     # The version's API spec is what the running server listed, output schema included.
