@@ -13,7 +13,7 @@ from mcp_console.backend.deploy.drivers.process import ProcessManager
 from mcp_console.backend.deploy.drivers.venvs import VenvCache
 from mcp_console.backend.deploy.interpreters import Interpreters
 from mcp_console.backend.deploy.pypi_entry import Distribution, Entry, choose_entry
-from mcp_console.backend.deploy.pypi_release import PypiIndex
+from mcp_console.backend.deploy.pypi_release import PypiIndex, pip_index_of
 from mcp_console.schemas.errors import Invalid
 from mcp_console.settings import PypiSettings
 
@@ -126,3 +126,17 @@ def test_a_distribution_with_several_scripts_names_them() -> None:
     assert caught.value.field == "package.entrypoint"
     assert "it has the scripts ableton-mcp-server, ableton-osc-daemon" in caught.value.message
     assert Entry(module="acme.cli").argv("/v/bin") == ["/v/bin/python", "-m", "acme.cli"]
+
+
+def test_pips_index_is_read_from_its_configuration_in_pips_order() -> None:
+    listed = (
+        ":env:.find-links='/opt/wheels'\n"
+        "download.index-url='https://download.example/simple'\n"
+        "install.index-url='https://install.example/simple'\n"
+        "global.extra-index-url='file:///opt/pypi/simple'\n"
+    )
+    assert pip_index_of(listed) == "https://install.example/simple"
+    assert pip_index_of(listed + "global.index-url='https://global.example/simple'\n") == (
+        "https://global.example/simple"
+    )
+    assert pip_index_of("global.cert='/etc/ssl/certs/ca.crt'\n") is None

@@ -55,6 +55,8 @@ BUILD_TOOLS = (
     "poetry-core",
     "pdm-backend",
 )
+# One line of ``pip config list``: ``global.index-url='https://…'``.
+_CONFIG_LINE = re.compile(r"^([\w.:-]+)='(.*)'$")
 _UV_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # Bumped when what a cached release records changes: older files are read again.
 _CACHE_FORMAT = 2
@@ -309,23 +311,35 @@ def _tls_context() -> ssl.SSLContext:
 
 
 async def _pip_index() -> str | None:
-    """pip's configured ``index-url``, if it has one (``pip config get``)."""
+    """pip's configured ``index-url``, if it has one (read with one ``pip config list``:
+    each pip start costs most of a second)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pip",
+        "config",
+        "list",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    output, _ = await proc.communicate()
+    if proc.returncode != 0:
+        return None
+    return pip_index_of(output.decode("utf-8", "replace"))
+
+
+def pip_index_of(config_list: str) -> str | None:
+    """The ``index-url`` in ``pip config list`` output (``global``, then ``install``, then
+    ``download``: the keys ``pip config get`` would be asked for, in that order)."""
+    found: dict[str, str] = {}
+    for line in config_list.splitlines():
+        match = _CONFIG_LINE.match(line.strip())
+        if match:
+            found[match.group(1)] = match.group(2)
     for key in ("global.index-url", "install.index-url", "download.index-url"):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "pip",
-            "config",
-            "get",
-            key,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        output, _ = await proc.communicate()
-        value = output.decode().strip()
-        if proc.returncode == 0 and value:
-            return value
+        if found.get(key):
+            return found[key]
     return None
 
 
