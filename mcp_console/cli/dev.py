@@ -60,8 +60,7 @@ def run_(
     ),
     exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
 ) -> None:
-    """Start the project's server here with the inspector attached: what it offers, a call
-    (--call), and for an HTTP server its URL, serving until Ctrl-C."""
+    """Start the server here with the inspector attached (list it, or --call a tool)."""
     settings = load_settings()
     with reported_errors():
         project = load_project(directory)
@@ -111,8 +110,7 @@ def publish(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Validate the project, build its package, read its API from the running server, and
-    publish the version to the catalog (package and API spec with it)."""
+    """Validate, build and publish the version: its package and the API its server lists."""
     settings = load_settings()
     with reported_errors():
         project = load_project(directory)
