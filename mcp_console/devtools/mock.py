@@ -99,6 +99,13 @@ def _session_of(ctx: ServerRequestContext[Any]) -> str:
     return str(headers.get("mcp-session-id") or "sessionless")
 
 
+def _replayed(call: RecordedCall, kind: type[R]) -> R:
+    """The recorded answer of ``call``: its result, or its error raised again."""
+    if call.error is not None:
+        raise MCPError(int(call.error.get("code", -32603)), str(call.error.get("message", "")))
+    return kind.model_validate(call.result or {}, by_name=False)
+
+
 def _answered(
     answers: Answers, method: str, kind: type[R]
 ) -> Callable[[ServerRequestContext[Any], Any], Awaitable[R]]:
@@ -109,22 +116,16 @@ def _answered(
             raise MCPError(
                 INVALID_PARAMS, f"the recording has no {method} request like this one: {asked}"
             )
-        if call.error is not None:
-            raise MCPError(int(call.error.get("code", -32603)), str(call.error.get("message", "")))
-        return kind.model_validate(call.result or {}, by_name=False)
+        return _replayed(call, kind)
 
     return handler
 
 
 def _tool_call(answers: Answers) -> Callable[[ServerRequestContext[Any], Any], Awaitable[Any]]:
-    recorded = _answered(answers, "tools/call", CallToolResult)
-
     async def handler(ctx: ServerRequestContext[Any], params: Any) -> CallToolResult:
-        try:
-            return await recorded(ctx, params)
-        except MCPError as error:
-            if error.code != INVALID_PARAMS or not error.message.startswith("the recording"):
-                raise
+        call = answers.find("tools/call", _params(params), _session_of(ctx))
+        if call is not None:
+            return _replayed(call, CallToolResult)
         # A call nobody recorded fails as a tool failure, naming what was recorded.
         name = getattr(params, "name", "")
         seen = answers.recorded_calls(name)
