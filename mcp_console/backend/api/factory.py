@@ -7,6 +7,8 @@ from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_console import __version__
@@ -86,7 +88,8 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     install_openapi(app)
     app.include_router(health.router, prefix=API_PREFIX)
     # Public like health and the document: they tell how to call, not what is stored.
-    app.add_api_route(DOCS_PATH, _docs_page(app), methods=["GET"], include_in_schema=False)
+    # A page about the API rather than a route of it (as the document's own route is).
+    app.router.routes.append(Route(DOCS_PATH, _docs_page(app), methods=["GET"]))
     # Outside /api/v1, where scrapers look; it checks its own key (monitor.metrics_auth).
     app.router.routes.append(metrics.route)
     # Every route wants a key; each route's own actor decides whether a key limited to some
@@ -116,11 +119,11 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
     return app
 
 
-def _docs_page(app: FastAPI) -> Callable[[], Awaitable[HTMLResponse]]:
+def _docs_page(app: FastAPI) -> Callable[[Request], Awaitable[HTMLResponse]]:
     """The route answering with the API's reference, drawn once from its document."""
     page: list[str] = []
 
-    async def docs() -> HTMLResponse:
+    async def docs(_request: Request) -> HTMLResponse:
         if not page:
             page.append(render_docs(app.openapi()))
         return HTMLResponse(page[0])
