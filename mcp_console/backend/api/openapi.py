@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from mcp_console.backend.api.bodies import ErrorBody
 
-# What each error status means; the body is always `ErrorBody`, its `code` the status's.
+# What each error status means; the body is always ``ErrorBody``, its ``code`` the status's.
 ERROR_STATUSES: dict[int, str] = {
     401: "No API key, or one the daemon does not know (code `unauthorized`).",
     403: "The caller may not do this, or their key is limited elsewhere (code `forbidden`).",
@@ -26,8 +26,8 @@ _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 def text_response(
     description: str, *media_types: str, json_model: type[BaseModel] | None = None
 ) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that answers with a file or text (or, as JSON, with
-    `json_model`) rather than with its return value."""
+    """``responses=`` for a route that answers with a file or text (or, as JSON, with
+    ``json_model``) rather than with its return value."""
     content = {
         media_type: {"schema": {"type": "string", "description": description}}
         for media_type in media_types
@@ -57,7 +57,7 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
 
 
 def with_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """`document` with each operation's error responses (FastAPI's own 422 replaced)."""
+    """``document`` with each operation's error responses (FastAPI's own 422 replaced)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     ref_template = "#/components/schemas/{model}"
     schema = ErrorBody.model_json_schema(ref_template=ref_template)
@@ -78,7 +78,7 @@ def with_errors(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Build `app`'s document with its error responses (once, when first asked for)."""
+    """Build ``app``'s document with its error responses (once, when first asked for)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
