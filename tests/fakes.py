@@ -46,9 +46,11 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    Reconfigured,
     ShareCreate,
 )
 from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
@@ -80,6 +82,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.secrets import StoredSecretPut, StoredSecretView
 from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -105,6 +108,7 @@ from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
 from tests.tui.fake_logs import FakeLogs
 from tests.tui.fake_runnability import FakeMachine
+from tests.tui.fake_secrets import FakeSecrets
 from tests.tui.fake_teams import FakeShares, FakeTeams
 from tests.tui.fake_users import FakeUsers
 
@@ -126,6 +130,7 @@ SCOPED_KEY_METHODS = frozenset(
         "get_deployment",
         "scale_deployment",
         "update_deployment",
+        "reconfigure_deployment",
         "rollback_deployment",
         "stop_deployment",
         "start_deployment",
@@ -203,6 +208,7 @@ class FakeClient:
         self.invoices = FakeInvoices()
         self.calls: list[str] = []
         self.deploys = FakeDeployments(self.catalog.stored, ready_after)
+        self.stored_secrets = FakeSecrets()
         self.deployments = self.deploys.items
         self.inspector = FakeInspector(self.deployments)
         self.live = FakeLive(self.deployments)
@@ -640,7 +646,8 @@ class FakeClient:
 
     async def create_deployment(self, new: DeploymentCreate) -> DeploymentDetail:
         self._enter("create_deployment")
-        created = self.deploys.create(new).model_copy(update={"owner": self.me.name})
+        named = self.stored_secrets.values(self.me, new.secret_refs)
+        created = self.deploys.create(new, named).model_copy(update={"owner": self.me.name})
         self.deployments[created.name] = created
         return created
 
@@ -673,6 +680,27 @@ class FakeClient:
                 field="audit_arguments",
             )
         return self.deploys.update(name, version, audit_arguments)
+
+    async def reconfigure_deployment(
+        self, name: str, change: DeploymentReconfigure
+    ) -> Reconfigured:
+        self._enter("reconfigure_deployment")
+        change = revalidated(change)
+        named = self.stored_secrets.values(self.me, change.secret_refs)
+        return self.deploys.reconfigure(name, change, named)
+
+    async def list_secrets(self) -> list[StoredSecretView]:
+        self._enter("list_secrets")
+        return self.stored_secrets.list(self.me)
+
+    async def set_secret(self, name: str, value: str) -> StoredSecretView:
+        self._enter("set_secret")
+        body = revalidated(StoredSecretPut.model_construct(value=value))
+        return self.stored_secrets.put(self.me, name, body.value)
+
+    async def delete_secret(self, name: str) -> None:
+        self._enter("delete_secret")
+        self.stored_secrets.remove(self.me, name)
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         self._enter("rollback_deployment")

@@ -267,9 +267,12 @@ class Runtime:
         from mcp_console.backend.monitor.resource_sampler import ResourceSampler
         from mcp_console.backend.security.api_keys import KeyService
         from mcp_console.backend.security.internal_keys import InternalKeys
+        from mcp_console.backend.security.stored_secrets import StoredSecrets
         from mcp_console.backend.security.teams import TeamService
 
         secrets_store = DeploymentSecrets(self.settings)
+        # Users' named secrets, encrypted with the same key as deployments' own.
+        self.stored_secrets: StoredSecrets = StoredSecrets(self.sessions, secrets_store.box)
         self.audit_recorder = AuditRecorder(self.sessions, secrets_store)
         for event in self._early_events:
             self.audit_recorder.note(event)
@@ -298,6 +301,7 @@ class Runtime:
             secrets_store,
             self.settings.deploy,
             self.catalog.record_download,
+            self.stored_secrets,
         )
         self.logs: LogService = LogService(
             self.sessions, self.log_collector.store, self.deployments

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("mcp_console.cli.users", "app"),
     "team": ("mcp_console.cli.teams", "app"),
     "key": ("mcp_console.cli.keys", "app"),
+    "secret": ("mcp_console.cli.stored_secrets", "app"),
     "db": ("mcp_console.cli.db", "app"),
     "daemon": ("mcp_console.cli.daemon", "app"),
     "deploy": ("mcp_console.cli.deploy", "app"),

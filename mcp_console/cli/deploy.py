@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from mcp_console.cli import apply, drift, follow, live, shares
+from mcp_console.cli import apply, deploy_set, drift, follow, live, shares
 from mcp_console.cli import logs as logs_cli
 from mcp_console.cli.context import (
     JSON_OPTION,
@@ -186,9 +186,7 @@ def create(
     ),
     name: str = typer.Option(..., "--name", "-n", help="A name unique among your deployments."),
     values: list[str] = typer.Option([], "--set", help="A configuration value KEY=VALUE."),
-    secrets: list[str] = typer.Option(
-        [], "--secret", help="A secret KEY=VALUE (or KEY alone: you are asked for it)."
-    ),
+    secrets: list[str] = typer.Option([], "--secret", help=deploy_set.SECRET_HELP),
     replicas: int = typer.Option(1, "--replicas", min=0, max=50),
     runtime: RuntimeChoice = typer.Option(RuntimeChoice.AUTO, "--runtime"),
     cpus: float | None = typer.Option(None, "--cpus", help="CPU limit per instance."),
@@ -234,12 +232,14 @@ def create(
             raise Invalid("name the SERVICE to deploy (or give the --url of a server)")
         target = target or REMOTE_SERVICE
         service, _, version = target.rpartition("@") if "@" in target else (target, "", "")
+        plain, refs = deploy_set.secret_options(secrets)
         fields = {
             "service": service,
             "version": version or None,
             "name": name,
             "config": _pairs(values, "--set"),
-            "secrets": _pairs(secrets, "--secret", secret=True),
+            "secrets": plain,
+            "secret_refs": refs,
             "replicas": replicas,
             "runtime": runtime,
             "cpu_limit": cpus,
@@ -409,3 +409,4 @@ live.register(app)
 shares.register(app)
 drift.register(app)
 apply.register(app)
+deploy_set.register(app)

@@ -40,10 +40,12 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentUpdate,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    Reconfigured,
     ShareCreate,
 )
 from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
@@ -68,6 +70,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.secrets import StoredSecretPut, StoredSecretView
 from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -327,6 +330,21 @@ class LocalClient:
         return await self._runtime.deployments.update(
             self._actor, name, change.version, audit_arguments=change.audit_arguments
         )
+
+    async def reconfigure_deployment(
+        self, name: str, change: DeploymentReconfigure
+    ) -> Reconfigured:
+        return await self._runtime.deployments.reconfigure(self._actor, name, revalidated(change))
+
+    async def list_secrets(self) -> list[StoredSecretView]:
+        return await self._runtime.stored_secrets.list(self._unscoped())
+
+    async def set_secret(self, name: str, value: str) -> StoredSecretView:
+        body = revalidated(StoredSecretPut.model_construct(value=value))
+        return await self._runtime.stored_secrets.put(self._unscoped(), name, body.value)
+
+    async def delete_secret(self, name: str) -> None:
+        await self._runtime.stored_secrets.remove(self._unscoped(), name)
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         return await self._runtime.deployments.rollback(self._actor, name)

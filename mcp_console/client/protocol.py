@@ -36,9 +36,11 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    Reconfigured,
     ShareCreate,
 )
 from mcp_console.schemas.drift import DriftApproval, DriftPolicy, DriftReport
@@ -62,6 +64,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.secrets import StoredSecretView
 from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -680,6 +683,48 @@ class ConsoleClient(Protocol):
             NotFound: no such deployment or version.
             Invalid: neither a version nor a policy was given, it already runs that
                 version, or the version cannot run on its runtime or with its configuration.
+        """
+        ...
+
+    async def reconfigure_deployment(
+        self, name: str, change: DeploymentReconfigure
+    ) -> Reconfigured:
+        """Change a deployment's configuration, secrets, limits, host variables or session
+        mode in place, checked as on create; its instances are replaced by a rolling restart.
+
+        Args:
+            name: the deployment (its owner's or an admin's to change).
+            change: what to change; ``dry_run`` reports it and changes nothing.
+
+        Returns:
+            Each change as ``path → [old, new]`` (a secret as ``(set)``/``(changed)``, never
+            its value) and the deployment.
+
+        Raises:
+            NotFound: no such deployment, or no stored secret of a name in ``secret_refs``.
+            Forbidden: the caller is not its owner (nor an admin).
+            Invalid: the settings do not fit its version, it fronts a remote server, or an
+                update is rolling out.
+        """
+        ...
+
+    async def list_secrets(self) -> list[StoredSecretView]:
+        """The caller's stored secrets by name, with their dates; never a value."""
+        ...
+
+    async def set_secret(self, name: str, value: str) -> StoredSecretView:
+        """Store a secret of the caller's (encrypted), creating it or replacing its value.
+
+        Raises:
+            Invalid: the name or the value is not acceptable.
+        """
+        ...
+
+    async def delete_secret(self, name: str) -> None:
+        """Remove one of the caller's stored secrets (deployments keep their values).
+
+        Raises:
+            NotFound: the caller has no secret of that name.
         """
         ...
 

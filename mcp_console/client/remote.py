@@ -43,9 +43,11 @@ from mcp_console.schemas.catalog import (
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    Reconfigured,
     ShareCreate,
 )
 from mcp_console.schemas.drift import (
@@ -87,6 +89,7 @@ from mcp_console.schemas.monitor import (
 from mcp_console.schemas.quotas import QuotaSet, QuotaView
 from mcp_console.schemas.revenue import RevenueQuery, RevenueReport
 from mcp_console.schemas.runnability import VersionRunnability
+from mcp_console.schemas.secrets import StoredSecretView
 from mcp_console.schemas.server_docs import ServerDefinitions
 from mcp_console.schemas.users import (
     KeyCreate,
@@ -505,6 +508,22 @@ class RemoteClient(ConsoleClient):
         fields = {"version": version, "audit_arguments": audit_arguments}
         body = {key: value for key, value in fields.items() if value is not None}
         return await self._model(DeploymentDetail, "POST", path, body=body)
+
+    async def reconfigure_deployment(
+        self, name: str, change: DeploymentReconfigure
+    ) -> Reconfigured:
+        path = f"/deployments/{_path(name)}/configure"
+        return await self._model(Reconfigured, "POST", path, body=self._dump(change))
+
+    async def list_secrets(self) -> list[StoredSecretView]:
+        return await self._models(StoredSecretView, "GET", "/secrets")
+
+    async def set_secret(self, name: str, value: str) -> StoredSecretView:
+        path = f"/secrets/{_path(name)}"
+        return await self._model(StoredSecretView, "PUT", path, body={"value": value})
+
+    async def delete_secret(self, name: str) -> None:
+        await self._delete(f"/secrets/{_path(name)}")
 
     async def rollback_deployment(self, name: str) -> DeploymentDetail:
         path = f"/deployments/{_path(name)}/rollback"

@@ -134,6 +134,7 @@ VERBS: dict[str, tuple[Access, str]] = {
     "sessions": (Access.OPERATOR, "see and end its sessions"),
     "acknowledge": (Access.OPERATOR, "acknowledge its alerts"),
     "drift": (Access.OPERATOR, "review and approve its tool definitions"),
+    "configure": (Access.OWNER, "change its configuration"),
     "delete": (Access.OWNER, "delete it"),
     "change_shares": (Access.OWNER, "change who has access"),
 }
@@ -201,6 +202,8 @@ class DeploymentCreate(RequestBody):
     name: str = Field(pattern=DEPLOYMENT_NAME_PATTERN, max_length=63)
     config: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Secrets taken from the user's stored secrets: configuration key → stored secret's name.
+    secret_refs: dict[str, str] = Field(default_factory=dict)
     replicas: int = Field(default=1, ge=0, le=MAX_REPLICAS)
     runtime: RuntimeChoice = RuntimeChoice.AUTO
     cpu_limit: float | None = Field(default=None, ge=0.01, le=64)
@@ -231,6 +234,32 @@ class DeploymentUpdate(RequestBody):
 
     version: str | None = Field(default=None, min_length=1, max_length=255)
     audit_arguments: AuditArguments | None = None
+
+
+class DeploymentReconfigure(RequestBody):
+    """New settings for an existing deployment: what is given changes, the rest stays.
+
+    ``config`` is merged over the current values (``replace_config``: it is the whole
+    configuration); ``unset`` removes configuration keys and secrets. ``secrets`` and
+    ``secret_refs`` (key → stored secret's name) set secrets. Running instances are replaced
+    by a rolling restart. ``dry_run`` reports the changes and makes none.
+    """
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    replace_config: bool = False
+    unset: list[str] = Field(default_factory=list)
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    secret_refs: dict[str, str] = Field(default_factory=dict)
+    cpu_limit: float | None = Field(default=None, ge=0.01, le=64)
+    memory_limit_mb: int | None = Field(default=None, ge=6, le=1_048_576)
+    pass_env: list[str] | None = None
+    session_mode: str | None = Field(default=None, pattern=r"^(shared|per-session)$")
+    dry_run: bool = False
+
+    @field_validator("pass_env")
+    @classmethod
+    def _env_names(cls, names: list[str] | None) -> list[str] | None:
+        return None if names is None else pass_env_names(names)
 
 
 def default_session_mode(version_mode: str | None, transport: str) -> str:
@@ -340,3 +369,12 @@ class InstanceLogs(Dto):
     version: str | None
     status: InstanceStatus
     lines: list[str]
+
+
+class Reconfigured(Dto):
+    """What a reconfiguration changed (or would change, on a dry run): ``path → [old, new]``,
+    a secret's values shown only as ``(set)``, ``(changed)`` or ``null``."""
+
+    changes: dict[str, list[Any]]
+    dry_run: bool
+    deployment: DeploymentDetail

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.deploy import RuntimeChoice
 from mcp_console.schemas.drift import DriftPolicy
+from mcp_console.schemas.secrets import MAX_SECRET_NAME, SECRET_NAME_PATTERN
 
 DEPLOYMENT_KIND: Literal["Deployment"] = "Deployment"
 # The path in a spec document of each field a ``DeploymentCreate`` names otherwise.
@@ -18,8 +19,8 @@ CREATE_FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "memory_limit_mb": ("limits", "memory_mb"),
 }
 NOT_INLINE = (
-    "a secret is never written inline: reference it as {env: VARIABLE}, {file: PATH} or "
-    "{stored: true}"
+    "a secret is never written inline: reference it as {env: VARIABLE}, {file: PATH}, "
+    "{secret: NAME} (one of your stored secrets) or {stored: true}"
 )
 
 
@@ -31,11 +32,15 @@ class _Strict(BaseModel):
 
 class SecretRef(_Strict):
     """Where a secret's value comes from: exactly one of an environment variable of the
-    machine running ``apply``, a file (relative to the spec file), or the value the
-    console already stores for the deployment (encrypted)."""
+    machine running ``apply``, a file (relative to the spec file), one of the user's stored
+    secrets by name (read by the console, never by ``apply``), or the value the console
+    already stores for the deployment (encrypted)."""
 
     env: str | None = Field(default=None, min_length=1)
     file: str | None = Field(default=None, min_length=1)
+    secret: str | None = Field(
+        default=None, pattern=SECRET_NAME_PATTERN, max_length=MAX_SECRET_NAME
+    )
     stored: bool | None = None
 
     @model_validator(mode="before")
@@ -47,9 +52,9 @@ class SecretRef(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> SecretRef:
-        given = [name for name in ("env", "file", "stored") if getattr(self, name)]
+        given = [name for name in ("env", "file", "secret", "stored") if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError("give exactly one of env, file or stored: true")
+            raise ValueError("give exactly one of env, file, secret or stored: true")
         return self
 
     def describe(self) -> str:
@@ -58,6 +63,8 @@ class SecretRef(_Strict):
             return f"from env {self.env}"
         if self.file:
             return f"from file {self.file}"
+        if self.secret:
+            return f"stored secret {self.secret}"
         return "stored"
 
 

@@ -35,6 +35,7 @@ from mcp_console.backend.db.models import (
 )
 from mcp_console.backend.db.models_billing import Quota, ServicePrice
 from mcp_console.backend.db.models_invoices import ClosedMonth
+from mcp_console.backend.db.models_secrets import StoredSecret
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.alerts import RuleCreate, SilenceCreate, TargetCreate
 from mcp_console.schemas.catalog import ServiceCreate
@@ -66,6 +67,7 @@ CALLERS, OPERATORS = "callers", "operators"  # olga maintains both
 BYSTANDER = "dave"  # a member of ``callers`` and a caller of the deployment, never a principal
 OWN_SERVICE, DRAFT = "olga-tools", "olga-draft"  # olga's services: published, and a draft
 OWN_KEY = "spare-key"  # one of olga's keys, to revoke
+OWN_SECRET = "olga-token"  # one of olga's stored secrets, to remove
 FIRST, SECOND = "1.0.0", "1.1.0"
 # The handshake-era opening of a session, as any MCP client sends it.
 INITIALIZE = {
@@ -190,6 +192,12 @@ class World:
         await self.runtime.keys.create(self.owner, KeyCreate(name=name))
         return name
 
+    async def fresh_secret(self) -> str:
+        """A stored secret of olga's, by name."""
+        name = self.fresh_name()
+        await self.runtime.stored_secrets.put(self.owner, name, "value")
+        return name
+
     async def fresh_draft(self) -> str:
         """A draft service of olga's, ready to publish."""
         name = self.fresh_name()
@@ -273,6 +281,7 @@ async def build_world(
     await runtime.catalog.publish(olga, OWN_SERVICE)
 
     await runtime.keys.create(olga, KeyCreate(name=OWN_KEY))
+    await runtime.stored_secrets.put(olga, OWN_SECRET, "value")
     keys["scoped"] = (
         await runtime.keys.create(olga, KeyCreate(name="agent", deployments=[SPARE]))
     ).api_key
@@ -367,6 +376,7 @@ _TABLES = [
         ServiceDeployment,
         DeploymentHistory,
         DeploymentSecret,
+        StoredSecret,
         McpService,
         ServiceVersion,
         ServiceTag,

@@ -35,6 +35,7 @@ from tests.api.authz_world import (
     DEPLOYMENT,
     DRAFT,
     FIRST,
+    OWN_SECRET,
     OWNER,
     SECOND,
     SERVICE,
@@ -75,7 +76,9 @@ database_url = suite.database_url
 # - naming another user's keys (?user=olga) is an admin's right, refused (403) before the
 #   user is looked up, so it tells nothing about her;
 # - a team you are not in is 404; a member who does not maintain it is refused (403);
-# - catalog writes are for authors (403 to plain users); another author's draft is 404.
+# - catalog writes are for authors (403 to plain users); another author's draft is 404;
+# - stored secrets are each user's own, admins' too: another's is 404 to everyone;
+# - changing a deployment's configuration is its owner's (and admins'), not operators'.
 API_MATRIX = """
 route                                                  ano wrg rev exp scp oth cal opr own adm
 GET    /health                                         200 200 200 200 200 200 200 200 200 200
@@ -93,6 +96,9 @@ GET    /keys                                           401 401 401 401 403 200 2
 GET    /keys?user=olga                                 401 401 401 401 403 403 403 403 200 200
 POST   /keys                                           401 401 401 401 403 201 201 201 201 201
 POST   /keys/{ref}/revoke?user=olga                    401 401 401 401 403 403 403 403 200 200
+GET    /secrets                                        401 401 401 401 403 200 200 200 200 200
+PUT    /secrets/{name}                                 401 401 401 401 403 200 200 200 200 200
+DELETE /secrets/{name}                                 401 401 401 401 403 404 404 404 204 404
 GET    /services                                       401 401 401 401 200 200 200 200 200 200
 POST   /services                                       401 401 401 401 403 403 403 403 201 201
 GET    /services/{name}                                401 401 401 401 200 200 200 200 200 200
@@ -120,6 +126,7 @@ GET    /deployments/{name}                             401 401 401 401 404 404 2
 DELETE /deployments/{name}                             401 401 401 401 404 404 403 403 204 204
 POST   /deployments/{name}/scale                       401 401 401 401 404 404 403 200 200 200
 POST   /deployments/{name}/update                      401 401 401 401 404 404 403 200 200 200
+POST   /deployments/{name}/configure                   401 401 401 401 404 404 403 403 200 200
 POST   /deployments/{name}/rollback                    401 401 401 401 404 404 403 200 200 200
 POST   /deployments/{name}/stop                        401 401 401 401 404 404 403 200 200 200
 POST   /deployments/{name}/start                       401 401 401 401 404 404 403 200 200 200
@@ -229,6 +236,9 @@ CALLS: dict[str, Call] = {
     "DELETE /alerts/rules/{name}": Call(fresh=World.fresh_alert_rule),
     "PUT /alerts/rules/{name}/enabled": Call({"enabled": False}, fresh=World.fresh_alert_rule),
     "POST /keys/{ref}/revoke?user=olga": Call(fresh=World.fresh_key),
+    # Each principal sets a secret of their own; olga's is out of everyone else's reach.
+    "PUT /secrets/{name}": Call({"value": "v-{who}"}, target="matrix-secret"),
+    "DELETE /secrets/{name}": Call(fresh=World.fresh_secret, target=OWN_SECRET),
     "POST /services": Call({"name": "made-{who}", "description": "new"}),
     "PATCH /services/{name}": Call({"description": "changed by {who}"}, fresh=World.fresh_service),
     "POST /services/{name}/versions": Call(
@@ -258,6 +268,9 @@ CALLS: dict[str, Call] = {
     "DELETE /deployments/{name}": Call(fresh=World.fresh_deployment),
     "POST /deployments/{name}/scale": Call({"replicas": 0}, fresh=World.fresh_deployment),
     "POST /deployments/{name}/update": Call({"version": SECOND}, fresh=World.fresh_deployment),
+    "POST /deployments/{name}/configure": Call(
+        {"config": {"MATRIX": "{who}"}}, fresh=World.fresh_deployment
+    ),
     "POST /deployments/{name}/rollback": Call(fresh=World.fresh_updated_deployment),
     "POST /deployments/{name}/stop": Call(fresh=World.fresh_deployment),
     "POST /deployments/{name}/start": Call(fresh=World.fresh_deployment),

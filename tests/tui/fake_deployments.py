@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mcp_console.backend.db.models import ServiceDeployment
 from mcp_console.backend.deploy.config import masked_config, resolve_config
+from mcp_console.backend.deploy.reconfigure import settings_after
 from mcp_console.backend.security.secrets import MASK
 from mcp_console.schemas.audit import AuditArguments
 from mcp_console.schemas.catalog import ServiceDetail, VersionView
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentStatus,
     DesiredState,
     HealthState,
@@ -19,6 +22,7 @@ from mcp_console.schemas.deploy import (
     InstanceLogs,
     InstanceStatus,
     InstanceView,
+    Reconfigured,
     default_session_mode,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
@@ -34,6 +38,9 @@ class FakeDeployments:
         self.items: dict[str, DeploymentDetail] = {}
         self.history: dict[str, list[HistoryEntry]] = {}
         self._polls: dict[str, int] = {}
+        # What the backend keeps apart from the detail: plain values and secrets.
+        self.values: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[str, dict[str, str]] = {}
 
     def _get(self, name: str) -> DeploymentDetail:
         found = self.items.get(name)
@@ -62,11 +69,14 @@ class FakeDeployments:
         self._record(name, action, {k: str(v) for k, v in changes.items()})
         return updated
 
-    def create(self, new: DeploymentCreate) -> DeploymentDetail:
+    def create(
+        self, new: DeploymentCreate, named: dict[str, str] | None = None
+    ) -> DeploymentDetail:
         service = self._service(new.service)
         chosen = _version(service, new.version)
         # The backend's own check: types, required fields and which fields are secret.
-        resolved = resolve_config(dict(chosen.config_schema), new.config, new.secrets)
+        given = {**new.secrets, **(named or {})}
+        resolved = resolve_config(dict(chosen.config_schema), new.config, given)
         if new.name in self.items:
             raise Conflict(f"you already have a deployment named {new.name!r}", field="name")
         # As the backend keeps them: URLs and headers given by hand are secrets, shown masked.
@@ -79,9 +89,42 @@ class FakeDeployments:
             }
         )
         self.items[new.name] = detail
+        self.values[new.name] = dict(resolved.values)
+        self.secrets[new.name] = dict(resolved.secrets)
         self._polls[new.name] = 0
         self._record(new.name, "create", {"version": chosen.version})
         return detail
+
+    def reconfigure(
+        self, name: str, change: DeploymentReconfigure, named: dict[str, str]
+    ) -> Reconfigured:
+        """The backend's own rules (``settings_after``) over a row built from the detail."""
+        current = self._get(name)
+        version = _version(self._service(current.service), current.version)
+        row = ServiceDeployment(
+            deployment_name=name,
+            config=self.values.get(name, {}),
+            driver=current.driver,
+            target_version_id=None,
+            cpu_limit=current.cpu_limit,
+            memory_limit_mb=current.memory_limit_mb,
+            pass_env=list(current.pass_env),
+            session_mode=current.session_mode,
+        )
+        stored = self.secrets.get(name, {})
+        after = settings_after(row, dict(version.config_schema), stored, change, named)
+        if after.changes and not change.dry_run:
+            resolved = after.resolved
+            self.values[name] = dict(resolved.values)
+            self.secrets[name] = dict(resolved.secrets)
+            current = self._set(
+                name,
+                "configure",
+                config=masked_config(resolved.values, resolved.secrets),
+                secret_names=sorted(resolved.secrets),
+                **after.columns,
+            )
+        return Reconfigured(changes=after.changes, dry_run=change.dry_run, deployment=current)
 
     def get(self, name: str) -> DeploymentDetail:
         """The deployment; one poll closer to healthy while it is DEPLOYING."""

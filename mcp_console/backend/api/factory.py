@@ -33,6 +33,7 @@ from mcp_console.backend.api.routes import (
     metrics_history,
     quotas,
     reviews,
+    stored_secrets,
     teams,
     users,
 )
@@ -101,6 +102,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         users.router,
         teams.router,
         keys.router,
+        stored_secrets.router,
         reviews.router,
         catalog.router,
         events.router,

@@ -28,6 +28,7 @@ from mcp_console.backend.db.models_drift import DefinitionBaseline  # noqa: F401
 from mcp_console.backend.db.models_history import metrics_traffic  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_invoices import Invoice  # noqa: F401  (its tables)
 from mcp_console.backend.db.models_metering import UsageJournal  # noqa: F401  (its tables)
+from mcp_console.backend.db.models_secrets import StoredSecret  # noqa: F401  (its tables)
 
 
 class User(Base):
@@ -223,6 +224,9 @@ class ServiceDeployment(Base):
     audit_arguments: Mapped[str] = mapped_column(
         String(8), default="digest", server_default="digest"
     )
+    # When its settings (configuration, secrets, limits, ...) last changed: instances started
+    # before then are replaced by a rolling restart.
+    settings_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -114,7 +114,7 @@ CREATE TABLE service_deployments (
 	session_mode VARCHAR(16) NOT NULL, 
 	autoscale JSON NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, drift VARCHAR(8) DEFAULT 'alert' NOT NULL, audit_arguments VARCHAR(8) DEFAULT 'digest' NOT NULL, 
+	updated_at DATETIME NOT NULL, uid VARCHAR(32) DEFAULT '' NOT NULL, driver VARCHAR(16), target_version_id INTEGER, rollout_deadline DATETIME, status_reason TEXT, image_digests JSON DEFAULT '{}' NOT NULL, pass_env JSON DEFAULT '[]' NOT NULL, drift VARCHAR(8) DEFAULT 'alert' NOT NULL, audit_arguments VARCHAR(8) DEFAULT 'digest' NOT NULL, settings_changed_at DATETIME, 
 	CONSTRAINT pk_service_deployments PRIMARY KEY (id), 
 	CONSTRAINT ck_service_deployments_replicas CHECK (replicas >= 0), 
 	CONSTRAINT fk_service_deployments_previous_version_id_service_versions FOREIGN KEY(previous_version_id) REFERENCES service_versions (id), 
@@ -188,8 +188,8 @@ CREATE TABLE "service_instances" (
 	next_restart_at DATETIME, 
 	updated_at DATETIME NOT NULL, image_digest VARCHAR(500), 
 	CONSTRAINT pk_service_instances PRIMARY KEY (id), 
-	CONSTRAINT fk_service_instances_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id), 
 	CONSTRAINT fk_service_instances_deployment_id_service_deployments FOREIGN KEY(deployment_id) REFERENCES service_deployments (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_service_instances_version_id_service_versions FOREIGN KEY(version_id) REFERENCES service_versions (id), 
 	CONSTRAINT uq_service_instances_name UNIQUE (name)
 );
 CREATE TABLE request_log (
@@ -539,6 +539,17 @@ CREATE TABLE usage_journals (
 	lost_errors BIGINT NOT NULL, 
 	CONSTRAINT pk_usage_journals PRIMARY KEY (epoch)
 );
+CREATE TABLE stored_secrets (
+	id INTEGER NOT NULL, 
+	user_id INTEGER NOT NULL, 
+	name VARCHAR(200) NOT NULL, 
+	ciphertext TEXT NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	updated_at DATETIME NOT NULL, 
+	CONSTRAINT pk_stored_secrets PRIMARY KEY (id), 
+	CONSTRAINT fk_stored_secrets_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_stored_secrets_user_id_name UNIQUE (user_id, name)
+);
 CREATE INDEX ix_api_keys_prefix ON api_keys (prefix);
 CREATE INDEX ix_api_keys_user_id ON api_keys (user_id);
 CREATE INDEX ix_mcp_services_author_id ON mcp_services (author_id);
@@ -580,6 +591,7 @@ CREATE INDEX ix_definition_findings_open ON definition_findings (deployment_id, 
 CREATE INDEX ix_invoices_subject ON invoices (subject_kind, subject_id);
 CREATE INDEX ix_service_usage_hours_user_hour ON service_usage_hours (user_id, hour);
 CREATE INDEX ix_service_usage_hours_hour ON service_usage_hours (hour);
+CREATE INDEX ix_stored_secrets_user_id ON stored_secrets (user_id);
 CREATE TRIGGER service_search_insert AFTER INSERT ON mcp_services BEGIN
     INSERT INTO service_search (rowid, name, display_name, tags, description, facets) SELECT 
     new.id, new.name, new.display_name,
@@ -611,4 +623,4 @@ END;
 CREATE TRIGGER service_search_delete AFTER DELETE ON mcp_services BEGIN
     DELETE FROM service_search WHERE rowid = old.id;
 END;
-INSERT INTO "alembic_version" ("version_num") VALUES ('0020');
+INSERT INTO "alembic_version" ("version_num") VALUES ('0021');

@@ -418,7 +418,7 @@ def _needs_work(state: DeploymentState, snapshot: dict[str, ManagedInstance]) ->
     if d.target_version_id is not None:
         return True
     for row in state.instances:
-        if row.version_id != d.version_id:
+        if row.version_id != d.version_id or not state.current(row):
             return True
         if row.status in (InstanceStatus.RESTARTING, InstanceStatus.DRAINING):
             return True

@@ -61,6 +61,7 @@ class Converger(InstanceOps):
         if d.target_version_id is not None:
             await self._fill(state, d.target_version_id)
         await self._fill(state, d.version_id)
+        await self._retire_outdated(state)
         # Routes first: a deployment shown RUNNING is reachable through the gateway.
         await self.routes_changed(d.id)
         await self._update_status(state, note)
@@ -120,9 +121,22 @@ class Converger(InstanceOps):
             return None
         return f"update to {rollout.label(state, target)} rolled back: {verdict.reason}"
 
+    async def _retire_outdated(self, state: DeploymentState) -> None:
+        """A rolling restart after a settings change, as a rollout: the instances started
+        before it serve until as many started since are healthy, then they are retired."""
+        d = state.deployment
+        outdated = [row for row in state.slots(d.version_id) if not state.current(row)]
+        if not outdated:
+            return
+        fresh = [row for row in state.healthy(d.version_id) if state.current(row)]
+        if len(fresh) >= d.replicas:
+            for row in outdated:
+                await self.retire(state, row)
+
     async def _fill(self, state: DeploymentState, version_id: int) -> None:
         d = state.deployment
-        slots = state.slots(version_id)
+        # Instances started before the settings changed are replaced, not counted.
+        slots = [row for row in state.slots(version_id) if state.current(row)]
         if len(slots) > d.replicas:
             extras = sorted(slots, key=lambda r: (_RETIRE_ORDER.get(r.status, 0), -r.id))
             for row in extras[: len(slots) - d.replicas]:

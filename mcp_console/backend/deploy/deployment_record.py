@@ -72,6 +72,12 @@ class DeploymentState:
             and row.status not in (InstanceStatus.DRAINING, InstanceStatus.STOPPED)
         ]
 
+    def current(self, row: ServiceInstance) -> bool:
+        """Whether the instance was started with the deployment's settings as they are (after
+        their last change)."""
+        changed = self.deployment.settings_changed_at
+        return changed is None or row.created_at >= changed
+
     def healthy(self, version_id: int | None) -> list[ServiceInstance]:
         """Instances of ``version_id`` that are running and healthy."""
         return [

@@ -35,6 +35,7 @@ from mcp_console.backend.deploy.lookup import (
     version_label,
 )
 from mcp_console.backend.deploy.plan import Recipe, launch_for, transport_of
+from mcp_console.backend.deploy.reconfigure import refuse_unchangeable, settings_after
 from mcp_console.backend.deploy.registry_logins import save_logins
 from mcp_console.backend.deploy.remote import (
     REMOTE,
@@ -48,17 +49,20 @@ from mcp_console.backend.deploy.secretstore import DeploymentSecrets
 from mcp_console.backend.deploy.sharing import drop_share, grantee, put_share, shares_of
 from mcp_console.backend.deploy.views import deployment_detail, deployment_view
 from mcp_console.backend.events import EventBus, acted_by
+from mcp_console.backend.security.stored_secrets import StoredSecrets
 from mcp_console.schemas.audit import AUDIT_POLICY_EVENT, AuditArguments
 from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentStatus,
     DeploymentView,
     DesiredState,
     HistoryEntry,
     InstanceLogs,
     InstanceStatus,
+    Reconfigured,
     ShareCreate,
     default_session_mode,
 )
@@ -87,6 +91,7 @@ class DeploymentService:
         secrets_store: DeploymentSecrets,
         settings: DeploySettings,
         record_download: Callable[[str], Awaitable[None]],
+        stored_secrets: StoredSecrets,
     ) -> None:
         self._sessions = sessions
         self._events = events
@@ -94,6 +99,7 @@ class DeploymentService:
         self._secrets = secrets_store
         self._settings = settings
         self._record_download = record_download
+        self._stored = stored_secrets
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -184,7 +190,8 @@ class DeploymentService:
         async with self._sessions() as session:
             service, version = await service_version(session, actor, new.service, new.version)
             recipe = Recipe.of(service.name, version)
-            resolved = resolve_config(dict(version.config_schema), new.config, new.secrets)
+            given = await self._given_secrets(session, actor, new.secrets, new.secret_refs)
+            resolved = resolve_config(dict(version.config_schema), new.config, given)
             policy = policy_of(new.autoscale)
             await refuse_taken(session, actor, new.name)
         driver = await self._controller.drivers.choose(new.runtime, recipe, urls=bool(new.urls))
@@ -266,6 +273,21 @@ class DeploymentService:
         self._publish("deployment.created", row, actor, version=version.version, replicas=replicas)
         self._controller.poke(row.id)
         return await self.get(actor, new.name)
+
+    async def _given_secrets(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        secrets_: dict[str, str],
+        refs: dict[str, str],
+    ) -> dict[str, str]:
+        """Secrets given as values and as stored secrets' names, by key (each key once)."""
+        both = sorted(set(secrets_) & set(refs))
+        if both:
+            raise Invalid(
+                f"{both[0]} is given both as a value and as a stored secret", field="secrets"
+            )
+        return {**secrets_, **await self._stored.values(session, actor, refs)}
 
     def _check_pass_env(
         self, new: DeploymentCreate, service: str, version: ServiceVersion, driver: str
@@ -376,6 +398,60 @@ class DeploymentService:
         if version is None:
             return await self.get(actor, address(actor, state))
         return await self._after(actor, state, "deployment.updating", version=version)
+
+    async def reconfigure(
+        self, actor: Principal, name: str, change: DeploymentReconfigure
+    ) -> Reconfigured:
+        """Change a deployment's configuration, secrets, limits, host variables or session
+        mode in place, checked as on create; running instances are replaced by a rolling
+        restart (those started before serve until as many started since are healthy).
+
+        Returns:
+            What changed (secrets as ``(set)``/``(changed)``), and the deployment; on a dry
+            run what would change, with nothing changed.
+
+        Raises:
+            NotFound: no such deployment, or no stored secret of a name in ``secret_refs``.
+            Forbidden: the actor is not its owner (nor an admin).
+            Invalid: the new settings do not fit the version (``field`` says where), it
+                fronts a remote server, or an update is rolling out.
+        """
+        async with self._sessions.begin() as session:
+            state = await find(session, actor, name, "configure")
+            d = state.deployment
+            refuse_unchangeable(d)
+            version = state.versions[d.version_id]
+            if change.pass_env is not None:
+                refuse_unpassable(
+                    change.pass_env, self._settings.passable_env, whose="the deployment"
+                )
+            stored = await self._secrets.load(session, d.id)
+            # Stored secrets are the actor's own, whoever's deployment they go to.
+            named = await self._stored.values(session, actor, change.secret_refs)
+            after = settings_after(d, dict(version.config_schema), stored, change, named)
+            if after.changes and not change.dry_run:
+                assert d.driver is not None
+                # A placeholder left without its value is refused before anything changes.
+                launch = launch_for(Recipe.of(state.service, version), d.driver)
+                with_arguments(launch, version.config_schema, after.resolved)
+                await self._change(
+                    session,
+                    state,
+                    actor,
+                    "configure",
+                    changes=after.changes,
+                    config=after.resolved.values,
+                    settings_changed_at=utcnow(),
+                    **after.columns,
+                )
+                await self._secrets.save(session, d.id, after.resolved.secrets)
+        if change.dry_run or not after.changes:
+            detail = await self.get(actor, address(actor, state))
+        else:
+            detail = await self._after(
+                actor, state, "deployment.configured", changed=sorted(after.changes)
+            )
+        return Reconfigured(changes=after.changes, dry_run=change.dry_run, deployment=detail)
 
     async def rollback(self, actor: Principal, name: str) -> DeploymentDetail:
         """Cancel an update in progress, or roll out the previous version again.

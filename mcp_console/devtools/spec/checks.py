@@ -32,13 +32,16 @@ def checked(document: Document) -> DeploymentSpec:
 
 
 def as_create(spec: DeploymentSpec, secrets: dict[str, str]) -> dict[str, Any]:
-    """The fields of a ``DeploymentCreate`` the spec makes (its defaults where it is silent)."""
+    """The fields of a ``DeploymentCreate`` the spec makes (its defaults where it is silent);
+    ``secrets`` holds the values read, stored secrets are named."""
+    refs = stored_refs(spec)
     fields: dict[str, Any] = {
         "service": spec.service,
         "version": spec.version,
         "name": spec.name,
         "config": spec.config or {},
-        "secrets": secrets,
+        "secrets": {k: v for k, v in secrets.items() if k not in refs},
+        "secret_refs": refs,
         "autoscale": spec.autoscale or None,
         "session_mode": spec.session_mode,
     }
@@ -50,6 +53,11 @@ def as_create(spec: DeploymentSpec, secrets: dict[str, str]) -> dict[str, Any]:
         {name: getattr(spec, name) for name in optional if getattr(spec, name) is not None}
     )
     return fields
+
+
+def stored_refs(spec: DeploymentSpec) -> dict[str, str]:
+    """The spec's secrets taken from the user's stored secrets: key → stored secret's name."""
+    return {key: ref.secret for key, ref in spec.secrets.items() if ref.secret}
 
 
 def _first(document: Document, error: ValidationError, *, renamed: bool = False) -> Invalid:

@@ -9,19 +9,25 @@ from typing import Any
 
 from mcp_console.backend.deploy.config import resolve_config
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.devtools.spec.checks import as_create
-from mcp_console.devtools.spec.detail import config_secrets, plain_config
+from mcp_console.devtools.spec.checks import as_create, stored_refs
+from mcp_console.devtools.spec.detail import config_secrets
 from mcp_console.devtools.spec.secret_values import read_secrets
 from mcp_console.devtools.spec.source import Document
 from mcp_console.schemas.catalog import VersionView
 from mcp_console.schemas.config_schema import is_secret
-from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail
+from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, DeploymentReconfigure
 from mcp_console.schemas.drift import DriftPolicy
 from mcp_console.schemas.errors import Invalid, NotFound
 from mcp_console.schemas.spec import DeploymentSpec
 
 # Fields a running deployment cannot change: it is deleted and applied again for them.
 FIXED = "cannot be changed on an existing deployment (delete it and apply again)"
+# Another runtime means instances of another kind (a container image rather than a local
+# command, or the reverse), with what each keeps: not a change a rolling restart makes.
+RUNTIME_FIXED = (
+    "cannot be changed on an existing deployment: its instances would be of another kind "
+    "(containers or local processes); delete it and apply again"
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Step:
     changes: list[Change] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     drift: DriftPolicy | None = None
+    # The settings to change in place (configuration, secrets, limits, ...), if any differ.
+    settings: DeploymentReconfigure | None = None
 
     @property
     def action(self) -> str:
@@ -94,8 +102,56 @@ async def _step(client: ConsoleClient, document: Document, spec: DeploymentSpec)
     else:
         if spec.drift is not None:
             step.drift = (await client.drift_report(spec.name)).policy
-        step.changes = _differences(document, spec, current, version, step.drift)
+        step.changes = _differences(document, spec, current, step.drift)
+        step.settings, settings = await _settings(client, document, spec, secrets)
+        step.changes[:0] = settings
     return step
+
+
+async def _settings(
+    client: ConsoleClient, document: Document, spec: DeploymentSpec, secrets: dict[str, str]
+) -> tuple[DeploymentReconfigure | None, list[Change]]:
+    """The settings the document changes, as the console reports them from a dry run (which
+    checks them as on create; secrets are compared there and shown only as changed)."""
+    change = DeploymentReconfigure.model_validate(
+        {
+            "config": spec.config or {},
+            "replace_config": spec.config is not None,
+            "secrets": {k: v for k, v in secrets.items() if k not in stored_refs(spec)},
+            "secret_refs": stored_refs(spec),
+            "cpu_limit": spec.limits.cpus if spec.limits else None,
+            "memory_limit_mb": spec.limits.memory_mb if spec.limits else None,
+            "pass_env": spec.pass_env,
+            "session_mode": spec.session_mode,
+        }
+    )
+    try:
+        planned = await client.reconfigure_deployment(
+            spec.name, change.model_copy(update={"dry_run": True})
+        )
+    except (Invalid, NotFound) as error:
+        raise _settings_error(document, spec, error) from None
+    changes = [Change(path, shown(old), shown(new)) for path, (old, new) in planned.changes.items()]
+    return (change if changes else None), changes
+
+
+def _settings_error(document: Document, spec: DeploymentSpec, error: Invalid | NotFound) -> Invalid:
+    """The console's refusal of the document's settings, at their place in the file."""
+    where = error.field or ""
+    message = error.message.removeprefix(f"{where}: ") if where else error.message
+    if where.startswith("secret_refs."):
+        return document.error(("secrets", where.split(".", 1)[1], "secret"), message)
+    paths = {
+        "cpu_limit": ("limits", "cpus"),
+        "memory_limit_mb": ("limits", "memory_mb"),
+        "pass_env": ("pass_env",),
+        "session_mode": ("session_mode",),
+    }
+    if where in paths:
+        return document.error(paths[where], message)
+    if isinstance(error, Invalid) and where.startswith("config"):
+        return _config_error(document, spec, error)
+    return document.error(("name",), message)
 
 
 async def carry_out(client: ConsoleClient, step: Step) -> DeploymentDetail | None:
@@ -108,6 +164,9 @@ async def carry_out(client: ConsoleClient, step: Step) -> DeploymentDetail | Non
         return current
     paths = {change.path for change in step.changes}
     detail = current
+    if step.settings is not None:
+        # Before a version update: settings are not changed while one rolls out.
+        detail = (await client.reconfigure_deployment(spec.name, step.settings)).deployment
     if "autoscale" in paths:
         detail = await client.set_autoscale(spec.name, spec.autoscale or None)
     if "replicas" in paths and spec.replicas is not None:
@@ -160,9 +219,11 @@ def _refuse_inline_secrets(document: Document, spec: DeploymentSpec, version: Ve
 def _check_new(
     document: Document, spec: DeploymentSpec, version: VersionView, secrets: dict[str, str]
 ) -> None:
-    """The configuration checked as the backend will check it when it creates the deployment."""
+    """The configuration checked as the backend will check it when it creates the deployment
+    (a stored secret's value is the console's to read: any non-empty text stands for it)."""
+    given = secrets | dict.fromkeys(stored_refs(spec), "stored")
     try:
-        resolve_config(dict(version.config_schema), dict(spec.config or {}), secrets)
+        resolve_config(dict(version.config_schema), dict(spec.config or {}), given)
     except Invalid as error:
         raise _config_error(document, spec, error) from None
 
@@ -174,19 +235,6 @@ def _config_error(document: Document, spec: DeploymentSpec, error: Invalid) -> I
     if key in spec.secrets:
         return document.error(("secrets", key), message)
     return document.error(("config", *name.split(".")) if name else ("config",), message)
-
-
-def _plain_config(version: VersionView, given: dict[str, Any]) -> dict[str, Any]:
-    """The plain values a configuration comes to (typed, defaults added), secrets aside."""
-    schema = dict(version.config_schema)
-    props = _properties(version)
-    secret = {k for k, p in props.items() if isinstance(p, dict) and is_secret(p)}
-    if secret:
-        schema["properties"] = {k: p for k, p in props.items() if k not in secret}
-        required = schema.get("required")
-        if isinstance(required, list):
-            schema["required"] = [r for r in required if r not in secret]
-    return resolve_config(schema, given, {}).values
 
 
 def _everything(spec: DeploymentSpec) -> list[Change]:
@@ -206,31 +254,16 @@ def _differences(
     document: Document,
     spec: DeploymentSpec,
     current: DeploymentDetail,
-    version: VersionView,
     drift: DriftPolicy | None,
 ) -> list[Change]:
-    """What the document changes of a deployment; a change it cannot make is an error."""
-    fixed: list[tuple[tuple[str, ...], Any, Any]] = [(("service",), current.service, spec.service)]
-    if spec.runtime is not None:
-        fixed.append((("runtime",), current.runtime, spec.runtime))
-    if spec.session_mode is not None:
-        fixed.append((("session_mode",), current.session_mode, spec.session_mode))
-    if spec.limits is not None:
-        fixed.append((("limits", "cpus"), current.cpu_limit, spec.limits.cpus))
-        fixed.append((("limits", "memory_mb"), current.memory_limit_mb, spec.limits.memory_mb))
-    if spec.pass_env is not None:
-        fixed.append((("pass_env",), sorted(current.pass_env), sorted(spec.pass_env)))
-    if "secrets" in spec.model_fields_set:
-        fixed.append((("secrets",), sorted(config_secrets(current)), sorted(spec.secrets)))
-    if spec.config is not None:
-        try:
-            wanted = _plain_config(version, dict(spec.config))
-        except Invalid as error:
-            raise _config_error(document, spec, error) from None
-        fixed.append((("config",), plain_config(current.config), wanted))
-    for path, old, new in fixed:
-        if old != new:
-            raise document.error(path, f"{FIXED}: {shown(old)} → {shown(new)}")
+    """What the document changes of a deployment besides its settings; a change it cannot
+    make is an error."""
+    if spec.service != current.service:
+        raise document.error(("service",), f"{FIXED}: {current.service} → {spec.service}")
+    if spec.runtime is not None and spec.runtime != current.runtime:
+        raise document.error(
+            ("runtime",), f"{RUNTIME_FIXED}: {shown(current.runtime)} → {shown(spec.runtime)}"
+        )
     changes: list[Change] = []
     running = current.target_version or current.version
     if spec.version is not None and spec.version != running:

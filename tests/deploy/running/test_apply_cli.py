@@ -11,7 +11,7 @@ from mcp_console.backend.security.secrets import MASK
 from mcp_console.settings import Settings
 from tests.cli.commands import Cli
 
-from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, publish, shell_version
+from ..catalogs import SECRET_SCHEMA, SETTLE_TIMEOUT, pid_of_instance, publish, shell_version
 
 TOKEN = "apply-env-secret-5d1f0c"
 FILE_TOKEN = "apply-file-secret-77ab2e"
@@ -134,3 +134,70 @@ async def test_a_spec_that_cannot_apply_names_file_line_and_path(cli: Cli, tmp_p
     assert not any("s3cr3t-inline-value" in text for text in cli.printed)
     # Nothing was half-applied: the good first document was not created either.
     assert cli.json("deploy", "list") == []
+
+
+STORED_TOKEN = "stored-secret-first-3a91c4"
+ROTATED_TOKEN = "stored-secret-second-8e20d7"
+STORED_SPEC = """\
+kind: Deployment
+name: web
+service: svc
+runtime: process
+config:
+  region: us
+secrets:
+  api_token: {secret: svc-token}
+"""
+
+
+def _serving(cli: Cli, old: str | None = None) -> dict[str, str]:
+    """The environment of the deployment's one healthy instance (once it is not ``old``)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        shown = cli.json("deploy", "show", "web")
+        names = [i["name"] for i in shown["instances"]]
+        if shown["ready_replicas"] == 1 and len(names) == 1 and names != [old]:
+            break
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.3)
+    environ = Path(f"/proc/{pid_of_instance(names[0])}/environ").read_bytes()
+    pairs = [item.decode().partition("=") for item in environ.split(b"\0") if item]
+    return {"instance": names[0]} | {name: value for name, _, value in pairs}
+
+
+async def test_apply_changes_config_and_a_stored_secret_in_place(cli: Cli, tmp_path: Path) -> None:
+    async with Runtime(Settings(data_dir=tmp_path / "data")) as runtime:
+        await publish(runtime, "svc", shell_version("1.0.0", "true", schema=SECRET_SCHEMA))
+    token = tmp_path / "token.txt"
+    token.write_text(STORED_TOKEN + "\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(STORED_SPEC)
+
+    stored = cli("secret", "set", "svc-token", "--from-file", str(token)).stdout
+    listed = cli("secret", "list").stdout
+    created = cli("apply", "-f", str(spec)).stdout
+    first = _serving(cli)
+    token.write_text(ROTATED_TOKEN)
+    cli("secret", "set", "svc-token", "--from-file", str(token))
+    spec.write_text(STORED_SPEC.replace("region: us", "region: eu"))
+    planned = cli("apply", "-f", str(spec), "--dry-run").stdout
+    applied = cli("apply", "-f", str(spec)).stdout
+    second = _serving(cli, old=first["instance"])
+    again = cli("apply", "-f", str(spec)).stdout
+    by_hand = cli("deploy", "set", "web", "--config", "workers=3", "--dry-run").stdout
+    history = cli("deploy", "history", "web").stdout
+
+    assert "secret svc-token stored" in stored
+    assert "svc-token" in listed
+    assert "applied: web created" in created
+    assert (first["API_TOKEN"], first["REGION"]) == (STORED_TOKEN, "us")
+    assert "  config.region: us → eu" in planned
+    assert "  secrets.api_token: (set) → (changed)" in planned
+    assert "dry run: nothing was changed" in planned
+    assert "applied: web updated" in applied
+    assert (second["API_TOKEN"], second["REGION"]) == (ROTATED_TOKEN, "eu")
+    assert "nothing to change" in again
+    assert "  config.workers: 2 → 3" in by_hand
+    assert "dry run" in by_hand
+    assert "configure" in history
+    assert not any(STORED_TOKEN in text or ROTATED_TOKEN in text for text in cli.printed)

@@ -1,5 +1,5 @@
-"""Deployment routes: create, list, show, scale, update, roll back, stop, start, delete, logs,
-share."""
+"""Deployment routes: create, list, show, scale, update, configure, roll back, stop, start,
+delete, logs, share."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from mcp_console.schemas.deploy import (
     MAX_REPLICAS,
     DeploymentCreate,
     DeploymentDetail,
+    DeploymentReconfigure,
     DeploymentUpdate,
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    Reconfigured,
     ShareCreate,
 )
 
@@ -86,6 +88,16 @@ async def update_deployment(
     return await rt.deployments.update(
         actor, name, body.version, audit_arguments=body.audit_arguments
     )
+
+
+@router.post("/deployments/{name:path}/configure")
+async def configure_deployment(
+    rt: RuntimeDep, actor: ScopedActor, name: DeploymentName, body: DeploymentReconfigure
+) -> Reconfigured:
+    """Change its configuration, secrets, limits, host variables or session mode (owner and
+    admins); running instances are replaced by a rolling restart. ``dry_run`` only reports
+    what would change (secrets as "(set)" or "(changed)", never their values)."""
+    return await rt.deployments.reconfigure(actor, name, body)
 
 
 @router.post("/deployments/{name:path}/rollback")
