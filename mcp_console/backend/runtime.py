@@ -272,7 +272,9 @@ class Runtime:
 
         secrets_store = DeploymentSecrets(self.settings)
         # Users' named secrets, encrypted with the same key as deployments' own.
-        self.stored_secrets: StoredSecrets = StoredSecrets(self.sessions, secrets_store.box)
+        self.stored_secrets: StoredSecrets = StoredSecrets(
+            self.sessions, secrets_store.box, self.events
+        )
         self.audit_recorder = AuditRecorder(self.sessions, secrets_store)
         for event in self._early_events:
             self.audit_recorder.note(event)

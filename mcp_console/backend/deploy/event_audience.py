@@ -13,6 +13,8 @@ from mcp_console.backend.deploy.access import grant_access
 from mcp_console.backend.deploy.deployment_record import load_states
 from mcp_console.schemas.users import Principal
 
+# Events about a user's stored secrets (their names only).
+_OWNER_ONLY = "secret."
 # Events for everyone connected.
 _EVERYONE = frozenset({"daemon.stopping"})
 # Events after which who sees a deployment may have changed.
@@ -46,6 +48,9 @@ class EventAudience:
         """Whether the event may be sent to this user."""
         actor = self._actor
         kind = str(event.get("type", ""))
+        if kind.startswith(_OWNER_ONLY):
+            # A user's stored secrets are theirs alone, even to an admin.
+            return event.get("user_id") == actor.user_id and actor.scope is None
         if actor.is_admin and actor.scope is None:
             return True
         if kind in _EVERYONE:

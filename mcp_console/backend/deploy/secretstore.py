@@ -63,7 +63,7 @@ class DeploymentSecrets:
                     deployment_id=deployment_id, name=name, ciphertext=box.encrypt(value)
                 )
             )
-        self._known[deployment_id] = masked_values(secrets.values())
+        self._remember(deployment_id, secrets.values())
 
     async def load(self, session: AsyncSession, deployment_id: int) -> dict[str, str]:
         """The secrets of the deployment's configuration in plain text (for an instance's
@@ -90,12 +90,18 @@ class DeploymentSecrets:
             )
         ).all()
         if not rows:
-            self._known[deployment_id] = ()
+            self._known.setdefault(deployment_id, ())
             return {}
         box = await self.box()
         secrets = {name: box.decrypt(ciphertext) for name, ciphertext in rows}
-        self._known[deployment_id] = masked_values(secrets.values())
+        self._remember(deployment_id, secrets.values())
         return secrets
+
+    def _remember(self, deployment_id: int, values: Iterable[str]) -> None:
+        # Values it held before stay masked: during a rolling restart after a change, an
+        # old instance may still print the previous value.
+        known = (*self._known.get(deployment_id, ()), *masked_values(values))
+        self._known[deployment_id] = tuple(dict.fromkeys(known))
 
     async def known(self, session: AsyncSession, deployment_id: int) -> tuple[str, ...]:
         """The values to mask in the deployment's output (decrypted once, then remembered)."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mcp_console.backend.db.base import utcnow
 from mcp_console.backend.db.models_secrets import StoredSecret
+from mcp_console.backend.events import EventBus, acted_by
 from mcp_console.backend.security.secrets import SecretBox
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
 from mcp_console.schemas.secrets import (
@@ -36,9 +37,11 @@ class StoredSecrets:
         self,
         sessions: async_sessionmaker[AsyncSession],
         box: Callable[[], Awaitable[SecretBox]],
+        events: EventBus,
     ) -> None:
         self._sessions = sessions
         self._box = box
+        self._events = events
 
     async def put(self, actor: Principal, name: str, value: str) -> StoredSecretView:
         """Store ``value`` (encrypted) as the actor's secret ``name``, replacing its value.
@@ -64,6 +67,7 @@ class StoredSecrets:
                 row.ciphertext, row.updated_at = ciphertext, now
         except IntegrityError:
             raise Conflict(f"the secret {name} was set at the same time", field="name") from None
+        self._publish("secret.set", actor, name)
         return _view(row, actor)
 
     async def list(self, actor: Principal) -> list[StoredSecretView]:
@@ -90,6 +94,13 @@ class StoredSecrets:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound(f"you have no secret named {name!r}", field="name")
+        self._publish("secret.removed", actor, name)
+
+    def _publish(self, kind: str, actor: Principal, name: str) -> None:
+        # The name only, and for its owner's stream alone (see ``event_audience``).
+        self._events.publish(
+            {"type": kind, "secret": name, "user_id": actor.user_id, **acted_by(actor)}
+        )
 
     async def values(
         self, session: AsyncSession, actor: Principal, refs: Mapping[str, str]

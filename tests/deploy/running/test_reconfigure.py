@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_console.backend.deploy.event_audience import EventAudience
 from mcp_console.backend.runtime import Runtime
 from mcp_console.schemas.deploy import (
     DeploymentCreate,
@@ -60,7 +61,9 @@ async def test_config_and_a_stored_secret_change_in_place_with_a_rolling_restart
         admin, "svc", change.model_copy(update={"dry_run": True})
     )
     unchanged = await live.deployments.get(admin, "svc")
-    done = await live.deployments.reconfigure(admin, "svc", change)
+    async with live.events.subscribe() as events:
+        done = await live.deployments.reconfigure(admin, "svc", change)
+        published = [events.get_nowait() for _ in range(events.qsize())]
     # Right after the change the old instance still serves: the new one is not healthy yet.
     serving = {i.name: i.status.value for i in done.deployment.instances}
     # The old instance is retired once the new one is healthy.
@@ -81,7 +84,9 @@ async def test_config_and_a_stored_secret_change_in_place_with_a_rolling_restart
     assert again.changes == {}  # the same change again: nothing to do
     assert history[0].action == "configure"
     assert history[0].changes == expected
-    shown = repr([planned, done, after, again, history])
+    (configured,) = [e for e in published if e["type"] == "deployment.configured"]
+    assert configured["changed"] == sorted(expected)
+    shown = repr([planned, done, after, again, history, published])
     assert OLD_TOKEN not in shown
     assert NEW_TOKEN not in shown
 
@@ -112,8 +117,12 @@ async def test_a_change_is_checked_as_on_create_and_is_the_owner_s_alone(live: R
         await live.deployments.reconfigure(
             admin, "svc", DeploymentReconfigure(secret_refs={"api_token": "nope"})
         )
-    # Bob sees none of the admin's secrets and cannot put one into a deployment of his.
+    # Bob sees none of the admin's secrets and cannot put one into a deployment of his;
+    # nor do events about his secrets reach an admin's stream.
     assert await live.stored_secrets.list(bob) == []
+    secret_event = {"type": "secret.set", "secret": "x", "user_id": bob.user_id}
+    assert await EventAudience(live.sessions, bob).allows(secret_event)
+    assert not await EventAudience(live.sessions, admin).allows(secret_event)
     with pytest.raises(NotFound) as borrowed:
         await live.deployments.create(
             bob,
