@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.client.server_inspector import ServerInspector
 from mcp_console.commands import ConsoleCommands, PaletteCommand
 from mcp_console.messages import (
     BackendEventReceived,
@@ -177,6 +178,8 @@ class ConsoleApp(App[None]):
         steady_cursor: never blink text cursors (screen readers, recordings, snapshots).
         running: for a console hosting its own backend, what runs on it; quitting then
             asks what becomes of that (``quit_choice`` holds the answer).
+        inspector: what the inspector opens sessions with servers named by URL or command
+            through, on this machine (``None``: it reaches deployments only).
     """
 
     TITLE = "mcp-console"
@@ -205,13 +208,14 @@ class ConsoleApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         steady_cursor: bool = False,
         running: RunningCheck | None = None,
+        inspector: ServerInspector | None = None,
     ) -> None:
         super().__init__()
         self.client = client
         self._running_check = running
         self.quit_choice: QuitChoice | None = None
         self.steady_cursor = steady_cursor
-        self.context = ConsoleContext(client, clock or (lambda: datetime.now(UTC)))
+        self.context = ConsoleContext(client, clock or (lambda: datetime.now(UTC)), inspector)
         self.sections = [s for s in SECTIONS if s.available(client)]
         self._bases: dict[str, Screen[Any]] = {}
         for section in self.sections:

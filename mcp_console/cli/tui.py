@@ -17,6 +17,7 @@ from mcp_console.cli.pending import PendingClient
 from mcp_console.cli.startup import resume_collection
 from mcp_console.client.host import daemon_client, remote_client
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.devtools.server_inspector import LocalInspector
 from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
 from mcp_console.screens.modals.quit import QuitChoice, RunningWork
 from mcp_console.settings import Settings
@@ -221,7 +222,12 @@ class StartingConsole(ConsoleApp):
 
     def __init__(self, backend: ConsoleBackend) -> None:
         # PendingClient answers every operation of the protocol, by delegation.
-        super().__init__(cast(ConsoleClient, backend.client), running=backend.running)
+        # Sessions with a URL or a command run here, as the user: never on a backend.
+        super().__init__(
+            cast(ConsoleClient, backend.client),
+            running=backend.running,
+            inspector=LocalInspector(),
+        )
         self.backend = backend
         self.sub_title = STARTING  # until the signed-in user replaces it
 
@@ -293,4 +299,4 @@ async def run_remote_console(url: str, token: str | None) -> None:
         Unauthorized: the daemon refuses ``token``.
     """
     async with await remote_client(url, token) as client:
-        await ConsoleApp(client).run_async()
+        await ConsoleApp(client, inspector=LocalInspector()).run_async()

@@ -10,6 +10,7 @@ from datetime import datetime
 from textual.screen import Screen
 
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.client.server_inspector import ServerInspector
 from mcp_console.schemas.errors import ConsoleError, Unauthorized, Unavailable
 from mcp_console.screens.modals.error import ErrorModal
 
@@ -18,10 +19,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ConsoleContext:
-    """Handed to every screen by the app: the backend client and the clock to show times by."""
+    """Handed to every screen by the app: the backend client, the clock to show times by, and
+    what opens sessions with servers named by URL or command (``None``: the console offers
+    none)."""
 
     client: ConsoleClient
     clock: Callable[[], datetime]
+    inspector: ServerInspector | None = None
 
 
 def describe(error: BaseException) -> str:

@@ -1,23 +1,54 @@
-"""InspectorScreen: pick a deployment, see what its server offers, call its tools."""
+"""InspectorScreen: pick a deployment, a URL or a command; see what its server offers, call
+its tools."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Input, Select, Static, TabbedContent, TabPane
 
 from mcp_console.messages import BackendEventReceived
 from mcp_console.schemas.deploy import DeploymentView
 from mcp_console.schemas.errors import ConsoleError, Invalid
-from mcp_console.schemas.monitor import InspectReport
+from mcp_console.schemas.monitor import InspectReport, ToolCallOutcome
+from mcp_console.schemas.server_target import (
+    ServerTarget,
+    parse_headers,
+    split_command,
+    url_target,
+)
 from mcp_console.screens.base import ConsoleContext, ConsoleScreen, describe
 from mcp_console.widgets.rpc_view import ExchangeView, listing, server_line
 from mcp_console.widgets.tool_pane import ToolPane
+
+
+class TargetKind(StrEnum):
+    """How the inspector names the server it reaches."""
+
+    DEPLOYMENT = "deployment"
+    URL = "url"
+    COMMAND = "command"
+
+
+KIND_LABELS = {
+    TargetKind.DEPLOYMENT: "Deployment",
+    TargetKind.URL: "URL",
+    TargetKind.COMMAND: "Command",
+}
+# What the status line says while nothing is inspected yet.
+HINTS = {
+    TargetKind.DEPLOYMENT: "Pick a deployment: enter opens the list (d from anywhere).",
+    TargetKind.URL: "Type a Streamable HTTP URL, and a header if it asks for a key; enter "
+    "connects.",
+    TargetKind.COMMAND: "Type the command that starts a stdio server (quoted as in a shell); "
+    "enter starts it.",
+}
 
 
 def deployment_label(deployment: DeploymentView) -> str:
@@ -28,15 +59,30 @@ def deployment_label(deployment: DeploymentView) -> str:
 
 
 class InspectorScreen(ConsoleScreen):
-    """An MCP inspector on any deployment the user can reach, through its gateway endpoint.
+    """An MCP inspector on any deployment the user can reach, through its gateway endpoint,
+    or (when the console can open sessions itself) on a server at a URL or started by a
+    command, from this machine as its user.
 
     Every call goes through a worker; what goes wrong is a notification (the unexpected
     also opens the error modal), a wrong argument is marked at its field.
     """
 
     DEFAULT_CSS = """
-    InspectorScreen #inspector-deployment {
+    InspectorScreen #inspector-target {
+        height: auto;
         margin: 0 1;
+    }
+    InspectorScreen #inspector-kind {
+        width: 16;
+        margin-right: 1;
+    }
+    InspectorScreen #inspector-deployment, InspectorScreen #inspector-url,
+    InspectorScreen #inspector-command {
+        width: 1fr;
+    }
+    InspectorScreen #inspector-header {
+        width: 1fr;
+        margin-left: 1;
     }
     InspectorScreen #inspector-status {
         height: auto;
@@ -64,6 +110,8 @@ class InspectorScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "call", "Call", priority=True, id="call-tool"),
         Binding("d", "pick_deployment", "Deployment", id="pick-deployment"),
+        Binding("u", "pick_kind('url')", "URL", id="pick-url"),
+        Binding("c", "pick_kind('command')", "Command", id="pick-command"),
         Binding("t", "show_tab('tools')", "Tools", show=False, id="show-tools"),
         Binding("r", "show_tab('resources')", "Resources", show=False, id="show-resources"),
         Binding("p", "show_tab('prompts')", "Prompts", show=False, id="show-prompts"),
@@ -78,15 +126,45 @@ class InspectorScreen(ConsoleScreen):
         self.wanted = deployment
         self.deployments: list[DeploymentView] = []
         self.loaded = False  # the deployments are listed
-        self.deployment: str | None = None
+        # What is inspected: a deployment's name, or a server this console reaches itself.
+        self.current: str | ServerTarget | None = None
+        self.kind = TargetKind.DEPLOYMENT
         self.inspected: InspectReport | None = None
         self.calling = False
 
+    @property
+    def deployment(self) -> str | None:
+        """The deployment inspected (``None``: none, or a server named by URL or command)."""
+        return self.current if isinstance(self.current, str) else None
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Select[str](
-            [], prompt="Pick a deployment to inspect (d)", id="inspector-deployment", compact=True
-        )
+        with Horizontal(id="inspector-target"):
+            yield Select[TargetKind](
+                [(label, kind) for kind, label in KIND_LABELS.items()],
+                value=TargetKind.DEPLOYMENT,
+                allow_blank=False,
+                id="inspector-kind",
+                compact=True,
+            )
+            yield Select[str](
+                [],
+                prompt="Pick a deployment to inspect (d)",
+                id="inspector-deployment",
+                compact=True,
+            )
+            yield Input(placeholder="http://HOST:PORT/mcp (u)", id="inspector-url", compact=True)
+            yield Input(
+                placeholder="Header, e.g. Authorization: Bearer KEY (optional)",
+                password=True,  # a key: never on the screen
+                id="inspector-header",
+                compact=True,
+            )
+            yield Input(
+                placeholder="COMMAND ARGS that start a stdio server (c)",
+                id="inspector-command",
+                compact=True,
+            )
         yield Static("Loading your deployments…", id="inspector-status")
         with TabbedContent(id="inspector-tabs"):
             with TabPane("Tools", id="tools"):
@@ -112,9 +190,26 @@ class InspectorScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.query_one("#inspector-empty").display = False
+        # Without a way to open sessions itself, the console inspects deployments only.
+        self.query_one("#inspector-kind").display = self.context.inspector is not None
+        self._show_kind()
         self._show_tabs(False)
         self.picker.focus()
         self.load_deployments()
+
+    def _show_kind(self) -> None:
+        """Show the inputs of the kind of target chosen."""
+        kind = self.kind
+        self.picker.display = kind is TargetKind.DEPLOYMENT
+        self.query_one("#inspector-url").display = kind is TargetKind.URL
+        self.query_one("#inspector-header").display = kind is TargetKind.URL
+        self.query_one("#inspector-command").display = kind is TargetKind.COMMAND
+        no_deployments = self.loaded and not self.deployments
+        self.query_one("#inspector-empty").display = (
+            kind is TargetKind.DEPLOYMENT and no_deployments
+        )
+        if self.current is None:
+            self._status(HINTS[kind] if self.loaded else "Loading your deployments…")
 
     def _show_tabs(self, shown: bool) -> None:
         self.query_one("#inspector-tabs").display = shown
@@ -152,38 +247,105 @@ class InspectorScreen(ConsoleScreen):
             if keep in names:
                 self.picker.value = keep
         empty = self.query_one("#inspector-empty", Static)
-        empty.display = not deployments
         if not deployments:
-            self._show_tabs(False)
-            self._status("")
+            elsewhere = (
+                " Or inspect a server by its URL (u) or the command that starts it (c)."
+                if self.context.inspector is not None
+                else ""
+            )
             empty.update(
                 "You have no deployments to inspect. Deploy a service from its page in the "
-                "market (1), then come back here."
+                f"market (1), then come back here.{elsewhere}"
             )
-        elif keep in names and keep != self.deployment:
+        if self.kind is not TargetKind.DEPLOYMENT:
+            return
+        empty.display = not deployments
+        if not deployments:
+            if self.current is None:
+                self._show_tabs(False)
+                self._status("")
+        elif keep in names and self.current is None:
             self._choose(keep)
-        elif self.deployment is None:
-            self._status("Pick a deployment: enter opens the list (d from anywhere).")
+        elif self.current is None:
+            self._status(HINTS[TargetKind.DEPLOYMENT])
 
     @on(Select.Changed, "#inspector-deployment")
     def _deployment_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.deployment:
             self._choose(event.value)
 
-    def _choose(self, name: str) -> None:
-        self.deployment = name
-        self.inspect(name)
+    def _choose(self, target: str | ServerTarget) -> None:
+        self.current = target
+        self.inspect(target)
+
+    # --- a URL or a command -------------------------------------------------------------
+
+    @on(Select.Changed, "#inspector-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, TargetKind) and event.value is not self.kind:
+            self._pick(event.value)
+
+    def _pick(self, kind: TargetKind) -> None:
+        """Show ``kind``'s inputs; back on deployments, inspect the one picked there."""
+        self.kind = kind
+        kinds = self.query_one("#inspector-kind", Select)
+        with self.prevent(Select.Changed):
+            kinds.value = kind
+        self._show_kind()
+        self.refresh_bindings()
+        picked = self.picker.value
+        if kind is TargetKind.DEPLOYMENT and isinstance(picked, str) and picked != self.current:
+            self._choose(picked)
+
+    @on(Input.Submitted, "#inspector-url, #inspector-header")
+    def _url_submitted(self) -> None:
+        url = self.query_one("#inspector-url", Input).value.strip()
+        header = self.query_one("#inspector-header", Input).value.strip()
+        try:
+            target = url_target(url, parse_headers([header] if header else []))
+        except Invalid as error:
+            self._refused(error, "#inspector-url" if error.field == "target" else None)
+            return
+        self._choose(target)
+
+    @on(Input.Submitted, "#inspector-command")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        try:
+            words = split_command(event.value)
+        except Invalid as error:
+            self._refused(error, None)
+            return
+        self._choose(ServerTarget(label=" ".join(words), command=words))
+
+    def _refused(self, error: Invalid, focus: str | None) -> None:
+        """Say why what was typed names no server; nothing is inspected."""
+        self._status(f"✗ {describe(error)}", error=True)
+        self._problem(error, "inspect that server")
+        if focus is not None:
+            self.query_one(focus).focus()
+
+    # --- inspecting ---------------------------------------------------------------------
+
+    async def _inspect(self, target: str | ServerTarget) -> InspectReport:
+        """What ``target``'s server offers: a deployment's through the backend, any other
+        server's through this console's own session."""
+        if isinstance(target, str):
+            return await self.client.inspect_deployment(target)
+        assert self.context.inspector is not None  # no way to name one otherwise
+        return await self.context.inspector.inspect(target)
 
     @work(exclusive=True, group="inspector-inspect", exit_on_error=False)
-    async def inspect(self, name: str) -> None:
-        """Ask the deployment's server what it offers, through its endpoint."""
+    async def inspect(self, target: str | ServerTarget) -> None:
+        """Ask the server what it offers: a deployment's through its endpoint."""
+        name = target if isinstance(target, str) else target.label
         self.inspected = None
         await self._fill(None)
-        self._status(f"Connecting to {name} through its endpoint…")
+        how = " through its endpoint" if isinstance(target, str) else ""
+        self._status(f"Connecting to {name}{how}…")
         try:
-            report = await self.client.inspect_deployment(name)
+            report = await self._inspect(target)
         except Exception as error:
-            if self.deployment == name:
+            if self.current is target:
                 self._show_tabs(False)
                 self._status(
                     f"✗ Could not inspect {name}: {describe(error)} (ctrl+r tries again)",
@@ -191,14 +353,15 @@ class InspectorScreen(ConsoleScreen):
                 )
             self._problem(error, f"inspect {name}")
             return
-        if self.deployment != name:
+        if self.current is not target:
             return
         self.inspected = report
         self.refresh_bindings()
         self._status(server_line(report))
         self._show_tabs(True)
         await self._fill(report)
-        if self.focused is self.picker:  # picked: the tools are what comes next
+        row = self.query_one("#inspector-target")
+        if self.focused is not None and row in self.focused.ancestors:  # the tools come next
             self.pane.focus_tools()
 
     async def _fill(self, report: InspectReport | None) -> None:
@@ -244,7 +407,9 @@ class InspectorScreen(ConsoleScreen):
         if action == "show_tab":
             return self.inspected is not None
         if action == "reinspect":
-            return self.deployment is not None
+            return self.current is not None
+        if action == "pick_kind":
+            return self.context.inspector is not None
         return True
 
     def action_call(self) -> None:
@@ -253,18 +418,27 @@ class InspectorScreen(ConsoleScreen):
 
     @on(ToolPane.CallRequested)
     def _call_requested(self, event: ToolPane.CallRequested) -> None:
-        if self.deployment is not None and not self.calling:
-            self.call(self.deployment, event.tool, event.arguments)
+        if self.current is not None and not self.calling:
+            self.call(self.current, event.tool, event.arguments)
+
+    async def _call(
+        self, target: str | ServerTarget, tool: str, arguments: dict[str, Any]
+    ) -> ToolCallOutcome:
+        """Call ``tool`` as ``_inspect`` reaches ``target``."""
+        if isinstance(target, str):
+            return await self.client.call_tool(target, tool, arguments)
+        assert self.context.inspector is not None
+        return await self.context.inspector.call(target, tool, arguments)
 
     @work(exclusive=True, group="inspector-call", exit_on_error=False)
-    async def call(self, deployment: str, tool: str, arguments: dict[str, Any]) -> None:
+    async def call(self, target: str | ServerTarget, tool: str, arguments: dict[str, Any]) -> None:
         """Call ``tool``; show its answer and the exchange, or mark the wrong argument."""
         pane = self.pane
         self.calling = True
         self.refresh_bindings()
         pane.result.waiting(tool)
         try:
-            outcome = await self.client.call_tool(deployment, tool, arguments)
+            outcome = await self._call(target, tool, arguments)
         except Exception as error:
             current = pane.tool is not None and pane.tool.name == tool
             wrong = error.field if isinstance(error, Invalid) else None
@@ -289,8 +463,15 @@ class InspectorScreen(ConsoleScreen):
         self.refresh_bindings()
 
     def action_pick_deployment(self) -> None:
+        if self.kind is not TargetKind.DEPLOYMENT:
+            self._pick(TargetKind.DEPLOYMENT)
         self.picker.focus()
         self.picker.expanded = True
+
+    def action_pick_kind(self, kind: str) -> None:
+        """Name the server by URL or by command: show that input and put the cursor there."""
+        self._pick(TargetKind(kind))
+        self.query_one(f"#inspector-{kind}").focus()
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -300,8 +481,8 @@ class InspectorScreen(ConsoleScreen):
             self.query_one(f"#{tab} VerticalScroll").focus()
 
     def action_reinspect(self) -> None:
-        if self.deployment is not None:
-            self.inspect(self.deployment)
+        if self.current is not None:
+            self.inspect(self.current)
 
     def action_back(self) -> None:
         """From a field back to the tool list; from anywhere else out of the inspector."""
