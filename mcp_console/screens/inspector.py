@@ -485,9 +485,12 @@ class InspectorScreen(ConsoleScreen):
             self.inspect(self.current)
 
     def action_back(self) -> None:
-        """From a field back to the tool list; from anywhere else out of the inspector."""
+        """From a field back to the tool list, from a URL or command to the choice of kind
+        (where u, c and d work); from anywhere else out of the inspector."""
         if self.pane.holds(self.focused):
             self.pane.focus_tools()
+        elif isinstance(self.focused, Input):
+            self.query_one("#inspector-kind").focus()
         else:
             self.dismiss(None)
 
