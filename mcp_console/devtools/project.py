@@ -62,10 +62,12 @@ def load_project(root: Path) -> Project:
             server.json breaking the schema, or one naming another package or version
             (each message names the file and what differs).
     """
+    # Absolute: the tools it runs work in the project's directory, wherever the user is.
+    root = root.resolve()
     server_path = root / SERVER_JSON
     if not server_path.is_file():
         raise Invalid(
-            f"{root.resolve()} has no {SERVER_JSON}: run this in a project made by "
+            f"{root} has no {SERVER_JSON}: run this in a project made by "
             "'mcp-console new', or give its --dir",
             field="dir",
         )
@@ -82,7 +84,7 @@ def load_project(root: Path) -> Project:
         name, version = _package_json_identity(root / PACKAGE_JSON)
     else:
         raise Invalid(
-            f"{root.resolve()} has neither {PYPROJECT} nor {PACKAGE_JSON}: nothing to build",
+            f"{root} has neither {PYPROJECT} nor {PACKAGE_JSON}: nothing to build",
             field="dir",
         )
     project = Project(root, kind, name, version, server)

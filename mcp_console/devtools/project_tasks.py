@@ -86,13 +86,22 @@ async def prepare(project: Project, *, index_url: IndexUrl, show: bool = False) 
             )
         argv = [uv, "pip", "install", "--no-config", "--quiet", "--default-index"]
         argv += [await index_url(), "--python", str(_venv_python(project))]
-        await _run([*argv, "--editable", ".[test]"], project.root, show=show, doing="installing")
+        await _cache_first([*argv, "--editable", ".[test]"], project.root, doing="installing")
     else:
         # What npm's cache holds is taken without asking the registry again: a new project
         # of a template installs in seconds once one has.
         argv = ["npm", "install", "--prefer-offline", "--no-audit", "--no-fund"]
         await _run([*argv, "--no-update-notifier"], project.root, show=show, doing="npm install")
     await asyncio.to_thread(stamp.write_text, digest + "\n")
+
+
+async def _cache_first(argv: list[str], cwd: Path, *, doing: str) -> None:
+    """Run a uv command from uv's cache alone (``--offline``), else asking the index: a new
+    project of a template then installs without waiting on the index once one has."""
+    try:
+        await _run([*argv, "--offline"], cwd, show=False, doing=doing)
+    except Invalid:
+        await _run(argv, cwd, show=False, doing=doing)
 
 
 def _stamped(stamp: Path, digest: str) -> bool:
@@ -129,7 +138,7 @@ async def build(project: Project, *, index_url: IndexUrl) -> Path:
         if project.kind == "python":
             argv = [uv_binary(), "build", "--no-config", "--quiet", "--wheel"]
             argv += ["--default-index", await index_url(), "--out-dir", work]
-            await _run(argv, project.root, show=False, doing="building the wheel")
+            await _cache_first(argv, project.root, doing="building the wheel")
         else:
             argv = ["npm", "pack", "--json", "--pack-destination", work, "--no-update-notifier"]
             await _run(argv, project.root, show=False, doing="npm pack")

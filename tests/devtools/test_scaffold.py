@@ -157,3 +157,14 @@ def test_a_published_package_never_changes(tmp_path: Path) -> None:
         store.add(changed)
     assert store.wheel("demo", "0.2.0") is None
     assert store.tarball("demo", "0.1.0") is None
+
+
+def test_a_project_given_by_a_relative_path_is_found_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _new(tmp_path, "python-stdio")
+    monkeypatch.chdir(tmp_path)
+    project = load_project(Path("weather-tools"))
+    # The tools dev runs work in the project's directory: its paths must not depend on ours.
+    assert project.root == tmp_path / "weather-tools"
+    assert project.root.is_absolute()
