@@ -186,6 +186,20 @@ async def test_apply_changes_config_and_a_stored_secret_in_place(cli: Cli, tmp_p
     again = cli("apply", "-f", str(spec)).stdout
     by_hand = cli("deploy", "set", "web", "--config", "workers=3", "--dry-run").stdout
     history = cli("deploy", "history", "web").stdout
+    idle = cli.json(
+        "deploy",
+        "create",
+        "svc",
+        "--name",
+        "idle",
+        "--replicas",
+        "0",
+        "--secret",
+        "api_token=secret:svc-token",
+    )
+    from_file = cli("deploy", "set", "idle", "--secret", f"api_token=@{token}").stdout
+    removed = cli("secret", "rm", "svc-token").stdout
+    gone = cli("deploy", "set", "idle", "--secret", "api_token=secret:svc-token", ok=False)
 
     assert "secret svc-token stored" in stored
     assert "svc-token" in listed
@@ -200,4 +214,9 @@ async def test_apply_changes_config_and_a_stored_secret_in_place(cli: Cli, tmp_p
     assert "  config.workers: 2 → 3" in by_hand
     assert "dry run" in by_hand
     assert "configure" in history
+    assert idle["secret_names"] == ["api_token"]
+    # The file holds the stored secret's value: nothing to change.
+    assert "nothing to change" in from_file
+    assert "secret svc-token removed" in removed
+    assert "you have no stored secret named 'svc-token'" in gone.stderr
     assert not any(STORED_TOKEN in text or ROTATED_TOKEN in text for text in cli.printed)
