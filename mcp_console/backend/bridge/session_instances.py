@@ -64,7 +64,9 @@ def capacity_replicas(d: ServiceDeployment) -> tuple[int, str]:
 def fingerprint(d: ServiceDeployment) -> tuple[Any, ...]:
     """What a session instance is started from: any change makes warm ones stale."""
     config = json.dumps(d.config, sort_keys=True, default=str)
-    return (d.version_id, d.driver, config, d.cpu_limit, d.memory_limit_mb)
+    # ``settings_changed_at`` moves with every change of settings, secrets included.
+    changed = d.settings_changed_at
+    return (d.version_id, d.driver, config, d.cpu_limit, d.memory_limit_mb, changed)
 
 
 def _path(state: DeploymentState) -> str:

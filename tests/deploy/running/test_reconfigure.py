@@ -5,7 +5,10 @@ one serving until the new one is healthy; another user's stored secret is out of
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import anyio
+import docker
 import pytest
 
 from mcp_console.backend.deploy.event_audience import EventAudience
@@ -23,12 +26,15 @@ from mcp_console.schemas.users import Role, UserCreate
 
 from ..catalogs import (
     SECRET_SCHEMA,
+    SETTLE_TIMEOUT,
     all_healthy,
+    image_version,
     pid_of_instance,
     process_version,
     publish,
     wait_for,
 )
+from .conftest import in_thread, scope_containers
 
 OLD_TOKEN = "first-token-2c9d41a7"
 NEW_TOKEN = "stored-token-7e18b05f"
@@ -158,3 +164,35 @@ def _replaced(detail: DeploymentDetail, old: str) -> bool:
 
 def _operator(user: str) -> ShareCreate:
     return ShareCreate(user=user, role=ShareRole.OPERATOR)
+
+
+async def test_new_limits_reach_every_container_the_warm_one_included(
+    live_docker: Runtime,
+    docker_client: docker.DockerClient,
+    docker_scope: str,
+    example_image: str,
+) -> None:
+    admin = await publish(live_docker, "svc", image_version(example_image, "1.0.0"))
+    # A stdio server runs per session: a replica and an instance kept warm for a session.
+    new = DeploymentCreate(service="svc", name="svc", runtime=RuntimeChoice.DOCKER)
+    await live_docker.deployments.create(admin, new)
+    await wait_for(live_docker, admin, "svc", all_healthy)
+    change = DeploymentReconfigure(memory_limit_mb=96, cpu_limit=0.5)
+
+    done = await live_docker.deployments.reconfigure(admin, "svc", change)
+    with anyio.fail_after(SETTLE_TIMEOUT):
+        while True:
+            containers = await in_thread(scope_containers, docker_client, docker_scope)
+            running = [c for c in containers if c.status == "running"]
+            limits = {_limits(c.attrs["HostConfig"]) for c in running}
+            if len(running) == 2 and limits == {(96 * 2**20, 500_000_000)}:
+                break
+            await anyio.sleep(0.3)
+
+    assert done.changes == {"cpu_limit": [None, 0.5], "memory_limit_mb": [None, 96]}
+    detail = await live_docker.deployments.get(admin, "svc")
+    assert (detail.cpu_limit, detail.memory_limit_mb) == (0.5, 96)
+
+
+def _limits(host_config: dict[str, Any]) -> tuple[int, int]:
+    return host_config["Memory"], host_config["NanoCpus"]
