@@ -10,13 +10,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from mcp_console.app import ConsoleApp
+from mcp_console.devtools.server_inspector import LocalInspector
 from mcp_console.screens.developer import DeveloperScreen
 from mcp_console.screens.inspector import InspectorScreen
 from mcp_console.widgets.tool_form import ToolForm
 from tests.fakes import FakeClient
 from tests.tui.fake_inspector import running
 from tests.tui.helpers import console, plain, wait_until
-from tests.tui.sample import sample_catalog
+from tests.tui.sample import frozen_clock, sample_catalog
 
 Compare = Callable[..., bool]
 SMALL = (80, 24)
@@ -119,3 +120,19 @@ def test_inspector_when_the_deployment_cannot_answer(snap_compare: Compare) -> N
         await pilot.pause(0.3)
 
     assert snap_compare(_app(), terminal_size=SMALL, run_before=steps)
+
+
+def test_inspector_names_a_server_by_url_with_a_hidden_header(snap_compare: Compare) -> None:
+    app = ConsoleApp(
+        FakeClient(sample_catalog()),
+        clock=frozen_clock,
+        steady_cursor=True,
+        inspector=LocalInspector(),
+    )
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await _inspector(pilot)
+        await pilot.press("u", *"http://127.0.0.1:8000/mcp", "tab", *"Authorization: Bearer k")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=steps)
