@@ -30,6 +30,7 @@ from mcp_console.messages import (
     SectionRequested,
     ServiceOpenRequested,
 )
+from mcp_console.schemas.server_target import ServerTarget
 from mcp_console.screens.base import ConsoleContext, describe
 from mcp_console.screens.help import HelpScreen, KeyHelp
 from mcp_console.screens.market import MarketScreen
@@ -180,6 +181,7 @@ class ConsoleApp(App[None]):
             asks what becomes of that (``quit_choice`` holds the answer).
         inspector: what the inspector opens sessions with servers named by URL or command
             through, on this machine (``None``: it reaches deployments only).
+        inspect: a server to open the inspector on at once (with ``inspector``).
     """
 
     TITLE = "mcp-console"
@@ -209,6 +211,7 @@ class ConsoleApp(App[None]):
         steady_cursor: bool = False,
         running: RunningCheck | None = None,
         inspector: ServerInspector | None = None,
+        inspect: ServerTarget | None = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -224,6 +227,7 @@ class ConsoleApp(App[None]):
         self._screens_loading = False
         self._signed_in = ""
         self.firing_alerts = 0
+        self._inspect = inspect
 
     def _base_screen(self, section: Section) -> Screen[Any]:
         screen = section.factory(self.context)
@@ -233,6 +237,10 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.load_principal()
         self.follow_events()
+        if self._inspect is not None:
+            from mcp_console.screens.inspector import InspectorScreen  # a later screen
+
+            self.push_screen(InspectorScreen(self.context, server=self._inspect))
         if self.section("alerts") is not None:
             self.count_firing()
             self.set_interval(ALERT_BADGE_SECONDS, self.count_firing)

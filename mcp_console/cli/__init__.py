@@ -130,18 +130,39 @@ def console(
         help="The API key to act with. MCP_CONSOLE_API_KEY sets it too, and keeps it out "
         "of the process list.",
     ),
+    inspect: str | None = typer.Option(
+        None,
+        "--inspect",
+        metavar="URL | 'COMMAND ARGS'",
+        help="Open the inspector on a server at once: a Streamable HTTP URL (a header from "
+        "MCP_CONSOLE_DOCS_HEADER) or a command line that starts a stdio server, quoted as one "
+        "argument. The session runs here, as you.",
+    ),
 ) -> None:
     """With no command, start the terminal console: on the backend a daemon (or another
     console) hosts for this data dir, or else on its own, embedded."""
     with reported_errors():
         if ctx.invoked_subcommand is not None:
-            if connect is not None or token is not None:
+            if connect is not None or token is not None or inspect is not None:
+                given = (
+                    "connect"
+                    if connect is not None
+                    else "token"
+                    if token is not None
+                    else "inspect"
+                )
                 raise Invalid(
-                    "--connect and --token start the console: give them without a command "
-                    "(commands act through MCP_CONSOLE_API_KEY and the local daemon)",
-                    field="connect" if connect is not None else "token",
+                    "--connect, --token and --inspect start the console: give them without a "
+                    "command (commands act through MCP_CONSOLE_API_KEY and the local daemon; "
+                    "'mcp-console inspect' inspects from the command line)",
+                    field=given,
                 )
             return
+        server = None
+        if inspect is not None:
+            from mcp_console.cli.targets import console_server
+
+            server = console_server(inspect)  # refused before the console takes the terminal
         if connect is None:
             pause_collection()  # until its first results are drawn (see cli.startup)
         # Textual loads only when the TUI runs.
@@ -151,9 +172,9 @@ def console(
         if token:
             settings = settings.model_copy(update={"api_key": token})
         if connect is not None:
-            asyncio.run(run_remote_console(connect, settings.api_key))
+            asyncio.run(run_remote_console(connect, settings.api_key, server))
         else:
-            asyncio.run(run_console(settings))
+            asyncio.run(run_console(settings, server))
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from mcp_console.devtools.targets import ServerTarget, command_target, is_url, p
 from mcp_console.devtools.targets import url_target as url_server
 from mcp_console.schemas.deploy import DeploymentCreate, DeploymentDetail, DeploymentStatus
 from mcp_console.schemas.errors import Invalid, Unavailable
+from mcp_console.schemas.server_target import split_command
 from mcp_console.schemas.users import KeyCreate
 
 T = TypeVar("T")
@@ -126,6 +127,19 @@ def local_server(target: Target) -> ServerTarget | None:
     if target.kind is TargetKind.COMMAND:
         return command_target(target.command)
     return None
+
+
+def console_server(text: str) -> ServerTarget:
+    """The server ``mcp-console --inspect`` names: a URL (with the header of HEADER_ENV) or
+    a command line, quoted as one argument.
+
+    Raises:
+        Invalid: a URL that is not http(s), a bad header, a bad quote, or a program not on
+            PATH.
+    """
+    if is_url(text):
+        return url_server(text, parse_headers([*filter(None, [os.environ.get(HEADER_ENV)])]))
+    return command_target(split_command(text))
 
 
 @asynccontextmanager

@@ -19,6 +19,7 @@ from mcp_console.client.host import daemon_client, remote_client
 from mcp_console.client.protocol import ConsoleClient
 from mcp_console.devtools.server_inspector import LocalInspector
 from mcp_console.schemas.errors import Conflict, ConsoleError, Unavailable
+from mcp_console.schemas.server_target import ServerTarget
 from mcp_console.screens.modals.quit import QuitChoice, RunningWork
 from mcp_console.settings import Settings
 
@@ -220,13 +221,14 @@ async def _unless(stop: asyncio.Event, awaited: Awaitable[None]) -> None:
 class StartingConsole(ConsoleApp):
     """The console on a backend that starts once the first frame is on the screen."""
 
-    def __init__(self, backend: ConsoleBackend) -> None:
+    def __init__(self, backend: ConsoleBackend, inspect: ServerTarget | None = None) -> None:
         # PendingClient answers every operation of the protocol, by delegation.
         # Sessions with a URL or a command run here, as the user: never on a backend.
         super().__init__(
             cast(ConsoleClient, backend.client),
             running=backend.running,
             inspector=LocalInspector(),
+            inspect=inspect,
         )
         self.backend = backend
         self.sub_title = STARTING  # until the signed-in user replaces it
@@ -267,18 +269,19 @@ class StartingConsole(ConsoleApp):
             )
 
 
-async def run_console(settings: Settings) -> None:
+async def run_console(settings: Settings, inspect: ServerTarget | None = None) -> None:
     """Run the console on the backend of this data dir: the one a daemon or another console
     hosts, or else its own, embedded on the app's event loop with its controller running so
     that what the console deploys converges while it is open, and its API served so that
-    commands on the same data dir reach it. Either starts after the first frame.
+    commands on the same data dir reach it. Either starts after the first frame. With
+    ``inspect``, the inspector opens on that server at once.
 
     Raises:
         ConsoleError: the backend could not start (the console ends when it knows), or the
             deployments could not be handed to a daemon on the way out.
     """
     backend = ConsoleBackend(settings)
-    app = StartingConsole(backend)
+    app = StartingConsole(backend, inspect)
     try:
         await app.run_async()
     finally:
@@ -287,8 +290,11 @@ async def run_console(settings: Settings) -> None:
         raise backend.error  # said on stderr once the terminal is back
 
 
-async def run_remote_console(url: str, token: str | None) -> None:
-    """Run the console on the daemon at ``url``, acting with ``token``.
+async def run_remote_console(
+    url: str, token: str | None, inspect: ServerTarget | None = None
+) -> None:
+    """Run the console on the daemon at ``url``, acting with ``token`` (the inspector open on
+    ``inspect`` at once, if given; its session runs here, not on the daemon).
 
     Both are checked before the console takes the terminal, so a wrong URL or key is
     reported on stderr.
@@ -299,4 +305,4 @@ async def run_remote_console(url: str, token: str | None) -> None:
         Unauthorized: the daemon refuses ``token``.
     """
     async with await remote_client(url, token) as client:
-        await ConsoleApp(client, inspector=LocalInspector()).run_async()
+        await ConsoleApp(client, inspector=LocalInspector(), inspect=inspect).run_async()

@@ -3,6 +3,7 @@ its tools."""
 
 from __future__ import annotations
 
+import shlex
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -120,15 +121,23 @@ class InspectorScreen(ConsoleScreen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    def __init__(self, context: ConsoleContext, deployment: str | None = None) -> None:
+    def __init__(
+        self,
+        context: ConsoleContext,
+        deployment: str | None = None,
+        server: ServerTarget | None = None,
+    ) -> None:
         super().__init__(context)
         self.title = "Inspector"
         self.wanted = deployment
+        self.wanted_server = server  # opened at once (the console's --inspect)
         self.deployments: list[DeploymentView] = []
         self.loaded = False  # the deployments are listed
         # What is inspected: a deployment's name, or a server this console reaches itself.
         self.current: str | ServerTarget | None = None
         self.kind = TargetKind.DEPLOYMENT
+        if server is not None and context.inspector is not None:
+            self.kind = TargetKind.URL if server.url is not None else TargetKind.COMMAND
         self.inspected: InspectReport | None = None
         self.calling = False
 
@@ -142,7 +151,7 @@ class InspectorScreen(ConsoleScreen):
         with Horizontal(id="inspector-target"):
             yield Select[TargetKind](
                 [(label, kind) for kind, label in KIND_LABELS.items()],
-                value=TargetKind.DEPLOYMENT,
+                value=self.kind,
                 allow_blank=False,
                 id="inspector-kind",
                 compact=True,
@@ -196,6 +205,20 @@ class InspectorScreen(ConsoleScreen):
         self._show_tabs(False)
         self.picker.focus()
         self.load_deployments()
+        if self.wanted_server is not None and self.context.inspector is not None:
+            self._open(self.wanted_server)
+
+    def _open(self, server: ServerTarget) -> None:
+        """Show ``server`` in its inputs (a header only as dots) and inspect it."""
+        if server.url is not None:
+            self.query_one("#inspector-url", Input).value = server.url
+            if len(server.headers) == 1:
+                [(name, value)] = server.headers.items()
+                self.query_one("#inspector-header", Input).value = f"{name}: {value}"
+        else:
+            self.query_one("#inspector-command", Input).value = shlex.join(server.command)
+        self.query_one(f"#inspector-{self.kind}").focus()
+        self._choose(server)
 
     def _show_kind(self) -> None:
         """Show the inputs of the kind of target chosen."""

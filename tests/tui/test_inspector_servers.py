@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList
 
 from mcp_console.app import ConsoleApp
 from mcp_console.devtools.server_inspector import LocalInspector
+from mcp_console.schemas.server_target import ServerTarget, command_target
 from mcp_console.screens.developer import DeveloperScreen
 from mcp_console.screens.inspector import InspectorScreen
 from mcp_console.widgets.rpc_view import ExchangeView
@@ -25,12 +26,13 @@ SERVER_SECONDS = 60.0
 EXAMPLE_TOOLS = ["add", "echo", "counter", "whoami", "sleep"]
 
 
-def _app() -> ConsoleApp:
+def _app(inspect: ServerTarget | None = None) -> ConsoleApp:
     return ConsoleApp(
         FakeClient(sample_catalog()),
         clock=frozen_clock,
         steady_cursor=True,
         inspector=LocalInspector(timeout=10.0),
+        inspect=inspect,
     )
 
 
@@ -94,6 +96,23 @@ async def test_a_stdio_server_lists_its_tools_and_answers_a_call() -> None:
         await pilot.press("d")
         assert screen.picker.display
         assert not command.display
+
+
+async def test_the_console_can_open_on_a_server_at_once() -> None:
+    app = _app(inspect=command_target(EXAMPLE_COMMAND))  # mcp-console --inspect 'COMMAND'
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen), "the inspector")
+        screen = app.screen
+        assert isinstance(screen, InspectorScreen)
+        await wait_until(pilot, lambda: screen.inspected is not None, "its tools", SERVER_SECONDS)
+        assert _tool_names(screen) == EXAMPLE_TOOLS
+        command = screen.query_one("#inspector-command", Input)
+        assert command.display
+        assert command.value == shlex.join(EXAMPLE_COMMAND)
+        tools = screen.query_one("#tool-list")
+        await wait_until(pilot, lambda: screen.focused is tools, "the cursor in the tools")
+        await pilot.press("escape")  # from the tools, out: the market is beneath
+        assert not isinstance(app.screen, InspectorScreen)
 
 
 async def test_a_server_at_a_url_is_inspected_with_a_header_never_shown() -> None:
