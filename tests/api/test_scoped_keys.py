@@ -37,6 +37,7 @@ OPTED_IN = {
     ("delete", "/api/v1/deployments/{name}"),
     ("post", "/api/v1/deployments/{name}/scale"),
     ("post", "/api/v1/deployments/{name}/update"),
+    ("post", "/api/v1/deployments/{name}/configure"),
     ("post", "/api/v1/deployments/{name}/rollback"),
     ("post", "/api/v1/deployments/{name}/stop"),
     ("post", "/api/v1/deployments/{name}/start"),
