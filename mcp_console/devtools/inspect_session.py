@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from mcp import Client, MCPError
 from mcp.types import REQUEST_TIMEOUT, CallToolResult
@@ -39,8 +39,9 @@ ArgumentReader = Callable[[Mapping[str, Any] | None], dict[str, Any]]
 class Session:
     """One session's exchange and the recording it makes."""
 
-    def __init__(self, target: ServerTarget) -> None:
+    def __init__(self, target: ServerTarget, errlog: TextIO | None = None) -> None:
         self.target = target
+        self.errlog = errlog  # where a stdio server's stderr goes (None: this process's)
         self.exchange = Exchange(limit=RECORD_LIMIT)
         self.started_at = datetime.now(UTC)
         self.header: RecordingHeader | None = None
@@ -59,7 +60,11 @@ class Session:
 async def recorded_client(session: Session, *, timeout: float) -> AsyncIterator[Client]:  # noqa: ASYNC109
     """An open SDK client session with ``session``'s server, every message recorded."""
     async with connect(
-        session.target, timeout=timeout, exchange=session.exchange, client_name=CLIENT_NAME
+        session.target,
+        timeout=timeout,
+        exchange=session.exchange,
+        client_name=CLIENT_NAME,
+        errlog=session.errlog,
     ) as client:
         session.header = header_for(session.target, session.started_at, client)
         yield client

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 # The rules live with the target's DTO, where the console's screens can use them too.
 from mcp_console.schemas.server_target import (
@@ -42,6 +43,7 @@ async def connect(
     timeout: float,  # noqa: ASYNC109
     exchange: Exchange | None = None,
     client_name: str = CLIENT_NAME,
+    errlog: TextIO | None = None,
 ) -> AsyncIterator[Client]:
     """An open SDK client session with ``target``; every message noted in ``exchange``.
 
@@ -50,6 +52,8 @@ async def connect(
         timeout: seconds any one request may take.
         exchange: where each JSON-RPC message goes as it passes (``None``: nowhere).
         client_name: how the session introduces itself.
+        errlog: a file (with a descriptor) for a stdio server's stderr (``None``: this
+            process's stderr as it is now).
     """
     # The SDK and the HTTP client load only when a session opens.
     import httpx2
@@ -74,7 +78,9 @@ async def connect(
 
     if target.url is None:
         params = StdioServerParameters(command=target.command[0], args=list(target.command[1:]))
-        async with opened(stdio_client(params)) as client:
+        # The SDK's default is the stderr of when it was imported, maybe not a file then.
+        stderr = sys.stderr if errlog is None else errlog
+        async with opened(stdio_client(params, errlog=stderr)) as client:
             yield client
         return
     # Building a client loads the CA bundle (a tenth of a second or more): off the loop.

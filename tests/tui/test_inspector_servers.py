@@ -145,9 +145,12 @@ async def test_what_names_no_mcp_server_is_explained() -> None:
         assert "'no-such-mcp-server'" in said
         assert screen.inspected is None
 
-        command.value = shlex.join([sys.executable, "-c", "print('hello, not MCP')"])
+        # Not MCP on stdout; why, on stderr: the error repeats its last words.
+        script = "import sys; print('hello'); sys.exit('this is no MCP server')"
+        command.value = shlex.join([sys.executable, "-c", script])
         await pilot.press("enter")
-        await _problem(pilot, screen, "did not answer")
+        said = await _problem(pilot, screen, "did not answer")
+        assert "its stderr ends: this is no MCP server" in said
         command.value = "python 'unclosed"
         await pilot.press("enter")
         await _problem(pilot, screen, "cannot read the command line")
