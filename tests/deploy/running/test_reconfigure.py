@@ -123,6 +123,11 @@ async def test_a_change_is_checked_as_on_create_and_is_the_owner_s_alone(live: R
         await live.deployments.reconfigure(
             admin, "svc", DeploymentReconfigure(secret_refs={"api_token": "nope"})
         )
+    with pytest.raises(Invalid) as unpassable:
+        await live.deployments.reconfigure(admin, "svc", DeploymentReconfigure(pass_env=["HOME"]))
+    mode = await live.deployments.reconfigure(
+        admin, "svc", DeploymentReconfigure(session_mode="shared", pass_env=["SSL_CERT_FILE"])
+    )
     # Bob sees none of the admin's secrets and cannot put one into a deployment of his;
     # nor do events about his secrets reach an admin's stream.
     assert await live.stored_secrets.list(bob) == []
@@ -152,6 +157,12 @@ async def test_a_change_is_checked_as_on_create_and_is_the_owner_s_alone(live: R
     assert unset_required.value.field == "config.api_token"
     assert missing.value.field == "secret_refs.api_token"
     assert "mcp-console secret set nope" in missing.value.message
+    assert unpassable.value.field == "pass_env"
+    assert mode.changes == {
+        "pass_env": [[], ["SSL_CERT_FILE"]],
+        "session_mode": ["per-session", "shared"],
+    }
+    assert (mode.deployment.session_mode, mode.deployment.pass_env) == ("shared", ["SSL_CERT_FILE"])
     assert borrowed.value.field == "secret_refs.api_token"
     assert "only its owner and admins may change its configuration" in operator.value.message
     assert (await live.deployments.get(admin, "svc")).config["region"] == "eu"
