@@ -232,7 +232,8 @@ class InspectorScreen(ConsoleScreen):
             kind is TargetKind.DEPLOYMENT and no_deployments
         )
         if self.current is None:
-            self._status(HINTS[kind] if self.loaded else "Loading your deployments…")
+            loading = kind is TargetKind.DEPLOYMENT and not self.loaded
+            self._status("Loading your deployments…" if loading else HINTS[kind])
 
     def _show_tabs(self, shown: bool) -> None:
         self.query_one("#inspector-tabs").display = shown
@@ -307,6 +308,9 @@ class InspectorScreen(ConsoleScreen):
     def _kind_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, TargetKind) and event.value is not self.kind:
             self._pick(event.value)
+            # Chosen from the list: the cursor goes where the target is typed or picked.
+            where = "deployment" if event.value is TargetKind.DEPLOYMENT else event.value
+            self.query_one(f"#inspector-{where}").focus()
 
     def _pick(self, kind: TargetKind) -> None:
         """Show ``kind``'s inputs; back on deployments, inspect the one picked there."""

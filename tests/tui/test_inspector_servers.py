@@ -172,3 +172,10 @@ async def test_what_names_no_mcp_server_is_explained() -> None:
         said = await _problem(pilot, screen, "did not answer")
         assert "http://127.0.0.1:9/mcp" in said
         assert screen.inspected is None
+
+        # The kind chosen from its list: the cursor goes where the server is typed.
+        await pilot.press("escape")
+        assert screen.focused is screen.query_one("#inspector-kind")
+        await pilot.press("enter", "down", "enter")
+        await wait_until(pilot, lambda: screen.focused is command, "the command's field")
+        assert not url.display
