@@ -10,7 +10,7 @@ import typer
 from mcp_console.cli.context import reported_errors, run
 from mcp_console.cli.targets import (
     COMMAND_META,
-    HEADER_ENV,
+    HEADERS_OPTION,
     TARGET_HELP,
     TARGET_METAVAR,
     TargetCommand,
@@ -87,14 +87,7 @@ def docs(
         "catalog version published (its API spec; SERVICE@latest for the latest): exit 1 "
         "with a diff when they differ, 0 when they match.",
     ),
-    headers: list[str] = typer.Option(
-        [],
-        "--header",
-        "-H",
-        metavar="'NAME: VALUE'",
-        help="A header to send to a URL (repeatable), e.g. 'Authorization: Bearer KEY'. "
-        f"{HEADER_ENV} (one NAME: VALUE) keeps a key out of the process list.",
-    ),
+    headers: list[str] = HEADERS_OPTION,
     timeout: float = typer.Option(
         30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."
     ),

@@ -13,7 +13,7 @@ from mcp_console.cli.context import JSON_OPTION, emit, reported_errors
 from mcp_console.cli.live import parse_arguments, print_outcome, print_report
 from mcp_console.cli.targets import (
     COMMAND_META,
-    HEADER_ENV,
+    HEADERS_OPTION,
     TARGET_HELP,
     TargetCommand,
     parse_target,
@@ -50,14 +50,7 @@ def inspect(
         help="Write the session (every JSON-RPC request and reply, with its direction and "
         "time) to FILE as JSON lines, for replay and mock.",
     ),
-    headers: list[str] = typer.Option(
-        [],
-        "--header",
-        "-H",
-        metavar="'NAME: VALUE'",
-        help=f"A header to send to a URL (repeatable). {HEADER_ENV} keeps a key out of the "
-        "process list.",
-    ),
+    headers: list[str] = HEADERS_OPTION,
     exchange: bool = typer.Option(False, "--exchange", help="Print every JSON-RPC message."),
     timeout: float = typer.Option(
         30.0, "--timeout", min=1.0, help="Seconds to wait for each answer of the server."

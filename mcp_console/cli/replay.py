@@ -13,7 +13,7 @@ import typer
 from mcp_console.cli.context import JSON_OPTION, emit, reported_errors
 from mcp_console.cli.targets import (
     COMMAND_META,
-    HEADER_ENV,
+    HEADERS_OPTION,
     TARGET_HELP,
     Target,
     TargetCommand,
@@ -27,6 +27,12 @@ from mcp_console.schemas.recording import Recording, ReplayReport
 
 RECORDING = typer.Argument(
     ..., metavar="FILE", help="A recording ('mcp-console inspect TARGET --record FILE')."
+)
+AGAINST_OPTION = typer.Option(
+    None,
+    "--against",
+    metavar="TARGET",
+    help=f"{TARGET_HELP} Default: the server the recording was made with.",
 )
 IGNORE_HELP = (
     "Leave this JSONPath out of the comparison (repeatable): $.key, $..key (at any depth), "
@@ -54,21 +60,9 @@ def _recorded_target(
 def replay(
     ctx: typer.Context,
     path: Path = RECORDING,
-    against: str | None = typer.Option(
-        None,
-        "--against",
-        metavar="TARGET",
-        help=f"{TARGET_HELP} Default: the server the recording was made with.",
-    ),
+    against: str | None = AGAINST_OPTION,
     ignore: list[str] = typer.Option([], "--ignore", metavar="JSONPATH", help=IGNORE_HELP),
-    headers: list[str] = typer.Option(
-        [],
-        "--header",
-        "-H",
-        metavar="'NAME: VALUE'",
-        help=f"A header to send to a URL (repeatable). {HEADER_ENV} keeps a key out of the "
-        "process list.",
-    ),
+    headers: list[str] = HEADERS_OPTION,
     to_pytest: bool = typer.Option(
         False, "--to-pytest", help="Print a pytest module that replays it instead of replaying."
     ),
@@ -131,12 +125,7 @@ def record(
         metavar="FILE",
         help="The recording to write a pytest module for (printed on stdout).",
     ),
-    against: str | None = typer.Option(
-        None,
-        "--against",
-        metavar="TARGET",
-        help=f"{TARGET_HELP} Default: the server the recording was made with.",
-    ),
+    against: str | None = AGAINST_OPTION,
     ignore: list[str] = typer.Option([], "--ignore", metavar="JSONPATH", help=IGNORE_HELP),
 ) -> None:
     """Write a pytest module that replays a recording against its server (record one with

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import typer
+
 # Typer (pinned) vendors its own Click: its commands take that Click's context.
 from typer import _click as click
 from typer.core import TyperCommand
@@ -32,6 +34,15 @@ HEADER_ENV = "MCP_CONSOLE_DOCS_HEADER"
 # Where the words after ``--`` (a stdio server's command) are kept for the callback.
 COMMAND_META = "mcp_console.target.command"
 TARGET_METAVAR = "[URL | DEPLOYMENT | SERVICE@VERSION] [-- COMMAND ARGS...]"
+# A header for a URL server, on every command that reaches one.
+HEADERS_OPTION = typer.Option(
+    [],
+    "--header",
+    "-H",
+    metavar="'NAME: VALUE'",
+    help="A header to send to a URL (repeatable), e.g. 'Authorization: Bearer KEY'. "
+    f"{HEADER_ENV} (one NAME: VALUE) keeps a key out of the process list.",
+)
 TARGET_HELP = (
     "The server: a Streamable HTTP URL, a deployment (NAME or OWNER/NAME, reached through "
     "the gateway as you), a catalog version (SERVICE@VERSION or SERVICE@latest, deployed "
