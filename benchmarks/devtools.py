@@ -12,6 +12,8 @@ One function per figure (each returns a ``Figure``); ``main`` runs those asked f
   default), then ``greet`` called with the official SDK client as ``connect`` configures
   it. Caches are warm (uv's, npm's, the images of the same package): a first round, not
   timed, fills them; the timed round starts from an empty data dir and a new daemon.
+- ``replay``: seconds to replay a 1,000-call recording against the example server over
+  stdio, every answer compared (``devtools_replay.py``, which also runs alone).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from devtools_replay import replay_figure
 
 TEMPLATE_TARGET_S = 30.0
 TEMPLATE_PEER = (
@@ -177,10 +182,22 @@ def template_node_stdio(options: argparse.Namespace) -> Figure:
     return _new_to_first_call("node-stdio", options)
 
 
+def replay(options: argparse.Namespace) -> Figure:
+    """A 1,000-call recording replayed against the server it was made with."""
+    found = replay_figure()
+    name = f"replay of a {found.calls:,}-call recording"
+    peer = "MCP Inspector: no recording or replay; its users ask for it"
+    if found.differences:
+        note = f"not measured: {found.differences} answer(s) differed from the recording"
+        return Figure(name, None, "s", found.target_seconds, peer, note)
+    return Figure(name, found.seconds, "s", found.target_seconds, peer)
+
+
 FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
     "template_python_stdio": template_python_stdio,
     "template_python_http": template_python_http,
     "template_node_stdio": template_node_stdio,
+    "replay": replay,
 }
 
 
