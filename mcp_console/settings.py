@@ -141,6 +141,8 @@ class DeploySettings(BaseModel):
     # The host variables a deployment may receive by name (``--pass-env``, a version's
     # ``passEnv``); anything else of the host's environment never reaches a server.
     passable_env: list[str] = Field(default_factory=lambda: list(PASSABLE_ENV))
+    # The largest package (a wheel, an npm tarball) ``dev publish`` may upload, in bytes.
+    package_max_bytes: int = Field(default=50 * 2**20, ge=2**20)
 
     @field_validator("passable_env")
     @classmethod

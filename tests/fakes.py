@@ -7,6 +7,7 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from mcp_console.backend.monitor.alert_rules import BUILTIN_RULES, prometheus_rules
@@ -50,6 +51,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    PackageStored,
     Reconfigured,
     ShareCreate,
 )
@@ -107,6 +109,7 @@ from tests.tui.fake_inspector import FakeInspector
 from tests.tui.fake_keys import FakeKeys
 from tests.tui.fake_live import FakeLive
 from tests.tui.fake_logs import FakeLogs
+from tests.tui.fake_packages import FakePackages
 from tests.tui.fake_runnability import FakeMachine
 from tests.tui.fake_secrets import FakeSecrets
 from tests.tui.fake_teams import FakeShares, FakeTeams
@@ -220,6 +223,7 @@ class FakeClient:
         self.keys = FakeKeys(self._user_exists, self._address)
         # What "this machine" offers the versions (Docker, Pythons, Node.js, images).
         self.machine = FakeMachine()
+        self.packages = FakePackages()
         self._queues: list[asyncio.Queue[dict[str, Any]]] = []
 
     def acting_as(self, principal: Principal) -> FakeClient:
@@ -329,6 +333,12 @@ class FakeClient:
     async def publish_service(self, name: str) -> ServiceDetail:
         self._enter("publish_service")
         return self.catalog.publish(self.me, name)
+
+    async def upload_package(
+        self, registry: str, name: str, version: str, artifact: Path
+    ) -> PackageStored:
+        self._enter("upload_package")
+        return await self.packages.upload(self.me, registry, name, version, artifact)
 
     async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
         self._enter("publish_server_json")

@@ -14,7 +14,15 @@ import typer
 from mcp_console.cli import follow
 from mcp_console.cli.context import JSON_OPTION, emit, load_settings, reported_errors, run
 from mcp_console.client.protocol import ConsoleClient
-from mcp_console.devtools.project import BUMPS, Bump, Project, bumped, load_project, set_version
+from mcp_console.devtools.project import (
+    BUMPS,
+    REGISTRY_OF_KIND,
+    Bump,
+    Project,
+    bumped,
+    load_project,
+    set_version,
+)
 from mcp_console.schemas.catalog import ServiceDetail
 from mcp_console.schemas.deploy import DeploymentCreate, RuntimeChoice
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
@@ -132,7 +140,6 @@ def publish(
 async def _publish(client: ConsoleClient, project: Project, settings: Settings) -> ServiceDetail:
     from mcp_console.backend.catalog.formats.common import CONSOLE_META_KEY
     from mcp_console.backend.catalog.formats.server_json import API_SPEC_KEY
-    from mcp_console.backend.deploy.local_packages import LocalPackages, local_packages_dir
     from mcp_console.devtools.docs.listing import list_definitions
     from mcp_console.devtools.docs.published import spec_of
     from mcp_console.devtools.project_tasks import build, prepare, serving
@@ -154,8 +161,9 @@ async def _publish(client: ConsoleClient, project: Project, settings: Settings) 
         found = await list_definitions(session)
     if not found.tools:
         raise Invalid(f"{project.name} lists no tools: nothing to publish", field="dir")
-    store = LocalPackages(local_packages_dir(settings))
-    await asyncio.to_thread(store.add, artifact)
+    # Uploaded through the API: the console's daemon may well run on another machine.
+    registry = REGISTRY_OF_KIND[project.kind]
+    await client.upload_package(registry, project.name, project.version, artifact)
     document: dict[str, Any] = copy.deepcopy(project.server)
     meta = document.setdefault("_meta", {}).setdefault(CONSOLE_META_KEY, {})
     # The API spec as the server itself lists it, not as anyone typed it.

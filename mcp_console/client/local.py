@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_console.backend.events import streamed
 from mcp_console.backend.runtime import Runtime
 from mcp_console.backend.security.principals import require_unscoped
+from mcp_console.client.uploads import file_chunks
 from mcp_console.schemas.alerts import (
     AlertView,
     DeliveryView,
@@ -45,6 +47,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    PackageStored,
     Reconfigured,
     ShareCreate,
 )
@@ -143,6 +146,13 @@ class LocalClient:
 
     async def publish_service(self, name: str) -> ServiceDetail:
         return await self._runtime.catalog.publish(self._unscoped(), name)
+
+    async def upload_package(
+        self, registry: str, name: str, version: str, artifact: Path
+    ) -> PackageStored:
+        return await self._runtime.drivers.packages.upload(
+            self._unscoped(), registry, name, version, artifact.name, file_chunks(artifact)
+        )
 
     async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
         return await self._runtime.catalog.publish_document(self._unscoped(), text, origin)

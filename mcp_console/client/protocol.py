@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 from mcp_console.schemas.alerts import (
@@ -40,6 +41,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    PackageStored,
     Reconfigured,
     ShareCreate,
 )
@@ -184,6 +186,18 @@ class ConsoleClient(Protocol):
         Raises:
             Conflict: no version or nothing to run.
             Forbidden: the caller is not its author or an admin.
+        """
+        ...
+
+    async def upload_package(
+        self, registry: str, name: str, version: str, artifact: Path
+    ) -> PackageStored:
+        """Store a built package (a wheel, an npm tarball) on the console, as ``dev publish``.
+
+        Raises:
+            Invalid: ``artifact`` is not ``name`` at ``version`` of ``registry``, or too large.
+            Conflict: that version is stored with other content.
+            Forbidden: the caller is no author, or another author owns the package name.
         """
         ...
 

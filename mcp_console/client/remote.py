@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -13,6 +14,7 @@ import httpx
 from pydantic import BaseModel
 
 from mcp_console.client.protocol import ConsoleClient
+from mcp_console.client.uploads import file_chunks
 from mcp_console.schemas.alerts import (
     AlertView,
     DeliveryView,
@@ -47,6 +49,7 @@ from mcp_console.schemas.deploy import (
     DeploymentView,
     HistoryEntry,
     InstanceLogs,
+    PackageStored,
     Reconfigured,
     ShareCreate,
 )
@@ -107,6 +110,8 @@ from mcp_console.schemas.users import (
 API_PREFIX = "/api/v1"
 CONNECT_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 60.0
+# Seconds each step of an upload may take (sending a chunk, the answer after the last).
+UPLOAD_TIMEOUT = 300.0
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -205,7 +210,8 @@ class RemoteClient(ConsoleClient):
         """
         await self._ready()
         try:
-            response = await self._http.request(method, path, timeout=self._timeout, **kwargs)
+            kwargs.setdefault("timeout", self._timeout)
+            response = await self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as error:
             raise TimedOut(
                 f"the daemon at {self.url} did not answer in time ({type(error).__name__})"
@@ -285,6 +291,20 @@ class RemoteClient(ConsoleClient):
 
     async def publish_service(self, name: str) -> ServiceDetail:
         return await self._model(ServiceDetail, "POST", f"/services/{_path(name)}/publish")
+
+    async def upload_package(
+        self, registry: str, name: str, version: str, artifact: Path
+    ) -> PackageStored:
+        path = f"/packages/{registry}/{_path(name)}/{_path(version)}/{_path(artifact.name)}"
+        # A large file on a slow link: the body streams, with no deadline for the whole.
+        response = await self._send(
+            "PUT",
+            path,
+            content=file_chunks(artifact),
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=httpx.Timeout(UPLOAD_TIMEOUT, connect=CONNECT_TIMEOUT),
+        )
+        return PackageStored.model_validate(response.json())
 
     async def publish_server_json(self, text: str, origin: str = "server.json") -> ServiceDetail:
         body = {"text": text, "origin": origin}

@@ -378,3 +378,13 @@ class Reconfigured(Dto):
     changes: dict[str, list[Any]]
     dry_run: bool
     deployment: DeploymentDetail
+
+
+class PackageStored(Dto):
+    """A package published to the console (``dev publish``): a wheel or an npm tarball."""
+
+    registry: str = Field(description="pypi (a wheel) or npm (a tarball).")
+    name: str
+    version: str
+    filename: str
+    sha256: str

@@ -127,6 +127,7 @@ class Console:
     update_service = blocking(AsyncConsole.update_service)
     add_version = blocking(AsyncConsole.add_version)
     publish_service = blocking(AsyncConsole.publish_service)
+    upload_package = blocking(AsyncConsole.upload_package)
     publish_server_json = blocking(AsyncConsole.publish_server_json)
     deprecate_service = blocking(AsyncConsole.deprecate_service)
     import_catalog = blocking(AsyncConsole.import_catalog)

@@ -121,6 +121,10 @@ def url_of(world: World, row: Row, call: Call, fresh: str | None = None) -> str:
         "alert_id": str(world.alert),
         "silence_id": str(world.silence),
         "quota_id": str(world.quota),
+        # An upload names its package's registry, version and file (its name is {name}).
+        "registry": "pypi",
+        "version": "1.0.0",
+        "filename": f"{(call.target or OWN_SERVICE).replace('-', '_')}-1.0.0-py3-none-any.whl",
     }
     if fresh is not None:
         ids = ("session_id", "ref", "alert_id", "silence_id", "quota_id")

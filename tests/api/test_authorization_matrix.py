@@ -77,6 +77,7 @@ database_url = suite.database_url
 #   user is looked up, so it tells nothing about her;
 # - a team you are not in is 404; a member who does not maintain it is refused (403);
 # - catalog writes are for authors (403 to plain users); another author's draft is 404;
+# - uploading a package is for authors; its name belongs to whoever uploaded it first;
 # - stored secrets are each user's own, admins' too: another's is 404 to everyone;
 # - changing a deployment's configuration is its owner's (and admins'), not operators'.
 API_MATRIX = """
@@ -98,6 +99,7 @@ POST   /keys                                           401 401 401 401 403 201 2
 POST   /keys/{ref}/revoke?user=olga                    401 401 401 401 403 403 403 403 200 200
 GET    /secrets                                        401 401 401 401 403 200 200 200 200 200
 PUT    /secrets/{name}                                 401 401 401 401 403 200 200 200 200 200
+PUT    /packages/{registry}/{name}/{version}/{filename} 401 401 401 401 403 403 403 403 200 200
 DELETE /secrets/{name}                                 401 401 401 401 403 404 404 404 204 404
 GET    /services                                       401 401 401 401 200 200 200 200 200 200
 POST   /services                                       401 401 401 401 403 403 403 403 201 201
@@ -239,6 +241,10 @@ CALLS: dict[str, Call] = {
     # Each principal sets a secret of their own; olga's is out of everyone else's reach.
     "PUT /secrets/{name}": Call({"value": "v-{who}"}, target="matrix-secret"),
     "DELETE /secrets/{name}": Call(fresh=World.fresh_secret, target=OWN_SECRET),
+    # olga's first upload makes the package name hers; the admin's same bytes change nothing.
+    "PUT /packages/{registry}/{name}/{version}/{filename}": Call(
+        changes=False, target="matrix-package"
+    ),
     "POST /services": Call({"name": "made-{who}", "description": "new"}),
     "PATCH /services/{name}": Call({"description": "changed by {who}"}, fresh=World.fresh_service),
     "POST /services/{name}/versions": Call(

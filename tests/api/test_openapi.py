@@ -60,6 +60,7 @@ ROUTES = {
     "/api/v1/billing/close": {"post"},
     "/api/v1/secrets": {"get"},
     "/api/v1/secrets/{name}": {"put", "delete"},
+    "/api/v1/packages/{registry}/{name}/{version}/{filename}": {"put"},
     "/api/v1/logs": {"get"},
     "/api/v1/logs/export": {"get"},
     "/api/v1/logs/follow": {"get"},

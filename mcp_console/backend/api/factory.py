@@ -31,6 +31,7 @@ from mcp_console.backend.api.routes import (
     logs,
     metrics,
     metrics_history,
+    packages,
     quotas,
     reviews,
     stored_secrets,
@@ -115,6 +116,7 @@ def create_app(runtime: Runtime, *, keepalive_seconds: float = KEEPALIVE_SECONDS
         billing.router,
         quotas.router,
         invoices.router,
+        packages.router,
     )
     for router in (*routers, deployments.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)

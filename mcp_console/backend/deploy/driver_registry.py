@@ -75,7 +75,10 @@ class Drivers:
         self.scope = console_scope(settings)
         # One npm install cache and Node.js finder for processes and images alike.
         # Packages published to the console itself (dev publish), found before the registries.
-        local = LocalPackages(local_packages_dir(settings))
+        local = LocalPackages(
+            local_packages_dir(settings), max_bytes=settings.deploy.package_max_bytes
+        )
+        self.packages = local
         self.node = NodeToolchain(settings.node, local=local)
         # One lookup of PyPI releases (Requires-Python, upload time) for venvs and images.
         self.pypi = PypiIndex(settings.pypi, local=local)

@@ -7,15 +7,19 @@ version from here, as they would from the index, on the process runtime and into
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
 import tarfile
+import tempfile
 import zipfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 
+import anyio
 from packaging.utils import (
     InvalidWheelFilename,
     canonicalize_name,
@@ -23,11 +27,16 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from mcp_console.schemas.errors import Conflict, Invalid
+from mcp_console.backend.catalog.service import require_author_role
+from mcp_console.schemas.deploy import PackageStored
+from mcp_console.schemas.errors import Conflict, Forbidden, Invalid
+from mcp_console.schemas.users import Principal
 from mcp_console.settings import Settings
 
 WHEEL = ".whl"
 TARBALL = ".tgz"
+# The file each registry's packages are published as.
+SUFFIX_OF_REGISTRY = {"pypi": WHEEL, "npm": TARBALL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +59,9 @@ class LocalPackages:
         root: where the files live (``<data dir>/packages``).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = 50 * 2**20) -> None:
         self.root = root
+        self.max_bytes = max_bytes
 
     @property
     def pypi_dir(self) -> Path:
@@ -95,6 +105,101 @@ class LocalPackages:
         partial.chmod(0o644)
         partial.replace(target)
         return StoredPackage(target, name, version, digest)
+
+    async def upload(
+        self,
+        actor: Principal,
+        registry: str,
+        name: str,
+        version: str,
+        filename: str,
+        chunks: AsyncIterator[bytes],
+    ) -> PackageStored:
+        """Store an uploaded package: ``filename`` must hold ``name`` at ``version``.
+
+        The first author to publish a package name owns it: only they (or an admin) may
+        publish its other versions, so nobody plants a version of someone else's package.
+
+        Raises:
+            Forbidden: the actor is no author, or another author owns the package name.
+            Invalid: an unknown registry, a file of another package, or one too large.
+            Conflict: that name and version are stored with other content.
+        """
+        require_author_role(actor)
+        suffix = SUFFIX_OF_REGISTRY.get(registry)
+        if suffix is None:
+            known = ", ".join(SUFFIX_OF_REGISTRY)
+            raise Invalid(f"registry {registry!r} is none of {known}", field="registry")
+        if not filename.endswith(suffix) or "/" in filename or filename.startswith("."):
+            raise Invalid(
+                f"{filename} is not a {registry} package file ({suffix})", field="filename"
+            )
+        incoming = self.root / ".incoming"
+        await asyncio.to_thread(incoming.mkdir, parents=True, exist_ok=True)
+        scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=incoming))
+        try:
+            artifact = scratch / filename
+            await self._received(artifact, chunks)
+            stored = await asyncio.to_thread(self._store_upload, actor, name, version, artifact)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+        return PackageStored(
+            registry=registry,
+            name=stored.name,
+            version=stored.version,
+            filename=stored.path.name,
+            sha256=stored.sha256,
+        )
+
+    async def _received(self, artifact: Path, chunks: AsyncIterator[bytes]) -> None:
+        """Write the uploaded bytes to ``artifact``, refusing more than ``max_bytes``."""
+        size = 0
+        async with await anyio.open_file(artifact, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise Invalid(
+                        f"{artifact.name} is larger than the {self.max_bytes // 2**20} MB a "
+                        "package may be",
+                        field="package",
+                    )
+                await out.write(chunk)
+
+    def _store_upload(
+        self, actor: Principal, name: str, version: str, artifact: Path
+    ) -> StoredPackage:
+        """Check that ``artifact`` is ``name`` at ``version`` and ``actor`` may publish it."""
+        if artifact.suffix == WHEEL:
+            found, found_version = _wheel_identity(artifact)
+            same = canonicalize_name(found) == canonicalize_name(name) and canonicalize_version(
+                found_version
+            ) == canonicalize_version(version)
+        else:
+            found, found_version = _tarball_identity(artifact)
+            same = (found, found_version) == (name, version)
+        if not same:
+            raise Invalid(
+                f"{artifact.name} holds {found} {found_version}, not {name} {version}",
+                field="filename",
+            )
+        self._claim(actor, artifact.suffix, found)
+        return self.add(artifact)
+
+    def _claim(self, actor: Principal, suffix: str, name: str) -> None:
+        """Make ``actor`` the owner of a new package name; refuse anyone else's."""
+        owners = self.root / "owners" / suffix.lstrip(".")
+        owners.mkdir(parents=True, exist_ok=True, mode=0o755)
+        key = canonicalize_name(name) if suffix == WHEEL else name
+        record = owners / key.replace("/", "+")
+        try:
+            # Exclusive creation: of two first uploads at once, one owns the name.
+            with record.open("x") as out:
+                out.write(str(actor.user_id))
+            return
+        except FileExistsError:
+            owner = record.read_text().strip()
+        if owner != str(actor.user_id) and not actor.is_admin:
+            raise Forbidden(f"{name} is published by another author; only they may publish it")
 
     def wheel(self, name: str, version: str) -> Path | None:
         """The stored wheel of ``name`` at exactly ``version``, if any."""
