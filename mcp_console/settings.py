@@ -267,6 +267,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     api_key: str | None = Field(default=None, repr=False)
+    # A console's daemon elsewhere (its http(s) URL): commands go to it, acting with api_key.
+    api_url: str | None = None
     # A Fernet key (url-safe base64 of 32 bytes) for secrets at rest; unset: <data_dir>/secret.key.
     secret_key: str | None = Field(default=None, repr=False)
     bind_host: str = "127.0.0.1"

@@ -87,13 +87,23 @@ def test_new_test_publish_deploy_and_call(
     ran = cli("dev", "run", "--dir", str(project), "--call", "greet", "--arg", "name=Ada")
     assert 'structured: {"greeting": "Hello, Ada.", "length": 11}' in ran.stdout
 
-    published = cli.json("dev", "publish", "--dir", str(project))
+    # Published from the author's own machine: another data dir, the console's URL and a key;
+    # the deployments below install the package the daemon received.
+    console = cli.settings
+    token = Path(console["MCP_CONSOLE_DATA_DIR"]) / "admin.token"
+    author = Cli(
+        projects.parent / f"author-{template}",
+        console["MCP_CONSOLE_DEPLOY__SCOPE"],
+        MCP_CONSOLE_API_URL=f"http://127.0.0.1:{console['MCP_CONSOLE_API_PORT']}",
+        MCP_CONSOLE_API_KEY=token.read_text().strip(),
+    )
+    published = author.json("dev", "publish", "--dir", str(project))
     version = next(v for v in published["versions"] if v["version"] == "0.1.0")
     # The version's API spec is what the running server listed, output schema included.
     (greet,) = version["api_spec"]["tools"]
     assert greet["name"] == "greet"
     assert set(greet["outputSchema"]["properties"]) == {"greeting", "length"}
-    refused = cli("dev", "publish", "--dir", str(project), ok=False)
+    refused = author("dev", "publish", "--dir", str(project), ok=False)
     assert "is published already" in refused.stderr
 
     for runtime in ("process", "docker"):
