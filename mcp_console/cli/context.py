@@ -50,11 +50,6 @@ async def acting_user(runtime: Runtime, settings: Settings) -> Principal:
 
 
 async def _with_client(settings: Settings, action: Callable[[ConsoleClient], Awaitable[T]]) -> T:
-    if settings.api_url:
-        from mcp_console.client.host import remote_client
-
-        async with await remote_client(settings.api_url, settings.api_key) as client:
-            return await action(client)
     remote = await daemon_client(settings)
     if remote is not None:
         async with remote:

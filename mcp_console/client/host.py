@@ -39,11 +39,16 @@ async def daemon_client(settings: Settings) -> RemoteClient | None:
     The host is the daemon, or a console running its backend embedded: either way there is
     one backend per data dir, and commands go to it. One still starting is waited for. The
     client acts as ``MCP_CONSOLE_API_KEY``'s user when that is set, else as the local admin
-    (whose key the host keeps in ``admin.token``).
+    (whose key the host keeps in ``admin.token``). With ``MCP_CONSOLE_API_URL`` set, it is
+    a client of the daemon there instead (a shared console on another machine).
 
     Raises:
-        Unavailable: a process holds the data dir but its API does not answer.
+        Unavailable: a process holds the data dir but its API does not answer, or no daemon
+            answers at the URL.
+        Unauthorized: the daemon at the URL refuses the API key.
     """
+    if settings.api_url:
+        return await remote_client(settings.api_url, settings.api_key)
     from mcp_console.backend.daemon import DaemonFiles, holder_of, read_token
 
     files = DaemonFiles(settings.data_dir)
