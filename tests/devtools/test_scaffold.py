@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from mcp_console.devtools.scaffold import (
     placeholders,
 )
 from mcp_console.schemas.errors import Conflict, Invalid, NotFound
+from mcp_console.schemas.users import Principal, Role
 
 
 def _new(tmp_path: Path, template: str, name: str = "weather-tools") -> Path:
@@ -157,6 +159,23 @@ def test_a_published_package_never_changes(tmp_path: Path) -> None:
         store.add(changed)
     assert store.wheel("demo", "0.2.0") is None
     assert store.tarball("demo", "0.1.0") is None
+
+
+async def test_an_upload_over_the_size_limit_is_refused_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    store = LocalPackages(tmp_path / "packages", max_bytes=2**20)
+    author = Principal(user_id=7, name="ada", role=Role.AUTHOR)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(3):
+            yield b"x" * 2**19
+
+    name = "demo-0.1.0-py3-none-any.whl"
+    with pytest.raises(Invalid, match=f"{name} is larger than the 1 MB"):
+        await store.upload(author, "pypi", "demo", "0.1.0", name, chunks())
+    assert store.wheel("demo", "0.1.0") is None
+    assert list((tmp_path / "packages" / ".incoming").iterdir()) == []
 
 
 def test_a_project_given_by_a_relative_path_is_found_from_anywhere(
