@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from mcp import Client, MCPError
-from mcp.types import REQUEST_TIMEOUT, CallToolResult
+from mcp.types import CallToolResult
 
 from mcp_console.backend.monitor.inspector_session import (
     Exchange,
@@ -20,6 +19,7 @@ from mcp_console.backend.monitor.inspector_session import (
     list_tools,
     outcome_of,
     session_failed,
+    timed_call,
     tool_info,
 )
 from mcp_console.devtools.recording import from_exchange, header_for
@@ -127,14 +127,7 @@ async def call(
                 else:
                     problem = check_arguments(tools, tool, given)
                 if problem is None:
-                    started = time.perf_counter()
-                    try:
-                        result = await client.call_tool(tool, given)
-                    except MCPError as error:
-                        if error.code == REQUEST_TIMEOUT:
-                            raise
-                        result = error  # the server refused the call: a failed call to show
-                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    result, elapsed_ms = await timed_call(client, tool, given)
     except Exception as exc:
         raise session_failed(target.label, exc, session.exchange) from None
     if problem is not None:

@@ -71,10 +71,7 @@ class AsyncConsole(RemoteClient):
         timeout: float = REQUEST_TIMEOUT,
         settings: Settings | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise Invalid(
-                f"timeout: give a positive number of seconds, not {timeout}", field="timeout"
-            )
+        _check_timeout(timeout)
         if url is not None and settings is not None:
             raise Invalid("settings name a local daemon: give them without a url", field="settings")
         super().__init__(url or _UNRESOLVED, token, timeout=timeout)

@@ -373,22 +373,33 @@ async def run_call(
             ) as client:
                 problem = check_arguments(await list_tools(client), tool, arguments)
                 if problem is None:
-                    started = time.perf_counter()
-                    try:
-                        result = await client.call_tool(
-                            tool, arguments, read_timeout_seconds=call_timeout
-                        )
-                    except MCPError as error:
-                        if error.code == REQUEST_TIMEOUT:
-                            raise
-                        result = error  # the server refused the call: a failed call to show
-                    elapsed_ms = (time.perf_counter() - started) * 1000
+                    result, elapsed_ms = await timed_call(client, tool, arguments, call_timeout)
     except Exception as exc:
         raise session_failed(deployment, exc, exchange) from None
     if problem is not None:
         raise problem
     assert result is not None
     return outcome_of(deployment, tool, result, elapsed_ms, exchange)
+
+
+async def timed_call(
+    client: Client, tool: str, arguments: dict[str, Any], read_timeout: float | None = None
+) -> tuple[CallToolResult | MCPError, float]:
+    """``tool``'s answer (or the server's refusal, a failed call to show) and its milliseconds.
+
+    Raises:
+        MCPError: the call timed out (the session failed, not the call).
+    """
+    started = time.perf_counter()
+    try:
+        result: CallToolResult | MCPError = await client.call_tool(
+            tool, arguments, read_timeout_seconds=read_timeout
+        )
+    except MCPError as error:
+        if error.code == REQUEST_TIMEOUT:
+            raise
+        result = error
+    return result, (time.perf_counter() - started) * 1000
 
 
 def outcome_of(
