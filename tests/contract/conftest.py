@@ -23,14 +23,9 @@ from tests.api.live import serving
 from tests.contract.blocking_client import BlockingAsAsync
 from tests.fakes import FakeClient
 
-# Over the API: the remote client and the SDK's AsyncConsole built on it.
+# Over the API: the remote client, the SDK's AsyncConsole built on it and its blocking Console.
 API_TRANSPORTS = ("remote", "sdk-async")
-# The SDK's blocking Console runs the contract tests marked so: a subset that passes every
-# kind of call through it (a model, a list, nothing, text, each error, an event stream, a
-# log stream, paging). Running them all over it more than doubled the contract's time, for
-# one thin layer over AsyncConsole (which runs them all).
 BLOCKING = "sdk-sync"
-OVER_BLOCKING = "over_blocking_console"
 TRANSPORTS = ("local", *API_TRANSPORTS, BLOCKING, "fake")
 # A test of behaviour FakeClient does not model says why; it then runs over the real clients
 # only (it is not generated for the fake at all, so nothing is skipped).
@@ -41,9 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{NOT_MODELLED}(reason): a contract test FakeClient does not run (why)"
     )
-    config.addinivalue_line(
-        "markers", f"{OVER_BLOCKING}: a contract test that runs over the SDK's Console too"
-    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -52,10 +44,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(NOT_MODELLED)
     if marker is not None and not (marker.args and str(marker.args[0]).strip()):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: say what the fake does not model")
-    blocking = metafunc.definition.get_closest_marker(OVER_BLOCKING) is not None
-    transports = [
-        t for t in TRANSPORTS if (marker is None or t != "fake") and (blocking or t != BLOCKING)
-    ]
+    transports = [t for t in TRANSPORTS if marker is None or t != "fake"]
     metafunc.parametrize("clients", transports, indirect=True)
 
 

@@ -29,7 +29,6 @@ def _rule(**fields: Any) -> RuleCreate:
     return RuleCreate.model_construct(**(values | fields))
 
 
-@pytest.mark.over_blocking_console
 async def test_rules_are_refused_at_their_field_added_and_removed(clients: Clients) -> None:
     admin = await clients.admin()
     refusals = [

@@ -28,7 +28,6 @@ async def test_a_bad_audit_filter_is_refused_naming_its_field(
     assert caught.value.field == field
 
 
-@pytest.mark.over_blocking_console
 async def test_a_new_user_sees_nobody_elses_events(clients: Clients) -> None:
     alice = await clients.user("alice", Role.USER)
     assert await alice.audit_events(AuditQuery()) == []

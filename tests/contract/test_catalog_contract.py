@@ -20,7 +20,6 @@ from tests.contract.documents import server_json, service, version
 WEATHER = "io.github.acme/weather"
 
 
-@pytest.mark.over_blocking_console
 async def test_register_version_publish_and_read_back(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     draft = await alice.register_service(service(WEATHER, category="weather", tags=["Forecast"]))
@@ -83,7 +82,6 @@ async def test_only_the_author_changes_a_service(clients: Clients) -> None:
     assert detail.status is ServiceStatus.PUBLISHED
 
 
-@pytest.mark.over_blocking_console
 async def test_names_versions_and_publishing_refuse_bad_requests(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     await alice.register_service(service(WEATHER))
@@ -100,7 +98,6 @@ async def test_names_versions_and_publishing_refuse_bad_requests(clients: Client
     assert again.value.field == "version"
 
 
-@pytest.mark.over_blocking_console
 async def test_search_with_filters_and_paging(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     catalog = [
@@ -188,7 +185,6 @@ async def test_a_bad_review_is_refused_naming_the_field(clients: Clients) -> Non
     assert (await alice.get_service(WEATHER)).rating_count == 0
 
 
-@pytest.mark.over_blocking_console
 async def test_import_publish_export_and_deprecate_server_json(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     documents = [
@@ -224,7 +220,6 @@ async def test_import_publish_export_and_deprecate_server_json(clients: Clients)
     assert deprecated.deprecation_message == "use io.github.acme/clock"
 
 
-@pytest.mark.over_blocking_console
 async def test_events_arrive_after_a_write(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     await alice.register_service(service(WEATHER))

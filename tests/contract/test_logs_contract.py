@@ -30,7 +30,6 @@ async def test_a_bad_log_query_is_refused_naming_its_field(
     assert caught.value.field == field
 
 
-@pytest.mark.over_blocking_console
 async def test_logs_of_a_deployment_nobody_has_are_not_found(clients: Clients) -> None:
     alice = await clients.user("alice", Role.USER)
     assert await alice.search_logs(LogQuery()) == []

@@ -39,7 +39,6 @@ def _tarball(directory: Path, name: str, version: str) -> Path:
     return path
 
 
-@pytest.mark.over_blocking_console
 async def test_a_package_is_stored_once_and_only_by_its_author(
     clients: Clients, tmp_path: Path
 ) -> None:

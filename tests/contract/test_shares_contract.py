@@ -21,7 +21,6 @@ def _shares(detail: DeploymentDetail) -> list[tuple[str, str, str]]:
     return [(s.kind, s.name, s.role.value) for s in detail.shares]
 
 
-@pytest.mark.over_blocking_console
 async def test_an_owner_shares_with_users_and_teams_and_takes_it_back(clients: Clients) -> None:
     alice = await clients.user("alice", Role.AUTHOR)
     await clients.user("bob", Role.USER)

@@ -43,7 +43,6 @@ async def test_a_bad_user_name_is_refused_naming_the_field(clients: Clients) -> 
     assert error.value.field == "name"
 
 
-@pytest.mark.over_blocking_console
 async def test_a_wrong_key_is_unauthorized(clients: Clients) -> None:
     async def stranger() -> None:
         client = await clients.connect("mcpc_not-a-real-key")
