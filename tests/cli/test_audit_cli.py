@@ -48,8 +48,8 @@ def test_changes_made_by_commands_are_listed_and_exported(cli: Cli) -> None:
         (
             ["--kind", "deploy"],
             "error: no audit event kind 'deploy'; use a kind such as deployment.scaled or a "
-            "group: alert, catalog, deployment, key, metering, price, quota, review, service, "
-            "team, tool, user, version (kind)",
+            "group: alert, catalog, deployment, key, metering, price, quota, review, secret, "
+            "service, team, tool, user, version (kind)",
         ),
         (
             ["--since", "soon"],
